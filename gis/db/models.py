@@ -1,0 +1,394 @@
+"""Every mapped table, in one metadata.
+
+Geometries are stored in EPSG:4490 (CGCS2000 geographic, lon/lat order in WKB); every
+geometry column passes ``srid=`` explicitly (GeoAlchemy2's default is -1). GiST indexes are
+declared explicitly (``spatial_index=False`` + ``Index(..., postgresql_using="gist")``) so the
+Alembic migrations and the models say exactly the same thing.
+
+Every table that holds governed data carries a grid code, so any query can be scoped to
+the grids a user may see.
+
+Grids live in three tables:
+
+* ``grid_codes`` — the registry of every code ever allocated, active or retired (codes are
+  never reused); households, incidents and visits reference it, so a retired code on an old
+  incident still resolves.
+* ``grids`` — the current plan: one row per active grid, with a ``version`` number for
+  optimistic locking.
+* ``grid_versions`` — every version of every grid with ``valid_from`` / ``valid_to``
+  (MapIt generations with real dates); the current plan is the rows with no ``valid_to``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = [
+    "SRID",
+    "Base",
+    "Changeset",
+    "GridCode",
+    "Grid",
+    "GridVersion",
+    "CodeLineage",
+    "Household",
+    "Resident",
+    "Staff",
+    "StaffAssignment",
+    "Incident",
+    "IncidentEvent",
+    "Visit",
+    "STAFF_ROLES",
+    "INCIDENT_STATUSES",
+    "DISPOSITIONS",
+    "SPECIAL_KINDS",
+]
+
+#: Storage CRS of every geometry column: CGCS2000 geographic.
+SRID = 4490
+
+#: Staff roles. ``grid_head`` is the head of the grid it is assigned to (level 1 or 2);
+#: the "one grid, five roles" team is micro_worker, grid_police, family_doctor, supervisor,
+#: coordinator.
+STAFF_ROLES = (
+    "liaison_leader",
+    "grid_head",
+    "micro_worker",
+    "grid_police",
+    "family_doctor",
+    "supervisor",
+    "coordinator",
+    "building_head",
+)
+#: Incident workflow states (closed loop: report → accept → classify → dispatch → handle → close).
+INCIDENT_STATUSES = ("reported", "accepted", "rejected", "classified", "dispatched", "handled", "closed")
+#: Disposition classes: solve now / research and assign / explain and respond.
+DISPOSITIONS = ("solve_now", "research_assign", "explain_respond")
+#: Special-household kinds visited every month.
+SPECIAL_KINDS = ("empty_nest", "disabled", "left_behind_child", "hardship")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+def _timestamp(**kw: Any) -> Any:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), **kw)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Changeset(Base):
+    """One change to the data (an import, a boundary edit, a rollback, the demo load)."""
+
+    __tablename__ = "changesets"
+    __table_args__ = (CheckConstraint("length(reason) > 0", name="reason_present"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    author: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = _timestamp()
+    reason: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text, default="edit")
+    #: Free-form details: the operation, its parameters, before/after geometries as WKT.
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+
+
+class GridCode(Base):
+    """Registry of every grid code ever allocated. A retired code is never reused."""
+
+    __tablename__ = "grid_codes"
+    __table_args__ = (
+        CheckConstraint("code ~ '^[0-9]+$'", name="code_digits"),
+        CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),
+        CheckConstraint("status IN ('active', 'retired')", name="status_known"),
+        CheckConstraint("(status = 'retired') = (retired_at IS NOT NULL)", name="retired_has_date"),
+    )
+
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(Text, default="active", server_default="active")
+    created_at: Mapped[dt.datetime] = _timestamp()
+    created_changeset_id: Mapped[int | None] = mapped_column(ForeignKey("changesets.id"))
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    retired_changeset_id: Mapped[int | None] = mapped_column(ForeignKey("changesets.id"))
+
+
+class Grid(Base):
+    """A grid of the current plan (one row per active code)."""
+
+    __tablename__ = "grids"
+    __table_args__ = (
+        CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),
+        CheckConstraint("(parent_code IS NULL) = (level = 1)", name="parent_iff_not_level1"),
+        CheckConstraint(
+            "parent_code IS NULL OR (length(code) > length(parent_code) "
+            "AND left(code, length(parent_code)) = parent_code)",
+            name="code_extends_parent",
+        ),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("NOT ST_IsEmpty(geom)", name="geom_not_empty"),
+        Index("ix_grids_geom", "geom", postgresql_using="gist"),
+        Index("ix_grids_parent_code", "parent_code"),
+    )
+
+    code: Mapped[str] = mapped_column(ForeignKey("grid_codes.code"), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    parent_code: Mapped[str | None] = mapped_column(
+        ForeignKey("grids.code", deferrable=True, initially="DEFERRED")
+    )
+    name: Mapped[str] = mapped_column(Text)
+    geom: Mapped[WKBElement] = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False))
+    #: Optimistic-locking counter, bumped by every changeset that touches the grid.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    changeset_id: Mapped[int | None] = mapped_column(ForeignKey("changesets.id"))
+    created_at: Mapped[dt.datetime] = _timestamp()
+    updated_at: Mapped[dt.datetime] = _timestamp()
+
+    parent: Mapped["Grid | None"] = relationship(remote_side="Grid.code", back_populates="children")
+    children: Mapped[list["Grid"]] = relationship(back_populates="parent")
+
+
+class GridVersion(Base):
+    """One version of one grid, valid on ``[valid_from, valid_to)``; open-ended when current."""
+
+    __tablename__ = "grid_versions"
+    __table_args__ = (
+        UniqueConstraint("code", "version"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="valid_range"),
+        CheckConstraint(
+            "parent_code IS NULL OR left(code, length(parent_code)) = parent_code", name="code_extends_parent"
+        ),
+        Index("ix_grid_versions_geom", "geom", postgresql_using="gist"),
+        Index("ix_grid_versions_code_valid_from", "code", "valid_from"),
+        Index("ix_grid_versions_current", "code", unique=True, postgresql_where="valid_to IS NULL"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(ForeignKey("grid_codes.code"))
+    version: Mapped[int] = mapped_column(Integer)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    parent_code: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    geom: Mapped[WKBElement] = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False))
+    valid_from: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    valid_to: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    changeset_id: Mapped[int | None] = mapped_column(ForeignKey("changesets.id"))
+    retired_changeset_id: Mapped[int | None] = mapped_column(ForeignKey("changesets.id"))
+
+
+class CodeLineage(Base):
+    """old code → new code links (split, merge, renumber, transfer) so old codes resolve."""
+
+    __tablename__ = "code_lineage"
+    __table_args__ = (
+        CheckConstraint(_in("kind", ("split", "merge", "renumber", "transfer", "reshape", "replace")), name="kind_known"),
+        Index("ix_code_lineage_old_code", "old_code"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    old_code: Mapped[str] = mapped_column(ForeignKey("grid_codes.code"))
+    new_code: Mapped[str] = mapped_column(ForeignKey("grid_codes.code"))
+    kind: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    changeset_id: Mapped[int] = mapped_column(ForeignKey("changesets.id"))
+
+
+class Household(Base):
+    """A registered household at a house; its point decides its micro-grid."""
+
+    __tablename__ = "households"
+    __table_args__ = (
+        CheckConstraint("members >= 0", name="members_nonnegative"),
+        CheckConstraint(
+            "special_kinds <@ ARRAY[" + ", ".join(f"'{k}'" for k in SPECIAL_KINDS) + "]::text[]",
+            name="special_kinds_known",
+        ),
+        Index("ix_households_geom", "geom", postgresql_using="gist"),
+        Index("ix_households_grid_code", "grid_code"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    #: Natural key (household register number or the source system's id); upserts match on it.
+    household_key: Mapped[str] = mapped_column(Text, unique=True)
+    address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    building_no: Mapped[str | None] = mapped_column(Text)
+    house_no: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
+    members: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
+    special_kinds: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
+    #: Assigned micro-grid (finest level); NULL when the point is outside every grid.
+    grid_code: Mapped[str | None] = mapped_column(ForeignKey("grid_codes.code"))
+    #: When house and population data were last checked (refreshed every quarter).
+    refreshed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = _timestamp()
+    updated_at: Mapped[dt.datetime] = _timestamp()
+
+    residents: Mapped[list["Resident"]] = relationship(back_populates="household", cascade="all, delete-orphan")
+
+
+class Resident(Base):
+    """A person in a household. ``id_number`` and ``phone`` are personal data (masked on display)."""
+
+    __tablename__ = "residents"
+    __table_args__ = (Index("ix_residents_household_id", "household_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(Text)
+    relation: Mapped[str | None] = mapped_column(Text)
+    gender: Mapped[str | None] = mapped_column(Text)
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    id_number: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+
+    household: Mapped[Household] = relationship(back_populates="residents")
+
+
+class Staff(Base):
+    """A person who works in the grids (worker, police, doctor, ...)."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    staff_key: Mapped[str] = mapped_column(Text, unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    organisation: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = _timestamp()
+
+    assignments: Mapped[list["StaffAssignment"]] = relationship(back_populates="staff")
+
+
+class StaffAssignment(Base):
+    """A person in a role on a grid, from ``start_date`` to ``end_date`` (inclusive; open when NULL)."""
+
+    __tablename__ = "staff_assignments"
+    __table_args__ = (
+        CheckConstraint(_in("role", STAFF_ROLES), name="role_known"),
+        CheckConstraint("end_date IS NULL OR end_date >= start_date", name="date_range"),
+        Index("ix_staff_assignments_grid_code", "grid_code"),
+        Index("ix_staff_assignments_staff_id", "staff_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    grid_code: Mapped[str] = mapped_column(ForeignKey("grid_codes.code"))
+    role: Mapped[str] = mapped_column(Text)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    #: For building heads: the building they look after.
+    building_no: Mapped[str | None] = mapped_column(Text)
+
+    staff: Mapped[Staff] = relationship(back_populates="assignments")
+
+
+class Incident(Base):
+    """A reported incident and where it stands in the closed loop."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        CheckConstraint(_in("status", INCIDENT_STATUSES), name="status_known"),
+        CheckConstraint("disposition IS NULL OR " + _in("disposition", DISPOSITIONS), name="disposition_known"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index("ix_incidents_geom", "geom", postgresql_using="gist"),
+        Index("ix_incidents_grid_code", "grid_code"),
+        Index("ix_incidents_reported_at", "reported_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    #: Natural key from the source system (imports upsert on it); NULL for incidents reported in the app.
+    incident_key: Mapped[str | None] = mapped_column(Text, unique=True)
+    geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
+    address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    reported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    category: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    status: Mapped[str] = mapped_column(Text, default="reported", server_default="reported")
+    disposition: Mapped[str | None] = mapped_column(Text)
+    #: Current micro-grid (follows boundary edits; routes the work).
+    grid_code: Mapped[str | None] = mapped_column(ForeignKey("grid_codes.code"))
+    #: Micro-grid valid when the incident was reported (history keeps it).
+    grid_code_at_report: Mapped[str | None] = mapped_column(ForeignKey("grid_codes.code"))
+    reported_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    reporter_name: Mapped[str | None] = mapped_column(Text)
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    deadline: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Optimistic-locking counter: every transition bumps it.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    updated_at: Mapped[dt.datetime] = _timestamp()
+
+    events: Mapped[list["IncidentEvent"]] = relationship(back_populates="incident", order_by="IncidentEvent.id")
+
+
+class IncidentEvent(Base):
+    """One transition of an incident: when, who, from which state to which, and a note."""
+
+    __tablename__ = "incident_events"
+    __table_args__ = (
+        CheckConstraint(_in("to_status", INCIDENT_STATUSES), name="to_status_known"),
+        Index("ix_incident_events_incident_id", "incident_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    action: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Text)
+    actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    from_status: Mapped[str | None] = mapped_column(Text)
+    to_status: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    incident: Mapped[Incident] = relationship(back_populates="events")
+
+
+class Visit(Base):
+    """A worker's visit to a household."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        Index("ix_visits_household_id", "household_id"),
+        Index("ix_visits_staff_id_visited_at", "staff_id", "visited_at"),
+        Index("ix_visits_grid_code", "grid_code"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    visited_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(Text, default="routine", server_default="routine")
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    geom: Mapped[WKBElement | None] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
+    #: Micro-grid of the household when the visit happened.
+    grid_code: Mapped[str | None] = mapped_column(ForeignKey("grid_codes.code"))

@@ -1,0 +1,129 @@
+"""One frozen settings object, read from the environment once.
+
+Every variable has the ``GRIDGOV_`` prefix, except ``DATABASE_URL``. Nothing is read at
+import time: call :func:`get_settings` (cached) or :meth:`Settings.from_env`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Mapping
+
+from gis.errors import ConfigurationError
+
+__all__ = ["Settings", "get_settings", "PROJECT_ROOT"]
+
+#: The checkout this package was installed from (editable install): holds var/ and assets.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+_BASEMAPS = ("none", "xyz", "tianditu", "amap")
+
+
+def _parse_widths(text: str) -> tuple[int, ...]:
+    try:
+        widths = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise ConfigurationError(
+            f"GRIDGOV_CODE_WIDTHS was {text!r} but is expected to be comma-separated "
+            "positive integers such as '12,3,3'"
+        ) from None
+    if not 1 <= len(widths) <= 5 or any(w <= 0 for w in widths):
+        raise ConfigurationError(
+            f"GRIDGOV_CODE_WIDTHS was {text!r} but is expected to list 1 to 5 positive widths"
+        )
+    return widths
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration.
+
+    Attributes
+    ----------
+    database_url:
+        SQLAlchemy URL of an existing PostGIS database (``DATABASE_URL``). ``None`` means
+        use the project-local cluster under ``data_dir/pg``.
+    data_dir:
+        Directory for the local cluster, artifacts and logs (``GRIDGOV_DATA_DIR``, default ``var/``).
+    pg_port:
+        Preferred TCP port of the local cluster (``GRIDGOV_PG_PORT``, default 55432; if it is
+        taken when the cluster is first created the next free port is used and remembered).
+    app_port:
+        Port the Streamlit app listens on (``GRIDGOV_APP_PORT``, default 8501).
+    code_widths:
+        Digits per level of the grid code scheme (``GRIDGOV_CODE_WIDTHS``, default ``12,3,3``).
+    basemap:
+        ``none`` | ``xyz`` | ``tianditu`` | ``amap`` (``GRIDGOV_BASEMAP``).
+    basemap_url:
+        XYZ tile URL template for ``xyz`` (or to override the Amap/Tianditu URL).
+    tianditu_key:
+        Tianditu token (``GRIDGOV_TIANDITU_KEY``).
+    language:
+        Default UI language, ``zh`` or ``en`` (``GRIDGOV_LANG``).
+    timezone:
+        Zone in which months, deadlines and the 25th are counted (``GRIDGOV_TIMEZONE``).
+    """
+
+    database_url: str | None = None
+    data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var")
+    pg_port: int = 55432
+    app_port: int = 8501
+    code_widths: tuple[int, ...] = (12, 3, 3)
+    basemap: str = "none"
+    basemap_url: str | None = None
+    tianditu_key: str | None = None
+    language: str = "zh"
+    timezone: str = "Asia/Shanghai"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Build settings from ``environ`` (default: ``os.environ``)."""
+        env = os.environ if environ is None else environ
+
+        def _int(name: str, default: int) -> int:
+            raw = env.get(name)
+            if raw in (None, ""):
+                return default
+            try:
+                return int(raw)
+            except ValueError:
+                raise ConfigurationError(f"{name} was {raw!r} but is expected to be an integer") from None
+
+        basemap = env.get("GRIDGOV_BASEMAP", "none") or "none"
+        if basemap not in _BASEMAPS:
+            raise ConfigurationError(f"GRIDGOV_BASEMAP was {basemap!r} but is expected to be in {list(_BASEMAPS)}")
+        language = env.get("GRIDGOV_LANG", "zh") or "zh"
+        if language not in ("zh", "en"):
+            raise ConfigurationError(f"GRIDGOV_LANG was {language!r} but is expected to be 'zh' or 'en'")
+        data_dir = env.get("GRIDGOV_DATA_DIR")
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            data_dir=Path(data_dir).resolve() if data_dir else PROJECT_ROOT / "var",
+            pg_port=_int("GRIDGOV_PG_PORT", 55432),
+            app_port=_int("GRIDGOV_APP_PORT", 8501),
+            code_widths=_parse_widths(env.get("GRIDGOV_CODE_WIDTHS", "12,3,3") or "12,3,3"),
+            basemap=basemap,
+            basemap_url=env.get("GRIDGOV_BASEMAP_URL") or None,
+            tianditu_key=env.get("GRIDGOV_TIANDITU_KEY") or None,
+            language=language,
+            timezone=env.get("GRIDGOV_TIMEZONE", "Asia/Shanghai") or "Asia/Shanghai",
+        )
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """Where tests and reports write screenshots and files (``data_dir/artifacts``)."""
+        return self.data_dir / "artifacts"
+
+    @property
+    def assets_dir(self) -> Path:
+        """Locally installed front-end assets (Leaflet and plugins), served by the app."""
+        return PROJECT_ROOT / "static" / "vendor"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first call."""
+    return Settings.from_env()
