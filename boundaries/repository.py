@@ -1,0 +1,456 @@
+"""Persistence of grid plans in PostGIS: the thin adapter between ``boundaries`` and the database.
+
+Plans cross this boundary as GeoDataFrames in EPSG:4490 with columns ``code``, ``level``,
+``parent_code``, ``name``, ``geometry`` (and ``version`` when read). Writing a plan is one
+changeset in one transaction:
+
+1. lock the grids it touches (``SELECT ... FOR UPDATE``) and compare their versions with the
+   versions the editor read (optimistic locking: a stale version raises
+   :class:`~gis.errors.StaleVersionError` naming the grid and the newer changeset, and
+   nothing is written);
+2. write the changeset (author, time, reason, before/after geometries as WKT);
+3. close the current ``grid_versions`` rows of changed grids (``valid_to``) and open new ones,
+   update ``grids`` and bump each touched grid's ``version``; retire removed codes in
+   ``grid_codes`` (never reused) and record the lineage;
+4. re-assign only the households and incidents inside the changed region (old ∪ new
+   geometry of touched finest-level grids) and return who moved from which grid to which.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from boundaries.coding import CodeScheme, default_scheme
+from gis.crs import STORAGE_EPSG
+from gis.errors import CRSError, NotFoundError, StaleVersionError
+
+__all__ = [
+    "PlanChanges",
+    "AppliedChangeset",
+    "load_plan",
+    "load_versions",
+    "plan_versions",
+    "compare_plans",
+    "apply_plan",
+    "load_lineage",
+    "resolve_code_in_db",
+    "changeset_history",
+    "reassign_points",
+]
+
+logger = logging.getLogger(__name__)
+
+Executor = Connection | Session
+
+_PLAN_COLUMNS = ["code", "level", "parent_code", "name"]
+_VALID_AT = (
+    "((CAST(:as_of AS timestamptz) IS NULL AND valid_to IS NULL) OR "
+    "(valid_from <= CAST(:as_of AS timestamptz) AND (valid_to IS NULL OR valid_to > CAST(:as_of AS timestamptz))))"
+)
+
+
+def _frame(rows: Sequence[Any], columns: list[str]) -> gpd.GeoDataFrame:
+    data = pd.DataFrame([tuple(r) for r in rows], columns=[*columns, "wkb"])
+    geometry = shapely.from_wkb(data.pop("wkb").to_numpy()) if len(data) else np.array([], dtype=object)
+    frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry, crs=STORAGE_EPSG, index=data.index), crs=STORAGE_EPSG)
+    for column in ("level", "version"):
+        if column in frame:
+            frame[column] = frame[column].astype("int64")
+    return frame
+
+
+def load_plan(db: Executor, *, as_of: dt.datetime | None = None, level: int | None = None) -> gpd.GeoDataFrame:
+    """The plan now (or as valid at ``as_of``, tz-aware): one row per grid, sorted by code."""
+    rows = db.execute(
+        text(
+            f"""
+            SELECT code, level, parent_code, name, version, ST_AsBinary(geom)
+            FROM grid_versions WHERE {_VALID_AT} AND (CAST(:level AS int) IS NULL OR level = :level)
+            ORDER BY code
+            """
+        ),
+        {"as_of": as_of, "level": level},
+    ).all()
+    return _frame(rows, [*_PLAN_COLUMNS, "version"])
+
+
+def load_versions(db: Executor, *, codes: Iterable[str] | None = None) -> gpd.GeoDataFrame:
+    """Every stored version (``valid_from``/``valid_to``, changeset ids) of ``codes`` (default all)."""
+    code_list = None if codes is None else list(codes)
+    rows = db.execute(
+        text(
+            """
+            SELECT code, level, parent_code, name, version, valid_from, valid_to, changeset_id, ST_AsBinary(geom)
+            FROM grid_versions WHERE CAST(:codes AS text[]) IS NULL OR code = ANY(:codes)
+            ORDER BY code, version
+            """
+        ),
+        {"codes": code_list},
+    ).all()
+    return _frame(rows, [*_PLAN_COLUMNS, "version", "valid_from", "valid_to", "changeset_id"])
+
+
+def plan_versions(plan: gpd.GeoDataFrame) -> dict[str, int]:
+    """``{code: version}`` of a plan read with :func:`load_plan` (the editor's optimistic-lock token)."""
+    return dict(zip(plan["code"], plan["version"].astype(int)))
+
+
+@dataclass(frozen=True)
+class PlanChanges:
+    """What differs between the stored plan and a proposed plan (by code)."""
+
+    added: list[str]
+    retired: list[str]
+    reshaped: list[str]
+    renamed: list[str] = field(default_factory=list)
+    reparented: list[str] = field(default_factory=list)
+
+    @property
+    def touched(self) -> list[str]:
+        return sorted(set(self.added) | set(self.retired) | set(self.reshaped) | set(self.renamed) | set(self.reparented))
+
+    @property
+    def empty(self) -> bool:
+        return not self.touched
+
+
+def compare_plans(current: gpd.GeoDataFrame, proposed: gpd.GeoDataFrame) -> PlanChanges:
+    """Per-code differences (vectorized geometry comparison with ``equals_exact`` at 1e-9°)."""
+    for frame, label in ((current, "current"), (proposed, "proposed")):
+        if frame.crs is None or frame.crs.to_epsg() != STORAGE_EPSG:
+            raise CRSError(f"the {label} plan must be in EPSG:{STORAGE_EPSG}, not {frame.crs}")
+    cur = current.set_index("code")
+    new = proposed.set_index("code")
+    added = sorted(set(new.index) - set(cur.index))
+    retired = sorted(set(cur.index) - set(new.index))
+    common = sorted(set(cur.index) & set(new.index))
+    a = cur.loc[common]
+    b = new.loc[common]
+    same_geom = shapely.equals_exact(
+        shapely.normalize(a.geometry.to_numpy()), shapely.normalize(b.geometry.to_numpy()), tolerance=1e-9
+    ) if common else np.array([], dtype=bool)
+    reshaped = [c for c, same in zip(common, same_geom) if not same]
+    renamed = [c for c in common if str(a.at[c, "name"]) != str(b.at[c, "name"])]
+    reparented = [c for c in common if (a.at[c, "parent_code"] or None) != (b.at[c, "parent_code"] or None)]
+    return PlanChanges(added=added, retired=retired, reshaped=reshaped, renamed=renamed, reparented=reparented)
+
+
+@dataclass(frozen=True)
+class AppliedChangeset:
+    """The result of :func:`apply_plan`."""
+
+    changeset_id: int
+    at: dt.datetime
+    changes: PlanChanges
+    #: (from_code, to_code) → number of households that moved (None = unassigned).
+    households_moved: dict[tuple[str | None, str | None], int]
+    incidents_moved: dict[tuple[str | None, str | None], int]
+
+    def to_dict(self) -> dict[str, Any]:
+        def moves(d: Mapping[tuple[str | None, str | None], int]) -> list[dict[str, Any]]:
+            return [{"from": a, "to": b, "count": n} for (a, b), n in sorted(d.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1])))]
+
+        return {
+            "changeset_id": self.changeset_id,
+            "at": self.at.isoformat(),
+            "added": self.changes.added,
+            "retired": self.changes.retired,
+            "reshaped": self.changes.reshaped,
+            "renamed": self.changes.renamed,
+            "households_moved": moves(self.households_moved),
+            "incidents_moved": moves(self.incidents_moved),
+        }
+
+
+def _newer_change(db: Executor, code: str) -> str:
+    row = db.execute(
+        text(
+            """
+            SELECT c.id, c.author, c.created_at, c.reason FROM grids g JOIN changesets c ON c.id = g.changeset_id
+            WHERE g.code = :code
+            """
+        ),
+        {"code": code},
+    ).first()
+    if row is None:
+        return "a change that is not recorded"
+    return f"changeset {row.id} by {row.author} at {row.created_at:%Y-%m-%d %H:%M} ({row.reason})"
+
+
+def _check_versions(db: Executor, codes: Sequence[str], base_versions: Mapping[str, int]) -> None:
+    """Lock ``codes`` and compare versions; raise StaleVersionError on the first stale grid."""
+    if not codes:
+        return
+    rows = db.execute(
+        text("SELECT code, name, version FROM grids WHERE code = ANY(:codes) ORDER BY code FOR UPDATE"),
+        {"codes": list(codes)},
+    ).all()
+    found = {r.code: r for r in rows}
+    for code in codes:
+        if code not in base_versions:
+            raise StaleVersionError(
+                f"grid {code} was not part of the plan this edit started from; reload the plan and edit again"
+            )
+        row = found.get(code)
+        if row is None:
+            raise StaleVersionError(
+                f"grid {code} was retired by someone else since this edit began; reload the plan and edit again"
+            )
+        if int(row.version) != int(base_versions[code]):
+            raise StaleVersionError(
+                f"grid {code} {row.name} was changed by {_newer_change(db, code)} since this edit began "
+                f"(your version {base_versions[code]}, now {row.version}); nothing was saved — reload and redo the edit"
+            )
+
+
+def _to_ewkb_hex(geom: Any) -> str:
+    return shapely.to_wkb(shapely.force_2d(geom), hex=True, include_srid=False)
+
+
+def apply_plan(
+    db: Executor,
+    proposed: gpd.GeoDataFrame,
+    *,
+    base_versions: Mapping[str, int],
+    author: str,
+    reason: str,
+    kind: str = "edit",
+    lineage: Iterable[tuple[str, str, str]] = (),
+    details: Mapping[str, Any] | None = None,
+    at: dt.datetime | None = None,
+    scheme: CodeScheme | None = None,
+) -> AppliedChangeset:
+    """Write ``proposed`` (the whole new plan) as one changeset; see the module docstring.
+
+    The caller owns the transaction (``with Session(engine) as s, s.begin():`` or
+    ``engine.begin()``); a raised error leaves nothing written once it rolls back.
+
+    Parameters
+    ----------
+    proposed:
+        The complete new plan (EPSG:4490). Validate it first (:func:`boundaries.validate_plan`).
+    base_versions:
+        ``{code: version}`` the editor started from (:func:`plan_versions`).
+    lineage:
+        ``(old_code, new_code, kind)`` links recorded with the changeset.
+    """
+    scheme = scheme or default_scheme()
+    if not reason or not reason.strip():
+        raise ValueError("a changeset needs a reason")
+    current = load_plan(db)
+    changes = compare_plans(current, proposed)
+    existing_touched = [c for c in changes.touched if c in set(current["code"])]
+    _check_versions(db, existing_touched, base_versions)
+    when = at or db.execute(text("SELECT clock_timestamp()")).scalar_one()
+
+    cur = current.set_index("code")
+    new = proposed.set_index("code")
+    before = {c: cur.at[c, "geometry"].wkt for c in changes.touched if c in cur.index}
+    after = {c: new.at[c, "geometry"].wkt for c in changes.touched if c in new.index}
+    payload = dict(details or {})
+    payload.update({"added": changes.added, "retired": changes.retired, "reshaped": changes.reshaped,
+                    "renamed": changes.renamed, "before": before, "after": after})
+    changeset_id = db.execute(
+        text(
+            "INSERT INTO changesets (author, reason, kind, details, created_at) "
+            "VALUES (:a, :r, :k, CAST(:d AS jsonb), :t) RETURNING id"
+        ),
+        {"a": author, "r": reason.strip(), "k": kind, "d": json.dumps(payload, ensure_ascii=False), "t": when},
+    ).scalar_one()
+
+    # Close the current versions of every changed or retired grid.
+    changed = sorted(set(changes.touched) - set(changes.added))
+    if changed:
+        db.execute(
+            text(
+                "UPDATE grid_versions SET valid_to = :t, "
+                "retired_changeset_id = CASE WHEN code = ANY(:retired) THEN :cs ELSE retired_changeset_id END "
+                "WHERE code = ANY(:codes) AND valid_to IS NULL"
+            ),
+            {"t": when, "codes": changed, "retired": changes.retired, "cs": changeset_id},
+        )
+    # New codes.
+    for code in changes.added:
+        scheme.parse(code)
+    if changes.added:
+        db.execute(
+            text(
+                "INSERT INTO grid_codes (code, level, status, created_changeset_id, created_at) "
+                "VALUES (:code, :level, 'active', :cs, :t)"
+            ),
+            [{"code": c, "level": int(new.at[c, "level"]), "cs": changeset_id, "t": when} for c in changes.added],
+        )
+    # Retire removed codes (children first so parent FKs stay satisfied at commit).
+    if changes.retired:
+        db.execute(text("DELETE FROM grids WHERE code = ANY(:codes)"), {"codes": changes.retired})
+        db.execute(
+            text("UPDATE grid_codes SET status = 'retired', retired_at = :t, retired_changeset_id = :cs WHERE code = ANY(:codes)"),
+            {"t": when, "cs": changeset_id, "codes": changes.retired},
+        )
+    upserts = sorted(set(changes.added) | (set(changed) - set(changes.retired)))
+    if upserts:
+        rows = [
+            {
+                "code": c,
+                "level": int(new.at[c, "level"]),
+                "parent": new.at[c, "parent_code"] or None,
+                "name": str(new.at[c, "name"]),
+                "geom": _to_ewkb_hex(new.at[c, "geometry"]),
+                "cs": changeset_id,
+                "t": when,
+            }
+            for c in upserts
+        ]
+        db.execute(
+            text(
+                """
+                INSERT INTO grids (code, level, parent_code, name, geom, version, changeset_id, created_at, updated_at)
+                VALUES (:code, :level, :parent, :name, ST_Multi(ST_GeomFromWKB(decode(:geom, 'hex'), 4490)), 1, :cs, :t, :t)
+                ON CONFLICT (code) DO UPDATE SET
+                    level = EXCLUDED.level, parent_code = EXCLUDED.parent_code, name = EXCLUDED.name,
+                    geom = EXCLUDED.geom, version = grids.version + 1, changeset_id = EXCLUDED.changeset_id,
+                    updated_at = EXCLUDED.updated_at
+                """
+            ),
+            rows,
+        )
+        db.execute(
+            text(
+                """
+                INSERT INTO grid_versions (code, version, level, parent_code, name, geom, valid_from, changeset_id)
+                SELECT g.code, g.version, g.level, g.parent_code, g.name, g.geom, :t, :cs
+                FROM grids g WHERE g.code = ANY(:codes)
+                """
+            ),
+            {"t": when, "cs": changeset_id, "codes": upserts},
+        )
+    links = list(lineage)
+    if links:
+        db.execute(
+            text("INSERT INTO code_lineage (old_code, new_code, kind, at, changeset_id) VALUES (:o, :n, :k, :t, :cs)"),
+            [{"o": o, "n": n, "k": k, "t": when, "cs": changeset_id} for o, n, k in links],
+        )
+
+    # Re-assign only the points inside the changed region of the finest level.
+    finest = scheme.finest_level
+    region_codes = [c for c in changes.touched if scheme.level_of(c) == finest]
+    region = [before[c] for c in region_codes if c in before] + [after[c] for c in region_codes if c in after]
+    households_moved = reassign_points(db, "households", region_wkt=region, finest_level=finest)
+    incidents_moved = reassign_points(db, "incidents", region_wkt=region, finest_level=finest)
+    logger.info(
+        "changeset %s: %d added, %d retired, %d reshaped; %d households moved",
+        changeset_id, len(changes.added), len(changes.retired), len(changes.reshaped), sum(households_moved.values()),
+    )
+    return AppliedChangeset(changeset_id, when, changes, households_moved, incidents_moved)
+
+
+def reassign_points(
+    db: Executor, table: str, *, region_wkt: Sequence[str] | None = None, finest_level: int | None = None
+) -> dict[tuple[str | None, str | None], int]:
+    """Re-assign ``households`` or ``incidents`` to the finest grid covering each point.
+
+    Only points inside ``region_wkt`` (EPSG:4490 WKT geometries; ``None`` = everywhere) are
+    recomputed. A point on a shared boundary goes to the smallest code. Points outside every
+    grid become unassigned (NULL), never dropped. Returns ``{(from, to): count}`` of changes.
+    """
+    if table not in ("households", "incidents"):
+        raise ValueError(f"table was {table!r} but is expected to be 'households' or 'incidents'")
+    finest_level = finest_level or default_scheme().finest_level
+    if region_wkt is not None and not region_wkt:
+        return {}
+    region_sql = "TRUE" if region_wkt is None else (
+        "ST_Intersects(t.geom, (SELECT ST_Union(ST_GeomFromText(w, 4490)) FROM unnest(CAST(:region AS text[])) AS w))"
+    )
+    rows = db.execute(
+        text(
+            f"""
+            WITH candidates AS (
+                SELECT t.id, t.grid_code AS old_code,
+                       (SELECT g.code FROM grids g WHERE g.level = :level AND ST_Covers(g.geom, t.geom)
+                        ORDER BY g.code LIMIT 1) AS new_code
+                FROM {table} t WHERE {region_sql}
+            ), moved AS (
+                UPDATE {table} t SET grid_code = c.new_code
+                FROM candidates c WHERE t.id = c.id AND t.grid_code IS DISTINCT FROM c.new_code
+                RETURNING c.old_code, c.new_code
+            )
+            SELECT old_code, new_code, count(*) FROM moved GROUP BY old_code, new_code
+            """
+        ),
+        {"level": finest_level, "region": list(region_wkt or [])},
+    ).all()
+    return {(r[0], r[1]): int(r[2]) for r in rows}
+
+
+def load_lineage(db: Executor) -> pd.DataFrame:
+    """All lineage links: old_code, new_code, kind, at, changeset_id."""
+    rows = db.execute(text("SELECT old_code, new_code, kind, at, changeset_id FROM code_lineage ORDER BY id")).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["old_code", "new_code", "kind", "at", "changeset_id"])
+
+
+def resolve_code_in_db(db: Executor, code: str) -> list[str]:
+    """Today's grid code(s) for ``code``, following split/merge/renumber lineage transitively."""
+    active = {r[0] for r in db.execute(text("SELECT code FROM grids")).all()}
+    if code in active:
+        return [code]
+    known = db.execute(text("SELECT 1 FROM grid_codes WHERE code = :c"), {"c": code}).first()
+    if known is None:
+        raise NotFoundError(f"no grid has ever had the code {code}")
+    lineage = load_lineage(db)
+    successors: dict[str, list[str]] = {}
+    for old, new_code in zip(lineage["old_code"], lineage["new_code"]):
+        successors.setdefault(old, []).append(new_code)
+    result: list[str] = []
+    seen = {code}
+    frontier = [code]
+    while frontier:
+        nxt = []
+        for c in frontier:
+            for s in successors.get(c, []):
+                if s in seen:
+                    continue
+                seen.add(s)
+                (result if s in active else nxt).append(s)
+                if s not in active:
+                    continue
+        frontier = nxt
+    return sorted(set(result))
+
+
+def changeset_history(db: Executor, *, code: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """Changesets, newest first; with ``code`` only those that touched that grid (or its lineage)."""
+    rows = db.execute(
+        text(
+            """
+            SELECT c.id, c.author, c.created_at, c.reason, c.kind,
+                   c.details -> 'added' AS added, c.details -> 'retired' AS retired,
+                   c.details -> 'reshaped' AS reshaped
+            FROM changesets c
+            WHERE CAST(:code AS text) IS NULL
+               OR EXISTS (SELECT 1 FROM grid_versions gv WHERE gv.code = :code
+                          AND (gv.changeset_id = c.id OR gv.retired_changeset_id = c.id))
+            ORDER BY c.created_at DESC, c.id DESC LIMIT :limit
+            """
+        ),
+        {"code": code, "limit": limit},
+    ).all()
+    return [
+        {
+            "id": r.id, "author": r.author, "at": r.created_at, "reason": r.reason, "kind": r.kind,
+            "added": r.added or [], "retired": r.retired or [], "reshaped": r.reshaped or [],
+        }
+        for r in rows
+    ]
