@@ -33,7 +33,7 @@ import shapely
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from boundaries.coding import CodeScheme, default_scheme
+from boundaries.coding import CodeScheme, default_scheme, resolve_code
 from gis.crs import STORAGE_EPSG
 from gis.errors import CRSError, NotFoundError, StaleVersionError
 
@@ -144,7 +144,7 @@ def compare_plans(current: gpd.GeoDataFrame, proposed: gpd.GeoDataFrame) -> Plan
     ) if common else np.array([], dtype=bool)
     reshaped = [c for c, same in zip(common, same_geom) if not same]
     renamed = [c for c in common if str(a.at[c, "name"]) != str(b.at[c, "name"])]
-    reparented = [c for c in common if (a.at[c, "parent_code"] or None) != (b.at[c, "parent_code"] or None)]
+    reparented = [c for c in common if _code_or_none(a.at[c, "parent_code"]) != _code_or_none(b.at[c, "parent_code"])]
     return PlanChanges(added=added, retired=retired, reshaped=reshaped, renamed=renamed, reparented=reparented)
 
 
@@ -214,6 +214,13 @@ def _check_versions(db: Executor, codes: Sequence[str], base_versions: Mapping[s
                 f"grid {code} {row.name} was changed by {_newer_change(db, code)} since this edit began "
                 f"(your version {base_versions[code]}, now {row.version}); nothing was saved — reload and redo the edit"
             )
+
+
+def _code_or_none(value: Any) -> str | None:
+    """A parent code as ``str`` or ``None`` (missing values of any flavour become ``None``)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value == "":
+        return None
+    return str(value)
 
 
 def _to_ewkb_hex(geom: Any) -> str:
@@ -306,7 +313,7 @@ def apply_plan(
             {
                 "code": c,
                 "level": int(new.at[c, "level"]),
-                "parent": new.at[c, "parent_code"] or None,
+                "parent": _code_or_none(new.at[c, "parent_code"]),
                 "name": str(new.at[c, "name"]),
                 "geom": _to_ewkb_hex(new.at[c, "geometry"]),
                 "cs": changeset_id,
@@ -409,25 +416,7 @@ def resolve_code_in_db(db: Executor, code: str) -> list[str]:
     known = db.execute(text("SELECT 1 FROM grid_codes WHERE code = :c"), {"c": code}).first()
     if known is None:
         raise NotFoundError(f"no grid has ever had the code {code}")
-    lineage = load_lineage(db)
-    successors: dict[str, list[str]] = {}
-    for old, new_code in zip(lineage["old_code"], lineage["new_code"]):
-        successors.setdefault(old, []).append(new_code)
-    result: list[str] = []
-    seen = {code}
-    frontier = [code]
-    while frontier:
-        nxt = []
-        for c in frontier:
-            for s in successors.get(c, []):
-                if s in seen:
-                    continue
-                seen.add(s)
-                (result if s in active else nxt).append(s)
-                if s not in active:
-                    continue
-        frontier = nxt
-    return sorted(set(result))
+    return resolve_code(code, load_lineage(db), active)
 
 
 def changeset_history(db: Executor, *, code: str | None = None, limit: int = 200) -> list[dict[str, Any]]:

@@ -274,9 +274,17 @@ def serve_app(
 
 
 # -- sub-command modules ---------------------------------------------------------------------
+_registered = False
+
+
 def _register_subcommands() -> None:
-    """Attach the sub-command modules (each owns one area)."""
+    """Attach the sub-command modules (each owns one area); done once, on first use."""
     import importlib
+
+    global _registered
+    if _registered:
+        return
+    _registered = True
 
     for module_name, attr in (
         ("etl.cli_io", "register"),
@@ -292,14 +300,17 @@ def _register_subcommands() -> None:
         getattr(module, attr)(app)
 
 
-_register_subcommands()
+def get_app() -> typer.Typer:
+    """The complete ``gridgov`` app with every sub-command registered (for tests and ``main``)."""
+    _register_subcommands()
+    return app
 
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: domain errors become one line on stderr and an exit code."""
     logging.basicConfig(level=os.environ.get("GRIDGOV_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
     try:
-        result = app(args=argv, standalone_mode=False)
+        result = get_app()(args=argv, standalone_mode=False)
         if isinstance(result, int):  # click returns the code of a typer.Exit in this mode
             return result
     except typer.Exit as exc:

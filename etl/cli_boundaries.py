@@ -1,0 +1,187 @@
+"""``gridgov validate | diff | history | resolve``: the boundaries domain on the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from etl.cli import emit, fail, open_engine, parse_as_of
+
+__all__ = ["register"]
+
+
+def _render_findings(data: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(data["summary"], markup=False)
+    if data["findings"]:
+        table = Table("severity", "rule", "codes", "area m²", "where (lon, lat)", "message")
+        for f in data["findings"]:
+            area = "" if f["area_m2"] is None else f"{f['area_m2']:.1f}"
+            table.add_row(f["severity"], f["rule"], ",".join(f["codes"]) or f"rows {f['rows']}", area,
+                          f.get("where") or "", f["message"])
+        console.print(table)
+
+
+def _where(finding: Any) -> str | None:
+    if finding.geometry is None or finding.geometry.is_empty:
+        return None
+    p = finding.geometry.representative_point()
+    return f"{p.x:.6f}, {p.y:.6f}"
+
+
+def validate(
+    file: Optional[Path] = typer.Argument(None, help="A file of grids to check before import (any format the ETL reads). Default: the current plan."),
+    layer: Optional[str] = typer.Option(None, help="Layer of a multi-layer file."),
+    code_field: Optional[str] = typer.Option(None, help="Column holding the grid code."),
+    crs: Optional[str] = typer.Option(None, help="CRS of the file when it has none or it is wrong (EPSG code, gcj02, bd09)."),
+    encoding: Optional[str] = typer.Option(None, help="Attribute encoding (e.g. gbk) when detection fails."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Validate the stored plan as of this date."),
+    overlap_tolerance_m2: float = typer.Option(1.0, help="Overlaps up to this area (m²) are tolerated."),
+    gap_tolerance_m2: float = typer.Option(1.0, help="Gaps up to this area (m²) are tolerated."),
+    sliver_area_m2: float = typer.Option(1.0, help="Parts smaller than this (m²) are slivers."),
+    sliver_width_m: float = typer.Option(0.5, help="Parts narrower than this (m) are slivers."),
+    allow_multipart: bool = typer.Option(False, help="Allow non-contiguous (multi-part) grids."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Check a plan as a nested coverage; exit 1 when any finding is an error."""
+    from boundaries.validation import validate_plan
+
+    row_problems: list[Any] = []
+    if file is not None:
+        from etl.readers import read_grids
+
+        grids, row_problems = read_grids(file, layer=layer, code_field=code_field, crs=crs, encoding=encoding)
+    else:
+        from boundaries.repository import load_plan
+
+        engine = open_engine()
+        with engine.connect() as conn:
+            when = parse_as_of(as_of)
+            if isinstance(when, dt.date) and not isinstance(when, dt.datetime):
+                from zoneinfo import ZoneInfo
+
+                from gis.settings import get_settings
+
+                when = dt.datetime.combine(when, dt.time(23, 59, 59), tzinfo=ZoneInfo(get_settings().timezone))
+            grids = load_plan(conn, as_of=when)
+    report = validate_plan(
+        grids, overlap_tolerance_m2=overlap_tolerance_m2, gap_tolerance_m2=gap_tolerance_m2,
+        sliver_area_m2=sliver_area_m2, sliver_width_m=sliver_width_m, allow_multipart=allow_multipart,
+    )
+    findings = [{**f.to_record(), "where": _where(f)} for f in report.findings]
+    for p in row_problems:
+        record = p.to_record() if hasattr(p, "to_record") else dict(p)
+        findings.insert(0, {
+            "rule": record.get("rule"), "severity": record.get("severity", "error"),
+            "codes": [str(record["id"])] if record.get("id") not in (None, "") else [],
+            "message": record.get("message"), "area_m2": None, "geometry_wkt": None,
+            "rows": [record.get("row")] if record.get("row") is not None else [],
+            "where": None if record.get("lon") is None else f"{record['lon']:.6f}, {record['lat']:.6f}",
+        })
+    errors = sum(1 for f in findings if f["severity"] == "error")
+    data = {
+        "ok": errors == 0,
+        "source": str(file) if file else "database",
+        "grids": int(len(grids)),
+        "errors": errors,
+        "warnings": len(findings) - errors,
+        "summary": f"{len(grids)} grids: {errors} error(s), {len(findings) - errors} warning(s)",
+        "findings": findings,
+    }
+    emit(data, as_json=as_json, render=_render_findings)
+    if errors:
+        raise typer.Exit(1)
+
+
+def _plan_at(conn: Any, point: str) -> Any:
+    """A plan as of a date/timestamp, or right after changeset ``cs:N`` / a bare integer."""
+    from sqlalchemy import text
+
+    from boundaries.repository import load_plan
+
+    if point.isdigit() or point.startswith("cs:"):
+        cs = int(point.removeprefix("cs:"))
+        when = conn.execute(text("SELECT created_at FROM changesets WHERE id = :id"), {"id": cs}).scalar()
+        if when is None:
+            raise fail(f"no changeset {cs}", 1)
+        return load_plan(conn, as_of=when)
+    when = parse_as_of(point)
+    if isinstance(when, dt.date) and not isinstance(when, dt.datetime):
+        from zoneinfo import ZoneInfo
+
+        from gis.settings import get_settings
+
+        when = dt.datetime.combine(when, dt.time(23, 59, 59), tzinfo=ZoneInfo(get_settings().timezone))
+    return load_plan(conn, as_of=when)
+
+
+def diff(
+    old: str = typer.Argument(..., help="Date (YYYY-MM-DD), ISO timestamp, or changeset id."),
+    new: str = typer.Argument("now", help="Date, timestamp, changeset id, or 'now'."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Grids added, retired, reshaped (with area change in m²) and renamed between two points in time."""
+    from boundaries.repository import load_plan
+    from boundaries.versions import diff_plans
+
+    engine = open_engine()
+    with engine.connect() as conn:
+        before = _plan_at(conn, old)
+        after = load_plan(conn) if new == "now" else _plan_at(conn, new)
+    result = diff_plans(before, after)
+
+    def render(d: dict[str, Any]) -> None:
+        typer.echo(f"added: {', '.join(d['added']) or '-'}")
+        typer.echo(f"retired: {', '.join(d['retired']) or '-'}")
+        for r in d["reshaped"]:
+            typer.echo(f"reshaped: {r['code']} {r['area_change_m2']:+.0f} m² (changed {r['changed_area_m2']:.0f} m²)")
+        for r in d["renamed"]:
+            typer.echo(f"renamed: {r['code']} {r['old_name']} → {r['new_name']}")
+
+    emit(result.to_records(), as_json=as_json, render=render)
+
+
+def history(
+    code: Optional[str] = typer.Argument(None, help="A grid code; default: the whole subdistrict."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Timeline of changesets, newest first."""
+    from boundaries.repository import changeset_history
+
+    engine = open_engine()
+    with engine.connect() as conn:
+        rows = changeset_history(conn, code=code)
+
+    def render(items: list[dict[str, Any]]) -> None:
+        for r in items:
+            typer.echo(f"#{r['id']} {r['at']:%Y-%m-%d %H:%M} {r['author']} [{r['kind']}] {r['reason']} "
+                       f"(+{len(r['added'])} -{len(r['retired'])} ~{len(r['reshaped'])})")
+
+    emit(rows, as_json=as_json, render=render)
+
+
+def resolve(
+    code: str = typer.Argument(..., help="A grid code, possibly retired."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Today's grid(s) for a code, following split/merge/renumber lineage."""
+    from boundaries.repository import resolve_code_in_db
+
+    engine = open_engine()
+    with engine.connect() as conn:
+        codes = resolve_code_in_db(conn, code)
+    emit({"code": code, "current": codes}, as_json=as_json,
+         render=lambda d: typer.echo(f"{d['code']} → {', '.join(d['current']) or '(no current grid)'}"))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate)
+    app.command("diff")(diff)
+    app.command("history")(history)
+    app.command("resolve")(resolve)
