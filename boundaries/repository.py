@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from boundaries.coding import CodeScheme, default_scheme, resolve_code
 from gis.crs import STORAGE_EPSG
-from gis.errors import CRSError, NotFoundError, StaleVersionError
+from gis.errors import CRSError, NotFoundError, StaleVersionError, ValidationError
 
 __all__ = [
     "PlanChanges",
@@ -238,6 +238,7 @@ def apply_plan(
     lineage: Iterable[tuple[str, str, str]] = (),
     details: Mapping[str, Any] | None = None,
     at: dt.datetime | None = None,
+    reactivate: Iterable[str] = (),
     scheme: CodeScheme | None = None,
 ) -> AppliedChangeset:
     """Write ``proposed`` (the whole new plan) as one changeset; see the module docstring.
@@ -253,6 +254,9 @@ def apply_plan(
         ``{code: version}`` the editor started from (:func:`plan_versions`).
     lineage:
         ``(old_code, new_code, kind)`` links recorded with the changeset.
+    reactivate:
+        Retired codes that come back to the very grid they named (rollback only). Any other
+        retired code in ``proposed`` is refused: codes are never reused.
     """
     scheme = scheme or default_scheme()
     if not reason or not reason.strip():
@@ -289,16 +293,34 @@ def apply_plan(
             ),
             {"t": when, "codes": changed, "retired": changes.retired, "cs": changeset_id},
         )
-    # New codes.
+    # New codes; a retired code may only come back through ``reactivate`` (rollback).
     for code in changes.added:
         scheme.parse(code)
-    if changes.added:
+    known = {
+        r.code: r.status
+        for r in db.execute(text("SELECT code, status FROM grid_codes WHERE code = ANY(:c)"), {"c": changes.added}).all()
+    }
+    allowed_back = set(reactivate)
+    reused = sorted(c for c in known if c not in allowed_back)
+    if reused:
+        raise ValidationError(
+            f"grid code(s) {', '.join(reused)} were used before and are retired; codes are never reused — "
+            "allocate new codes under the parent"
+        )
+    back = sorted(known)
+    if back:
+        db.execute(
+            text("UPDATE grid_codes SET status = 'active', retired_at = NULL, retired_changeset_id = NULL WHERE code = ANY(:c)"),
+            {"c": back},
+        )
+    fresh = [c for c in changes.added if c not in known]
+    if fresh:
         db.execute(
             text(
                 "INSERT INTO grid_codes (code, level, status, created_changeset_id, created_at) "
                 "VALUES (:code, :level, 'active', :cs, :t)"
             ),
-            [{"code": c, "level": int(new.at[c, "level"]), "cs": changeset_id, "t": when} for c in changes.added],
+            [{"code": c, "level": int(new.at[c, "level"]), "cs": changeset_id, "t": when} for c in fresh],
         )
     # Retire removed codes (children first so parent FKs stay satisfied at commit).
     if changes.retired:
@@ -351,12 +373,11 @@ def apply_plan(
             [{"o": o, "n": n, "k": k, "t": when, "cs": changeset_id} for o, n, k in links],
         )
 
-    # Re-assign only the points inside the changed region of the finest level.
-    finest = scheme.finest_level
-    region_codes = [c for c in changes.touched if scheme.level_of(c) == finest]
-    region = [before[c] for c in region_codes if c in before] + [after[c] for c in region_codes if c in after]
-    households_moved = reassign_points(db, "households", region_wkt=region, finest_level=finest)
-    incidents_moved = reassign_points(db, "incidents", region_wkt=region, finest_level=finest)
+    # Re-assign only the points inside the changed region (old and new outlines of every
+    # touched grid; parents change only when their leaves do, so this covers the leaves).
+    region = list(before.values()) + list(after.values())
+    households_moved = reassign_points(db, "households", region_wkt=region)
+    incidents_moved = reassign_points(db, "incidents", region_wkt=region)
     logger.info(
         "changeset %s: %d added, %d retired, %d reshaped; %d households moved",
         changeset_id, len(changes.added), len(changes.retired), len(changes.reshaped), sum(households_moved.values()),
@@ -365,40 +386,76 @@ def apply_plan(
 
 
 def reassign_points(
-    db: Executor, table: str, *, region_wkt: Sequence[str] | None = None, finest_level: int | None = None
+    db: Executor,
+    table: str,
+    *,
+    region_wkt: Sequence[str] | None = None,
+    scope: tuple[str, str] | None = None,
 ) -> dict[tuple[str | None, str | None], int]:
-    """Re-assign ``households`` or ``incidents`` to the finest grid covering each point.
+    """Re-assign ``households`` or ``incidents`` to the leaf grid covering each point.
 
-    Only points inside ``region_wkt`` (EPSG:4490 WKT geometries; ``None`` = everywhere) are
-    recomputed. A point on a shared boundary goes to the smallest code. Points outside every
-    grid become unassigned (NULL), never dropped. Returns ``{(from, to): count}`` of changes.
+    Leaf grids are the grids without children (the micro-grids of a full plan), so points
+    always go to the finest level. ``ST_CoveredBy`` matches points on a boundary; a point on
+    a shared boundary goes to the smallest code (deterministic). Points outside every grid
+    become unassigned (NULL), never dropped. For incidents, ``grid_code_at_report`` is filled
+    where it is still empty (it keeps the grid valid when the incident was reported).
+
+    Parameters
+    ----------
+    region_wkt:
+        Only points inside these EPSG:4490 WKT geometries are recomputed (``None``: all;
+        an empty list: none). Boundary edits pass the old and new outlines of what changed.
+    scope:
+        ``(table_name, key_column)``: only rows whose key is in that (staging) table.
+
+    Returns
+    -------
+    dict
+        ``{(from_code, to_code): count}`` of the rows whose grid changed.
     """
     if table not in ("households", "incidents"):
         raise ValueError(f"table was {table!r} but is expected to be 'households' or 'incidents'")
-    finest_level = finest_level or default_scheme().finest_level
     if region_wkt is not None and not region_wkt:
         return {}
-    region_sql = "TRUE" if region_wkt is None else (
-        "ST_Intersects(t.geom, (SELECT ST_Union(ST_GeomFromText(w, 4490)) FROM unnest(CAST(:region AS text[])) AS w))"
-    )
+    conditions = ["TRUE"]
+    if region_wkt is not None:
+        conditions.append(
+            "ST_Intersects(t.geom, (SELECT ST_Union(ST_GeomFromText(w, 4490)) FROM unnest(CAST(:region AS text[])) AS w))"
+        )
+    if scope is not None:
+        stage, key = scope
+        if not (stage.replace("_", "").isalnum() and key.replace("_", "").isalnum()):
+            raise ValueError(f"scope {scope!r} must name a table and a column")
+        conditions.append(f"t.{key} IN (SELECT {key} FROM {stage})")
+    where = " AND ".join(conditions)
     rows = db.execute(
         text(
             f"""
-            WITH candidates AS (
-                SELECT t.id, t.grid_code AS old_code,
-                       (SELECT g.code FROM grids g WHERE g.level = :level AND ST_Covers(g.geom, t.geom)
-                        ORDER BY g.code LIMIT 1) AS new_code
-                FROM {table} t WHERE {region_sql}
+            WITH leaves AS (
+                SELECT g.code, g.geom FROM grids g
+                WHERE NOT EXISTS (SELECT 1 FROM grids c WHERE c.parent_code = g.code)
+            ), considered AS (
+                SELECT t.id, t.grid_code AS old_code, t.geom FROM {table} t WHERE {where}
+            ), hits AS (
+                SELECT DISTINCT ON (c.id) c.id, l.code FROM considered c
+                JOIN leaves l ON ST_CoveredBy(c.geom, l.geom) ORDER BY c.id, l.code
+            ), decided AS (
+                SELECT c.id, c.old_code, h.code AS new_code FROM considered c LEFT JOIN hits h ON h.id = c.id
             ), moved AS (
-                UPDATE {table} t SET grid_code = c.new_code
-                FROM candidates c WHERE t.id = c.id AND t.grid_code IS DISTINCT FROM c.new_code
-                RETURNING c.old_code, c.new_code
+                UPDATE {table} t SET grid_code = d.new_code
+                FROM decided d WHERE t.id = d.id AND t.grid_code IS DISTINCT FROM d.new_code
+                RETURNING d.old_code, d.new_code
             )
             SELECT old_code, new_code, count(*) FROM moved GROUP BY old_code, new_code
             """
         ),
-        {"level": finest_level, "region": list(region_wkt or [])},
+        {"region": list(region_wkt or [])},
     ).all()
+    if table == "incidents":
+        db.execute(text(
+            f"UPDATE incidents t SET grid_code_at_report = t.grid_code "
+            f"WHERE t.grid_code_at_report IS NULL AND t.grid_code IS NOT NULL AND {where}"
+        ), {"region": list(region_wkt or [])})
     return {(r[0], r[1]): int(r[2]) for r in rows}
 
 

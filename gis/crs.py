@@ -9,12 +9,16 @@ Areas and distances are measured in metres in a CGCS2000 3-degree Gauss-Krüger 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike
 from pyproj import CRS, Transformer
 
 from gis.errors import CRSError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = [
     "STORAGE_EPSG",
@@ -39,6 +43,7 @@ __all__ = [
     "COORD_SWAPPED",
     "COORD_OUTSIDE_REGION",
     "check_coordinates",
+    "to_storage_crs",
 ]
 
 #: CRS every geometry is stored in: CGCS2000 geographic.
@@ -298,3 +303,94 @@ def check_coordinates(
     codes[~in_range & swapped_in_range] = COORD_SWAPPED
     codes[missing] = COORD_MISSING
     return codes
+
+
+# ---------------------------------------------------------------------------------------
+# Frames to the storage CRS
+# ---------------------------------------------------------------------------------------
+def _is_cgcs2000_based(crs: CRS) -> bool:
+    geodetic = crs.geodetic_crs
+    return geodetic is not None and (
+        geodetic.to_epsg() == STORAGE_EPSG or "China Geodetic Coordinate System 2000" in geodetic.name
+    )
+
+
+def _crs_key(crs: CRS) -> str:
+    code = crs.to_epsg()
+    return f"EPSG:{code}" if code is not None else crs.to_wkt()
+
+
+def _storage_transformer(source: CRS) -> Transformer | None:
+    """Transformer from ``source`` to EPSG:4490, or ``None`` when no change is needed.
+
+    CGCS2000-based sources (EPSG:4490, the Gauss-Krüger zones 4491–4554 ...) go straight
+    to EPSG:4490. Other datums go to WGS 84 (EPSG:4326), where PROJ knows real datum
+    shifts (e.g. SAD69, ETRS89, NAD83), and are then labelled EPSG:4490: WGS 84 and CGCS2000
+    agree to a few centimetres, while PROJ's direct route to 4490 is often only a
+    "ballpark" transformation that ignores the datum shift (tens to hundreds of metres).
+    """
+    if source.to_epsg() == STORAGE_EPSG:
+        return None
+    if _is_cgcs2000_based(source):
+        return transformer(_crs_key(source), f"EPSG:{STORAGE_EPSG}")
+    if source.to_epsg() == DISPLAY_EPSG:
+        return None
+    return transformer(_crs_key(source), f"EPSG:{DISPLAY_EPSG}")
+
+
+def to_storage_crs(gdf: "gpd.GeoDataFrame", *, source_crs: object | None = None) -> "gpd.GeoDataFrame":
+    """Return a copy of ``gdf`` in EPSG:4490 (CGCS2000 lon/lat degrees).
+
+    Parameters
+    ----------
+    gdf:
+        Any GeoDataFrame; not modified.
+    source_crs:
+        What the coordinates really are, overriding ``gdf.crs``: an EPSG code / string /
+        pyproj CRS, or ``"gcj02"`` / ``"bd09"`` (lon/lat degrees shifted by Amap/Tencent or
+        Baidu, converted with :func:`gcj02_to_wgs84` / :func:`bd09_to_wgs84` first).
+
+    The transformation uses :func:`transformer` (``always_xy=True``), so sources whose
+    authority axis order is lat/lon (EPSG:4326, 4490, 4618 ...) still read x=lon, y=lat.
+    Coordinates that cannot be transformed come out as ``inf``; check them with
+    :func:`check_coordinates`.
+
+    Raises
+    ------
+    CRSError
+        When neither ``gdf.crs`` nor ``source_crs`` says what the coordinates are.
+    """
+    import geopandas as gpd
+    import shapely
+
+    offset = offset_crs_name(source_crs)
+    if offset is not None:
+        geoms = shapely.transform(
+            np.asarray(gdf.geometry.values, dtype=object),
+            lambda xy: np.column_stack(offset_to_wgs84(offset, xy[:, 0], xy[:, 1])),
+        )
+        source = CRS.from_epsg(DISPLAY_EPSG)
+    else:
+        if source_crs is not None:
+            source = resolve_crs(source_crs)
+        elif gdf.crs is not None:
+            source = CRS.from_user_input(gdf.crs)
+        else:
+            raise CRSError(
+                "the frame has no CRS; say what its coordinates are (--crs EPSG:4326, EPSG:4547, gcj02, bd09 ...)"
+            )
+        geoms = np.asarray(gdf.geometry.values, dtype=object)
+    tr = _storage_transformer(source)
+    if tr is not None:
+
+        def _project(xy: np.ndarray) -> np.ndarray:
+            x, y = tr.transform(xy[:, 0], xy[:, 1], errcheck=False)
+            return np.column_stack([x, y])
+
+        geoms = shapely.transform(geoms, _project)
+    result = gdf.copy()
+    column = gdf.geometry.name
+    result[column] = gpd.GeoSeries(geoms, index=gdf.index, crs=None).values
+    result = result.set_geometry(column, crs=None).set_crs(STORAGE_EPSG, allow_override=True)
+    result.attrs = dict(gdf.attrs)
+    return result

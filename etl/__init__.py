@@ -1,0 +1,1 @@
+"""ETL: reading, validating, loading and exporting GridGov data."""

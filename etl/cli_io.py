@@ -1,0 +1,290 @@
+"""``gridgov import …``, ``gridgov export …`` and ``gridgov assign``: files in and out.
+
+Registered on the main app by :func:`register` (called from :mod:`etl.cli`). Every import
+reads and validates the whole file first, prints every row problem (or writes them with
+``--report FILE.csv|.json``), and then loads in one transaction — or loads nothing.
+Exit codes: 0 loaded; 1 validation failed (nothing loaded) or ``--dry-run`` found errors;
+2 usage/environment errors.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from sqlalchemy import text
+
+from etl.cli import emit, fail, open_engine
+from etl.transform import ERROR, RowProblem, problems_frame, write_problem_report
+from gis.errors import ValidationError
+
+__all__ = ["register", "import_app"]
+
+logger = logging.getLogger(__name__)
+
+import_app = typer.Typer(help="Import grids, households, incidents or staff from a file.", no_args_is_help=True)
+
+_PATH = typer.Argument(..., help="File: .shp .geojson .gpkg .kml .parquet .csv .xlsx ...", show_default=False)
+_CRS_HELP = "CRS of the coordinates when the file has none or it is wrong: EPSG code, gcj02 (Amap/Tencent), bd09 (Baidu)."
+_ENC_HELP = "Text encoding of the attributes (e.g. gbk) when it is not detected correctly."
+
+
+def _print_problems(problems: list[RowProblem], *, limit: int = 50) -> None:
+    if not problems:
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("row", "id", "rule", "message", "lon", "lat", title=f"{len(problems)} problem(s)", box=None)
+    frame = problems_frame(problems)
+    for record in frame.head(limit).to_dict(orient="records"):
+        style = "red" if record["severity"] == ERROR else "yellow"
+        table.add_row(
+            str(record["row"]), str(record["id"] or ""), record["rule"], record["message"],
+            "" if record["lon"] != record["lon"] or record["lon"] is None else f"{record['lon']:.6f}",
+            "" if record["lat"] != record["lat"] or record["lat"] is None else f"{record['lat']:.6f}",
+            style=style,
+        )
+    console = Console(stderr=True)
+    console.print(table)
+    if len(problems) > limit:
+        console.print(f"… {len(problems) - limit} more; write them all with --report FILE.csv", markup=False)
+
+
+def _finish(
+    kind: str,
+    source: Path,
+    frame: Any,
+    problems: list[RowProblem],
+    *,
+    load: Any,
+    report_path: Optional[Path],
+    dry_run: bool,
+    as_json: bool,
+    **load_options: Any,
+) -> None:
+    if not as_json:
+        _print_problems(problems)
+    errors = sum(1 for p in problems if p.severity == ERROR)
+    if dry_run and errors:
+        if report_path:
+            write_problem_report(problems, report_path)
+        summary = {"kind": kind, "source": source.name, "valid_rows": len(frame), "problems": len(problems),
+                   "errors": errors, "loaded": False}
+        emit(summary, as_json=as_json, render=lambda d: typer.echo(
+            f"{kind}: {d['valid_rows']} valid rows, {d['errors']} error(s), {d['problems']} problem(s); dry run, nothing loaded"))
+        raise typer.Exit(1)
+    engine = open_engine()
+    try:
+        with engine.connect() as conn:
+            # A dry run does the whole load, database checks included, and rolls it back.
+            with conn.begin() as trans:
+                report = load(conn, frame, problems=problems, source=source.name, **load_options)
+                if dry_run:
+                    trans.rollback()
+    except ValidationError as exc:
+        if report_path:
+            findings = [f for f in exc.findings if isinstance(f, RowProblem)]
+            write_problem_report(problems + [f for f in findings if f not in problems], report_path)
+        if not as_json:
+            _print_problems([f for f in exc.findings if isinstance(f, RowProblem) and f not in problems])
+        raise
+    if dry_run:
+        report.changeset_id = None
+    if report_path:
+        write_problem_report(report.problems, report_path)
+
+    def render(d: dict[str, Any]) -> None:
+        line = (f"{kind}: {d['inserted']} inserted, {d['updated']} updated, {d['unchanged']} unchanged, "
+                f"{d['rejected']} rejected")
+        if d.get("assigned") is not None:
+            line += f"; {d['assigned']} in a grid, {d['unassigned']} in none"
+        if d.get("changeset_id"):
+            line += f" (changeset {d['changeset_id']})"
+        if dry_run:
+            line += "; dry run, nothing loaded"
+        typer.echo(line)
+
+    emit(report.to_dict(), as_json=as_json, render=render)
+
+
+@import_app.command("grids")
+def import_grids(
+    path: Path = _PATH,
+    layer: Optional[str] = typer.Option(None, help="Layer of a GeoPackage/KML/OSM file."),
+    crs: Optional[str] = typer.Option(None, help=_CRS_HELP),
+    encoding: Optional[str] = typer.Option(None, help=_ENC_HELP),
+    code_field: Optional[str] = typer.Option(None, help="Column with the grid code (default: code/网格编码 ...)."),
+    level_field: Optional[str] = typer.Option(None, help="Column with the level (default: derived from the code)."),
+    parent_field: Optional[str] = typer.Option(None, help="Column with the parent code (default: derived)."),
+    name_field: Optional[str] = typer.Option(None, help="Column with the name (default: name/网格名称 ...)."),
+    fix: bool = typer.Option(False, "--fix", help="Repair invalid polygons with make_valid (each repair reported)."),
+    allow_multipart: bool = typer.Option(False, "--allow-multipart", help="Allow non-contiguous (multi-part) grids."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Load the valid rows even if others have errors."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate only; load nothing."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write every problem to FILE.csv or FILE.json."),
+    author: str = typer.Option("cli", help="Author recorded in the changeset."),
+    reason: str = typer.Option("grid import", help="Reason recorded in the changeset."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Import grid polygons (upsert on the grid code; new versions for changed grids)."""
+    from etl.load import load_grids
+    from etl.readers import read_grids
+
+    frame, problems = read_grids(
+        path, layer=layer, code_field=code_field, level_field=level_field, parent_field=parent_field,
+        name_field=name_field, crs=crs, encoding=encoding, fix=fix,
+    )
+    _finish("grids", path, frame, problems, load=load_grids, report_path=report, dry_run=dry_run, as_json=as_json,
+            skip_invalid=skip_invalid, author=author, reason=reason,
+            validate_options={"allow_multipart": allow_multipart})
+
+
+@import_app.command("households")
+def import_households(
+    path: Path = _PATH,
+    layer: Optional[str] = typer.Option(None, help="Layer of a GeoPackage/KML/OSM file."),
+    crs: Optional[str] = typer.Option(None, help=_CRS_HELP),
+    encoding: Optional[str] = typer.Option(None, help=_ENC_HELP),
+    id_field: Optional[str] = typer.Option(None, help="Household id column (default: 户号/户编号/household_id/id)."),
+    address_field: Optional[str] = typer.Option(None, help="Address column (default: 地址/住址/address)."),
+    x_field: Optional[str] = typer.Option(None, help="Longitude column of a table (default: 经度/lon/lng/x ...)."),
+    y_field: Optional[str] = typer.Option(None, help="Latitude column of a table (default: 纬度/lat/y ...)."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Load the valid rows even if others have errors."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate only; load nothing."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write every problem to FILE.csv or FILE.json."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Import household points (upsert on the household id) and put each in its micro-grid."""
+    from etl.load import load_households
+    from etl.readers import read_households
+
+    frame, problems = read_households(
+        path, id_field=id_field, address_field=address_field, x_field=x_field, y_field=y_field,
+        crs=crs, encoding=encoding, layer=layer,
+    )
+    _finish("households", path, frame, problems, load=load_households, report_path=report, dry_run=dry_run,
+            as_json=as_json, skip_invalid=skip_invalid)
+
+
+@import_app.command("incidents")
+def import_incidents(
+    path: Path = _PATH,
+    layer: Optional[str] = typer.Option(None, help="Layer of a GeoPackage/KML/OSM file."),
+    crs: Optional[str] = typer.Option(None, help=_CRS_HELP),
+    encoding: Optional[str] = typer.Option(None, help=_ENC_HELP),
+    id_field: Optional[str] = typer.Option(None, help="Incident id column (default: 事件编号/工单号/id)."),
+    x_field: Optional[str] = typer.Option(None, help="Longitude column of a table."),
+    y_field: Optional[str] = typer.Option(None, help="Latitude column of a table."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Load the valid rows even if others have errors."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate only; load nothing."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write every problem to FILE.csv or FILE.json."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Import incidents (upsert on the incident id; rows without one are added) and assign grids."""
+    from etl.load import load_incidents
+    from etl.readers import read_incidents
+
+    frame, problems = read_incidents(
+        path, id_field=id_field, x_field=x_field, y_field=y_field, crs=crs, encoding=encoding, layer=layer,
+    )
+    _finish("incidents", path, frame, problems, load=load_incidents, report_path=report, dry_run=dry_run,
+            as_json=as_json, skip_invalid=skip_invalid)
+
+
+@import_app.command("staff")
+def import_staff(
+    path: Path = _PATH,
+    encoding: Optional[str] = typer.Option(None, help=_ENC_HELP),
+    id_field: Optional[str] = typer.Option(None, help="Staff id column (default: 工号/编号/id; else the phone)."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Load the valid rows even if others have errors."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate only; load nothing."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write every problem to FILE.csv or FILE.json."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Import staff (upsert on the staff id) and their grid assignments (姓名, 电话, 角色, 网格编码)."""
+    from etl.load import load_staff
+    from etl.readers import read_staff
+
+    frame, problems = read_staff(path, id_field=id_field, encoding=encoding)
+    _finish("staff", path, frame, problems, load=load_staff, report_path=report, dry_run=dry_run,
+            as_json=as_json, skip_invalid=skip_invalid)
+
+
+def export_command(
+    what: str = typer.Argument(..., help="grids | households | incidents | staff"),
+    out: Path = typer.Argument(..., help="Output file: .gpkg .geojson .shp .kml .parquet .xlsx .csv"),
+    format: Optional[str] = typer.Option(None, "--format", help="Override the format given by the suffix."),  # noqa: A002
+    level: Optional[int] = typer.Option(None, help="Grids: only this level."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Grids: the plan as of this date (YYYY-MM-DD)."),
+    with_personal_data: bool = typer.Option(
+        False, "--with-personal-data", help="Do not mask names, ID numbers and phone numbers."),
+) -> None:
+    """Export data to a file (stored in EPSG:4490; GeoJSON/KML are written in WGS 84)."""
+    from etl.cli import parse_as_of
+    from etl.export import EXPORTABLE, export_frame, query_export
+
+    if what not in EXPORTABLE:
+        raise fail(f"what was {what!r} but is expected to be one of {', '.join(EXPORTABLE)}", 2)
+    when = parse_as_of(as_of)
+    if when is not None and not hasattr(when, "hour"):
+        import datetime as dt
+        from zoneinfo import ZoneInfo
+
+        from gis.settings import get_settings
+
+        when = dt.datetime.combine(when, dt.time(23, 59, 59), tzinfo=ZoneInfo(get_settings().timezone))
+    engine = open_engine()
+    with engine.connect() as conn:
+        frame = query_export(conn, what, level=level, as_of=when, with_personal_data=with_personal_data)
+    if what == "staff":
+        fmt = format or out.suffix.lower().lstrip(".")
+        if fmt not in {"csv", "xlsx"}:
+            raise fail("staff has no geometry: export it to .csv or .xlsx", 2)
+        if fmt == "csv":
+            frame.to_csv(out, index=False, encoding="utf-8-sig")
+        else:
+            frame.to_excel(out, index=False)
+    else:
+        export_frame(frame, out, format=format)
+    typer.echo(f"exported {len(frame)} {what} to {out}")
+
+
+def assign_command(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Re-assign every household and incident to its micro-grid (leaf grid); print who moved where."""
+    from boundaries.repository import reassign_points
+
+    engine = open_engine()
+    with engine.begin() as conn:
+        moves = {table: reassign_points(conn, table) for table in ("households", "incidents")}
+        totals = {
+            table: dict(zip(("assigned", "unassigned"), conn.execute(text(
+                f"SELECT count(*) FILTER (WHERE grid_code IS NOT NULL), count(*) FILTER (WHERE grid_code IS NULL) FROM {table}"
+            )).one()))
+            for table in moves
+        }
+    data = {
+        table: {
+            **{k: int(v) for k, v in totals[table].items()},
+            "moved": sum(moves[table].values()),
+            "moves": [{"from": a, "to": b, "count": n} for (a, b), n in sorted(moves[table].items(), key=str)],
+        }
+        for table in moves
+    }
+
+    def render(d: dict[str, Any]) -> None:
+        for table, info in d.items():
+            typer.echo(f"{table}: {info['moved']} moved; {info['assigned']} in a grid, {info['unassigned']} in none")
+            for m in info["moves"]:
+                typer.echo(f"  {m['from'] or '(none)'} → {m['to'] or '(none)'}: {m['count']}")
+
+    emit(data, as_json=as_json, render=render)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``import``, ``export`` and ``assign`` to the main ``gridgov`` app."""
+    app.add_typer(import_app, name="import")
+    app.command("export")(export_command)
+    app.command("assign")(assign_command)

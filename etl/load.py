@@ -1,0 +1,508 @@
+"""Loading validated frames into PostGIS: one transaction, a staging table, then upserts.
+
+Every ``load_*`` function takes the frame a reader in :mod:`etl.readers` returned (EPSG:4490)
+and the problems it found, and:
+
+1. refuses to load when a problem of severity ``error`` is present, unless
+   ``skip_invalid=True`` (then only the rows the reader accepted are loaded — they are the
+   only rows in the frame anyway);
+2. in one transaction: COPYs the rows into a temporary staging table, runs the checks only
+   the database can answer (unknown parent grid, retired code, unknown grid of a staff
+   assignment), raises :class:`~gis.errors.ValidationError` with every finding if any
+   fails (nothing is written), otherwise records a ``changesets`` row and upserts with
+   ``INSERT … SELECT … ON CONFLICT`` — no per-row ORM loop;
+3. returns an :class:`ImportReport` (inserted / updated / unchanged counts, problems).
+
+``bind`` may be an ``Engine`` (a transaction is opened and committed) or a ``Connection``
+(the work runs in a SAVEPOINT inside the caller's transaction; the caller commits).
+Imports upsert: rows missing from the file are left alone (no deletions or retirements).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, Engine, text
+
+from boundaries.coding import CodeScheme
+from etl.transform import ERROR, RowProblem
+from gis.crs import STORAGE_EPSG
+from gis.errors import CRSError, ValidationError
+
+__all__ = [
+    "ImportReport",
+    "load_grids",
+    "load_households",
+    "load_incidents",
+    "load_staff",
+    "assign_points",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ImportReport:
+    """What an import did. Counts are rows; ``problems`` includes the reader's warnings."""
+
+    kind: str
+    source: str | None = None
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    changeset_id: int | None = None
+    assigned: int | None = None
+    unassigned: int | None = None
+    problems: list[RowProblem] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "source": self.source, "rows": self.rows, "inserted": self.inserted,
+            "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected,
+            "changeset_id": self.changeset_id, "assigned": self.assigned, "unassigned": self.unassigned,
+            "problems": [p.to_record() for p in self.problems],
+        }
+
+
+# ---------------------------------------------------------------------------------------
+# plumbing
+# ---------------------------------------------------------------------------------------
+@contextmanager
+def _transaction(bind: Engine | Connection) -> Iterator[Connection]:
+    if isinstance(bind, Engine):
+        with bind.begin() as conn:
+            yield conn
+    elif bind.in_transaction():
+        with bind.begin_nested():
+            yield bind
+    else:
+        with bind.begin():
+            yield bind
+
+
+def _refuse_errors(kind: str, problems: Sequence[RowProblem], *, skip_invalid: bool) -> int:
+    errors = [p for p in problems if p.severity == ERROR]
+    rows = len({p.row for p in errors})
+    if errors and not skip_invalid:
+        sample = "; ".join(f"row {p.row}: {p.rule}" for p in errors[:5])
+        raise ValidationError(
+            f"{rows} {kind} row(s) have errors ({sample}{' …' if len(errors) > 5 else ''}); nothing was loaded. "
+            "Fix the file, or load the valid rows only with --skip-invalid",
+            list(errors),
+        )
+    return rows
+
+
+def _check_frame(frame: gpd.GeoDataFrame, kind: str) -> None:
+    if frame.crs is None or frame.crs.to_epsg() != STORAGE_EPSG:
+        raise CRSError(f"{kind} must be in EPSG:{STORAGE_EPSG} before loading, got {frame.crs}; use to_storage_crs")
+
+
+def _ewkb(geoms: Any) -> list[str | None]:
+    arr = np.asarray(geoms, dtype=object)
+    with_srid = shapely.set_srid(arr, STORAGE_EPSG)
+    return list(shapely.to_wkb(with_srid, hex=True, include_srid=True))
+
+
+def _text_array(values: Any) -> str:
+    items = [] if values is None else list(values)
+    return "{" + ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in items) + "}"
+
+
+def _stage(conn: Connection, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> str:
+    """Create a temporary staging table and COPY ``rows`` into it; returns its name."""
+    name = f"stage_{uuid.uuid4().hex[:12]}"
+    ddl = ", ".join(f"{col} {sqltype}" for col, sqltype in columns.items())
+    conn.execute(text(f"CREATE TEMPORARY TABLE {name} ({ddl}) ON COMMIT DROP"))
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    conn.execute(text(f"ANALYZE {name}"))
+    return name
+
+
+def _new_changeset(conn: Connection, *, author: str, reason: str, details: dict[str, Any]) -> int:
+    return int(
+        conn.execute(
+            text("INSERT INTO changesets (author, reason, kind, details) VALUES (:a, :r, 'import', CAST(:d AS jsonb)) "
+                 "RETURNING id"),
+            {"a": author, "r": reason, "d": json.dumps(details, ensure_ascii=False, default=str)},
+        ).scalar_one()
+    )
+
+
+def _none(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if value is pd.NaT:
+        return None
+    return value
+
+
+# ---------------------------------------------------------------------------------------
+# grids
+# ---------------------------------------------------------------------------------------
+def load_grids(
+    bind: Engine | Connection,
+    grids: gpd.GeoDataFrame,
+    *,
+    problems: Sequence[RowProblem] = (),
+    author: str = "import",
+    reason: str = "grid import",
+    source: str | None = None,
+    skip_invalid: bool = False,
+    scheme: CodeScheme | None = None,
+    validate_options: Mapping[str, Any] | None = None,
+) -> ImportReport:
+    """Upsert grids (code, level, parent_code, name, MultiPolygon in EPSG:4490) as one changeset.
+
+    The file's grids are staged, checked against the database (unknown parents, retired
+    codes, level conflicts), merged over the current plan and the *merged* plan is validated
+    as a nested coverage (:func:`boundaries.validation.validate_plan`): an import that would
+    leave overlaps, gaps or children outside their parents is refused with every finding.
+    Then :func:`boundaries.repository.apply_plan` writes it (new versions for changed grids,
+    unchanged grids untouched) and re-assigns the households and incidents in the changed
+    region. Grids missing from the file are kept (imports never retire).
+
+    Raises
+    ------
+    ValidationError
+        Reader errors (without ``skip_invalid``), database conflicts, or coverage errors.
+    """
+    from boundaries.repository import apply_plan, load_plan, plan_versions
+    from boundaries.validation import validate_plan
+
+    _check_frame(grids, "grids")
+    report = ImportReport("grids", source=source, rows=len(grids), problems=list(problems))
+    report.rejected = _refuse_errors("grid", problems, skip_invalid=skip_invalid)
+    rows = [
+        (int(i), str(code), int(level), _none(parent), str(name) if _none(name) is not None else str(code), wkb)
+        for i, code, level, parent, name, wkb in zip(
+            grids.index, grids["code"], grids["level"], grids["parent_code"], grids["name"], _ewkb(grids.geometry.values)
+        )
+    ]
+    with _transaction(bind) as conn:
+        stage = _stage(
+            conn,
+            {"row_no": "integer", "code": "text", "level": "smallint", "parent_code": "text", "name": "text",
+             "geom": f"geometry(MultiPolygon, {STORAGE_EPSG})"},
+            rows,
+        )
+        findings = _grid_findings(conn, stage)
+        if findings:
+            raise ValidationError(
+                f"{len(findings)} grid(s) conflict with the database: "
+                + "; ".join(f"{p.key}: {p.message}" for p in findings[:5]) + (" …" if len(findings) > 5 else ""),
+                findings,
+            )
+        conn.execute(text(f"DROP TABLE {stage}"))
+        current = load_plan(conn)
+        incoming = gpd.GeoDataFrame(
+            {"code": grids["code"].astype(str).to_numpy(), "level": grids["level"].astype(int).to_numpy(),
+             "parent_code": [_none(p) for p in grids["parent_code"]],
+             "name": [str(n) if _none(n) is not None else str(c) for c, n in zip(grids["code"], grids["name"])]},
+            geometry=gpd.GeoSeries(np.asarray(grids.geometry.values, dtype=object), crs=STORAGE_EPSG),
+            crs=STORAGE_EPSG,
+        )
+        row_of = dict(zip(incoming["code"], grids.index))
+        kept = current.loc[~current["code"].isin(incoming["code"]), ["code", "level", "parent_code", "name", "geometry"]]
+        merged = gpd.GeoDataFrame(pd.concat([kept, incoming], ignore_index=True), geometry="geometry", crs=STORAGE_EPSG)
+        coverage = validate_plan(merged, scheme=scheme, **dict(validate_options or {}))
+        errors = [f for f in coverage.errors if set(f.codes) & set(incoming["code"]) or not f.codes]
+        if errors:
+            problems_found = [
+                RowProblem(int(row_of.get(f.codes[0], -1)) if f.codes else -1, ",".join(f.codes), f.rule, f.message,
+                           *(_lonlat(f.geometry)))
+                for f in errors
+            ]
+            raise ValidationError(
+                f"the grids would not form a valid nested coverage ({len(errors)} error(s)); nothing was loaded: "
+                + "; ".join(f"{f.rule} {','.join(f.codes)}" for f in errors[:5]) + (" …" if len(errors) > 5 else ""),
+                problems_found,
+            )
+        applied = apply_plan(conn, merged, base_versions=plan_versions(current), author=author, reason=reason,
+                             kind="import", details={"operation": "import_grids", "source": source}, scheme=scheme)
+        changes = applied.changes
+        report.inserted = len(changes.added)
+        report.updated = len(set(changes.touched) - set(changes.added))
+        report.unchanged = len(incoming) - report.inserted - report.updated
+        if changes.empty:
+            # Nothing changed: do not keep an empty changeset.
+            conn.execute(text("DELETE FROM changesets WHERE id = :id"), {"id": applied.changeset_id})
+        else:
+            report.changeset_id = applied.changeset_id
+    logger.info("grid import: %s", {k: v for k, v in report.to_dict().items() if k != "problems"})
+    return report
+
+
+def _lonlat(geometry: Any) -> tuple[float | None, float | None]:
+    if geometry is None or geometry.is_empty:
+        return None, None
+    point = geometry.representative_point()
+    return float(point.x), float(point.y)
+
+
+def _grid_findings(conn: Connection, stage: str) -> list[RowProblem]:
+    findings: list[RowProblem] = []
+    for row_no, code, parent in conn.execute(text(
+        f"""SELECT s.row_no, s.code, s.parent_code FROM {stage} s
+            WHERE s.parent_code IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM {stage} p WHERE p.code = s.parent_code)
+              AND NOT EXISTS (SELECT 1 FROM grids g WHERE g.code = s.parent_code)
+            ORDER BY s.row_no"""
+    )):
+        findings.append(RowProblem(row_no, code, "unknown_parent",
+                                   f"parent grid {parent!r} is neither in the file nor in the database"))
+    for row_no, code, status, level, staged_level in conn.execute(text(
+        f"""SELECT s.row_no, s.code, c.status, c.level, s.level FROM {stage} s JOIN grid_codes c ON c.code = s.code
+            WHERE c.status = 'retired' OR c.level <> s.level ORDER BY s.row_no"""
+    )):
+        if status == "retired":
+            findings.append(RowProblem(row_no, code, "retired_code",
+                                       f"code {code!r} was retired and is never reused; allocate a new code"))
+        else:
+            findings.append(RowProblem(row_no, code, "level_mismatch",
+                                       f"code {code!r} is registered at level {level}, the file says {staged_level}"))
+    return sorted(findings, key=lambda p: p.row)
+
+
+# ---------------------------------------------------------------------------------------
+# assignment of points to leaf grids
+# ---------------------------------------------------------------------------------------
+def assign_points(conn: Connection, table: str, *, only_stage: str | None = None, key: str | None = None) -> tuple[int, int]:
+    """Assign ``households`` or ``incidents`` (all, or those keyed in ``only_stage``) to their
+    leaf grid with :func:`boundaries.repository.reassign_points`; returns
+    ``(assigned, unassigned)`` counts of the rows considered.
+    """
+    from boundaries.repository import reassign_points
+
+    scope = (only_stage, key) if only_stage and key else None
+    reassign_points(conn, table, scope=scope)
+    condition = f"t.{key} IN (SELECT {key} FROM {only_stage})" if scope else "TRUE"
+    assigned, unassigned = conn.execute(text(
+        f"SELECT count(*) FILTER (WHERE grid_code IS NOT NULL), count(*) FILTER (WHERE grid_code IS NULL) "
+        f"FROM {table} t WHERE {condition}"
+    )).one()
+    return int(assigned), int(unassigned)
+
+
+# ---------------------------------------------------------------------------------------
+# households and incidents
+# ---------------------------------------------------------------------------------------
+def _upsert_counts(conn: Connection, sql: str, params: dict[str, Any], total: int) -> tuple[int, int, int]:
+    flags = [bool(r[0]) for r in conn.execute(text(sql), params)]
+    inserted = sum(flags)
+    updated = len(flags) - inserted
+    return inserted, updated, total - len(flags)
+
+
+def load_households(
+    bind: Engine | Connection,
+    households: gpd.GeoDataFrame,
+    *,
+    problems: Sequence[RowProblem] = (),
+    author: str = "import",
+    reason: str = "household import",
+    source: str | None = None,
+    skip_invalid: bool = False,
+    assign: bool = True,
+) -> ImportReport:
+    """Upsert households on ``household_key`` and (``assign``) put them in their leaf grid."""
+    _check_frame(households, "households")
+    report = ImportReport("households", source=source, rows=len(households), problems=list(problems))
+    report.rejected = _refuse_errors("household", problems, skip_invalid=skip_invalid)
+    rows = [
+        (str(k), a or "", _none(b), _none(h), int(m), _text_array(s), w)
+        for k, a, b, h, m, s, w in zip(
+            households["household_key"], households["address"], households["building_no"], households["house_no"],
+            households["members"], households["special_kinds"], _ewkb(households.geometry.values),
+        )
+    ]
+    with _transaction(bind) as conn:
+        stage = _stage(
+            conn,
+            {"household_key": "text", "address": "text", "building_no": "text", "house_no": "text",
+             "members": "smallint", "special_kinds": "text[]", "geom": f"geometry(Point, {STORAGE_EPSG})"},
+            rows,
+        )
+        report.inserted, report.updated, report.unchanged = _upsert_counts(conn, f"""
+            INSERT INTO households AS h (household_key, address, building_no, house_no, members, special_kinds, geom)
+            SELECT household_key, address, building_no, house_no, members, special_kinds, geom FROM {stage}
+            ON CONFLICT (household_key) DO UPDATE SET address = EXCLUDED.address, building_no = EXCLUDED.building_no,
+                house_no = EXCLUDED.house_no, members = EXCLUDED.members, special_kinds = EXCLUDED.special_kinds,
+                geom = EXCLUDED.geom, updated_at = now()
+            WHERE (h.address, h.building_no, h.house_no, h.members, h.special_kinds)
+                  IS DISTINCT FROM (EXCLUDED.address, EXCLUDED.building_no, EXCLUDED.house_no, EXCLUDED.members,
+                                    EXCLUDED.special_kinds)
+               OR NOT ST_Equals(h.geom, EXCLUDED.geom)
+            RETURNING (xmax = 0)""", {}, len(rows))
+        if assign:
+            report.assigned, report.unassigned = assign_points(conn, "households", only_stage=stage, key="household_key")
+        if report.inserted or report.updated:
+            report.changeset_id = _new_changeset(conn, author=author, reason=reason, details={
+                "operation": "import_households", "source": source, "inserted": report.inserted,
+                "updated": report.updated,
+            })
+        conn.execute(text(f"DROP TABLE {stage}"))
+    return report
+
+
+def load_incidents(
+    bind: Engine | Connection,
+    incidents: gpd.GeoDataFrame,
+    *,
+    problems: Sequence[RowProblem] = (),
+    author: str = "import",
+    reason: str = "incident import",
+    source: str | None = None,
+    skip_invalid: bool = False,
+    assign: bool = True,
+) -> ImportReport:
+    """Upsert incidents on ``incident_key`` (rows without a key are inserted) and assign grids."""
+    _check_frame(incidents, "incidents")
+    report = ImportReport("incidents", source=source, rows=len(incidents), problems=list(problems))
+    report.rejected = _refuse_errors("incident", problems, skip_invalid=skip_invalid)
+    times = pd.to_datetime(incidents["reported_at"])
+    rows = [
+        (_none(k), t.isoformat(), str(c), d or "", s, a or "", w)
+        for k, t, c, d, s, a, w in zip(
+            incidents["incident_key"], times, incidents["category"], incidents["description"],
+            incidents["status"], incidents["address"], _ewkb(incidents.geometry.values),
+        )
+    ]
+    with _transaction(bind) as conn:
+        stage = _stage(
+            conn,
+            {"incident_key": "text", "reported_at": "timestamptz", "category": "text", "description": "text",
+             "status": "text", "address": "text", "geom": f"geometry(Point, {STORAGE_EPSG})"},
+            rows,
+        )
+        conn.execute(text(f"ALTER TABLE {stage} ADD COLUMN stage_id bigserial"))
+        keyed_inserted, keyed_updated, keyed_unchanged = _upsert_counts(conn, f"""
+            INSERT INTO incidents AS i (incident_key, reported_at, category, description, status, address, geom)
+            SELECT incident_key, reported_at, category, description, status, address, geom FROM {stage}
+            WHERE incident_key IS NOT NULL
+            ON CONFLICT (incident_key) DO UPDATE SET reported_at = EXCLUDED.reported_at, category = EXCLUDED.category,
+                description = EXCLUDED.description, status = EXCLUDED.status, address = EXCLUDED.address,
+                geom = EXCLUDED.geom, version = i.version + 1, updated_at = now()
+            WHERE (i.reported_at, i.category, i.description, i.status, i.address)
+                  IS DISTINCT FROM (EXCLUDED.reported_at, EXCLUDED.category, EXCLUDED.description, EXCLUDED.status,
+                                    EXCLUDED.address)
+               OR NOT ST_Equals(i.geom, EXCLUDED.geom)
+            RETURNING (xmax = 0)""", {}, sum(1 for r in rows if r[0] is not None))
+        unkeyed = conn.execute(text(f"""
+            INSERT INTO incidents (reported_at, category, description, status, address, geom)
+            SELECT reported_at, category, description, status, address, geom FROM {stage}
+            WHERE incident_key IS NULL ORDER BY stage_id RETURNING id""")).all()
+        report.inserted = keyed_inserted + len(unkeyed)
+        report.updated = keyed_updated
+        report.unchanged = keyed_unchanged
+        if assign:
+            # keyed rows through the staging table, unkeyed ones by the ids just created
+            report.assigned, report.unassigned = assign_points(conn, "incidents", only_stage=stage, key="incident_key")
+            if unkeyed:
+                conn.execute(text(f"CREATE TEMPORARY TABLE {stage}_ids (id bigint) ON COMMIT DROP"))
+                conn.execute(text(f"INSERT INTO {stage}_ids (id) SELECT unnest(CAST(:ids AS bigint[]))"),
+                             {"ids": [r[0] for r in unkeyed]})
+                a, u = assign_points(conn, "incidents", only_stage=f"{stage}_ids", key="id")
+                report.assigned += a
+                report.unassigned += u
+                conn.execute(text(f"DROP TABLE {stage}_ids"))
+        if report.inserted or report.updated:
+            report.changeset_id = _new_changeset(conn, author=author, reason=reason, details={
+                "operation": "import_incidents", "source": source, "inserted": report.inserted,
+                "updated": report.updated,
+            })
+        conn.execute(text(f"DROP TABLE {stage}"))
+    return report
+
+
+# ---------------------------------------------------------------------------------------
+# staff
+# ---------------------------------------------------------------------------------------
+def load_staff(
+    bind: Engine | Connection,
+    staff: pd.DataFrame,
+    *,
+    problems: Sequence[RowProblem] = (),
+    author: str = "import",
+    reason: str = "staff import",
+    source: str | None = None,
+    skip_invalid: bool = False,
+    start_date: dt.date | None = None,
+) -> ImportReport:
+    """Upsert staff on ``staff_key``; rows with a ``role`` and ``grid_code`` get an open
+    assignment from ``start_date`` (default today) unless the same one is already open.
+
+    Raises
+    ------
+    ValidationError
+        Reader errors (without ``skip_invalid``), or a grid code that is not an active grid.
+    """
+    report = ImportReport("staff", source=source, rows=len(staff), problems=list(problems))
+    report.rejected = _refuse_errors("staff", problems, skip_invalid=skip_invalid)
+    start = start_date or dt.date.today()
+    rows = [
+        (int(i), str(k), str(n), _none(p), _none(r), _none(g), _none(o))
+        for i, k, n, p, r, g, o in zip(
+            staff.index, staff["staff_key"], staff["name"], staff["phone"], staff["role"], staff["grid_code"],
+            staff["organisation"],
+        )
+    ]
+    with _transaction(bind) as conn:
+        stage = _stage(
+            conn,
+            {"row_no": "integer", "staff_key": "text", "name": "text", "phone": "text", "role": "text",
+             "grid_code": "text", "organisation": "text"},
+            rows,
+        )
+        findings = [
+            RowProblem(row_no, key, "unknown_grid", f"grid {code!r} is not an active grid in the database")
+            for row_no, key, code in conn.execute(text(
+                f"""SELECT s.row_no, s.staff_key, s.grid_code FROM {stage} s WHERE s.grid_code IS NOT NULL
+                    AND NOT EXISTS (SELECT 1 FROM grids g WHERE g.code = s.grid_code) ORDER BY s.row_no"""
+            ))
+        ]
+        if findings:
+            raise ValidationError(
+                f"{len(findings)} staff row(s) name grids that do not exist: "
+                + "; ".join(f"row {p.row}: {p.message}" for p in findings[:5]),
+                findings,
+            )
+        report.inserted, report.updated, report.unchanged = _upsert_counts(conn, f"""
+            INSERT INTO staff AS t (staff_key, name, phone, organisation)
+            SELECT staff_key, name, phone, organisation FROM {stage}
+            ON CONFLICT (staff_key) DO UPDATE SET name = EXCLUDED.name, phone = EXCLUDED.phone,
+                organisation = EXCLUDED.organisation
+            WHERE (t.name, t.phone, t.organisation) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.phone, EXCLUDED.organisation)
+            RETURNING (xmax = 0)""", {}, len(rows))
+        conn.execute(text(f"""
+            INSERT INTO staff_assignments (staff_id, grid_code, role, start_date)
+            SELECT t.id, s.grid_code, s.role, :start FROM {stage} s JOIN staff t ON t.staff_key = s.staff_key
+            WHERE s.role IS NOT NULL AND s.grid_code IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM staff_assignments a WHERE a.staff_id = t.id AND a.grid_code = s.grid_code
+                              AND a.role = s.role AND (a.end_date IS NULL OR a.end_date >= :start))"""),
+            {"start": start})
+        if report.inserted or report.updated:
+            report.changeset_id = _new_changeset(conn, author=author, reason=reason, details={
+                "operation": "import_staff", "source": source, "inserted": report.inserted, "updated": report.updated,
+            })
+        conn.execute(text(f"DROP TABLE {stage}"))
+    return report

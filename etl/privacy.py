@@ -1,0 +1,104 @@
+"""Masking personal data (ID card numbers, phone numbers, names) before export or display."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+__all__ = ["mask_id_number", "mask_phone", "mask_name", "mask_personal_data", "MASKERS"]
+
+_ID_RE = re.compile(r"^\d{17}[\dXx]$|^\d{15}$")
+
+
+def mask_id_number(value: str | None) -> str | None:
+    """Keep the 6-digit region code and the last 4 characters of a resident ID number.
+
+    ``'430603199001011234'`` → ``'430603********1234'``; a 15-digit (old) number keeps
+    6 + 4 with 5 stars. Other text is masked except its first and last character;
+    ``None`` stays ``None``.
+    """
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    text = str(value).strip()
+    if _ID_RE.match(text):
+        return text[:6] + "*" * (len(text) - 10) + text[-4:]
+    if len(text) <= 2:
+        return "*" * len(text)
+    return text[0] + "*" * (len(text) - 2) + text[-1]
+
+
+def mask_phone(value: str | None) -> str | None:
+    """``'13812345678'`` → ``'138****5678'``; other numbers keep their first 3 and last 4 digits."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    text = re.sub(r"[\s\-]", "", str(value).strip())
+    if len(text) >= 8:
+        return text[:3] + "*" * (len(text) - 7) + text[-4:]
+    return "*" * len(text)
+
+
+def mask_name(value: str | None) -> str | None:
+    """Chinese names keep the surname: ``'张三丰'`` → ``'张**'``; ``None`` stays ``None``."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    text = str(value).strip()
+    return text[:1] + "*" * max(len(text) - 1, 1) if text else text
+
+
+#: Masking function per kind of personal data.
+MASKERS = {"id_number": mask_id_number, "phone": mask_phone, "name": mask_name}
+
+_GUESS = {
+    "id_number": ("id_number", "身份证", "身份证号", "证件号", "证件号码", "公民身份号码"),
+    "phone": ("phone", "mobile", "tel", "电话", "手机", "手机号", "联系电话"),
+    "name": ("name", "姓名", "reporter_name", "户主", "户主姓名"),
+}
+
+
+def _kind_of(column: str) -> str | None:
+    lowered = column.strip().lower()
+    for kind, names in _GUESS.items():
+        if lowered in names:
+            return kind
+    return None
+
+
+def mask_personal_data(
+    frame: pd.DataFrame, columns: Sequence[str] | Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Return a copy of ``frame`` with personal-data columns masked (the input is not changed).
+
+    ``columns`` is either a mapping ``column → kind`` (``id_number``, ``phone``, ``name``),
+    a list of columns whose kind is guessed from the name (身份证/证件号 → id_number,
+    电话/手机 → phone, 姓名 → name), or ``None`` to mask every column recognised by name.
+
+    Raises
+    ------
+    KeyError
+        A named column is missing. ``ValueError``: a kind is unknown or cannot be guessed.
+    """
+    if columns is None:
+        plan = {c: k for c in map(str, frame.columns) if (k := _kind_of(c)) is not None}
+    elif isinstance(columns, Mapping):
+        plan = dict(columns)
+    else:
+        plan = {}
+        for column in columns:
+            kind = _kind_of(str(column))
+            if kind is None:
+                raise ValueError(
+                    f"cannot tell what personal data column {column!r} holds; pass a mapping to one of {sorted(MASKERS)}"
+                )
+            plan[column] = kind
+    missing = [c for c in plan if c not in frame.columns]
+    if missing:
+        raise KeyError(f"columns {missing} are not in the frame; its columns are {list(frame.columns)}")
+    unknown = {k for k in plan.values() if k not in MASKERS}
+    if unknown:
+        raise ValueError(f"mask kinds {sorted(unknown)} are unknown; expected one of {sorted(MASKERS)}")
+    result = frame.copy()
+    for column, kind in plan.items():
+        result[column] = frame[column].astype(object).map(MASKERS[kind]).astype(object)
+    return result

@@ -1,0 +1,642 @@
+"""Domain-aware readers: grids, households, incidents and staff from user files.
+
+Each reader reads with :func:`gis.io.read_vector` / :func:`gis.io.read_table`, recognises
+the columns it needs by common English and Chinese names when they are not given,
+converts geometries to EPSG:4490 (:func:`gis.crs.to_storage_crs`), validates every row and
+returns ``(frame, problems)``: the frame holds only the accepted rows (the original row
+position is kept in the index), ``problems`` is the list of every
+:class:`~etl.transform.RowProblem` found (duplicate keys, missing/swapped/out-of-range
+coordinates, empty/wrong-type/invalid geometry, bad codes ...). Nothing is raised per row;
+file-level problems raise :class:`~gis.errors.DataSourceError`.
+
+Codes and keys are always text (leading zeros survive).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from boundaries.coding import CodeScheme, default_scheme
+from gis.crs import CHINA_BOUNDS, STORAGE_EPSG, to_storage_crs
+from gis.errors import CRSError, DataSourceError
+from gis.io import read_table, read_vector
+from etl.transform import (
+    ERROR,
+    WARNING,
+    RowProblem,
+    coordinate_problems,
+    duplicate_key_problems,
+    geometry_problems,
+    prepare_polygons,
+    representative_lonlat,
+    text_values,
+)
+
+__all__ = [
+    "FIELD_NAMES",
+    "SPECIAL_KINDS",
+    "STATUS_ALIASES",
+    "ROLE_ALIASES",
+    "find_field",
+    "read_grids",
+    "read_households",
+    "read_incidents",
+    "read_staff",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Recognised column names per role (compared lower-cased, trimmed, without "(...)" notes).
+FIELD_NAMES: dict[str, tuple[str, ...]] = {
+    "code": ("code", "grid_code", "gridcode", "网格编码", "网格代码", "网格编号", "编码", "代码"),
+    "level": ("level", "grid_level", "网格层级", "层级", "级别"),
+    "parent": ("parent_code", "parent", "上级编码", "上级网格编码", "上级代码", "父编码", "父级编码"),
+    "name": ("name", "grid_name", "网格名称", "名称", "名字"),
+    "household_key": ("household_id", "household_key", "household", "户编号", "户号", "户籍编号", "id", "编号"),
+    "address": ("address", "addr", "地址", "住址", "家庭住址", "详细地址", "事发地址", "事发地点"),
+    "members": ("members", "population", "persons", "人口", "人数", "家庭人口", "户人数", "人口数"),
+    "building_no": ("building_no", "building", "楼栋", "楼号", "栋号"),
+    "house_no": ("house_no", "room", "门牌号", "房号", "门牌"),
+    "special": ("special_kinds", "special", "特殊人群", "特殊群体", "人群类别", "重点人群"),
+    "incident_key": ("incident_id", "incident_key", "事件编号", "工单号", "编号", "id"),
+    "reported_at": ("reported_at", "report_time", "time", "上报时间", "发生时间", "时间", "日期"),
+    "category": ("category", "type", "类别", "事件类别", "事件类型", "类型"),
+    "description": ("description", "desc", "描述", "事件描述", "内容", "详情"),
+    "status": ("status", "state", "状态", "处理状态"),
+    "staff_key": ("staff_id", "staff_key", "工号", "人员编号", "编号", "id"),
+    "staff_name": ("name", "姓名", "名字"),
+    "phone": ("phone", "mobile", "tel", "电话", "手机", "手机号", "联系电话"),
+    "role": ("role", "角色", "岗位", "职务"),
+    "grid_code": ("grid_code", "网格编码", "网格代码", "网格编号", "所属网格", "code"),
+    "organisation": ("organisation", "organization", "单位", "所属单位", "部门"),
+}
+
+#: Special-household kinds (``households.special_kinds`` values) by the words that name them,
+#: matched as substrings of a 特殊人群 value or of a yes/no column header.
+SPECIAL_KINDS: dict[str, tuple[str, ...]] = {
+    "empty_nest": ("empty_nest", "空巢", "独居", "孤寡", "失独"),
+    "disabled": ("disabled", "残疾", "残障"),
+    "left_behind_child": ("left_behind_child", "留守"),
+    "hardship": ("hardship", "困难", "低保", "特困", "优抚"),
+}
+_TRUE_TEXT = {"1", "y", "yes", "true", "t", "是", "有", "√", "✓", "x", "●"}
+_SPLIT = re.compile(r"[;,，、；/|\s]+")
+
+#: Incident status labels (English codes and common Chinese labels) → ``incidents.status``.
+STATUS_ALIASES: dict[str, str] = {
+    **{s: s for s in ("reported", "accepted", "rejected", "classified", "dispatched", "handled", "closed")},
+    "上报": "reported", "已上报": "reported", "待受理": "reported", "新建": "reported",
+    "受理": "accepted", "已受理": "accepted",
+    "驳回": "rejected", "不予受理": "rejected", "已驳回": "rejected",
+    "分类": "classified", "已分类": "classified", "研判": "classified",
+    "派遣": "dispatched", "已派遣": "dispatched", "处理中": "dispatched", "办理中": "dispatched", "in_progress": "dispatched",
+    "处置": "handled", "已处置": "handled", "已处理": "handled",
+    "办结": "closed", "已办结": "closed", "结案": "closed", "已完成": "closed", "完成": "closed",
+}
+
+#: Staff role labels → ``staff_assignments.role``.
+ROLE_ALIASES: dict[str, str] = {
+    **{r: r for r in ("liaison_leader", "grid_head", "micro_worker", "grid_police", "family_doctor",
+                      "supervisor", "coordinator", "building_head")},
+    "包片领导": "liaison_leader", "联系领导": "liaison_leader", "挂点领导": "liaison_leader",
+    "网格长": "grid_head",
+    "网格员": "micro_worker", "专职网格员": "micro_worker", "微网格员": "micro_worker", "兼职网格员": "micro_worker",
+    "网格警": "grid_police", "网格民警": "grid_police", "社区民警": "grid_police", "民警": "grid_police",
+    "家庭医生": "family_doctor", "医生": "family_doctor",
+    "督导员": "supervisor", "监督员": "supervisor", "网格督导": "supervisor",
+    "协调员": "coordinator", "网格协调员": "coordinator", "联络员": "coordinator",
+    "楼栋长": "building_head", "单元长": "building_head",
+}
+
+
+# ---------------------------------------------------------------------------------------
+# column recognition
+# ---------------------------------------------------------------------------------------
+def _normalise(name: object) -> str:
+    text = str(name).strip().lower()
+    return re.split(r"[(（\[【]", text, maxsplit=1)[0].strip()
+
+
+def find_field(
+    columns: Sequence[object],
+    role: str,
+    *,
+    given: str | None = None,
+    required: bool = False,
+    source: str = "input",
+    exclude: Sequence[str] = (),
+) -> str | None:
+    """The column playing ``role`` (a key of :data:`FIELD_NAMES`), or ``None``.
+
+    ``given`` (a ``--*-field`` option) must exist. With ``required`` a missing column is a
+    :class:`DataSourceError` naming the columns found and the names looked for.
+    """
+    names = [str(c) for c in columns]
+    if given is not None:
+        if given not in names:
+            raise DataSourceError(f"{source}: has no column {given!r}; its columns are {names}")
+        return given
+    normalised: dict[str, str] = {}
+    for column in names:
+        if column in exclude:
+            continue
+        normalised.setdefault(_normalise(column), column)
+    for candidate in FIELD_NAMES[role]:
+        if candidate in normalised:
+            return normalised[candidate]
+    if required:
+        raise DataSourceError(
+            f"{source}: no {role.replace('_', ' ')} column among {names}; expected one of "
+            f"{list(FIELD_NAMES[role])} or name it with --{role.replace('_', '-')}-field"
+        )
+    return None
+
+
+def _column_text(frame: pd.DataFrame, column: str | None) -> pd.Series:
+    if column is None:
+        return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    values, _ = text_values(frame[column])
+    return values
+
+
+def _to_storage(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
+    try:
+        return to_storage_crs(frame)
+    except CRSError as exc:
+        raise DataSourceError(f"{source}: {exc}") from None
+
+
+def _keys_list(keys: pd.Series) -> list[str | None]:
+    return [None if v is None else str(v) for v in keys.to_numpy(dtype=object)]
+
+
+def _point_lonlat(problems: list[RowProblem], geoms: np.ndarray) -> list[RowProblem]:
+    """Fill lon/lat of problems that lack them from the row's geometry (EPSG:4490)."""
+    lon, lat = representative_lonlat(geoms)
+    out = []
+    for p in problems:
+        if p.lon is None and 0 <= p.row < len(geoms) and np.isfinite(lon[p.row]) and np.isfinite(lat[p.row]):
+            p = RowProblem(p.row, p.key, p.rule, p.message, float(lon[p.row]), float(lat[p.row]), p.severity)
+        out.append(p)
+    return out
+
+
+def _object(values: Any) -> pd.Series:
+    """Text column with ``None`` for missing (object dtype: pandas' string dtype would use NaN)."""
+    return pd.Series(list(values), dtype=object)
+
+
+def _rejected_rows(problems: Sequence[RowProblem]) -> np.ndarray:
+    return np.array(sorted({p.row for p in problems if p.severity == ERROR}), dtype=int)
+
+
+# ---------------------------------------------------------------------------------------
+# grids
+# ---------------------------------------------------------------------------------------
+def read_grids(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    code_field: str | None = None,
+    level_field: str | None = None,
+    parent_field: str | None = None,
+    name_field: str | None = None,
+    crs: object | None = None,
+    encoding: str | None = None,
+    fix: bool = False,
+    scheme: CodeScheme | None = None,
+    region: tuple[float, float, float, float] | None = CHINA_BOUNDS,
+) -> tuple[gpd.GeoDataFrame, list[RowProblem]]:
+    """Read grid polygons.
+
+    Returns
+    -------
+    (grids, problems)
+        ``grids``: GeoDataFrame with columns ``code`` (str), ``level`` (int), ``parent_code``
+        (str or None), ``name`` (str), ``geometry`` (MultiPolygon, EPSG:4490 degrees), only
+        accepted rows, indexed by the row's position in the file. ``problems``: every
+        :class:`RowProblem` (rules: ``missing_code``, ``invalid_code``, ``numeric_code``
+        (warning), ``level_mismatch``, ``parent_mismatch``, ``duplicate_key``,
+        ``missing_geometry``, ``empty_geometry``, ``wrong_geometry_type``,
+        ``invalid_geometry`` (unless ``fix``), coordinate rules, repairs as warnings).
+
+    ``level`` and ``parent_code`` are derived from the code with ``scheme`` (default: the
+    configured :func:`~boundaries.coding.default_scheme`) when the file has no such columns;
+    when it has them they must agree with the code.
+    """
+    scheme = scheme or default_scheme()
+    source = Path(path).name
+    raw = read_vector(path, layer=layer, encoding=encoding, crs=crs)
+    columns = [c for c in raw.columns if c != raw.geometry.name]
+    code_col = find_field(columns, "code", given=code_field, required=True, source=source)
+    level_col = find_field(columns, "level", given=level_field, source=source)
+    parent_col = find_field(columns, "parent", given=parent_field, source=source, exclude=[code_col])
+    name_col = find_field(columns, "name", given=name_field, source=source)
+
+    frame = _to_storage(raw, source)
+    codes, numeric = text_values(frame[code_col])
+    keys = _keys_list(codes)
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    problems: list[RowProblem] = []
+
+    for i in np.flatnonzero(numeric & codes.notna().to_numpy()):
+        problems.append(
+            RowProblem(int(i), keys[i], "numeric_code",
+                       f"code column {code_col!r} is numeric; leading zeros may have been lost (store codes as text)",
+                       severity=WARNING)
+        )
+    levels = np.zeros(len(frame), dtype=int)
+    parents: list[str | None] = [None] * len(frame)
+    given_levels = _column_text(frame, level_col) if level_col else None
+    given_parents = _column_text(frame, parent_col) if parent_col else None
+    for i, code in enumerate(keys):  # CodeScheme parses one code at a time
+        if code is None:
+            problems.append(RowProblem(i, None, "missing_code", f"column {code_col!r} is empty"))
+            continue
+        if not scheme.is_valid(code):
+            problems.append(
+                RowProblem(i, code, "invalid_code",
+                           f"code {code!r} does not follow the code scheme (digits per level {list(scheme.widths)})")
+            )
+            continue
+        levels[i] = scheme.level_of(code)
+        parents[i] = scheme.parent_of(code)
+        if given_levels is not None and given_levels.iloc[i] is not None:
+            if given_levels.iloc[i] != str(levels[i]):
+                problems.append(
+                    RowProblem(i, code, "level_mismatch",
+                               f"level {given_levels.iloc[i]!r} disagrees with code {code!r} (level {levels[i]})")
+                )
+        if given_parents is not None and (given_parents.iloc[i] or None) != parents[i]:
+            problems.append(
+                RowProblem(i, code, "parent_mismatch",
+                           f"parent {given_parents.iloc[i]!r} disagrees with code {code!r} (parent {parents[i]!r})")
+            )
+    problems += duplicate_key_problems(codes, what="code")
+
+    rejected_geom, geom_problems = geometry_problems(geoms, expected=("Polygon", "MultiPolygon"), keys=keys, fix=fix)
+    problems += geom_problems
+    usable = ~rejected_geom
+    bad_coords, coord_problems = coordinate_problems(
+        np.where(usable, geoms, None), keys=keys, region=region
+    )
+    problems += coord_problems
+    usable &= ~bad_coords
+    prepared = np.full(len(frame), None, dtype=object)
+    if usable.any():
+        idx = np.flatnonzero(usable)
+        normalised, repair_problems = prepare_polygons(geoms[idx], fix=fix, keys=[keys[i] for i in idx], rows=idx)
+        prepared[idx] = normalised
+        problems += repair_problems
+    problems = _point_lonlat(problems, geoms)
+
+    names = _column_text(frame, name_col) if name_col else pd.Series([None] * len(frame), dtype=object)
+    grids = gpd.GeoDataFrame(
+        {
+            "code": _object(codes.to_numpy(dtype=object)),
+            "level": levels,
+            "parent_code": _object(parents),
+            "name": _object(n if n is not None else (c or "") for n, c in zip(names.to_numpy(dtype=object), keys)),
+        },
+        geometry=gpd.GeoSeries(prepared, crs=STORAGE_EPSG).values,
+        crs=STORAGE_EPSG,
+    )
+    grids = grids.drop(index=_rejected_rows(problems))
+    logger.info("%s: %d grids accepted, %d problems", source, len(grids), len(problems))
+    return grids, problems
+
+
+# ---------------------------------------------------------------------------------------
+# points: households, incidents
+# ---------------------------------------------------------------------------------------
+def _read_points(
+    path: str | Path,
+    *,
+    key_role: str,
+    key_field: str | None,
+    x_field: str | None,
+    y_field: str | None,
+    crs: object | None,
+    encoding: str | None,
+    layer: str | None,
+    region: tuple[float, float, float, float] | None,
+    key_required: bool = True,
+) -> tuple[gpd.GeoDataFrame, str, str | None, list[str | None], list[RowProblem]]:
+    source = Path(path).name
+    raw = read_vector(path, layer=layer, encoding=encoding, crs=crs, x_field=x_field, y_field=y_field)
+    columns = [c for c in raw.columns if c != raw.geometry.name]
+    key_col = find_field(columns, key_role, given=key_field, required=key_required, source=source)
+    frame = _to_storage(raw, source)
+    keys_series = _column_text(frame, key_col)
+    keys = _keys_list(keys_series)
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    problems: list[RowProblem] = []
+    if key_col is not None:
+        if key_required:  # incidents may lack a key (they are then always inserted)
+            for i in np.flatnonzero(keys_series.isna().to_numpy()):
+                problems.append(RowProblem(int(i), None, "missing_key", f"column {key_col!r} is empty"))
+        problems += duplicate_key_problems(keys_series, what=key_role.replace("_", " "))
+    rejected, geom_problems = geometry_problems(geoms, expected=("Point",), keys=keys)
+    is_table = Path(path).suffix.lower() in {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls"}
+    for p in geom_problems:  # a table row without coordinates reads as a missing geometry
+        if p.rule == "missing_geometry" and is_table:
+            p = RowProblem(p.row, p.key, "missing_coordinates", "coordinates are missing or not numbers")
+        problems.append(p)
+    _, coord_problems = coordinate_problems(np.where(~rejected, geoms, None), keys=keys, region=region)
+    problems += coord_problems
+    return frame, source, key_col, keys, problems
+
+
+def _kinds_in(text: str) -> list[str]:
+    return [kind for kind, words in SPECIAL_KINDS.items() if any(word in text for word in words)]
+
+
+def _special_kinds(
+    frame: pd.DataFrame, special_col: str | None, keys: list[str | None]
+) -> tuple[list[list[str]], list[RowProblem]]:
+    kinds: list[list[str]] = [[] for _ in range(len(frame))]
+    problems: list[RowProblem] = []
+    if special_col is not None:
+        for i, value in enumerate(_column_text(frame, special_col).to_numpy(dtype=object)):
+            if value is None or str(value).strip() in {"", "无", "否", "-", "none"}:
+                continue
+            for part in (p for p in _SPLIT.split(str(value).strip()) if p):
+                found = _kinds_in(part.lower())
+                if not found:
+                    problems.append(
+                        RowProblem(i, keys[i], "unknown_special_kind",
+                                   f"special group {part!r} is not one of {sorted(SPECIAL_KINDS)} "
+                                   "(空巢/独居, 残疾, 留守, 困难/低保); ignored", severity=WARNING)
+                    )
+                kinds[i].extend(found)
+    for column in frame.columns:
+        found = _kinds_in(str(column))
+        if not found or column == special_col or column == frame.geometry.name:
+            continue
+        for i, value in enumerate(frame[column].to_numpy(dtype=object)):
+            if value is not None and str(value).strip().lower() in _TRUE_TEXT:
+                kinds[i].extend(found)
+    return [sorted(dict.fromkeys(k)) for k in kinds], problems
+
+
+def read_households(
+    path: str | Path,
+    *,
+    id_field: str | None = None,
+    address_field: str | None = None,
+    x_field: str | None = None,
+    y_field: str | None = None,
+    members_field: str | None = None,
+    special_field: str | None = None,
+    crs: object | None = None,
+    encoding: str | None = None,
+    layer: str | None = None,
+    region: tuple[float, float, float, float] | None = CHINA_BOUNDS,
+) -> tuple[gpd.GeoDataFrame, list[RowProblem]]:
+    """Read household points.
+
+    Returns ``(households, problems)``; ``households`` has ``household_key`` (str),
+    ``address`` (str), ``building_no``, ``house_no`` (str or None), ``members`` (int ≥ 1,
+    default 1), ``special_kinds`` (list of ``empty_nest``/``disabled``/``left_behind_child``/
+    ``hardship``, from a 特殊人群 column split on 、,; or from yes/是/1 columns whose header
+    names a kind, such as 空巢老人/残疾/留守儿童/低保) and ``geometry`` (Point, EPSG:4490).
+    """
+    frame, source, key_col, keys, problems = _read_points(
+        path, key_role="household_key", key_field=id_field, x_field=x_field, y_field=y_field,
+        crs=crs, encoding=encoding, layer=layer, region=region,
+    )
+    columns = list(frame.columns)
+    address_col = find_field(columns, "address", given=address_field, source=source)
+    members_col = find_field(columns, "members", given=members_field, source=source)
+    special_col = find_field(columns, "special", given=special_field, source=source)
+    building_col = find_field(columns, "building_no", source=source)
+    house_col = find_field(columns, "house_no", source=source)
+
+    members = np.ones(len(frame), dtype=int)
+    if members_col is not None:
+        values = pd.to_numeric(_column_text(frame, members_col).astype("string"), errors="coerce")
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        bad = ~np.isnan(numbers) & ((numbers < 1) | (numbers != np.floor(numbers)) | (numbers > 100))
+        given_text = _column_text(frame, members_col)
+        unparsable = np.isnan(numbers) & given_text.notna().to_numpy()
+        for i in np.flatnonzero(bad | unparsable):
+            problems.append(
+                RowProblem(int(i), keys[i], "bad_members",
+                           f"members {given_text.iloc[i]!r} is not a whole number 1..100; using 1", severity=WARNING)
+            )
+        ok = ~np.isnan(numbers) & ~bad
+        members[ok] = numbers[ok].astype(int)
+    special_kinds, kind_problems = _special_kinds(frame, special_col, keys)
+    problems += kind_problems
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    problems = _point_lonlat(problems, geoms)
+    households = gpd.GeoDataFrame(
+        {
+            "household_key": _object(keys),
+            "address": _object(a or "" for a in _column_text(frame, address_col).to_numpy(dtype=object)),
+            "building_no": _object(_column_text(frame, building_col).to_numpy(dtype=object)),
+            "house_no": _object(_column_text(frame, house_col).to_numpy(dtype=object)),
+            "members": members,
+            "special_kinds": _object(special_kinds),
+        },
+        geometry=gpd.GeoSeries(geoms, crs=STORAGE_EPSG).values,
+        crs=STORAGE_EPSG,
+    )
+    households = households.drop(index=_rejected_rows(problems))
+    logger.info("%s: %d households accepted, %d problems", source, len(households), len(problems))
+    return households, problems
+
+
+def _parse_times(values: pd.Series, *, timezone: str) -> tuple[pd.Series, np.ndarray]:
+    """Parse text times one by one (offsets may differ per row); naive times are in ``timezone``."""
+    parsed: list[pd.Timestamp | None] = []
+    bad = np.zeros(len(values), dtype=bool)
+    for i, value in enumerate(values.to_numpy(dtype=object)):
+        if value is None:
+            parsed.append(None)
+            continue
+        try:
+            stamp = pd.Timestamp(str(value).strip())
+        except (ValueError, TypeError, OverflowError):
+            stamp = pd.NaT
+        if pd.isna(stamp):
+            bad[i] = True
+            parsed.append(None)
+            continue
+        stamp = stamp.tz_localize(timezone) if stamp.tzinfo is None else stamp.tz_convert(timezone)
+        parsed.append(stamp)
+    series = pd.Series(pd.DatetimeIndex(parsed, dtype=f"datetime64[ns, {timezone}]"), index=values.index)
+    return series, bad
+
+
+def read_incidents(
+    path: str | Path,
+    *,
+    id_field: str | None = None,
+    reported_at_field: str | None = None,
+    category_field: str | None = None,
+    description_field: str | None = None,
+    status_field: str | None = None,
+    address_field: str | None = None,
+    x_field: str | None = None,
+    y_field: str | None = None,
+    crs: object | None = None,
+    encoding: str | None = None,
+    layer: str | None = None,
+    timezone: str = "Asia/Shanghai",
+    region: tuple[float, float, float, float] | None = CHINA_BOUNDS,
+) -> tuple[gpd.GeoDataFrame, list[RowProblem]]:
+    """Read incident points.
+
+    Returns ``(incidents, problems)``; ``incidents`` has ``incident_key`` (str or None),
+    ``reported_at`` (tz-aware; naive times are in ``timezone``), ``category``,
+    ``description``, ``status`` (an ``incidents.status`` code; Chinese
+    labels mapped, see :data:`STATUS_ALIASES`), ``address`` and ``geometry`` (Point, EPSG:4490). A missing or
+    unparsable report time or a missing category rejects the row.
+    """
+    frame, source, key_col, keys, problems = _read_points(
+        path, key_role="incident_key", key_field=id_field, x_field=x_field, y_field=y_field,
+        crs=crs, encoding=encoding, layer=layer, region=region, key_required=False,
+    )
+    columns = list(frame.columns)
+    time_col = find_field(columns, "reported_at", given=reported_at_field, required=True, source=source)
+    category_col = find_field(columns, "category", given=category_field, required=True, source=source)
+    description_col = find_field(columns, "description", given=description_field, source=source)
+    status_col = find_field(columns, "status", given=status_field, source=source)
+    address_col = find_field(columns, "address", given=address_field, source=source)
+
+    times, bad_times = _parse_times(_column_text(frame, time_col), timezone=timezone)
+    missing_times = times.isna().to_numpy() & ~bad_times
+    raw_times = _column_text(frame, time_col)
+    for i in np.flatnonzero(bad_times):
+        problems.append(RowProblem(int(i), keys[i], "bad_time", f"report time {raw_times.iloc[i]!r} is not a date/time"))
+    for i in np.flatnonzero(missing_times):
+        problems.append(RowProblem(int(i), keys[i], "missing_time", f"column {time_col!r} is empty"))
+    categories = _column_text(frame, category_col)
+    for i in np.flatnonzero(categories.isna().to_numpy()):
+        problems.append(RowProblem(int(i), keys[i], "missing_category", f"column {category_col!r} is empty"))
+    statuses = []
+    for i, value in enumerate(_column_text(frame, status_col).to_numpy(dtype=object)):
+        if value is None:
+            statuses.append("reported")
+            continue
+        mapped = STATUS_ALIASES.get(str(value).strip().lower())
+        if mapped is None:
+            problems.append(
+                RowProblem(i, keys[i], "unknown_status",
+                           f"status {value!r} is not one of {sorted(set(STATUS_ALIASES.values()))} or their "
+                           "Chinese labels; using 'reported'",
+                           severity=WARNING)
+            )
+            mapped = "reported"
+        statuses.append(mapped)
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    problems = _point_lonlat(problems, geoms)
+    incidents = gpd.GeoDataFrame(
+        {
+            "incident_key": _object(keys),
+            "reported_at": times.reset_index(drop=True),
+            "category": _object(categories.to_numpy(dtype=object)),
+            "description": _object(d or "" for d in _column_text(frame, description_col).to_numpy(dtype=object)),
+            "status": _object(statuses),
+            "address": _object(a or "" for a in _column_text(frame, address_col).to_numpy(dtype=object)),
+        },
+        geometry=gpd.GeoSeries(geoms, crs=STORAGE_EPSG).values,
+        crs=STORAGE_EPSG,
+    )
+    incidents = incidents.drop(index=_rejected_rows(problems))
+    logger.info("%s: %d incidents accepted, %d problems", source, len(incidents), len(problems))
+    return incidents, problems
+
+
+# ---------------------------------------------------------------------------------------
+# staff (a plain table)
+# ---------------------------------------------------------------------------------------
+def read_staff(
+    path: str | Path,
+    *,
+    id_field: str | None = None,
+    name_field: str | None = None,
+    phone_field: str | None = None,
+    role_field: str | None = None,
+    grid_code_field: str | None = None,
+    encoding: str | None = None,
+    scheme: CodeScheme | None = None,
+) -> tuple[pd.DataFrame, list[RowProblem]]:
+    """Read a staff table (CSV/XLSX; no geometry).
+
+    Returns ``(staff, problems)``; ``staff`` has ``staff_key`` (str; the id column, else the
+    phone number), ``name``, ``phone`` (digits only), ``role``, ``grid_code`` (str or None),
+    ``organisation``; ``role`` is a ``staff_assignments.role`` code (网格长 → grid_head,
+    网格员 → micro_worker ..., see :data:`ROLE_ALIASES`). Rules: ``missing_name``,
+    ``missing_key``, ``duplicate_key``, ``bad_phone`` (warning), ``unknown_role`` (warning),
+    ``invalid_code``.
+    """
+    scheme = scheme or default_scheme()
+    source = Path(path).name
+    table = read_table(path, encoding=encoding)
+    columns = list(table.columns)
+    key_col = find_field(columns, "staff_key", given=id_field, source=source)
+    name_col = find_field(columns, "staff_name", given=name_field, required=True, source=source)
+    phone_col = find_field(columns, "phone", given=phone_field, source=source)
+    role_col = find_field(columns, "role", given=role_field, source=source)
+    grid_col = find_field(columns, "grid_code", given=grid_code_field, source=source)
+    org_col = find_field(columns, "organisation", source=source)
+
+    names = _column_text(table, name_col)
+    phones_raw = _column_text(table, phone_col)
+    phones = phones_raw.map(lambda v: None if v is None else re.sub(r"[\s\-()+]", "", str(v)), na_action=None)
+    keys_series = _column_text(table, key_col) if key_col else phones.copy()
+    keys = _keys_list(keys_series)
+    grid_codes = _column_text(table, grid_col)
+    problems: list[RowProblem] = []
+    for i in np.flatnonzero(names.isna().to_numpy()):
+        problems.append(RowProblem(int(i), keys[i], "missing_name", f"column {name_col!r} is empty"))
+    for i in np.flatnonzero(keys_series.isna().to_numpy()):
+        problems.append(
+            RowProblem(int(i), None, "missing_key",
+                       f"no staff id ({key_col!r} is empty)" if key_col else "no staff id column and no phone number")
+        )
+    problems += duplicate_key_problems(keys_series, what="staff id")
+    for i, phone in enumerate(phones.to_numpy(dtype=object)):
+        if phone is not None and not re.fullmatch(r"(86)?1\d{10}|0\d{9,11}|\d{7,8}", phone):
+            problems.append(
+                RowProblem(i, keys[i], "bad_phone", f"phone {phones_raw.iloc[i]!r} is not a Chinese phone number",
+                           severity=WARNING)
+            )
+    roles: list[str | None] = []
+    for i, label in enumerate(_column_text(table, role_col).to_numpy(dtype=object)):
+        role = None if label is None else ROLE_ALIASES.get(str(label).strip().lower())
+        if label is not None and role is None:
+            problems.append(
+                RowProblem(i, keys[i], "unknown_role",
+                           f"role {label!r} is not one of {sorted(set(ROLE_ALIASES.values()))} or their Chinese "
+                           "labels (网格长, 网格员, 网格警, 家庭医生 ...); no assignment is made", severity=WARNING)
+            )
+        roles.append(role)
+    for i, code in enumerate(grid_codes.to_numpy(dtype=object)):
+        if code is not None and not scheme.is_valid(code):
+            problems.append(
+                RowProblem(i, keys[i], "invalid_code",
+                           f"grid code {code!r} does not follow the code scheme (digits per level {list(scheme.widths)})")
+            )
+    staff = pd.DataFrame(
+        {
+            "staff_key": _object(keys),
+            "name": _object(names.to_numpy(dtype=object)),
+            "phone": _object(phones.to_numpy(dtype=object)),
+            "role": _object(roles),
+            "grid_code": _object(grid_codes.to_numpy(dtype=object)),
+            "organisation": _object(_column_text(table, org_col).to_numpy(dtype=object)),
+        }
+    )
+    staff = staff.drop(index=_rejected_rows(problems))
+    return staff, problems

@@ -1,0 +1,674 @@
+"""Reading vector data from files: one entry point, one-line errors.
+
+:func:`read_vector` reads GeoJSON, Shapefile, GeoPackage, KML, OSM PBF, GeoParquet and
+CSV/XLSX tables (coordinate or WKT columns) into a ``GeoDataFrame`` in the file's own CRS
+(or the CRS given with ``crs=``). Every failure is a :class:`~gis.errors.DataSourceError`
+with a one-line message that names the file and the problem (missing sidecar, truncated,
+HTML saved as .prj/.cpg, wrong encoding → ``--encoding``, no CRS → ``--crs``); raw
+pyogrio/GDAL tracebacks never reach the user.
+
+GCJ-02 / BD-09 input (``crs="gcj02"`` / ``"bd09"``) is converted to WGS 84 right away
+(those systems are not pyproj CRSs, so a frame can only honestly carry EPSG:4326); the
+original system is recorded in ``frame.attrs["source_crs"]``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import logging
+import re
+import struct
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from gis.crs import offset_crs_name, offset_to_wgs84, resolve_crs
+from gis.errors import CRSError, DataSourceError
+
+__all__ = [
+    "read_vector",
+    "read_table",
+    "list_layers",
+    "detect_encoding",
+    "find_coordinate_columns",
+    "find_wkt_column",
+    "apply_offset_crs",
+    "LON_NAMES",
+    "LAT_NAMES",
+    "WKT_NAMES",
+    "ENCODING_CANDIDATES",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Column names recognised as longitude / latitude (after lower-casing, trimming and
+#: dropping a trailing "(...)" unit note), best first.
+LON_NAMES: tuple[str, ...] = ("lon", "lng", "long", "longitude", "经度", "东经", "gps_lon", "x")
+LAT_NAMES: tuple[str, ...] = ("lat", "latitude", "纬度", "北纬", "gps_lat", "y")
+#: Column names recognised as WKT geometry.
+WKT_NAMES: tuple[str, ...] = ("wkt", "geometry", "geom", "the_geom", "shape", "几何", "空间信息")
+#: Legacy encodings tried (after UTF-8) when a file does not declare its encoding.
+ENCODING_CANDIDATES: tuple[str, ...] = ("gb18030", "shift_jis", "big5", "euc_kr", "cp1252")
+
+_LAYERED_SUFFIXES = {".gpkg", ".kml", ".kmz", ".pbf", ".osm", ".gdb", ".sqlite", ".fgb"}
+_TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls"}
+_PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
+_JSON_SUFFIXES = {".geojson", ".json"}
+_PYOGRIO_ERRORS: tuple[type[BaseException], ...] = (
+    pyogrio.errors.DataSourceError,
+    pyogrio.errors.DataLayerError,
+    pyogrio.errors.FieldError,
+    pyogrio.errors.GeometryError,
+    pyogrio.errors.CRSError,
+    RuntimeError,
+    OSError,
+    ValueError,
+)
+
+
+# ---------------------------------------------------------------------------------------
+# public entry point
+# ---------------------------------------------------------------------------------------
+def read_vector(
+    path: str | Path,
+    *,
+    layer: str | int | None = None,
+    encoding: str | None = None,
+    crs: object | None = None,
+    x_field: str | None = None,
+    y_field: str | None = None,
+    wkt_field: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a vector file into a GeoDataFrame in its own CRS.
+
+    Parameters
+    ----------
+    path:
+        ``.geojson``/``.json``, ``.shp``, ``.gpkg``, ``.kml``/``.kmz``, ``.osm.pbf``,
+        ``.parquet``, ``.csv``/``.tsv``/``.txt``, ``.xlsx``, or anything else GDAL opens.
+    layer:
+        Layer name (or index) for multi-layer sources; required when there is more than one
+        spatial layer (the error lists them).
+    encoding:
+        Text encoding of attribute values (``--encoding``); by default declared encodings
+        (.cpg, DBF language id) are honoured and undeclared legacy encodings (GBK/GB18030,
+        Shift-JIS, Big5 ...) are detected.
+    crs:
+        Overrides the file's CRS: an EPSG code / ``"EPSG:4547"`` / WKT, or ``"gcj02"`` /
+        ``"bd09"`` for Amap/Tencent/Baidu coordinates (converted to WGS 84 here).
+    x_field, y_field, wkt_field:
+        Coordinate or WKT columns of a table (recognised by name when not given:
+        lon/lng/longitude/x/经度/东经, lat/latitude/y/纬度/北纬, wkt/geometry/geom/几何).
+
+    Returns
+    -------
+    GeoDataFrame
+        Geometries in the file's CRS (or ``crs``; EPSG:4326 for GCJ-02/BD-09 input), the
+        original row order and a ``RangeIndex``. Rows whose geometry is missing or cannot
+        be parsed have a ``None`` geometry (callers report them per row).
+        ``attrs["source_crs"]`` records the CRS as read or given, ``attrs["encoding"]``
+        the encoding used when one was chosen or detected.
+
+    Raises
+    ------
+    DataSourceError
+        One line naming the file and the problem.
+    """
+    source = Path(path)
+    if not source.exists():
+        raise DataSourceError(f"{source}: file not found")
+    if source.is_dir() and source.suffix.lower() != ".gdb":
+        raise DataSourceError(f"{source}: is a directory; name the file to read (e.g. the .shp)")
+    if source.stat().st_size == 0 and not source.is_dir():
+        raise DataSourceError(f"{source.name}: file is empty")
+
+    offset_name = offset_crs_name(crs)
+    override: CRS | None = None
+    if crs is not None and offset_name is None:
+        try:
+            override = resolve_crs(crs)
+        except CRSError as exc:
+            raise DataSourceError(f"{source.name}: {exc}") from None
+
+    suffix = source.suffix.lower()
+    if suffix == ".shp":
+        frame = _read_shapefile(source, encoding=encoding, crs_given=crs is not None)
+    elif suffix == ".dbf":
+        raise DataSourceError(f"{source.name}: a .dbf holds only attributes; name the .shp file instead")
+    elif suffix in _JSON_SUFFIXES:
+        frame = _read_geojson(source, encoding=encoding)
+    elif suffix in _PARQUET_SUFFIXES:
+        frame = _read_parquet(source)
+    elif suffix in _TABLE_SUFFIXES:
+        frame = _read_table(source, encoding=encoding, x_field=x_field, y_field=y_field, wkt_field=wkt_field)
+    else:
+        frame = _read_layered(source, layer=layer, encoding=encoding)
+
+    return _apply_crs(frame, source, override=override, offset_name=offset_name)
+
+
+def list_layers(path: str | Path) -> list[tuple[str, str | None]]:
+    """``(name, geometry type)`` of every layer of a multi-layer source (GeoPackage, KML, OSM)."""
+    source = Path(path)
+    if not source.exists():
+        raise DataSourceError(f"{source}: file not found")
+    try:
+        layers = pyogrio.list_layers(source)
+    except _PYOGRIO_ERRORS as exc:
+        raise DataSourceError(f"{source.name}: cannot be opened as a vector data set ({_one_line(exc)})") from None
+    return [(str(name), None if geom_type is None else str(geom_type)) for name, geom_type in layers]
+
+
+# ---------------------------------------------------------------------------------------
+# CRS handling
+# ---------------------------------------------------------------------------------------
+def apply_offset_crs(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    """Treat ``frame``'s coordinates as GCJ-02/BD-09 lon/lat and return them in EPSG:4326.
+
+    The input frame is not modified; ``attrs["source_crs"]`` becomes ``name``.
+    """
+    geometry = frame.geometry.values
+    converted = shapely.transform(
+        np.asarray(geometry, dtype=object),
+        lambda coords: np.column_stack(offset_to_wgs84(name, coords[:, 0], coords[:, 1])),
+    )
+    result = frame.copy()
+    result = result.set_geometry(gpd.GeoSeries(converted, index=frame.index, crs=None), crs=None)
+    result = result.set_crs(4326, allow_override=True)
+    result.attrs["source_crs"] = offset_crs_name(name)
+    return result
+
+
+def _apply_crs(
+    frame: gpd.GeoDataFrame, source: Path, *, override: CRS | None, offset_name: str | None
+) -> gpd.GeoDataFrame:
+    if offset_name is not None:
+        if frame.crs is not None and not frame.crs.is_geographic:
+            raise DataSourceError(
+                f"{source.name}: --crs {offset_name} means lon/lat degrees, but the file is in the projected "
+                f"CRS {frame.crs.to_string()}"
+            )
+        return apply_offset_crs(frame, offset_name)
+    if override is not None:
+        result = frame.set_crs(override, allow_override=True)
+        result.attrs["source_crs"] = override.to_string()
+        return result
+    if frame.crs is None:
+        raise DataSourceError(
+            f"{source.name}: has no CRS (no .prj or CRS in the file); use --crs, e.g. --crs EPSG:4326 for GPS "
+            "lon/lat, --crs gcj02 for Amap/Tencent, --crs bd09 for Baidu, --crs EPSG:4547 for CGCS2000 GK 114°E"
+        )
+    frame.attrs["source_crs"] = frame.crs.to_string()
+    return frame
+
+
+# ---------------------------------------------------------------------------------------
+# encoding detection
+# ---------------------------------------------------------------------------------------
+def detect_encoding(samples: bytes | Sequence[bytes]) -> str | None:
+    """Guess the encoding of text byte strings; ``None`` when they are pure ASCII.
+
+    UTF-8 wins when every sample decodes strictly. Otherwise each legacy candidate in
+    :data:`ENCODING_CANDIDATES` that decodes every sample is scored by how "typical" the
+    decoded characters are (GB2312 hanzi for GBK/GB18030, JIS level-1 kanji and kana for
+    Shift-JIS, common Big5 hanzi, KS X 1001 hangul, accented Latin letters for cp1252);
+    the best candidate scoring at least 0.6 wins, ties go to the earlier candidate.
+
+    Raises
+    ------
+    DataSourceError
+        When no candidate is convincing (message without a file name; callers add it).
+    """
+    values = [samples] if isinstance(samples, bytes) else [s for s in samples if s]
+    non_ascii = [s for s in values if not s.isascii()]
+    if not non_ascii:
+        return None
+    try:
+        for value in non_ascii:
+            value.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    scores: dict[str, float] = {}
+    for candidate in ENCODING_CANDIDATES:
+        try:
+            texts = [value.decode(candidate) for value in non_ascii]
+        except UnicodeDecodeError:
+            continue
+        scores[candidate] = _typicality(candidate, texts, non_ascii)
+    logger.debug("encoding scores: %s", scores)
+    if scores:
+        best = max(scores, key=lambda name: (scores[name], -ENCODING_CANDIDATES.index(name)))
+        if scores[best] >= 0.6:
+            return best
+    raise DataSourceError(
+        "text is not UTF-8 and its legacy encoding cannot be told apart "
+        f"(scores {', '.join(f'{k}={v:.2f}' for k, v in scores.items()) or 'none decoded'}); "
+        "use --encoding (e.g. --encoding gbk)"
+    )
+
+
+def _high_byte_runs(raw: bytes) -> list[int]:
+    return [len(match.group()) for match in re.finditer(rb"[\x80-\xff]+", raw)]
+
+
+def _typicality(candidate: str, texts: list[str], raws: list[bytes]) -> float:
+    chars = [ch for text in texts for ch in text if ord(ch) > 0x7F]
+    if not chars:
+        return 0.0
+    runs = [n for raw in raws for n in _high_byte_runs(raw)]
+    even_runs = sum(1 for n in runs if n % 2 == 0) / len(runs) if runs else 0.0
+
+    def fraction(test) -> float:
+        return sum(1 for ch in chars if test(ch)) / len(chars)
+
+    if candidate == "gb18030":
+        return fraction(lambda ch: _encodes(ch, "gb2312")) * even_runs
+    if candidate == "shift_jis":
+        return fraction(_is_common_japanese)  # trail bytes may be ASCII: runs say nothing
+    if candidate == "big5":
+        return fraction(_is_common_big5)
+    if candidate == "euc_kr":
+        return fraction(lambda ch: 0xAC00 <= ord(ch) <= 0xD7A3) * even_runs
+    # cp1252: accented Latin letters in short runs
+    short_runs = sum(1 for n in runs if n <= 2) / len(runs) if runs else 0.0
+    return fraction(lambda ch: ch.isalpha() and ord(ch) < 0x250) * short_runs * 0.95
+
+
+def _encodes(ch: str, encoding: str) -> bool:
+    try:
+        ch.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _is_common_japanese(ch: str) -> bool:
+    if 0x3040 <= ord(ch) <= 0x30FF or ch in "、。「」・ー":
+        return True
+    try:
+        lead = ch.encode("shift_jis")[0]
+    except UnicodeEncodeError:
+        return False
+    return 0x88 <= lead <= 0x9F  # JIS X 0208 level-1 kanji
+
+
+def _is_common_big5(ch: str) -> bool:
+    try:
+        raw = ch.encode("big5")
+    except UnicodeEncodeError:
+        return False
+    return len(raw) == 2 and 0xA440 <= int.from_bytes(raw, "big") <= 0xC67E
+
+
+# ---------------------------------------------------------------------------------------
+# shapefiles
+# ---------------------------------------------------------------------------------------
+def _sidecar(shp: Path, ext: str) -> Path | None:
+    for candidate in (shp.with_suffix(ext), shp.with_suffix(ext.upper())):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _looks_like_html(raw: bytes) -> bool:
+    head = raw.lstrip()[:200].lower()
+    return head.startswith(b"<") and (b"html" in head or b"<!doctype" in head or b"<head" in head)
+
+
+def _cpg_encoding(cpg: Path) -> tuple[str | None, str | None]:
+    """(python codec name or None, problem or None) for a .cpg file."""
+    raw = cpg.read_bytes()
+    if _looks_like_html(raw):
+        return None, f"{cpg.name} is an HTML page, not a code page name; delete it or use --encoding"
+    text = raw.decode("ascii", errors="replace").strip()
+    if not text or len(text) > 40 or "\ufffd" in text:
+        return None, f"{cpg.name} does not hold a code page name (found {text[:20]!r}); delete it or use --encoding"
+    name = text.lower().replace(" ", "")
+    if name.startswith("ansi"):
+        name = name[4:]
+    if name.startswith("8859") and name[4:].isdigit():
+        name = "iso8859_" + name[4:]
+    elif name.isdigit():
+        name = {"936": "gbk", "950": "big5", "932": "shift_jis", "65001": "utf-8"}.get(name, f"cp{name}")
+    try:
+        return codecs.lookup(name).name, None
+    except LookupError:
+        # GDAL may still know it (e.g. exotic names); let it try.
+        logger.info("%s names %r, unknown to Python; leaving it to GDAL", cpg.name, text)
+        return None, None
+
+
+def _shapefile_problems(shp: Path) -> list[str]:
+    problems: list[str] = []
+    raw_header = shp.read_bytes()[:100]
+    if len(raw_header) < 100 or struct.unpack(">i", raw_header[:4])[0] != 9994:
+        return [f"{shp.name} is not a shapefile (the file header is wrong; is it another format renamed .shp?)"]
+    declared = struct.unpack(">i", raw_header[24:28])[0] * 2
+    actual = shp.stat().st_size
+    if actual < declared:
+        problems.append(f"{shp.name} is truncated: its header says {declared} bytes but the file has {actual}")
+    if _sidecar(shp, ".shx") is None:
+        problems.append(f"missing {shp.with_suffix('.shx').name} (the shapefile index)")
+    if _sidecar(shp, ".dbf") is None:
+        problems.append(f"missing {shp.with_suffix('.dbf').name} (the attribute table)")
+    if problems and any(p.startswith("missing") for p in problems):
+        problems.append("copy the .shp, .shx, .dbf, .prj and .cpg files together")
+    return problems
+
+
+def _dbf_text_samples(dbf: Path, *, max_records: int = 5000) -> tuple[int, list[bytes]]:
+    """(language driver id, raw bytes of character fields) of a dBASE file."""
+    data = dbf.read_bytes()
+    if len(data) < 32:
+        raise DataSourceError(f"{dbf.name} is truncated (shorter than a dBASE header)")
+    n_records, header_len, record_len = struct.unpack("<IHH", data[4:12])
+    ldid = data[29]
+    fields: list[tuple[int, int]] = []  # (offset within record, length) of C fields
+    offset = 1
+    pos = 32
+    while pos + 32 <= min(header_len, len(data)) and data[pos] != 0x0D:
+        ftype = chr(data[pos + 11])
+        length = data[pos + 16]
+        if ftype == "C":
+            length += data[pos + 17] * 256  # long C fields keep their high length byte in the decimals byte
+            fields.append((offset, length))
+        offset += length
+        pos += 32
+    samples: list[bytes] = []
+    for i in range(min(n_records, max_records)):
+        start = header_len + i * record_len
+        record = data[start : start + record_len]
+        if len(record) < record_len:
+            break
+        for field_offset, length in fields:
+            value = record[field_offset : field_offset + length].strip(b" \x00")
+            if value and not value.isascii():
+                samples.append(value)
+    return ldid, samples
+
+
+def _read_shapefile(shp: Path, *, encoding: str | None, crs_given: bool) -> gpd.GeoDataFrame:
+    problems = _shapefile_problems(shp)
+    chosen = encoding
+    cpg = _sidecar(shp, ".cpg")
+    if cpg is not None and encoding is None:
+        _, cpg_problem = _cpg_encoding(cpg)
+        if cpg_problem:
+            problems.append(cpg_problem)
+    prj = _sidecar(shp, ".prj")
+    if prj is not None and not crs_given:
+        raw = prj.read_bytes()
+        if _looks_like_html(raw):
+            problems.append(f"{prj.name} is an HTML page, not a projection; replace it, or delete it and use --crs")
+        else:
+            try:
+                CRS.from_wkt(raw.decode("utf-8", errors="replace").strip())
+            except Exception:
+                problems.append(f"{prj.name} is not a readable projection (WKT); replace it, or delete it and use --crs")
+    if problems:
+        raise DataSourceError(f"{shp.name}: " + "; ".join(problems))
+
+    dbf = _sidecar(shp, ".dbf")
+    assert dbf is not None
+    if chosen is None and cpg is None:
+        ldid, samples = _dbf_text_samples(dbf)
+        if ldid == 0:  # no declared encoding: GDAL would assume ISO-8859-1
+            try:
+                chosen = detect_encoding(samples)
+            except DataSourceError as exc:
+                raise DataSourceError(f"{shp.name}: has no .cpg and {exc}") from None
+            if chosen is not None:
+                logger.info("%s: no .cpg, detected encoding %s", shp.name, chosen)
+    frame = _pyogrio_read(shp, encoding=chosen)
+    if chosen:
+        frame.attrs["encoding"] = chosen
+    return frame
+
+
+# ---------------------------------------------------------------------------------------
+# GeoJSON, layered sources, GeoParquet
+# ---------------------------------------------------------------------------------------
+def _read_geojson(source: Path, *, encoding: str | None) -> gpd.GeoDataFrame:
+    raw = source.read_bytes()
+    if _looks_like_html(raw):
+        raise DataSourceError(f"{source.name}: is an HTML page, not GeoJSON")
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    used = encoding
+    if encoding is not None:
+        try:
+            text = raw.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise DataSourceError(
+                f"{source.name}: cannot be decoded as {encoding} ({_one_line(exc)}); use --encoding with the right one"
+            ) from None
+    else:
+        try:
+            text = raw.decode("utf-8")
+            used = None
+        except UnicodeDecodeError:
+            strings = re.findall(rb'"((?:[^"\\]|\\.)*)"', raw)
+            try:
+                used = detect_encoding(strings)
+            except DataSourceError as exc:
+                raise DataSourceError(f"{source.name}: is not UTF-8 and {exc}") from None
+            text = raw.decode(used or "ascii")
+            logger.info("%s: not UTF-8, detected encoding %s", source.name, used)
+    stripped = text.lstrip()
+    if not stripped.startswith(("{", "[")):
+        raise DataSourceError(f"{source.name}: is not GeoJSON (it does not start with '{{')")
+    frame = _pyogrio_read(io.BytesIO(text.encode("utf-8")), name=source.name)
+    if used:
+        frame.attrs["encoding"] = used
+    return frame
+
+
+def _read_layered(source: Path, *, layer: str | int | None, encoding: str | None) -> gpd.GeoDataFrame:
+    layers = list_layers(source)
+    spatial = [name for name, geom_type in layers if geom_type is not None]
+    names = [name for name, _ in layers]
+    if layer is None:
+        if len(spatial) == 1:
+            layer = spatial[0]
+        elif not spatial and len(names) == 1:
+            layer = names[0]
+        elif not layers:
+            raise DataSourceError(f"{source.name}: has no layers")
+        else:
+            raise DataSourceError(
+                f"{source.name}: has {len(spatial or names)} layers {spatial or names}; choose one with --layer"
+            )
+    elif isinstance(layer, str) and layer not in names:
+        raise DataSourceError(f"{source.name}: has no layer {layer!r}; its layers are {names}")
+    elif isinstance(layer, int) and not 0 <= layer < len(names):
+        raise DataSourceError(f"{source.name}: layer index {layer} is out of range; its layers are {names}")
+    frame = _pyogrio_read(source, layer=layer, encoding=encoding)
+    frame.attrs["layer"] = layer if isinstance(layer, str) else names[layer]
+    return frame
+
+
+def _read_parquet(source: Path) -> gpd.GeoDataFrame:
+    try:
+        return gpd.read_parquet(source)
+    except Exception as exc:  # pyarrow raises many types (ArrowInvalid, OSError, ValueError)
+        raise DataSourceError(f"{source.name}: cannot be read as GeoParquet ({_one_line(exc)})") from None
+
+
+def _pyogrio_read(source: Path | io.BytesIO, *, name: str | None = None, **options) -> gpd.GeoDataFrame:
+    label = name or getattr(source, "name", str(source))
+    options = {k: v for k, v in options.items() if v is not None}
+    try:
+        frame = pyogrio.read_dataframe(source, **options)
+    except UnicodeDecodeError as exc:
+        raise DataSourceError(
+            f"{label}: text is not in the expected encoding ({_one_line(exc)}); use --encoding (e.g. gbk)"
+        ) from None
+    except LookupError as exc:
+        raise DataSourceError(f"{label}: unknown encoding ({_one_line(exc)}); use --encoding with a valid name") from None
+    except _PYOGRIO_ERRORS as exc:
+        message = _one_line(exc)
+        if "not recognized as" in message or "not recognised as" in message:
+            raise DataSourceError(f"{label}: not a recognised vector format (wrong extension or corrupt file)") from None
+        raise DataSourceError(f"{label}: cannot be read, the file looks truncated or corrupt ({message})") from None
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise DataSourceError(f"{label}: has no geometry column")
+    return frame.reset_index(drop=True)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:300] + ("…" if len(text) > 300 else "")
+
+
+# ---------------------------------------------------------------------------------------
+# tables: CSV / XLSX with coordinate or WKT columns
+# ---------------------------------------------------------------------------------------
+def _normalise_header(name: object) -> str:
+    text = str(name).strip().lower()
+    text = re.split(r"[(（\[【]", text, maxsplit=1)[0].strip()
+    return text
+
+
+def find_coordinate_columns(columns: Sequence[object]) -> tuple[str, str] | None:
+    """The (lon, lat) column names among ``columns`` by common English/Chinese names, or ``None``.
+
+    Pairs are matched best name first (``lon``/``lat`` before ``x``/``y``).
+    """
+    normalised = {_normalise_header(c): str(c) for c in reversed(list(columns))}
+    lon = next((normalised[n] for n in LON_NAMES if n in normalised), None)
+    lat = next((normalised[n] for n in LAT_NAMES if n in normalised), None)
+    if lon is None or lat is None:
+        return None
+    return lon, lat
+
+
+def find_wkt_column(columns: Sequence[object]) -> str | None:
+    """The WKT column among ``columns`` (wkt, geometry, geom, the_geom, shape, 几何), or ``None``."""
+    normalised = {_normalise_header(c): str(c) for c in reversed(list(columns))}
+    return next((normalised[n] for n in WKT_NAMES if n in normalised), None)
+
+
+def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | int | None = None) -> pd.DataFrame:
+    """Read a CSV/TSV/TXT or XLSX table with every value as text (``None`` where empty).
+
+    Values stay strings so codes and ids keep their leading zeros. CSV encodings are
+    detected like shapefile attributes (UTF-8, else GBK/GB18030, Shift-JIS ...); the
+    separator is sniffed. ``sheet`` picks the worksheet of a workbook (default: the first).
+
+    Raises
+    ------
+    DataSourceError
+        Missing file, undecodable text (→ ``--encoding``), broken workbook or CSV.
+    """
+    source = Path(path)
+    if not source.exists():
+        raise DataSourceError(f"{source}: file not found")
+    suffix = source.suffix.lower()
+    used = encoding
+    if suffix in {".xlsx", ".xlsm", ".xls"}:
+        try:
+            table = pd.read_excel(
+                source, sheet_name=0 if sheet is None else sheet, dtype=str, keep_default_na=False, na_values=[""]
+            )
+        except Exception as exc:  # openpyxl/zipfile raise many types for broken workbooks
+            raise DataSourceError(f"{source.name}: cannot be read as an Excel workbook ({_one_line(exc)})") from None
+    else:
+        raw = source.read_bytes()
+        if _looks_like_html(raw):
+            raise DataSourceError(f"{source.name}: is an HTML page, not a CSV table")
+        if used is None:
+            try:
+                raw.decode("utf-8")
+                used = "utf-8-sig"
+            except UnicodeDecodeError:
+                try:
+                    used = detect_encoding(raw.splitlines()[:5000])
+                except DataSourceError as exc:
+                    raise DataSourceError(f"{source.name}: is not UTF-8 and {exc}") from None
+        try:
+            text = raw.decode(used or "utf-8")
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise DataSourceError(
+                f"{source.name}: cannot be decoded as {used} ({_one_line(exc)}); use --encoding with the right one"
+            ) from None
+        separator = "\t" if suffix == ".tsv" else None
+        try:
+            table = pd.read_csv(
+                io.StringIO(text), sep=separator, engine="python", dtype=str, keep_default_na=False, na_values=[""]
+            )
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+            raise DataSourceError(f"{source.name}: is not a readable CSV table ({_one_line(exc)})") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    table = table.astype(object).where(table.notna(), None)
+    if used and used not in {"utf-8-sig", "utf-8"}:
+        table.attrs["encoding"] = used
+    return table
+
+
+def _read_table(
+    source: Path,
+    *,
+    encoding: str | None,
+    x_field: str | None,
+    y_field: str | None,
+    wkt_field: str | None,
+) -> gpd.GeoDataFrame:
+    table = read_table(source, encoding=encoding)
+    used = table.attrs.get("encoding")
+
+    geometry, used_column = _table_geometry(source, table, x_field=x_field, y_field=y_field, wkt_field=wkt_field)
+    attributes = table.drop(columns=[used_column]) if used_column is not None else table
+    if "geometry" in attributes.columns:
+        attributes = attributes.rename(columns={"geometry": "geometry_text"})
+    frame = gpd.GeoDataFrame(attributes, geometry=geometry, crs=None)
+    frame = frame.reset_index(drop=True)
+    if used:
+        frame.attrs["encoding"] = used
+    return frame
+
+
+def _table_geometry(
+    source: Path, table: pd.DataFrame, *, x_field: str | None, y_field: str | None, wkt_field: str | None
+) -> tuple[np.ndarray, str | None]:
+    """(geometry array, WKT column consumed or None); coordinate columns stay in the table."""
+    columns = list(table.columns)
+    for given in (x_field, y_field, wkt_field):
+        if given is not None and given not in columns:
+            raise DataSourceError(f"{source.name}: has no column {given!r}; its columns are {columns}")
+    if x_field is not None or y_field is not None:
+        if x_field is None or y_field is None:
+            raise DataSourceError(f"{source.name}: give both the x (longitude) and y (latitude) columns")
+        pair: tuple[str, str] | None = (x_field, y_field)
+    elif wkt_field is not None:
+        pair = None
+    else:
+        pair = find_coordinate_columns(columns)
+        if pair is None:
+            wkt_field = find_wkt_column(columns)
+    if pair is not None:
+        lon = _to_float(table[pair[0]])
+        lat = _to_float(table[pair[1]])
+        points = shapely.points(lon, lat)
+        points[~(np.isfinite(lon) & np.isfinite(lat))] = None
+        return points, None
+    if wkt_field is None:
+        raise DataSourceError(
+            f"{source.name}: no coordinate or WKT columns found among {columns}; expected lon/lat, lng/lat, "
+            "longitude/latitude, x/y, 经度/纬度, 东经/北纬 or a WKT column (wkt, geometry, geom, 几何); "
+            "or name them with --x-field/--y-field"
+        )
+    text = table[wkt_field].to_numpy(dtype=object)
+    return shapely.from_wkt(text, on_invalid="ignore"), wkt_field
+
+
+def _to_float(values: pd.Series) -> np.ndarray:
+    text = values.astype("string").str.strip()
+    return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
