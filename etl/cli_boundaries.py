@@ -180,8 +180,148 @@ def resolve(
          render=lambda d: typer.echo(f"{d['code']} → {', '.join(d['current']) or '(no current grid)'}"))
 
 
+
+
+# -- edits ----------------------------------------------------------------------------------
+edit_app = typer.Typer(help="Edit grid boundaries (the boundary editor's operations).", no_args_is_help=True)
+
+_DRY = typer.Option(False, "--dry-run", help="Preview only (validation, who moves, workload balance) as JSON; write nothing.")
+_AUTHOR = typer.Option(None, help="Author recorded in the changeset (default: $USER).")
+_REASON = typer.Option(None, help="Why the boundary changes (required to save).")
+_JSON = typer.Option(False, "--json", help="Print JSON.")
+
+
+def _wkt(value: str, what: str) -> Any:
+    import shapely
+
+    try:
+        geom = shapely.from_wkt(value)
+    except Exception:  # shapely.errors.GEOSException
+        raise fail(f"{what} is not valid WKT: {value[:60]!r}", 2) from None
+    if geom is None or geom.is_empty:
+        raise fail(f"{what} is empty", 2)
+    return geom
+
+
+def _geometry_file(path: Path, crs: str | None) -> Any:
+    import shapely
+
+    from gis.crs import to_storage_crs
+    from gis.io import read_vector
+
+    frame = to_storage_crs(read_vector(path, crs=crs), source_crs=crs)
+    geom = shapely.union_all(frame.geometry.to_numpy())
+    if geom.is_empty:
+        raise fail(f"{path} has no geometry", 1)
+    return geom
+
+
+def _run_edit(operation: str, *, dry_run: bool, author: str | None, reason: str | None, as_json: bool,
+              **parameters: Any) -> None:
+    import getpass
+
+    from boundaries.edits import EditRefused
+    from etl.editing import preview_edit, save_edit, start_edit
+
+    engine = open_engine()
+    try:
+        with engine.connect() as conn:
+            draft = start_edit(conn)
+            preview = preview_edit(conn, draft, operation, **parameters)
+    except EditRefused as exc:
+        data = {"operation": operation, "refused": True, "message": str(exc),
+                "findings": [f.to_record() for f in exc.findings]}
+        if as_json or dry_run:
+            emit(data, as_json=True)
+        raise fail(f"edit refused: {exc}", 1) from None
+    if dry_run:
+        emit(preview.to_dict(), as_json=True)
+        if not preview.can_save:
+            raise typer.Exit(1)
+        return
+    if not reason:
+        raise fail("saving a boundary change needs --reason (or preview it with --dry-run)", 2)
+    with engine.begin() as conn:
+        applied = save_edit(conn, preview, author=author or getpass.getuser(), reason=reason)
+
+    def render(d: dict[str, Any]) -> None:
+        typer.echo(f"saved changeset {d['changeset_id']}: added {', '.join(d['added']) or '-'}; "
+                   f"retired {', '.join(d['retired']) or '-'}; reshaped {', '.join(d['reshaped']) or '-'}")
+        for m in d["households_moved"]:
+            typer.echo(f"  households {m['from'] or '(none)'} → {m['to'] or '(none)'}: {m['count']}")
+
+    emit(applied.to_dict(), as_json=as_json, render=render)
+
+
+@edit_app.command("split")
+def edit_split(
+    code: str = typer.Argument(..., help="Grid to split."),
+    line: str = typer.Option(..., "--line", help="Split line as WKT (EPSG:4490 lon/lat)."),
+    dry_run: bool = _DRY, author: Optional[str] = _AUTHOR, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+) -> None:
+    """Split a grid along a line; the parts get new codes, the old code is retired."""
+    _run_edit("split", dry_run=dry_run, author=author, reason=reason, as_json=as_json,
+              code=code, line=_wkt(line, "--line"))
+
+
+@edit_app.command("merge")
+def edit_merge(
+    codes: list[str] = typer.Argument(..., help="Two or more adjacent sibling grids."),
+    dry_run: bool = _DRY, author: Optional[str] = _AUTHOR, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+) -> None:
+    """Merge adjacent grids; the largest keeps its code, the others are retired (never reused)."""
+    if len(codes) < 2:
+        raise fail("merge needs at least two grid codes", 2)
+    _run_edit("merge", dry_run=dry_run, author=author, reason=reason, as_json=as_json, codes=codes)
+
+
+@edit_app.command("reshape")
+def edit_reshape(
+    code: str = typer.Argument(..., help="Micro-grid to reshape."),
+    geometry: Path = typer.Option(..., "--geometry", help="File with the new outline (any format the ETL reads)."),
+    crs: Optional[str] = typer.Option(None, help="CRS of the file when it has none."),
+    dry_run: bool = _DRY, author: Optional[str] = _AUTHOR, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+) -> None:
+    """Give a grid a new outline; its neighbours give and take the difference."""
+    _run_edit("reshape_grid", dry_run=dry_run, author=author, reason=reason, as_json=as_json,
+              code=code, geometry=_geometry_file(geometry, crs))
+
+
+@edit_app.command("transfer")
+def edit_transfer(
+    from_code: str = typer.Argument(..., help="Grid giving the area."),
+    to_code: str = typer.Argument(..., help="Neighbour receiving it."),
+    area: str = typer.Option(..., "--area", help="Area to move as WKT polygon (EPSG:4490 lon/lat)."),
+    dry_run: bool = _DRY, author: Optional[str] = _AUTHOR, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+) -> None:
+    """Move an area from one grid to its neighbour."""
+    _run_edit("transfer", dry_run=dry_run, author=author, reason=reason, as_json=as_json,
+              from_code=from_code, to_code=to_code, area=_wkt(area, "--area"))
+
+
+def rollback(
+    changeset: int = typer.Argument(..., help="Changeset id to undo."),
+    author: Optional[str] = _AUTHOR,
+    reason: Optional[str] = typer.Option(None, help="Why (default: 'roll back changeset N')."),
+    as_json: bool = _JSON,
+) -> None:
+    """Undo a changeset as a new changeset (validated like any edit)."""
+    import getpass
+
+    from etl.editing import rollback_changeset
+
+    engine = open_engine()
+    with engine.begin() as conn:
+        applied = rollback_changeset(conn, changeset, author=author or getpass.getuser(), reason=reason)
+    emit(applied.to_dict(), as_json=as_json,
+         render=lambda d: typer.echo(f"rolled back changeset {changeset} as changeset {d['changeset_id']}"))
+
+
 def register(app: typer.Typer) -> None:
+    """Attach the boundaries commands to the main ``gridgov`` app."""
     app.command("validate")(validate)
     app.command("diff")(diff)
     app.command("history")(history)
     app.command("resolve")(resolve)
+    app.add_typer(edit_app, name="edit")
+    app.command("rollback")(rollback)

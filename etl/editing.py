@@ -1,0 +1,356 @@
+"""Boundary editing as a service: the one place the editor page and ``gridgov edit`` share.
+
+The flow is *draft → preview → save*:
+
+1. :func:`start_edit` reads the current plan with each grid's version (the optimistic-lock
+   token) and every retired code (never reused).
+2. :func:`preview_edit` runs a pure edit operation of :mod:`boundaries.edits` on the draft,
+   validates the result and measures its impact (households, residents, special
+   households, incidents and staff that change grid; workload balance before/after).
+   Nothing is written.
+3. :func:`save_edit` writes the previewed plan as one changeset with
+   :func:`boundaries.repository.apply_plan`: refused when the preview has validation
+   errors, or when any touched grid changed since :func:`start_edit` (StaleVersionError
+   naming the grid and the other change).
+
+:func:`rollback_changeset` undoes a changeset as a new changeset, validated like any edit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from boundaries import edits
+from boundaries.annex import annex_area
+from boundaries.coding import CodeScheme, default_scheme
+from boundaries.reshape import reshape_grid
+from boundaries.impact import ImpactReport, assess_impact, balance_stats
+from boundaries.repository import AppliedChangeset, apply_plan, load_lineage, load_plan, plan_versions
+from boundaries.validation import ValidationReport, validate_plan
+from gis.crs import STORAGE_EPSG
+from gis.errors import GridGovError, NotFoundError, StaleVersionError, ValidationError
+
+__all__ = [
+    "OPERATIONS",
+    "EditDraft",
+    "EditPreview",
+    "start_edit",
+    "preview_edit",
+    "save_edit",
+    "rollback_changeset",
+    "load_points_for_impact",
+    "worker_workload",
+    "grids_under",
+]
+
+logger = logging.getLogger(__name__)
+
+Executor = Connection | Session
+
+#: Edit operations by name → function of boundaries.edits.
+OPERATIONS = {
+    "split": edits.split_grid,
+    "merge": edits.merge_grids,
+    "reshape": edits.reshape_boundary,
+    "reshape_grid": reshape_grid,
+    "transfer": edits.transfer_area,
+    "replace": edits.replace_children,
+    "annex": annex_area,
+}
+
+
+@dataclass(frozen=True)
+class EditDraft:
+    """The plan an edit starts from, with the versions it was read at."""
+
+    plan: gpd.GeoDataFrame
+    base_versions: dict[str, int]
+    retired_codes: frozenset[str]
+    started_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class EditPreview:
+    """A proposed plan, its validation report and its impact (nothing written yet)."""
+
+    draft: EditDraft
+    operation: str
+    parameters: dict[str, Any]
+    result: edits.EditResult
+    impact: ImpactReport
+
+    @property
+    def plan(self) -> gpd.GeoDataFrame:
+        return self.result.plan
+
+    @property
+    def report(self) -> ValidationReport:
+        return self.result.report
+
+    @property
+    def can_save(self) -> bool:
+        return self.result.report.ok
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able preview (the CLI's ``--dry-run`` output)."""
+        return {
+            "operation": self.operation,
+            "parameters": {k: (v.wkt if isinstance(v, BaseGeometry) else v) for k, v in self.parameters.items()},
+            "can_save": self.can_save,
+            "added": self.result.added,
+            "retired": self.result.retired,
+            "reshaped": self.result.reshaped,
+            "lineage": [list(link) for link in self.result.lineage],
+            "changes": [c.to_record() for c in self.result.changes],
+            "findings": self.result.report.to_records(),
+            "impact": self.impact.to_records(),
+        }
+
+
+def worker_workload(
+    impact: ImpactReport,
+    staff_assignments: pd.DataFrame | None,
+    *,
+    role: str = "micro_worker",
+    lineage: Any = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Workload per worker before and after an edit, and its spread.
+
+    Joins the per-grid workload of ``impact`` (``workload_before`` / ``workload_after``)
+    with the active staff assignments of ``role`` (``staff_key``, ``name``, ``role``,
+    ``grid_code``, as from :func:`load_points_for_impact`). Before the edit a worker
+    carries the grids assigned to them; after it, a worker on a retired grid carries its
+    successors (from the edit's lineage) until reassigned.
+
+    Returns
+    -------
+    (per_worker, balance)
+        ``per_worker``: one row per ``staff_key`` with ``name``, ``grids_before``,
+        ``grids_after`` and ``<metric>_before`` / ``<metric>_after`` for households,
+        special_households and residents. ``balance``: rows = metric, columns
+        (before|after) × (min, max, mean, cv) as in :func:`boundaries.impact.balance_stats`.
+    """
+    from boundaries.coding import resolve_code
+
+    metrics = ["households", "special_households", "residents"]
+    columns = ["staff_key", "name", "grids_before", "grids_after",
+               *[f"{m}_{when}" for m in metrics for when in ("before", "after")]]
+    if staff_assignments is None or not len(staff_assignments):
+        empty = pd.DataFrame(columns=columns)
+        return empty, pd.concat({"before": balance_stats(pd.DataFrame(columns=metrics)),
+                                 "after": balance_stats(pd.DataFrame(columns=metrics))}, axis=1)
+    staff = staff_assignments.loc[staff_assignments["role"] == role] if "role" in staff_assignments else staff_assignments
+    before_codes = set(impact.workload_before.index)
+    after_codes = set(impact.workload_after.index)
+    links = lineage if lineage is not None else []
+    rows_before: list[tuple[str, str]] = []
+    rows_after: list[tuple[str, str]] = []
+    names: dict[str, str] = {}
+    for key, name, code in zip(staff["staff_key"].astype(object), staff["name"].astype(object),
+                               staff["grid_code"].astype(object)):
+        names[str(key)] = "" if name is None else str(name)
+        if code in before_codes:
+            rows_before.append((str(key), code))
+        successors = [code] if code in after_codes else [c for c in resolve_code(code, links, after_codes)
+                                                         if c in after_codes]
+        rows_after.extend((str(key), c) for c in successors)
+
+    def per_worker(pairs: list[tuple[str, str]], load: pd.DataFrame) -> pd.DataFrame:
+        frame = pd.DataFrame(pairs, columns=["staff_key", "code"]).drop_duplicates()
+        joined = frame.join(load[metrics], on="code")
+        out = joined.groupby("staff_key").agg(grids=("code", "size"), **{m: (m, "sum") for m in metrics})
+        return out.reindex(sorted(names), fill_value=0).astype("int64")
+
+    before = per_worker(rows_before, impact.workload_before)
+    after = per_worker(rows_after, impact.workload_after)
+    table = pd.DataFrame({"staff_key": list(before.index), "name": [names[k] for k in before.index],
+                          "grids_before": before["grids"].to_numpy(), "grids_after": after["grids"].to_numpy()})
+    for m in metrics:
+        table[f"{m}_before"] = before[m].to_numpy()
+        table[f"{m}_after"] = after[m].to_numpy()
+    balance = pd.concat({"before": balance_stats(before), "after": balance_stats(after)}, axis=1)
+    return table[columns], balance
+
+
+def grids_under(plan: gpd.GeoDataFrame, geometry: BaseGeometry, *, leaves_only: bool = True) -> list[str]:
+    """Codes of the grids a drawn geometry (EPSG:4490) crosses, most overlap first.
+
+    Overlap is the length of a line inside the grid, or the area of a polygon inside it
+    (degrees; only used for ordering). With ``leaves_only`` only grids without children count.
+    The editor uses it to pre-select the grid(s) an edit applies to.
+    """
+    from boundaries.model import leaf_mask
+
+    frame = plan.loc[leaf_mask(plan)] if leaves_only else plan
+    if geometry is None or geometry.is_empty or not len(frame):
+        return []
+    geoms = frame.geometry.to_numpy()
+    idx = shapely.STRtree(geoms).query(geometry, predicate="intersects")
+    if not len(idx):
+        return []
+    inter = shapely.intersection(geoms[idx], geometry)
+    measure = shapely.area(inter) if geometry.geom_type in ("Polygon", "MultiPolygon") else shapely.length(inter)
+    codes = frame["code"].astype(object).to_numpy()[idx]
+    order = sorted(range(len(idx)), key=lambda k: (-float(measure[k]), str(codes[k])))
+    return [str(codes[k]) for k in order if measure[k] > 0]
+
+
+def start_edit(db: Executor) -> EditDraft:
+    """Read the current plan (with versions) and the retired codes."""
+    plan = load_plan(db)
+    retired = frozenset(r[0] for r in db.execute(text("SELECT code FROM grid_codes WHERE status = 'retired'")).all())
+    now = db.execute(text("SELECT clock_timestamp()")).scalar_one()
+    return EditDraft(plan=plan, base_versions=plan_versions(plan), retired_codes=retired, started_at=now)
+
+
+def load_points_for_impact(db: Executor) -> dict[str, Any]:
+    """Households, incidents and active staff assignments as frames for :func:`assess_impact`."""
+    from shapely import from_wkb
+
+    hh = db.execute(text(
+        "SELECT household_key, members, cardinality(special_kinds) > 0 AS special, ST_AsBinary(geom) FROM households"
+    )).all()
+    households = gpd.GeoDataFrame(
+        {"household_key": [r[0] for r in hh], "members": [int(r[1]) for r in hh], "special": [bool(r[2]) for r in hh]},
+        geometry=gpd.GeoSeries(from_wkb([r[3] for r in hh]), crs=STORAGE_EPSG), crs=STORAGE_EPSG,
+    )
+    inc = db.execute(text(
+        "SELECT coalesce(incident_key, 'id:' || id), ST_AsBinary(geom) FROM incidents "
+        "WHERE status NOT IN ('closed', 'rejected')"
+    )).all()
+    incidents = gpd.GeoDataFrame(
+        {"incident_key": [r[0] for r in inc]},
+        geometry=gpd.GeoSeries(from_wkb([r[1] for r in inc]), crs=STORAGE_EPSG), crs=STORAGE_EPSG,
+    )
+    staff = pd.DataFrame(
+        [tuple(r) for r in db.execute(text(
+            "SELECT s.staff_key, s.name, sa.role, sa.grid_code FROM staff_assignments sa JOIN staff s ON s.id = sa.staff_id "
+            "WHERE sa.end_date IS NULL OR sa.end_date >= current_date"
+        )).all()],
+        columns=["staff_key", "name", "role", "grid_code"],
+    )
+    return {"households": households, "incidents": incidents, "staff_assignments": staff}
+
+
+def preview_edit(
+    db: Executor,
+    draft: EditDraft,
+    operation: str,
+    *,
+    points: Mapping[str, Any] | None = None,
+    scheme: CodeScheme | None = None,
+    **parameters: Any,
+) -> EditPreview:
+    """Run ``operation`` (a key of :data:`OPERATIONS`) on the draft and measure its impact.
+
+    ``parameters`` are the operation's own (e.g. ``code=..., line=...`` for ``split``);
+    geometries are shapely objects in EPSG:4490. ``points`` may pass pre-loaded frames
+    from :func:`load_points_for_impact` (the app caches them).
+
+    Raises
+    ------
+    boundaries.edits.EditRefused
+        The edit cannot be made valid; ``findings`` say why.
+    """
+    if operation not in OPERATIONS:
+        raise ValidationError(f"operation was {operation!r} but is expected to be one of {sorted(OPERATIONS)}")
+    scheme = scheme or default_scheme()
+    result = OPERATIONS[operation](draft.plan, retired_codes=draft.retired_codes, scheme=scheme, **parameters)
+    frames = dict(points) if points is not None else load_points_for_impact(db)
+    impact = assess_impact(draft.plan, result.plan, lineage=result.lineage, **frames)
+    return EditPreview(draft=draft, operation=operation, parameters=dict(parameters), result=result, impact=impact)
+
+
+def save_edit(
+    db: Executor, preview: EditPreview, *, author: str, reason: str, scheme: CodeScheme | None = None
+) -> AppliedChangeset:
+    """Write a previewed edit as one changeset (the caller owns the transaction).
+
+    Raises
+    ------
+    ValidationError
+        The preview has validation errors (an edit that breaks the coverage cannot be saved),
+        or no reason was given.
+    StaleVersionError
+        A touched grid changed since the edit began; nothing is written.
+    """
+    if not reason or not reason.strip():
+        raise ValidationError("saving a boundary change needs a reason")
+    if not preview.can_save:
+        preview.report.raise_for_errors()
+    details = {"operation": preview.operation,
+               "parameters": {k: (v.wkt if isinstance(v, BaseGeometry) else v) for k, v in preview.parameters.items()}}
+    return apply_plan(
+        db, preview.plan, base_versions=preview.draft.base_versions, author=author, reason=reason,
+        kind="edit", lineage=[tuple(link) for link in preview.result.lineage], details=details, scheme=scheme,
+    )
+
+
+def rollback_changeset(
+    db: Executor, changeset_id: int, *, author: str, reason: str | None = None, scheme: CodeScheme | None = None
+) -> AppliedChangeset:
+    """Undo changeset ``changeset_id`` as a new changeset (kind ``rollback``).
+
+    The grids it touched get back the geometry, name and parent they had just before it;
+    grids it added are retired; codes it retired come back to the very grids they named
+    (the only way a retired code becomes active again: it is the same grid, not a reuse).
+    Refused when a later changeset touched the same grids (roll that back first) or when
+    the restored plan is not valid.
+    """
+    scheme = scheme or default_scheme()
+    row = db.execute(
+        text("SELECT id, created_at, kind, details, reason FROM changesets WHERE id = :id"), {"id": changeset_id}
+    ).first()
+    if row is None:
+        raise NotFoundError(f"no changeset {changeset_id}")
+    if row.kind in ("demo", "import") and not row.details.get("before"):
+        raise ValidationError(f"changeset {changeset_id} ({row.kind}) cannot be rolled back: it has no previous plan")
+    details = row.details or {}
+    added = list(details.get("added", []))
+    retired = list(details.get("retired", []))
+    touched = sorted(set(details.get("before", {})) | set(details.get("after", {})) | set(added) | set(retired))
+    later = db.execute(
+        text(
+            """
+            SELECT c.id, c.author, c.created_at FROM changesets c
+            WHERE c.id > :id AND (
+                EXISTS (SELECT 1 FROM grid_versions gv WHERE gv.code = ANY(:codes)
+                        AND (gv.changeset_id = c.id OR gv.retired_changeset_id = c.id)))
+            ORDER BY c.id LIMIT 1
+            """
+        ),
+        {"id": changeset_id, "codes": touched},
+    ).first()
+    if later is not None:
+        raise StaleVersionError(
+            f"changeset {changeset_id} cannot be rolled back: changeset {later.id} by {later.author} at "
+            f"{later.created_at:%Y-%m-%d %H:%M} changed the same grids later; roll that one back first"
+        )
+    draft = start_edit(db)
+    just_before = row.created_at - dt.timedelta(microseconds=1)
+    before_plan = load_plan(db, as_of=just_before).set_index("code")
+    current = draft.plan.set_index("code")
+    restore = [c for c in touched if c in before_plan.index]
+    new_plan = current.drop(index=[c for c in touched if c in current.index])
+    new_plan = pd.concat([new_plan, before_plan.loc[restore]])
+    new_plan = gpd.GeoDataFrame(new_plan.reset_index(), geometry="geometry", crs=STORAGE_EPSG).sort_values("code")
+    report = validate_plan(new_plan, scheme=scheme)
+    if not report.ok:
+        raise ValidationError(f"rolling back changeset {changeset_id} would give an invalid plan: {report.summary()}",
+                              report.errors)
+    return apply_plan(
+        db, new_plan, base_versions=draft.base_versions, author=author,
+        reason=reason or f"roll back changeset {changeset_id}: {row.reason}", kind="rollback",
+        details={"rolled_back": changeset_id}, reactivate=retired, scheme=scheme,
+    )

@@ -1,0 +1,465 @@
+"""``gridgov incident|report|roster|visit``: the governance command groups.
+
+Registered by :func:`register` from ``etl/cli.py``. Domain errors propagate to
+``etl.cli.main``, which prints one line on stderr and exits with the error's code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+from pathlib import Path
+from typing import Any, Optional
+from zoneinfo import ZoneInfo
+
+import typer
+
+from gis.errors import NotFoundError, ValidationError
+
+__all__ = ["register", "incident_app", "report_app", "roster_app", "visit_app"]
+
+incident_app = typer.Typer(help="Incident closed loop: report, accept/reject, classify, dispatch, handle, close, reopen.",
+                           no_args_is_help=True)
+report_app = typer.Typer(help="Assessment figures and the monthly joint-meeting report.", no_args_is_help=True)
+roster_app = typer.Typer(help="Staff roster: XLSX import/export, gaps, contact cards.", no_args_is_help=True)
+visit_app = typer.Typer(help="Household visits: record, monthly plan.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the four command groups to the ``gridgov`` app."""
+    app.add_typer(incident_app, name="incident")
+    app.add_typer(report_app, name="report")
+    app.add_typer(roster_app, name="roster")
+    app.add_typer(visit_app, name="visit")
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def _cli():  # noqa: ANN202 - the etl.cli module (imported late: it imports us)
+    from etl import cli
+
+    return cli
+
+
+def _tz() -> ZoneInfo:
+    from gis.settings import get_settings
+
+    return ZoneInfo(get_settings().timezone)
+
+
+def _when(value: str | None, *, end_of_day: bool = True) -> dt.datetime | None:
+    """``YYYY-MM-DD`` (end of that local day) or ISO timestamp (naive = local)."""
+    parsed = _cli().parse_as_of(value)
+    if parsed is None or isinstance(parsed, dt.datetime):
+        return parsed
+    return dt.datetime.combine(parsed, dt.time(23, 59, 59) if end_of_day else dt.time(0), tzinfo=_tz())
+
+
+def _date(value: str | None) -> dt.date:
+    if not value:
+        return dt.datetime.now(_tz()).date()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(f"date was {value!r} but is expected to be YYYY-MM-DD") from None
+
+
+def _actor(by: str | None) -> str:
+    return by or os.environ.get("GRIDGOV_ACTOR") or getpass.getuser() or "cli"
+
+
+def _staff_id(conn: Any, value: str | None) -> int | None:
+    """A staff id from a staff key or a numeric id."""
+    if value is None:
+        return None
+    from governance.repository import staff_id_by_key
+
+    found = staff_id_by_key(conn, [value])
+    if value in found:
+        return found[value]
+    if value.isdigit():
+        from sqlalchemy import text
+
+        if conn.execute(text("SELECT 1 FROM staff WHERE id = :i"), {"i": int(value)}).scalar():
+            return int(value)
+    raise NotFoundError(f"no staff member has the key or id {value!r}")
+
+
+def _emit(data: Any, as_json: bool, render=None) -> None:  # noqa: ANN001
+    _cli().emit(data, as_json=as_json, render=render)
+
+
+def _render_incident(detail: dict[str, Any]) -> None:
+    tz = _tz()
+
+    def local(value: Any) -> str:
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if isinstance(value, dt.datetime) else ""
+
+    typer.echo(
+        f"incident {detail['id']} [{detail['status']}] v{detail['version']} {detail['category']}: {detail['description']}"
+    )
+    typer.echo(
+        f"  grid {detail['grid_code']} (at report {detail['grid_code_at_report']}), disposition "
+        f"{detail['disposition'] or '-'}, assigned to {detail.get('assigned_to_name') or detail['assigned_to'] or '-'}, "
+        f"deadline {local(detail['deadline']) or '-'}"
+    )
+    for e in detail["events"]:
+        typer.echo(f"  {local(e['at'])}  {e['action']:<8} {e['from_status'] or '':>10} → {e['to_status']:<10} "
+                   f"{e['actor']}  {e['note']}")
+
+
+# -- incident --------------------------------------------------------------------------------------
+@incident_app.command("report")
+def incident_report(
+    lon: float = typer.Option(..., help="Longitude, EPSG:4490 degrees."),
+    lat: float = typer.Option(..., help="Latitude, EPSG:4490 degrees."),
+    category: str = typer.Option(..., help="Category, e.g. 环境卫生."),
+    description: str = typer.Option("", help="What was seen."),
+    address: str = typer.Option("", help="Address text."),
+    by: Optional[str] = typer.Option(None, "--by", help="Who reports (name)."),
+    staff: Optional[str] = typer.Option(None, "--staff", help="Reporter's staff key or id (a worker's discovery)."),
+    at: Optional[str] = typer.Option(None, "--at", help="When (ISO timestamp; default now)."),
+    key: Optional[str] = typer.Option(None, "--key", help="Natural key from a source system."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Report an incident at a point; its micro-grid is found by ST_Covers."""
+    from governance.repository import incident_detail, report_incident
+
+    engine = _cli().open_engine()
+    with engine.begin() as conn:
+        staff_id = _staff_id(conn, staff)
+        iid = report_incident(
+            conn, lon=lon, lat=lat, category=category, description=description, address=address,
+            actor=_actor(by), reported_at=_when(at), reported_by=staff_id, reporter_name=by, incident_key=key,
+        )
+        detail = incident_detail(conn, iid)
+    _emit(detail, as_json, _render_incident)
+
+
+def _transition(action: str, incident_id: int, by: str | None, note: str, *, expected_version: int | None = None,
+                as_json: bool = False, **kw: Any) -> None:
+    from governance.deadlines import DeadlinePolicy
+    from governance.repository import incident_detail, transition_incident
+
+    engine = _cli().open_engine()
+    with engine.begin() as conn:
+        transition_incident(conn, incident_id, action, actor=_actor(by), note=note, expected_version=expected_version,
+                            policy=DeadlinePolicy.from_env(), **kw)
+        detail = incident_detail(conn, incident_id)
+    _emit(detail, as_json, _render_incident)
+
+
+_BY = typer.Option(None, "--by", help="Who acts (name; default $GRIDGOV_ACTOR or the login name).")
+_NOTE = typer.Option("", "--note", help="Note (reason / feedback).")
+_VERSION = typer.Option(None, "--expected-version", help="Refuse if the incident is no longer at this version.")
+_JSON = typer.Option(False, "--json", help="Print JSON.")
+
+
+@incident_app.command("accept")
+def incident_accept(incident_id: int, by: Optional[str] = _BY, note: str = _NOTE,
+                    expected_version: Optional[int] = _VERSION, as_json: bool = _JSON) -> None:
+    """Accept (verified): reported → accepted."""
+    _transition("accept", incident_id, by, note, expected_version=expected_version, as_json=as_json)
+
+
+@incident_app.command("reject")
+def incident_reject(incident_id: int, by: Optional[str] = _BY, note: str = _NOTE,
+                    expected_version: Optional[int] = _VERSION, as_json: bool = _JSON) -> None:
+    """Reject with the reason in --note: reported → rejected."""
+    _transition("reject", incident_id, by, note, expected_version=expected_version, as_json=as_json)
+
+
+@incident_app.command("classify")
+def incident_classify(
+    incident_id: int,
+    disposition: str = typer.Option(..., help="solve_now | research_assign | explain_respond"),
+    by: Optional[str] = _BY, note: str = _NOTE, expected_version: Optional[int] = _VERSION, as_json: bool = _JSON,
+) -> None:
+    """Classify: accepted → classified; sets the deadline."""
+    _transition("classify", incident_id, by, note, expected_version=expected_version, as_json=as_json,
+                disposition=disposition)
+
+
+@incident_app.command("dispatch")
+def incident_dispatch(
+    incident_id: int,
+    to: Optional[str] = typer.Option(None, "--to", help="Staff key or id (default: the grid's micro-grid worker)."),
+    by: Optional[str] = _BY, note: str = _NOTE, expected_version: Optional[int] = _VERSION, as_json: bool = _JSON,
+) -> None:
+    """Dispatch to a person: classified → dispatched (again: reassign)."""
+    from governance.repository import incident_detail, proposed_assignee
+
+    engine = _cli().open_engine()
+    with engine.connect() as conn:
+        if to is None:
+            grid = incident_detail(conn, incident_id)["grid_code"]
+            assignee = proposed_assignee(conn, grid)
+            if assignee is None:
+                raise ValidationError(f"grid {grid} has no active micro-grid worker; name one with --to")
+        else:
+            assignee = _staff_id(conn, to)
+    _transition("dispatch", incident_id, by, note, expected_version=expected_version, as_json=as_json,
+                assignee=assignee)
+
+
+@incident_app.command("handle")
+def incident_handle(incident_id: int, by: Optional[str] = _BY, note: str = _NOTE,
+                    expected_version: Optional[int] = _VERSION, as_json: bool = _JSON) -> None:
+    """Record the handling feedback (--note): dispatched → handled."""
+    _transition("handle", incident_id, by, note, expected_version=expected_version, as_json=as_json)
+
+
+@incident_app.command("close")
+def incident_close(incident_id: int, by: Optional[str] = _BY, note: str = _NOTE,
+                   expected_version: Optional[int] = _VERSION, as_json: bool = _JSON) -> None:
+    """Close: handled → closed."""
+    _transition("close", incident_id, by, note, expected_version=expected_version, as_json=as_json)
+
+
+@incident_app.command("reopen")
+def incident_reopen(incident_id: int, by: Optional[str] = _BY, note: str = _NOTE,
+                    expected_version: Optional[int] = _VERSION, as_json: bool = _JSON) -> None:
+    """Reopen with the reason (--note): closed → dispatched, rejected → reported."""
+    _transition("reopen", incident_id, by, note, expected_version=expected_version, as_json=as_json)
+
+
+@incident_app.command("show")
+def incident_show(incident_id: int, as_json: bool = _JSON) -> None:
+    """An incident with its event log."""
+    from governance.repository import incident_detail
+
+    with _cli().open_engine().connect() as conn:
+        detail = incident_detail(conn, incident_id)
+    _emit(detail, as_json, _render_incident)
+
+
+@incident_app.command("overdue")
+def incident_overdue(as_of: Optional[str] = typer.Option(None, "--as-of", help="Now (default: now)."),
+                     as_json: bool = _JSON) -> None:
+    """Open incidents past their deadline, most overdue first."""
+    from governance.deadlines import overdue_incidents
+    from governance.repository import load_incidents
+
+    now = _when(as_of) or dt.datetime.now(dt.UTC)
+    with _cli().open_engine().connect() as conn:
+        incidents = load_incidents(conn)
+    overdue = overdue_incidents(incidents, now=now)
+    rows = overdue[["id", "category", "grid_code", "status", "disposition", "deadline", "overdue_hours", "assigned_to"]]
+    records = rows.astype(object).where(rows.notna(), None).to_dict("records")
+
+    def render(items: list[dict[str, Any]]) -> None:
+        typer.echo(f"{len(items)} overdue incident(s)")
+        for r in items:
+            typer.echo(f"  {r['id']:>6} {r['category']} grid {r['grid_code']} [{r['status']}] "
+                       f"{r['overdue_hours'] / 24:.1f} days overdue")
+
+    _emit(records, as_json, render)
+
+
+@incident_app.command("import")
+def incident_import(
+    path: Path = typer.Argument(..., help="CSV or XLSX: lon, lat, category[, incident_key, description, address, "
+                                          "reported_at, reporter_name]."),
+    by: Optional[str] = _BY,
+    allow_outside: bool = typer.Option(False, "--allow-outside", help="Keep rows outside every grid (no grid code)."),
+) -> None:
+    """Import incidents in bulk (each located by point); rows with a known incident_key are skipped."""
+    import pandas as pd
+
+    from gis.errors import DataSourceError
+    from gis.settings import get_settings
+    from governance.repository import import_incidents
+
+    if not path.is_file():
+        raise DataSourceError(f"incident file {path} does not exist")
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
+        else:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except Exception as exc:  # parser errors of every kind
+        raise DataSourceError(f"cannot read {path}: {exc}") from exc
+    with _cli().open_engine().begin() as conn:
+        result = import_incidents(conn, frame, actor=_actor(by), allow_outside=allow_outside,
+                                  timezone=get_settings().timezone)
+    typer.echo(f"incidents imported: {result.added}, skipped (known key): {result.skipped_known}, "
+               f"outside every grid: {result.outside}" + ("" if allow_outside else " (skipped)"))
+
+
+# -- report ----------------------------------------------------------------------------------------
+@report_app.command("assessment")
+def report_assessment(
+    month: str = typer.Option(..., "--month", help="YYYY-MM (Asia/Shanghai)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Now (default: now)."),
+    as_json: bool = _JSON,
+) -> None:
+    """Per-worker and per-grid figures and scores for a month."""
+    from governance.assessment import assess_month, rank
+    from governance.repository import load_frames
+
+    with _cli().open_engine().connect() as conn:
+        frames = load_frames(conn, month=month)
+    result = assess_month(
+        households=frames["households"], visits=frames["visits"], assignments=frames["assignments"],
+        incidents=frames["incidents"], grids=frames["grids"].loc[frames["grids"]["level"] == frames["grids"]["level"].max()]
+        if len(frames["grids"]) else None, staff=frames["staff"], month=month, as_of=_when(as_of),
+    )
+    payload = result.to_json_dict()
+
+    def render(_: Any) -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("rank", "staff", "name", "visits", "req", "special", "found", "closed", "rate", "overdue", "score",
+                      title=f"{result.month} worker ranking")
+        for r in rank(result.workers).to_dict("records"):
+            rate = "" if r["closure_rate"] != r["closure_rate"] else f"{r['closure_rate']:.0%}"
+            table.add_row(*map(str, (r["rank"], r["staff_id"], r.get("name", ""), r["visits_made"], r["visits_required"],
+                                     r["special_covered"], r["incidents_discovered"], r["incidents_closed"])),
+                          rate, str(r["overdue"]), f"{r['score']:.1f}")
+        Console().print(table)
+
+    _emit(payload, as_json, render)
+
+
+@report_app.command("monthly")
+def report_monthly(
+    month: str = typer.Option(..., "--month", help="YYYY-MM (Asia/Shanghai)."),
+    out: Path = typer.Option(..., "--out", help="Output file; FILE.xlsx and FILE.html are both written."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Now (default: now)."),
+) -> None:
+    """The monthly joint-meeting report as XLSX and HTML (maps embedded)."""
+    from governance.report import build_monthly_report, write_monthly_html, write_monthly_xlsx
+
+    with _cli().open_engine().connect() as conn:
+        report = build_monthly_report(conn, month=month, as_of=_when(as_of))
+    xlsx = write_monthly_xlsx(report, out.with_suffix(".xlsx"))
+    page = write_monthly_html(report, out.with_suffix(".html"))
+    typer.echo(f"monthly report {report.month}: {xlsx} and {page}")
+
+
+# -- roster ----------------------------------------------------------------------------------------
+@roster_app.command("export")
+def roster_export(out: Path = typer.Option(..., "--out", help="XLSX file."),
+                  on: Optional[str] = typer.Option(None, "--on", help="Only assignments active on YYYY-MM-DD.")) -> None:
+    """Export the roster to XLSX."""
+    from governance.repository import load_roster
+    from governance.roster import write_roster_xlsx
+
+    with _cli().open_engine().connect() as conn:
+        roster = load_roster(conn, on=_date(on) if on else None)
+    write_roster_xlsx(roster, out)
+    typer.echo(f"{len(roster)} assignment(s) written to {out}")
+
+
+@roster_app.command("import")
+def roster_import(path: Path = typer.Argument(..., help="XLSX roster."),
+                  replace: bool = typer.Option(False, "--replace", help="Replace the assignments of the staff in the file.")) -> None:
+    """Import a roster XLSX (staff upserted on staff_key; new assignments added)."""
+    from governance.repository import save_roster
+    from governance.roster import read_roster_xlsx
+
+    roster = read_roster_xlsx(path)
+    with _cli().open_engine().begin() as conn:
+        counts = save_roster(conn, roster, replace_assignments=replace)
+    typer.echo("roster imported: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@roster_app.command("gaps")
+def roster_gaps_cmd(on: Optional[str] = typer.Option(None, "--on", help="Date (default today)."), as_json: bool = _JSON) -> None:
+    """Grids whose team is incomplete (missing roles, more than one micro-grid worker)."""
+    from governance.repository import load_grids, load_roster
+    from governance.roster import roster_gaps
+
+    with _cli().open_engine().connect() as conn:
+        gaps = roster_gaps(load_grids(conn), load_roster(conn), on=_date(on))
+    records = gaps.astype(object).where(gaps.notna(), None).to_dict("records")
+
+    def render(items: list[dict[str, Any]]) -> None:
+        typer.echo(f"{len(items)} gap(s)")
+        for r in items:
+            typer.echo(f"  {r['grid_code']} {r['grid_name']}: {r['role']} {r['problem']} {r['staff']}")
+
+    _emit(records, as_json, render)
+
+
+@roster_app.command("card")
+def roster_card(code: str, out: Optional[Path] = typer.Option(None, "--out", help="Write printable HTML here."),
+                on: Optional[str] = typer.Option(None, "--on"), as_json: bool = _JSON) -> None:
+    """The public contact card (公示栏) of a grid."""
+    from dataclasses import asdict
+
+    from governance.repository import load_grids, load_roster
+    from governance.roster import contact_card, contact_card_html
+
+    with _cli().open_engine().connect() as conn:
+        card = contact_card(code, load_grids(conn), load_roster(conn), on=_date(on))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(contact_card_html(card), encoding="utf-8")
+        typer.echo(f"card written to {out}")
+        return
+
+    def render(_: Any) -> None:
+        typer.echo(f"{card.grid_code} {card.grid_name}")
+        for e in card.entries:
+            typer.echo(f"  {e.role_label}\t{e.name}\t{e.phone}\t{e.grid_name}")
+
+    _emit(asdict(card), as_json, render)
+
+
+# -- visit -----------------------------------------------------------------------------------------
+@visit_app.command("record")
+def visit_record(
+    household: int = typer.Option(..., "--household", help="Household id."),
+    staff: str = typer.Option(..., "--staff", help="Staff key or id."),
+    at: Optional[str] = typer.Option(None, "--at", help="When (ISO; default now)."),
+    kind: str = typer.Option("routine", "--kind"),
+    note: str = typer.Option("", "--note"),
+    lon: Optional[float] = typer.Option(None, help="Longitude (EPSG:4490)."),
+    lat: Optional[float] = typer.Option(None, help="Latitude (EPSG:4490)."),
+) -> None:
+    """Record a household visit."""
+    from governance.repository import record_visit
+    from governance.visits import VisitRecord
+
+    with _cli().open_engine().begin() as conn:
+        vid = record_visit(conn, VisitRecord(household_id=household, staff_id=_staff_id(conn, staff),  # type: ignore[arg-type]
+                                             visited_at=_when(at) or dt.datetime.now(dt.UTC), kind=kind, note=note,
+                                             lon=lon, lat=lat))
+    typer.echo(f"visit {vid} recorded")
+
+
+@visit_app.command("plan")
+def visit_plan_cmd(
+    month: Optional[str] = typer.Option(None, "--month", help="YYYY-MM (default this month)."),
+    staff: Optional[str] = typer.Option(None, "--staff", help="Only this worker (key or id)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of"),
+    as_json: bool = _JSON,
+) -> None:
+    """This month's plan per worker: special households pending, visits to the minimum, data due."""
+    from governance.repository import load_frames
+    from governance.visits import visit_plan
+
+    month = month or dt.datetime.now(_tz()).strftime("%Y-%m")
+    with _cli().open_engine().connect() as conn:
+        frames = load_frames(conn, month=month)
+        staff_id = _staff_id(conn, staff)
+    plan = visit_plan(frames["households"], frames["visits"], frames["assignments"], month=month, as_of=_when(as_of))
+    workers = plan.workers if staff_id is None else plan.workers.loc[plan.workers["staff_id"] == staff_id]
+
+    def rows(frame) -> list[dict[str, Any]]:  # noqa: ANN001
+        keep = [c for c in frame.columns if c not in ("special_kinds",)] if len(frame) else list(frame.columns)
+        out = frame[keep].astype(object).where(frame[keep].notna(), None).to_dict("records")
+        return out
+
+    pick = (lambda f: f) if staff_id is None else (lambda f: f.loc[f["staff_id"] == staff_id])
+    payload = {"month": plan.month, "workers": rows(workers), "special_pending": rows(pick(plan.special_pending)),
+               "due_for_update": rows(pick(plan.due_for_update))}
+
+    def render(_: Any) -> None:
+        for r in payload["workers"]:
+            typer.echo(f"staff {r['staff_id']} ({r['grid_codes']}): visited {r['visited']}, {r['remaining']} more to the "
+                       f"minimum; special pending {r['special_pending']}; data due {r['due_for_update']}")
+
+    _emit(payload, as_json, render)

@@ -1,0 +1,181 @@
+"""Handling deadlines per disposition, counted in calendar days in the local zone.
+
+A deadline of *N* days for an incident classified at local time ``t`` falls at the local
+midnight that ends the *N*-th calendar day after ``t``'s day: classified on Monday 15:00
+with ``solve_now = 3`` days, it is due by Thursday 24:00 (Friday 00:00) Asia/Shanghai.
+Every datetime here is timezone-aware; naive datetimes are refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+
+from gis.errors import ConfigurationError, ValidationError
+
+__all__ = [
+    "DEFAULT_DEADLINE_DAYS",
+    "DeadlinePolicy",
+    "require_aware",
+    "month_bounds",
+    "recent_months",
+    "parse_month",
+    "overdue_mask",
+    "overdue_incidents",
+]
+
+#: Default days allowed per disposition (solve now / research and assign / explain and respond).
+DEFAULT_DEADLINE_DAYS: dict[str, int] = {"solve_now": 3, "research_assign": 30, "explain_respond": 7}
+
+_ENV_DAYS = "GRIDGOV_DEADLINE_DAYS"
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(f"time zone {name!r} is unknown; expected an IANA name such as 'Asia/Shanghai'") from None
+
+
+def require_aware(value: dt.datetime, *, name: str = "time") -> dt.datetime:
+    """Return ``value`` if it is timezone-aware, else raise :class:`ValidationError`."""
+    if not isinstance(value, dt.datetime):
+        raise ValidationError(f"{name} was {value!r} but is expected to be a datetime")
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise ValidationError(
+            f"{name} {value.isoformat()} has no time zone; pass an aware datetime "
+            "(e.g. datetime.now(ZoneInfo('Asia/Shanghai')))"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class DeadlinePolicy:
+    """Days allowed per disposition and the zone in which calendar days are counted.
+
+    Parameters
+    ----------
+    days:
+        Disposition → whole days (≥ 0). Every disposition in ``gis.db.models.DISPOSITIONS``
+        must be present.
+    timezone:
+        IANA zone name (default ``Asia/Shanghai``).
+    """
+
+    days: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_DEADLINE_DAYS))
+    timezone: str = "Asia/Shanghai"
+
+    def __post_init__(self) -> None:
+        missing = sorted(set(DEFAULT_DEADLINE_DAYS) - set(self.days))
+        unknown = sorted(set(self.days) - set(DEFAULT_DEADLINE_DAYS))
+        bad = {k: v for k, v in self.days.items() if not isinstance(v, (int, np.integer)) or v < 0}
+        if missing or unknown or bad:
+            raise ConfigurationError(
+                f"deadline days {dict(self.days)!r} are expected to give a non-negative whole number of days "
+                f"for each of {list(DEFAULT_DEADLINE_DAYS)} (missing {missing}, unknown {unknown}, bad {bad})"
+            )
+        _zone(self.timezone)
+        object.__setattr__(self, "days", dict(self.days))
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return _zone(self.timezone)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, timezone: str | None = None) -> "DeadlinePolicy":
+        """Read ``GRIDGOV_DEADLINE_DAYS`` (``solve_now=3,research_assign=30,explain_respond=7``).
+
+        Dispositions not named keep their default. ``GRIDGOV_TIMEZONE`` gives the zone.
+        """
+        env = os.environ if environ is None else environ
+        days = dict(DEFAULT_DEADLINE_DAYS)
+        raw = (env.get(_ENV_DAYS) or "").strip()
+        if raw:
+            for part in raw.split(","):
+                key, sep, value = part.partition("=")
+                key = key.strip()
+                try:
+                    if not sep:
+                        raise ValueError
+                    days[key] = int(value)
+                except ValueError:
+                    raise ConfigurationError(
+                        f"{_ENV_DAYS} part {part!r} is expected to look like 'solve_now=3'"
+                    ) from None
+        tz = timezone or env.get("GRIDGOV_TIMEZONE") or "Asia/Shanghai"
+        return cls(days=days, timezone=tz)
+
+    def deadline_for(self, disposition: str, start: dt.datetime) -> dt.datetime:
+        """Deadline (aware, in the policy zone) for an incident classified at ``start``.
+
+        Raises
+        ------
+        ValidationError
+            If ``disposition`` is unknown or ``start`` is naive.
+        """
+        if disposition not in self.days:
+            raise ValidationError(
+                f"disposition was {disposition!r} but is expected to be in {list(self.days)}"
+            )
+        require_aware(start, name="start")
+        zone = self.zone
+        local_day = start.astimezone(zone).date()
+        due_day = local_day + dt.timedelta(days=int(self.days[disposition]) + 1)
+        return dt.datetime.combine(due_day, dt.time(0, 0), tzinfo=zone)
+
+
+def parse_month(month: str | dt.date) -> dt.date:
+    """First day of a month given as ``YYYY-MM`` (or any date in it)."""
+    if isinstance(month, dt.date):
+        return month.replace(day=1)
+    try:
+        year_text, month_text = str(month).strip().split("-")
+        if len(year_text) != 4 or len(month_text) != 2:
+            raise ValueError
+        return dt.date(int(year_text), int(month_text), 1)
+    except ValueError:
+        raise ValidationError(f"month was {month!r} but is expected to look like '2026-11' (YYYY-MM)") from None
+
+
+def recent_months(count: int = 12, *, now: dt.datetime | None = None, timezone: str = "Asia/Shanghai") -> list[str]:
+    """The ``count`` months up to the one containing ``now`` (local), newest first, as ``YYYY-MM``."""
+    local = (require_aware(now, name="now") if now is not None else dt.datetime.now(dt.UTC)).astimezone(_zone(timezone))
+    index = local.year * 12 + local.month - 1
+    return [f"{(index - k) // 12:04d}-{(index - k) % 12 + 1:02d}" for k in range(count)]
+
+
+def month_bounds(month: str | dt.date, *, timezone: str = "Asia/Shanghai") -> tuple[dt.datetime, dt.datetime]:
+    """``[start, end)`` of a calendar month as aware datetimes at local midnight in ``timezone``."""
+    first = parse_month(month)
+    zone = _zone(timezone)
+    nxt = dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return (dt.datetime.combine(first, dt.time(0), tzinfo=zone), dt.datetime.combine(nxt, dt.time(0), tzinfo=zone))
+
+
+def overdue_mask(incidents: pd.DataFrame, *, now: dt.datetime) -> pd.Series:
+    """Boolean Series (same index): open incidents whose deadline has passed at ``now``.
+
+    Open means status not in ``closed`` / ``rejected``. Expects columns ``status`` and
+    ``deadline`` (aware datetimes or NaT).
+    """
+    require_aware(now, name="now")
+    deadline = pd.to_datetime(incidents["deadline"], utc=True)
+    open_ = ~incidents["status"].isin(["closed", "rejected"])
+    return (open_ & deadline.notna() & (deadline < pd.Timestamp(now).tz_convert("UTC"))).astype(bool)
+
+
+def overdue_incidents(incidents: pd.DataFrame, *, now: dt.datetime) -> pd.DataFrame:
+    """Copy of the overdue rows with ``overdue_hours`` (hours past the deadline), most overdue first."""
+    mask = overdue_mask(incidents, now=now)
+    result = incidents.loc[mask].copy()
+    deadline = pd.to_datetime(result["deadline"], utc=True)
+    result["overdue_hours"] = ((pd.Timestamp(now).tz_convert("UTC") - deadline).dt.total_seconds() / 3600.0).astype(
+        float
+    )
+    return result.sort_values("overdue_hours", ascending=False, kind="stable")

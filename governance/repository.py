@@ -1,0 +1,785 @@
+"""PostGIS reads and writes for the governance workflows (SQLAlchemy Core).
+
+Every function takes an open ``Connection`` or ``Session`` (``db``) and runs inside the
+caller's transaction: the caller commits (``with engine.begin() as conn`` or
+:func:`gis.db.engine.session_scope`). Geometries are EPSG:4490; times are stored aware.
+
+Optimistic locking: a transition reads the incident, applies the pure rule
+(:func:`governance.workflow.apply_transition`) and writes with
+``UPDATE incidents ... WHERE id = :id AND version = :read_version``. When two people act on
+the same incident at once, the second ``UPDATE`` waits for the first transaction's row lock,
+then matches no row, and :class:`gis.errors.StaleVersionError` names the incident and the
+newer event. The event log only ever receives the winner's event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import Connection, bindparam, false, func, insert, or_, select, text, update
+from sqlalchemy.orm import Session
+
+from boundaries.coding import CodeScheme, default_scheme
+from gis.db.models import (
+    SRID,
+    GridCode,
+    Household,
+    Incident,
+    IncidentEvent,
+    Staff,
+    StaffAssignment,
+    Visit,
+)
+from gis.errors import CoordinateRangeError, NotFoundError, StaleVersionError, ValidationError
+
+from governance.deadlines import DeadlinePolicy, month_bounds, require_aware
+from governance.visits import VisitRecord, validate_visit
+from governance.workflow import EventRecord, IncidentState, apply_transition, report_event
+
+__all__ = [
+    "Executor",
+    "report_incident",
+    "IncidentImport",
+    "import_incidents",
+    "load_incident_state",
+    "transition_incident",
+    "incident_detail",
+    "proposed_assignee",
+    "record_visit",
+    "load_frames",
+    "load_incidents",
+    "incident_points",
+    "load_staff",
+    "load_grids",
+    "load_roster",
+    "save_roster",
+    "staff_id_by_key",
+]
+
+logger = logging.getLogger(__name__)
+
+Executor = Connection | Session
+
+_incidents = Incident.__table__
+_events = IncidentEvent.__table__
+_staff = Staff.__table__
+_assignments = StaffAssignment.__table__
+_households = Household.__table__
+_visits = Visit.__table__
+_codes = GridCode.__table__
+
+
+Scope = Sequence[str] | None
+
+
+def _scope_patterns(scope: Scope) -> list[str] | None:
+    """LIKE patterns for grid-code prefixes (``None``: everything; empty: nothing)."""
+    if scope is None:
+        return None
+    prefixes = [str(p) for p in scope]
+    bad = [p for p in prefixes if not p.isdigit()]
+    if bad:
+        raise ValidationError(f"scope prefixes {bad} are expected to be digits (grid codes or their prefixes)")
+    return [p + "%" for p in prefixes]
+
+
+def _scope_sql(column: str, scope: Scope, params: dict[str, Any]) -> str:
+    patterns = _scope_patterns(scope)
+    if patterns is None:
+        return "TRUE"
+    params["scope_patterns"] = patterns
+    return f"({column} LIKE ANY(:scope_patterns))" if patterns else "FALSE"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _point(lon: float, lat: float):  # noqa: ANN202 - SQL expression
+    return func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID)
+
+
+def _check_lonlat(lon: float, lat: float) -> None:
+    if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+        raise CoordinateRangeError(
+            f"point ({lon}, {lat}) is not lon/lat in degrees (EPSG:4490); expected lon in [-180, 180], "
+            "lat in [-90, 90] (are they swapped or projected metres?)"
+        )
+
+
+# -- incidents ----------------------------------------------------------------------------------
+def _grid_at(db: Executor, lon: float, lat: float, *, as_of: dt.datetime | None, scheme: CodeScheme) -> str | None:
+    from etl.lookup import grid_at_point
+
+    return grid_at_point(db, lon, lat, as_of=as_of, scheme=scheme)
+
+
+def report_incident(
+    db: Executor,
+    *,
+    lon: float,
+    lat: float,
+    category: str,
+    description: str = "",
+    address: str = "",
+    actor: str,
+    reported_at: dt.datetime | None = None,
+    reported_by: int | None = None,
+    reporter_name: str | None = None,
+    incident_key: str | None = None,
+    allow_outside: bool = False,
+    scheme: CodeScheme | None = None,
+) -> int:
+    """Insert a reported incident at (lon, lat) EPSG:4490 with its ``report`` event; return its id.
+
+    ``grid_code`` is the current micro-grid covering the point, ``grid_code_at_report`` the
+    micro-grid valid at ``reported_at`` (the same for a report made now); on a shared
+    boundary the smallest code wins.
+
+    Raises
+    ------
+    CoordinateRangeError
+        If the point is not lon/lat degrees.
+    etl.lookup.GridNotFoundAtPoint
+        If no grid covers the point (the message names the nearest grid and its distance),
+        unless ``allow_outside``.
+    """
+    from etl.lookup import GridNotFoundAtPoint, nearest_grid
+
+    _check_lonlat(lon, lat)
+    if not (category or "").strip():
+        raise ValidationError("incident category is empty; give one (--category)")
+    at = require_aware(reported_at or _now(), name="reported_at")
+    scheme = scheme or default_scheme()
+    current = _grid_at(db, lon, lat, as_of=None, scheme=scheme)
+    # The plan valid when it was reported; an incident older than every plan version takes the current grid.
+    at_report = current if reported_at is None else (_grid_at(db, lon, lat, as_of=at, scheme=scheme) or current)
+    if current is None and at_report is None and not allow_outside:
+        raise GridNotFoundAtPoint(lon, lat, nearest_grid(db, lon, lat, scheme=scheme))
+    event = report_event(actor=actor, at=at, note=description, actor_staff_id=reported_by)
+    incident_id = db.execute(
+        insert(_incidents)
+        .values(
+            incident_key=incident_key,
+            geom=_point(lon, lat),
+            address=address or "",
+            reported_at=at,
+            category=category.strip(),
+            description=description or "",
+            status="reported",
+            grid_code=current,
+            grid_code_at_report=at_report,
+            reported_by=reported_by,
+            reporter_name=reporter_name,
+            version=1,
+        )
+        .returning(_incidents.c.id)
+    ).scalar_one()
+    _insert_event(db, incident_id, event)
+    logger.info("incident %s reported in grid %s", incident_id, current)
+    return int(incident_id)
+
+
+@dataclass(frozen=True)
+class IncidentImport:
+    """What :func:`import_incidents` did: rows added, skipped (known key), outside every grid."""
+
+    added: int
+    skipped_known: int
+    outside: int
+    ids: list[int]
+
+
+_IMPORT_COLUMNS = ("incident_key", "lon", "lat", "category", "description", "address", "reported_at", "reporter_name")
+
+
+def _import_rows(incidents: pd.DataFrame, *, timezone: str) -> list[dict[str, Any]]:
+    """Validate an import frame; return plain rows or raise one ValidationError with every problem."""
+    missing = [c for c in ("lon", "lat", "category") if c not in incidents.columns]
+    if missing:
+        raise ValidationError(f"incident file lacks columns {missing}; it has {list(map(str, incidents.columns))}")
+    frame = incidents.reindex(columns=list(_IMPORT_COLUMNS))
+    findings: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    zone = ZoneInfo(timezone)
+    seen_keys: set[str] = set()
+    for number, record in enumerate(frame.to_dict("records"), start=2):  # spreadsheet row numbers
+
+        def text_of(value: Any) -> str | None:
+            if value is None or (not isinstance(value, str) and pd.isna(value)):
+                return None
+            return str(value).strip() or None
+
+        try:
+            lon, lat = float(record["lon"]), float(record["lat"])
+            if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+                raise ValueError
+        except (TypeError, ValueError):
+            findings.append({"row": number, "problem": f"lon/lat ({record['lon']}, {record['lat']}) are not EPSG:4490 degrees"})
+            continue
+        category = text_of(record["category"])
+        if not category:
+            findings.append({"row": number, "problem": "category is empty"})
+        when = record["reported_at"]
+        if when is None or (not isinstance(when, str) and pd.isna(when)) or (isinstance(when, str) and not when.strip()):
+            stamp = _now()
+        else:
+            try:
+                parsed = pd.Timestamp(when)
+            except ValueError:
+                findings.append({"row": number, "problem": f"reported_at {when!r} is not a date/time"})
+                continue
+            stamp = (parsed.tz_localize(zone) if parsed.tzinfo is None else parsed).to_pydatetime()
+        key = text_of(record["incident_key"])
+        if key is not None:
+            if key in seen_keys:
+                findings.append({"row": number, "problem": f"incident_key {key!r} appears twice"})
+            seen_keys.add(key)
+        rows.append(
+            {"row_no": number, "incident_key": key, "lon": lon, "lat": lat, "category": category or "",
+             "description": text_of(record["description"]) or "", "address": text_of(record["address"]) or "",
+             "reported_at": stamp, "reporter_name": text_of(record["reporter_name"])}
+        )
+    if findings:
+        head = "; ".join(f"row {f['row']}: {f['problem']}" for f in findings[:5])
+        raise ValidationError(f"incident file has {len(findings)} problem(s): {head}", findings=findings)
+    return rows
+
+
+def import_incidents(
+    db: Executor,
+    incidents: pd.DataFrame,
+    *,
+    actor: str,
+    allow_outside: bool = False,
+    timezone: str = "Asia/Shanghai",
+    scheme: CodeScheme | None = None,
+) -> IncidentImport:
+    """Bulk-import reported incidents (set-based: staging table, then ``INSERT ... SELECT``).
+
+    ``incidents`` has ``lon``, ``lat`` (EPSG:4490 degrees) and ``category``, optionally
+    ``incident_key``, ``description``, ``address``, ``reported_at`` (naive = local time in
+    ``timezone``; empty = now) and ``reporter_name``. Each row gets its micro-grid by
+    ``ST_Covers`` (current plan → ``grid_code``; plan valid at ``reported_at`` →
+    ``grid_code_at_report``; smallest code on shared edges) and a ``report`` event. Rows
+    whose key already exists are skipped; rows outside every grid are skipped unless
+    ``allow_outside``.
+
+    Raises
+    ------
+    ValidationError
+        Listing every bad row (nothing is written).
+    """
+    rows = _import_rows(incidents, timezone=timezone)
+    if not (actor or "").strip():
+        raise ValidationError("actor is empty; say who imports the incidents (--by NAME)")
+    scheme = scheme or default_scheme()
+    db.execute(text("DROP TABLE IF EXISTS _incident_import"))
+    db.execute(
+        text(
+            "CREATE TEMPORARY TABLE _incident_import (row_no int, incident_key text, lon float8, lat float8, "
+            "category text, description text, address text, reported_at timestamptz, reporter_name text) "
+            "ON COMMIT DROP"
+        )
+    )
+    if rows:
+        db.execute(
+            text(
+                "INSERT INTO _incident_import VALUES (:row_no, :incident_key, :lon, :lat, :category, :description, "
+                ":address, :reported_at, :reporter_name)"
+            ),
+            rows,
+        )
+    located = """
+        SELECT s.*, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4490) AS pt,
+               (SELECT gv.code FROM grid_versions gv WHERE gv.level = :level AND gv.valid_to IS NULL
+                  AND ST_Covers(gv.geom, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4490)) ORDER BY gv.code LIMIT 1) AS cur,
+               (SELECT gv.code FROM grid_versions gv WHERE gv.level = :level AND gv.valid_from <= s.reported_at
+                  AND (gv.valid_to IS NULL OR gv.valid_to > s.reported_at)
+                  AND ST_Covers(gv.geom, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4490)) ORDER BY gv.code LIMIT 1) AS rep
+        FROM _incident_import s
+    """
+    params = {"level": scheme.finest_level, "actor": actor.strip(), "outside": allow_outside}
+    counts = db.execute(
+        text(
+            f"""
+            WITH l AS ({located})
+            SELECT count(*) FILTER (WHERE EXISTS (SELECT 1 FROM incidents i WHERE i.incident_key = l.incident_key)),
+                   count(*) FILTER (WHERE cur IS NULL AND rep IS NULL)
+            FROM l
+            """
+        ),
+        params,
+    ).one()
+    ids = db.execute(
+        text(
+            f"""
+            WITH l AS ({located}),
+            ins AS (
+                INSERT INTO incidents (incident_key, geom, address, reported_at, category, description, status,
+                                       grid_code, grid_code_at_report, reporter_name, version)
+                SELECT l.incident_key, l.pt, l.address, l.reported_at, l.category, l.description, 'reported',
+                       l.cur, coalesce(l.rep, l.cur), l.reporter_name, 1
+                FROM l
+                WHERE NOT EXISTS (SELECT 1 FROM incidents i WHERE i.incident_key = l.incident_key)
+                  AND (CAST(:outside AS boolean) OR l.cur IS NOT NULL OR l.rep IS NOT NULL)
+                ORDER BY l.row_no
+                RETURNING id, reported_at, description
+            ),
+            ev AS (
+                INSERT INTO incident_events (incident_id, at, action, actor, from_status, to_status, note)
+                SELECT id, reported_at, 'report', :actor, NULL, 'reported', description FROM ins
+                RETURNING incident_id
+            )
+            SELECT incident_id FROM ev ORDER BY incident_id
+            """
+        ),
+        params,
+    ).scalars().all()
+    db.execute(text("DROP TABLE IF EXISTS _incident_import"))
+    logger.info("imported %d incidents (%d known, %d outside)", len(ids), counts[0], counts[1])
+    return IncidentImport(added=len(ids), skipped_known=int(counts[0]), outside=int(counts[1]), ids=[int(i) for i in ids])
+
+
+def _insert_event(db: Executor, incident_id: int, event: EventRecord) -> None:
+    db.execute(
+        insert(_events).values(
+            incident_id=incident_id,
+            at=event.at,
+            action=event.action,
+            actor=event.actor,
+            actor_staff_id=event.actor_staff_id,
+            from_status=event.from_status,
+            to_status=event.to_status,
+            note=event.note,
+        )
+    )
+
+
+def load_incident_state(db: Executor, incident_id: int, *, for_update: bool = False) -> IncidentState:
+    """The workflow state of an incident (``FOR UPDATE`` locks the row until commit)."""
+    query = select(
+        _incidents.c.id,
+        _incidents.c.status,
+        _incidents.c.disposition,
+        _incidents.c.assigned_to,
+        _incidents.c.deadline,
+        _incidents.c.closed_at,
+        _incidents.c.version,
+    ).where(_incidents.c.id == incident_id)
+    if for_update:
+        query = query.with_for_update()
+    row = db.execute(query).first()
+    if row is None:
+        raise NotFoundError(f"incident {incident_id} does not exist")
+    return IncidentState(**row._asdict())
+
+
+def _latest_event(db: Executor, incident_id: int) -> dict[str, Any] | None:
+    row = db.execute(
+        select(_events.c.id, _events.c.action, _events.c.actor, _events.c.at, _events.c.to_status)
+        .where(_events.c.incident_id == incident_id)
+        .order_by(_events.c.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else row._asdict()
+
+
+def _stale(db: Executor, incident_id: int, read_version: int) -> StaleVersionError:
+    current = db.execute(select(_incidents.c.version).where(_incidents.c.id == incident_id)).scalar()
+    latest = _latest_event(db, incident_id)
+    newer = ""
+    if latest is not None:
+        newer = (
+            f": {latest['actor']} did '{latest['action']}' (now {latest['to_status']}) at "
+            f"{latest['at'].isoformat()} [event {latest['id']}]"
+        )
+    return StaleVersionError(
+        f"incident {incident_id} was changed by someone else since you read version {read_version} "
+        f"(now version {current}){newer}; reload it and try again"
+    )
+
+
+def transition_incident(
+    db: Executor,
+    incident_id: int,
+    action: str,
+    *,
+    actor: str,
+    at: dt.datetime | None = None,
+    note: str = "",
+    disposition: str | None = None,
+    assignee: int | None = None,
+    actor_staff_id: int | None = None,
+    expected_version: int | None = None,
+    policy: DeadlinePolicy | None = None,
+) -> IncidentState:
+    """Apply a workflow action to an incident and append its event; return the new state.
+
+    Parameters
+    ----------
+    expected_version:
+        The version the user saw (the app passes it); ``None`` means "the version read now"
+        (the CLI). Either way the write only succeeds if nobody changed the incident since.
+
+    Raises
+    ------
+    NotFoundError
+        No such incident.
+    TransitionError
+        The action is not allowed from the current state.
+    StaleVersionError
+        Someone else changed the incident first (names the newer event).
+    """
+    state = load_incident_state(db, incident_id)
+    if expected_version is not None and state.version != expected_version:
+        raise _stale(db, incident_id, expected_version)
+    if action == "dispatch" and assignee is not None:
+        exists = db.execute(select(_staff.c.id).where(_staff.c.id == assignee)).scalar()
+        if exists is None:
+            raise NotFoundError(f"staff {assignee} does not exist; cannot dispatch incident {incident_id} to them")
+    result = apply_transition(
+        state,
+        action,
+        actor=actor,
+        at=at or _now(),
+        note=note,
+        disposition=disposition,
+        assignee=assignee,
+        actor_staff_id=actor_staff_id,
+        policy=policy,
+    )
+    new = result.state
+    written = db.execute(
+        update(_incidents)
+        .where(_incidents.c.id == incident_id, _incidents.c.version == state.version)
+        .values(
+            status=new.status,
+            disposition=new.disposition,
+            assigned_to=new.assigned_to,
+            deadline=new.deadline,
+            closed_at=new.closed_at,
+            version=new.version,
+            updated_at=func.now(),
+        )
+        .returning(_incidents.c.version)
+    ).first()
+    if written is None:
+        raise _stale(db, incident_id, state.version)
+    _insert_event(db, incident_id, result.event)
+    logger.info("incident %s: %s by %s → %s (v%s)", incident_id, action, actor, new.status, new.version)
+    return new
+
+
+def incident_detail(db: Executor, incident_id: int) -> dict[str, Any]:
+    """An incident with its location (lon/lat EPSG:4490), people and full event log."""
+    row = db.execute(
+        select(
+            _incidents,
+            func.ST_X(_incidents.c.geom).label("lon"),
+            func.ST_Y(_incidents.c.geom).label("lat"),
+        ).where(_incidents.c.id == incident_id)
+    ).mappings().first()
+    if row is None:
+        raise NotFoundError(f"incident {incident_id} does not exist")
+    data = {k: v for k, v in row.items() if k != "geom"}
+    names = dict(db.execute(select(_staff.c.id, _staff.c.name)).all()) if data["assigned_to"] or data["reported_by"] else {}
+    data["assigned_to_name"] = names.get(data["assigned_to"])
+    data["reported_by_name"] = names.get(data["reported_by"])
+    events = db.execute(
+        select(_events).where(_events.c.incident_id == incident_id).order_by(_events.c.id)
+    ).mappings().all()
+    data["events"] = [dict(e) for e in events]
+    return data
+
+
+def proposed_assignee(db: Executor, grid_code: str | None, *, on: dt.date | None = None) -> int | None:
+    """The active micro-grid worker of ``grid_code`` on ``on`` (default today): the default dispatch target.
+
+    With several active workers (a roster gap) the longest-serving one is proposed.
+    """
+    if not grid_code:
+        return None
+    on = on or dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    row = db.execute(
+        select(_assignments.c.staff_id)
+        .where(
+            _assignments.c.grid_code == grid_code,
+            _assignments.c.role == "micro_worker",
+            _assignments.c.start_date <= on,
+            (_assignments.c.end_date.is_(None)) | (_assignments.c.end_date >= on),
+        )
+        .order_by(_assignments.c.start_date, _assignments.c.staff_id)
+        .limit(1)
+    ).first()
+    return None if row is None else int(row[0])
+
+
+def load_incidents(db: Executor, *, since: dt.datetime | None = None, scope: Scope = None) -> pd.DataFrame:
+    """Incidents as a frame (times aware UTC, ``lon``/``lat`` EPSG:4490, ``Int64`` staff ids).
+
+    ``since`` keeps incidents reported, closed or due since then, or still open; ``scope``
+    keeps those whose ``grid_code`` starts with one of the prefixes.
+    """
+    query = select(
+        _incidents.c.id,
+        _incidents.c.incident_key,
+        _incidents.c.category,
+        _incidents.c.description,
+        _incidents.c.address,
+        _incidents.c.status,
+        _incidents.c.disposition,
+        _incidents.c.grid_code,
+        _incidents.c.grid_code_at_report,
+        _incidents.c.reported_at,
+        _incidents.c.reported_by,
+        _incidents.c.reporter_name,
+        _incidents.c.assigned_to,
+        _incidents.c.deadline,
+        _incidents.c.closed_at,
+        _incidents.c.version,
+        func.ST_X(_incidents.c.geom).label("lon"),
+        func.ST_Y(_incidents.c.geom).label("lat"),
+    ).order_by(_incidents.c.id)
+    if since is not None:
+        query = query.where(
+            (_incidents.c.reported_at >= since)
+            | (_incidents.c.closed_at >= since)
+            | (_incidents.c.deadline >= since)
+            | _incidents.c.status.notin_(["closed", "rejected"])
+        )
+    patterns = _scope_patterns(scope)
+    if patterns is not None:
+        query = query.where(or_(false(), *[_incidents.c.grid_code.like(p) for p in patterns]))
+    return _frame(db, query, times=("reported_at", "deadline", "closed_at"), ints=("reported_by", "assigned_to"))
+
+
+def incident_points(incidents: pd.DataFrame):  # noqa: ANN201 - GeoDataFrame
+    """The incidents frame as a GeoDataFrame of points (EPSG:4490) from its ``lon``/``lat``."""
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame(
+        incidents.drop(columns=["lon", "lat"]),
+        geometry=gpd.points_from_xy(incidents["lon"], incidents["lat"]),
+        crs=SRID,
+    )
+
+
+def load_staff(db: Executor) -> pd.DataFrame:
+    """Every staff member: ``id``, ``staff_key``, ``name``, ``phone``, ``organisation``."""
+    return _frame(db, text("SELECT id, staff_key, name, phone, organisation FROM staff ORDER BY id"))
+
+
+def _frame(
+    db: Executor, query, params: dict[str, Any] | None = None, *, times: Sequence[str] = (),  # noqa: ANN001
+    ints: Sequence[str] = (), dates: Sequence[str] = (),
+) -> pd.DataFrame:
+    result = db.execute(query, params or {})
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    for col in times:
+        frame[col] = pd.to_datetime(frame[col], utc=True)
+    for col in ints:
+        frame[col] = pd.array(frame[col].tolist(), dtype="Int64") if len(frame) else pd.Series([], dtype="Int64")
+    for col in dates:
+        frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+    return frame
+
+
+def load_grids(db: Executor, *, level: int | None = None, with_geometry: bool = False, scope: Scope = None):  # noqa: ANN201
+    """Current grids (``code``, ``name``, ``level``, ``parent_code``); a GeoDataFrame (EPSG:4490) with geometry."""
+    params: dict[str, Any] = {"level": level}
+    where = "WHERE (CAST(:level AS int) IS NULL OR level = :level) AND " + _scope_sql("code", scope, params)
+    cols = "code, name, level, parent_code" + (", ST_AsBinary(geom) AS wkb" if with_geometry else "")
+    result = db.execute(text(f"SELECT {cols} FROM grids {where} ORDER BY code"), params)
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    if not with_geometry:
+        return frame
+    import geopandas as gpd
+    import shapely
+
+    geometry = shapely.from_wkb([bytes(b) for b in frame.pop("wkb")]) if len(frame) else []
+    return gpd.GeoDataFrame(frame, geometry=list(geometry), crs=SRID)
+
+
+def load_frames(
+    db: Executor, *, month: str | dt.date | None = None, timezone: str = "Asia/Shanghai", scope: Scope = None
+) -> dict[str, pd.DataFrame]:
+    """Frames the pure modules need: households, visits, assignments, incidents, staff, grids.
+
+    With ``month``, visits are limited to the month and incidents to those that matter for
+    it (reported, closed or due since the month started, or still open). ``scope`` limits
+    every frame to grid codes starting with one of the prefixes.
+    """
+    since = None
+    params: dict[str, Any] = {}
+    visit_filter = _scope_sql("coalesce(v.grid_code, h.grid_code)", scope, params)
+    if month is not None:
+        since, until = month_bounds(month, timezone=timezone)
+        visit_filter += " AND v.visited_at >= :since AND v.visited_at < :until"
+        params.update(since=since, until=until)
+    hh_params: dict[str, Any] = {}
+    households = _frame(
+        db,
+        text(
+            "SELECT id, household_key, address, building_no, grid_code, members, special_kinds, refreshed_at "
+            f"FROM households WHERE {_scope_sql('grid_code', scope, hh_params)} ORDER BY id"
+        ),
+        hh_params,
+        times=("refreshed_at",),
+    )
+    result = db.execute(
+        text(
+            "SELECT v.id, v.household_id, v.staff_id, v.visited_at, v.kind, v.note, v.grid_code "
+            f"FROM visits v LEFT JOIN households h ON h.id = v.household_id WHERE {visit_filter} ORDER BY v.id"
+        ),
+        params,
+    )
+    visits = pd.DataFrame(result.all(), columns=list(result.keys()))
+    visits["visited_at"] = pd.to_datetime(visits["visited_at"], utc=True)
+    a_params: dict[str, Any] = {}
+    assignments = _frame(
+        db,
+        text(
+            "SELECT id, staff_id, grid_code, role, start_date, end_date, building_no FROM staff_assignments "
+            f"WHERE {_scope_sql('grid_code', scope, a_params)} ORDER BY id"
+        ),
+        a_params,
+        dates=("end_date",),
+    )
+    staff = load_staff(db)
+    return {
+        "households": households,
+        "visits": visits,
+        "assignments": assignments,
+        "incidents": load_incidents(db, since=since, scope=scope),
+        "staff": staff,
+        "grids": load_grids(db, scope=scope),
+    }
+
+
+# -- visits ------------------------------------------------------------------------------------
+def record_visit(db: Executor, record: VisitRecord) -> int:
+    """Store a visit (grid code taken from the household's current micro-grid); return its id."""
+    validate_visit(record, now=_now())
+    grid_code = db.execute(select(_households.c.grid_code).where(_households.c.id == record.household_id)).first()
+    if grid_code is None:
+        raise NotFoundError(f"household {record.household_id} does not exist")
+    if db.execute(select(_staff.c.id).where(_staff.c.id == record.staff_id)).scalar() is None:
+        raise NotFoundError(f"staff {record.staff_id} does not exist")
+    geom = None if record.lon is None else _point(record.lon, record.lat)
+    return int(
+        db.execute(
+            insert(_visits)
+            .values(
+                household_id=record.household_id,
+                staff_id=record.staff_id,
+                visited_at=record.visited_at,
+                kind=record.kind.strip(),
+                note=record.note or "",
+                geom=geom,
+                grid_code=grid_code[0],
+            )
+            .returning(_visits.c.id)
+        ).scalar_one()
+    )
+
+
+# -- roster ------------------------------------------------------------------------------------
+def staff_id_by_key(db: Executor, keys: Iterable[str]) -> dict[str, int]:
+    keys = list(keys)
+    if not keys:
+        return {}
+    rows = db.execute(select(_staff.c.staff_key, _staff.c.id).where(_staff.c.staff_key.in_(bindparam("k", expanding=True))), {"k": keys})
+    return {k: int(i) for k, i in rows.all()}
+
+
+def load_roster(db: Executor, *, on: dt.date | None = None, scope: Scope = None) -> pd.DataFrame:
+    """One row per assignment with the person: the roster as exported (``on``: only active that day)."""
+    params: dict[str, Any] = {}
+    where = "WHERE " + _scope_sql("a.grid_code", scope, params)
+    if on is not None:
+        where += " AND a.start_date <= :on AND (a.end_date IS NULL OR a.end_date >= :on)"
+        params["on"] = on
+    result = db.execute(
+        text(
+            f"""
+            SELECT s.staff_key, s.name, s.phone, s.organisation, a.grid_code, g.name AS grid_name,
+                   a.role, a.start_date, a.end_date, a.building_no, s.id AS staff_id, a.id AS assignment_id
+            FROM staff_assignments a JOIN staff s ON s.id = a.staff_id
+            LEFT JOIN grids g ON g.code = a.grid_code
+            {where}
+            ORDER BY a.grid_code, a.role, a.start_date, s.staff_key
+            """
+        ),
+        params,
+    )
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    frame["end_date"] = frame["end_date"].astype(object).where(frame["end_date"].notna(), None)
+    return frame
+
+
+def save_roster(db: Executor, roster: pd.DataFrame, *, replace_assignments: bool = False) -> dict[str, int]:
+    """Upsert staff (on ``staff_key``) and insert the roster's assignments that are new.
+
+    ``roster`` is validated first (:func:`governance.roster.validate_roster`). An assignment
+    is new when no row has the same staff, grid, role and start date; with
+    ``replace_assignments`` the assignments of the staff in the file are replaced instead.
+    Grid codes must exist in ``grid_codes``.
+    """
+    from governance.roster import validate_roster
+
+    roster = validate_roster(roster)
+    known = set(db.execute(select(_codes.c.code).where(_codes.c.code.in_(bindparam("c", expanding=True))), {"c": sorted(set(roster["grid_code"]))}).scalars())
+    unknown = sorted(set(roster["grid_code"]) - known)
+    if unknown:
+        raise ValidationError(
+            f"roster names {len(unknown)} grid code(s) that do not exist: {', '.join(unknown[:10])}",
+            findings=[{"grid_code": c, "problem": "unknown grid code"} for c in unknown],
+        )
+    people = roster.drop_duplicates("staff_key", keep="last")
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    stmt = pg_insert(_staff).values(
+        [
+            {"staff_key": r.staff_key, "name": r.name, "phone": r.phone, "organisation": r.organisation}
+            for r in people.itertuples(index=False)
+        ]
+    )
+    db.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["staff_key"],
+            set_={"name": stmt.excluded.name, "phone": stmt.excluded.phone, "organisation": stmt.excluded.organisation},
+        )
+    )
+    ids = staff_id_by_key(db, people["staff_key"])
+    deleted = 0
+    if replace_assignments:
+        deleted = db.execute(
+            _assignments.delete().where(_assignments.c.staff_id.in_(bindparam("ids", expanding=True))), {"ids": sorted(ids.values())}
+        ).rowcount
+    existing = set(
+        db.execute(
+            select(_assignments.c.staff_id, _assignments.c.grid_code, _assignments.c.role, _assignments.c.start_date)
+            .where(_assignments.c.staff_id.in_(bindparam("ids", expanding=True))),
+            {"ids": sorted(ids.values())},
+        ).all()
+    )
+    rows = []
+    for r in roster.itertuples(index=False):
+        key = (ids[r.staff_key], r.grid_code, r.role, r.start_date)
+        if key in existing:
+            continue
+        existing.add(key)
+        rows.append(
+            {"staff_id": key[0], "grid_code": r.grid_code, "role": r.role, "start_date": r.start_date,
+             "end_date": r.end_date, "building_no": r.building_no}
+        )
+    if rows:
+        db.execute(insert(_assignments), rows)
+    return {"staff": len(people), "assignments_added": len(rows), "assignments_deleted": int(deleted or 0)}

@@ -1,0 +1,150 @@
+"""Roster gaps, contact cards and the XLSX round trip."""
+
+from __future__ import annotations
+
+import datetime as dt
+from html.parser import HTMLParser
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from gis.errors import DataSourceError, ValidationError
+from governance.roster import (
+    contact_card,
+    contact_card_html,
+    read_roster_xlsx,
+    roster_gaps,
+    validate_roster,
+    write_roster_xlsx,
+)
+
+L1 = "430603003001"
+L2 = L1 + "001"
+M1, M2 = L2 + "001", L2 + "002"
+ON = dt.date(2026, 11, 25)
+
+GRIDS = pd.DataFrame(
+    {"code": [L1, L2, M1, M2], "name": ["杨树港社区", "一片区", "一网格", "二网格"], "level": [1, 2, 3, 3]}
+)
+
+
+def _roster() -> pd.DataFrame:
+    rows = [
+        ("S1", "刘书记", "13900000001", "街道办", L1, "liaison_leader", "2026-01-01", None),
+        ("S2", "陈主任", "13900000002", "社区", L1, "grid_head", "2026-01-01", None),
+        ("S3", "周片长", "13900000003", "社区", L2, "grid_head", "2026-01-01", None),
+        ("S4", "王一", "13900000004", "社区", M1, "micro_worker", "2026-01-01", None),
+        ("S5", "张警官", "13900000005", "派出所", M1, "grid_police", "2026-01-01", None),
+        ("S6", "李医生", "13900000006", "卫生院", M1, "family_doctor", "2026-01-01", None),
+        ("S7", "赵监督", "13900000007", "社区", M1, "supervisor", "2026-01-01", None),
+        ("S8", "钱协调", "13900000008", "社区", M1, "coordinator", "2026-01-01", None),
+        # M2: two workers (one too many), police and doctor shared, no supervisor/coordinator
+        ("S9", "孙二", "13900000009", "社区", M2, "micro_worker", "2026-01-01", None),
+        ("S10", "吴三", "13900000010", "社区", M2, "micro_worker", "2026-11-01", None),
+        ("S5", "张警官", "13900000005", "派出所", M2, "grid_police", "2026-01-01", None),
+        ("S6", "李医生", "13900000006", "卫生院", M2, "family_doctor", "2026-01-01", None),
+        # ended before ON: does not count
+        ("S11", "郑前任", "13900000011", "社区", M2, "supervisor", "2025-01-01", "2026-10-31"),
+    ]
+    return pd.DataFrame(
+        rows, columns=["staff_key", "name", "phone", "organisation", "grid_code", "role", "start_date", "end_date"]
+    )
+
+
+def test_gaps_by_hand():
+    gaps = roster_gaps(GRIDS, validate_roster(_roster()), on=ON)
+    got = gaps[["grid_code", "role", "problem", "active"]].values.tolist()
+    assert got == [
+        [M2, "coordinator", "missing", 0],
+        [M2, "micro_worker", "more_than_one", 2],
+        [M2, "supervisor", "missing", 0],
+    ]
+    assert gaps.loc[1, "staff"] == "吴三、孙二" or gaps.loc[1, "staff"] == "孙二、吴三"
+    # before S10 started, M2 had exactly one worker
+    earlier = roster_gaps(GRIDS, validate_roster(_roster()), on=dt.date(2026, 10, 1))
+    assert "more_than_one" not in set(earlier["problem"])
+    assert (M2, "supervisor") not in set(zip(earlier["grid_code"], earlier["role"]))  # S11 still active then
+
+
+def test_gaps_flag_missing_leaders_and_stray_codes():
+    roster = validate_roster(_roster())
+    roster = roster.loc[roster["role"] != "liaison_leader"]
+    stray = roster.iloc[[0]].assign(grid_code=L2 + "009", role="micro_worker")
+    gaps = roster_gaps(GRIDS, pd.concat([roster, stray]), on=ON)
+    assert [L1, "liaison_leader", "missing"] in gaps[["grid_code", "role", "problem"]].values.tolist()
+    assert [L2 + "009", "not_a_current_grid"] in gaps[["grid_code", "problem"]].values.tolist()
+
+
+def test_validation_collects_every_problem_with_row_numbers():
+    bad = _roster().head(3).copy()
+    bad.loc[0, "role"] = "boss"
+    bad.loc[1, "grid_code"] = "43060300300A"
+    bad.loc[2, "end_date"] = "2025-01-01"
+    with pytest.raises(ValidationError, match="3 problem") as info:
+        validate_roster(bad)
+    assert {(f["row"], f["column"]) for f in info.value.findings} == {(2, "role"), (3, "grid_code"), (4, "end_date")}
+
+
+def test_chinese_headers_and_role_labels_are_accepted():
+    zh = _roster().head(2).rename(columns={"staff_key": "工号", "name": "姓名", "grid_code": "网格编码", "role": "角色",
+                                          "start_date": "开始日期"})
+    zh["角色"] = ["包联领导", "网格长"]
+    roster = validate_roster(zh)
+    assert roster["role"].tolist() == ["liaison_leader", "grid_head"]
+
+
+def test_contact_card_lists_team_and_leaders_and_escapes(tmp_path):
+    roster = validate_roster(_roster())
+    roster.loc[3, "name"] = "王<一>"
+    card = contact_card(M1, GRIDS, roster, on=ON)
+    assert [(e.role, e.name) for e in card.entries] == [
+        ("liaison_leader", "刘书记"), ("grid_head", "陈主任"), ("grid_head", "周片长"), ("micro_worker", "王<一>"),
+        ("grid_police", "张警官"), ("family_doctor", "李医生"), ("supervisor", "赵监督"), ("coordinator", "钱协调"),
+    ]
+    page = contact_card_html(card)
+    assert "王&lt;一&gt;" in page and "王<一>" not in page
+
+    class Cells(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.cells, self._in = [], False
+
+        def handle_starttag(self, tag, attrs):
+            self._in = tag == "td"
+
+        def handle_data(self, data):
+            if self._in:
+                self.cells.append(data)
+                self._in = False
+
+    parser = Cells()
+    parser.feed(page)
+    assert "13900000004" in parser.cells and "微网格员" in parser.cells
+
+
+def test_xlsx_round_trip_keeps_codes_phones_and_dates(tmp_path):
+    roster = validate_roster(_roster())
+    path = write_roster_xlsx(roster, tmp_path / "roster.xlsx")
+    ws = openpyxl.load_workbook(path).active
+    assert ws["E2"].value == L1 and isinstance(ws["E2"].value, str)
+    back = read_roster_xlsx(path)
+    pd.testing.assert_frame_equal(back, roster)
+
+
+def test_unreadable_file_is_a_data_source_error(tmp_path):
+    (tmp_path / "x.xlsx").write_text("not a workbook")
+    with pytest.raises(DataSourceError, match="cannot read"):
+        read_roster_xlsx(tmp_path / "x.xlsx")
+    with pytest.raises(DataSourceError, match="does not exist"):
+        read_roster_xlsx(tmp_path / "missing.xlsx")
+
+
+def test_xlsx_round_trip_in_memory():
+    import io
+
+    roster = validate_roster(_roster())
+    buffer = io.BytesIO()
+    write_roster_xlsx(roster, buffer)
+    buffer.seek(0)
+    pd.testing.assert_frame_equal(read_roster_xlsx(buffer), roster)
