@@ -9,12 +9,17 @@ default), so a level-2 code has 15 digits and a micro-grid code 18. Codes are st
 
 from __future__ import annotations
 
+from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from gis.errors import InvalidGridCodeError
 
-__all__ = ["CodeScheme", "default_scheme"]
+__all__ = ["CodeScheme", "default_scheme", "LINEAGE_KINDS", "resolve_code", "lineage_edges"]
+
+#: Kinds of old code → new code links (same list as the ``code_lineage.kind`` check).
+LINEAGE_KINDS = ("split", "merge", "renumber", "transfer", "reshape", "replace")
 
 
 @dataclass(frozen=True)
@@ -182,3 +187,65 @@ def default_scheme(widths: tuple[int, ...] | None = None) -> CodeScheme:
 
         widths = get_settings().code_widths
     return CodeScheme(tuple(widths))
+
+
+def lineage_edges(lineage: Any) -> list[tuple[str, str]]:
+    """(old_code, new_code) pairs from any lineage representation.
+
+    Accepts a DataFrame with ``old_code`` / ``new_code`` columns, objects with
+    ``old_code`` / ``new_code`` attributes (e.g. :class:`boundaries.model.LineageLink`),
+    mappings with those keys, or tuples ``(old_code, new_code, ...)``.
+    """
+    if lineage is None:
+        return []
+    if hasattr(lineage, "columns"):
+        return list(zip(lineage["old_code"].astype(str), lineage["new_code"].astype(str)))
+    edges: list[tuple[str, str]] = []
+    for item in lineage:
+        if hasattr(item, "old_code"):
+            edges.append((str(item.old_code), str(item.new_code)))
+        elif isinstance(item, dict):
+            edges.append((str(item["old_code"]), str(item["new_code"])))
+        else:
+            edges.append((str(item[0]), str(item[1])))
+    return edges
+
+
+def resolve_code(code: str, lineage: Any, active_codes: Iterable[str]) -> list[str]:
+    """Today's grid code(s) an old (possibly retired) ``code`` corresponds to.
+
+    Follows the lineage graph (old → new links from splits, merges, renumbering...)
+    transitively, breadth first, and returns the sorted active codes reached. An active
+    code resolves to itself. A code with no path to an active code resolves to ``[]``.
+    Cycles are harmless (each code is visited once).
+
+    Parameters
+    ----------
+    code:
+        Any code ever allocated.
+    lineage:
+        Lineage links in any form :func:`lineage_edges` accepts.
+    active_codes:
+        Codes of the current plan.
+    """
+    active = set(active_codes)
+    if code in active:
+        return [code]
+    graph: dict[str, list[str]] = defaultdict(list)
+    for old, new in lineage_edges(lineage):
+        if old != new:
+            graph[old].append(new)
+    found: set[str] = set()
+    seen = {code}
+    queue: deque[str] = deque([code])
+    while queue:
+        current = queue.popleft()
+        for nxt in graph.get(current, ()):
+            if nxt in seen:
+                continue
+            seen.add(nxt)
+            if nxt in active:
+                found.add(nxt)  # an active grid is a destination: do not follow it further
+            else:
+                queue.append(nxt)
+    return sorted(found)
