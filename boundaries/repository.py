@@ -347,7 +347,10 @@ def apply_plan(
             text(
                 """
                 INSERT INTO grids (code, level, parent_code, name, geom, version, changeset_id, created_at, updated_at)
-                VALUES (:code, :level, :parent, :name, ST_Multi(ST_GeomFromWKB(decode(:geom, 'hex'), 4490)), 1, :cs, :t, :t)
+                VALUES (:code, :level, :parent, :name, ST_Multi(ST_GeomFromWKB(decode(:geom, 'hex'), 4490)),
+                        -- 1 for a new code; a code reactivated by a rollback continues its versions
+                        COALESCE((SELECT max(gv.version) FROM grid_versions gv WHERE gv.code = :code), 0) + 1,
+                        :cs, :t, :t)
                 ON CONFLICT (code) DO UPDATE SET
                     level = EXCLUDED.level, parent_code = EXCLUDED.parent_code, name = EXCLUDED.name,
                     geom = EXCLUDED.geom, version = grids.version + 1, changeset_id = EXCLUDED.changeset_id,
@@ -385,6 +388,19 @@ def apply_plan(
     return AppliedChangeset(changeset_id, when, changes, households_moved, incidents_moved)
 
 
+def _leaf_grids(db: Executor) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and geometries (EPSG:4490) of the leaf grids (grids without children), by code."""
+    rows = db.execute(
+        text(
+            "SELECT g.code, ST_AsBinary(g.geom) FROM grids g "
+            "WHERE NOT EXISTS (SELECT 1 FROM grids c WHERE c.parent_code = g.code) ORDER BY g.code"
+        )
+    ).all()
+    codes = np.array([r[0] for r in rows], dtype=object)
+    geoms = shapely.from_wkb([bytes(r[1]) for r in rows]) if rows else np.array([], dtype=object)
+    return codes, geoms
+
+
 def reassign_points(
     db: Executor,
     table: str,
@@ -394,11 +410,14 @@ def reassign_points(
 ) -> dict[tuple[str | None, str | None], int]:
     """Re-assign ``households`` or ``incidents`` to the leaf grid covering each point.
 
-    Leaf grids are the grids without children (the micro-grids of a full plan), so points
-    always go to the finest level. ``ST_CoveredBy`` matches points on a boundary; a point on
-    a shared boundary goes to the smallest code (deterministic). Points outside every grid
-    become unassigned (NULL), never dropped. For incidents, ``grid_code_at_report`` is filled
-    where it is still empty (it keeps the grid valid when the incident was reported).
+    The one assignment rule of GridGov, used at import, by ``gridgov assign`` and after a
+    boundary edit: points are read from PostGIS, assigned with the vectorized
+    :func:`gis.join.assign_points` (``covered_by``, so boundary points match; a point on a
+    shared boundary goes to the smallest code) to the leaf grids (grids without children: the
+    micro-grids of a full plan, so always the finest level), and only the rows whose grid
+    changed are written back through a temporary table. Points outside every grid become
+    unassigned (NULL), never dropped. For incidents, ``grid_code_at_report`` is filled where
+    it is still empty (it keeps the grid valid when the incident was reported).
 
     Parameters
     ----------
@@ -413,6 +432,8 @@ def reassign_points(
     dict
         ``{(from_code, to_code): count}`` of the rows whose grid changed.
     """
+    from gis.join import assign_points
+
     if table not in ("households", "incidents"):
         raise ValueError(f"table was {table!r} but is expected to be 'households' or 'incidents'")
     if region_wkt is not None and not region_wkt:
@@ -428,35 +449,32 @@ def reassign_points(
             raise ValueError(f"scope {scope!r} must name a table and a column")
         conditions.append(f"t.{key} IN (SELECT {key} FROM {stage})")
     where = " AND ".join(conditions)
-    rows = db.execute(
-        text(
-            f"""
-            WITH leaves AS (
-                SELECT g.code, g.geom FROM grids g
-                WHERE NOT EXISTS (SELECT 1 FROM grids c WHERE c.parent_code = g.code)
-            ), considered AS (
-                SELECT t.id, t.grid_code AS old_code, t.geom FROM {table} t WHERE {where}
-            ), hits AS (
-                SELECT DISTINCT ON (c.id) c.id, l.code FROM considered c
-                JOIN leaves l ON ST_CoveredBy(c.geom, l.geom) ORDER BY c.id, l.code
-            ), decided AS (
-                SELECT c.id, c.old_code, h.code AS new_code FROM considered c LEFT JOIN hits h ON h.id = c.id
-            ), moved AS (
-                UPDATE {table} t SET grid_code = d.new_code
-                FROM decided d WHERE t.id = d.id AND t.grid_code IS DISTINCT FROM d.new_code
-                RETURNING d.old_code, d.new_code
+    params = {"region": list(region_wkt or [])}
+    rows = db.execute(text(f"SELECT t.id, t.grid_code, ST_AsBinary(t.geom) FROM {table} t WHERE {where}"), params).all()
+    moves: Counter[tuple[str | None, str | None]] = Counter()
+    if rows:
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        old = np.array([r[1] for r in rows], dtype=object)
+        points = shapely.from_wkb([bytes(r[2]) for r in rows])
+        codes, geoms = _leaf_grids(db)
+        new = assign_points(points, geoms, keys=codes) if len(codes) else np.full(len(rows), None, dtype=object)
+        changed = np.flatnonzero(np.array([a != b for a, b in zip(old, new)], dtype=bool))
+        if len(changed):
+            stage_name = f"reassign_{table}"
+            db.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage_name} (id bigint, code text) ON COMMIT DROP"))
+            db.execute(text(f"TRUNCATE {stage_name}"))
+            db.execute(
+                text(f"INSERT INTO {stage_name} (id, code) VALUES (:id, :code)"),
+                [{"id": int(ids[k]), "code": new[k]} for k in changed],
             )
-            SELECT old_code, new_code, count(*) FROM moved GROUP BY old_code, new_code
-            """
-        ),
-        {"region": list(region_wkt or [])},
-    ).all()
+            db.execute(text(f"UPDATE {table} t SET grid_code = s.code FROM {stage_name} s WHERE t.id = s.id"))
+            moves.update(zip(old[changed], new[changed]))
     if table == "incidents":
         db.execute(text(
             f"UPDATE incidents t SET grid_code_at_report = t.grid_code "
             f"WHERE t.grid_code_at_report IS NULL AND t.grid_code IS NOT NULL AND {where}"
-        ), {"region": list(region_wkt or [])})
-    return {(r[0], r[1]): int(r[2]) for r in rows}
+        ), params)
+    return dict(moves)
 
 
 def load_lineage(db: Executor) -> pd.DataFrame:

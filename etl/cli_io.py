@@ -5,11 +5,16 @@ reads and validates the whole file first, prints every row problem (or writes th
 ``--report FILE.csv|.json``), and then loads in one transaction — or loads nothing.
 Exit codes: 0 loaded; 1 validation failed (nothing loaded) or ``--dry-run`` found errors;
 2 usage/environment errors.
+
+Long imports draw progress bars on stderr (only on a terminal, never with ``--json``) and end
+with a summary line: read, written, fixed, rejected, unassigned, seconds (all also in
+``--json``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Optional
 
@@ -19,6 +24,7 @@ from sqlalchemy import text
 from etl.cli import emit, fail, open_engine
 from etl.transform import ERROR, RowProblem, problems_frame, write_problem_report
 from gis.errors import ValidationError
+from gis.progress import Progress, Stopwatch, notify, tqdm_progress
 
 __all__ = ["register", "import_app"]
 
@@ -53,6 +59,31 @@ def _print_problems(problems: list[RowProblem], *, limit: int = 50) -> None:
         console.print(f"… {len(problems) - limit} more; write them all with --report FILE.csv", markup=False)
 
 
+_STAGE_LABELS = {"read": "读取 read", "stage": "暂存 COPY", "grids": "校验写入 validate+write",
+                 "assign": "落格 assign"}
+
+
+def _run(
+    kind: str,
+    source: Path,
+    *,
+    read: Callable[[], tuple[Any, list[RowProblem]]],
+    load: Any,
+    report_path: Optional[Path],
+    dry_run: bool,
+    as_json: bool,
+    **load_options: Any,
+) -> None:
+    """Read (timed, with progress), then :func:`_finish`; the summary's seconds cover both."""
+    clock = Stopwatch()
+    with tqdm_progress(enabled=False if as_json else None, labels=_STAGE_LABELS, min_total=2000) as progress:
+        notify(progress, 0, None, "read")
+        frame, problems = read()
+        notify(progress, len(frame), len(frame), "read")
+        _finish(kind, source, frame, problems, load=load, report_path=report_path, dry_run=dry_run,
+                as_json=as_json, clock=clock, progress=progress, **load_options)
+
+
 def _finish(
     kind: str,
     source: Path,
@@ -63,8 +94,11 @@ def _finish(
     report_path: Optional[Path],
     dry_run: bool,
     as_json: bool,
+    clock: Stopwatch | None = None,
+    progress: Progress | None = None,
     **load_options: Any,
 ) -> None:
+    clock = clock or Stopwatch()
     if not as_json:
         _print_problems(problems)
     errors = sum(1 for p in problems if p.severity == ERROR)
@@ -72,7 +106,7 @@ def _finish(
         if report_path:
             write_problem_report(problems, report_path)
         summary = {"kind": kind, "source": source.name, "valid_rows": len(frame), "problems": len(problems),
-                   "errors": errors, "loaded": False}
+                   "errors": errors, "loaded": False, "seconds": round(clock.seconds, 3)}
         emit(summary, as_json=as_json, render=lambda d: typer.echo(
             f"{kind}: {d['valid_rows']} valid rows, {d['errors']} error(s), {d['problems']} problem(s); dry run, nothing loaded"))
         raise typer.Exit(1)
@@ -81,7 +115,7 @@ def _finish(
         with engine.connect() as conn:
             # A dry run does the whole load, database checks included, and rolls it back.
             with conn.begin() as trans:
-                report = load(conn, frame, problems=problems, source=source.name, **load_options)
+                report = load(conn, frame, problems=problems, source=source.name, progress=progress, **load_options)
                 if dry_run:
                     trans.rollback()
     except ValidationError as exc:
@@ -93,14 +127,16 @@ def _finish(
         raise
     if dry_run:
         report.changeset_id = None
+    report.seconds = clock.seconds
     if report_path:
         write_problem_report(report.problems, report_path)
 
     def render(d: dict[str, Any]) -> None:
-        line = (f"{kind}: {d['inserted']} inserted, {d['updated']} updated, {d['unchanged']} unchanged, "
-                f"{d['rejected']} rejected")
+        line = (f"{kind}: read {d['read']}, written {d['written']} ({d['inserted']} inserted, {d['updated']} updated; "
+                f"{d['unchanged']} unchanged), fixed {d['fixed']}, rejected {d['rejected']}")
         if d.get("assigned") is not None:
-            line += f"; {d['assigned']} in a grid, {d['unassigned']} in none"
+            line += f", unassigned {d['unassigned']} ({d['assigned']} in a grid)"
+        line += f"; {d['seconds']:.1f} s"
         if d.get("changeset_id"):
             line += f" (changeset {d['changeset_id']})"
         if dry_run:
@@ -133,11 +169,10 @@ def import_grids(
     from etl.load import load_grids
     from etl.readers import read_grids
 
-    frame, problems = read_grids(
+    _run("grids", path, read=lambda: read_grids(
         path, layer=layer, code_field=code_field, level_field=level_field, parent_field=parent_field,
         name_field=name_field, crs=crs, encoding=encoding, fix=fix,
-    )
-    _finish("grids", path, frame, problems, load=load_grids, report_path=report, dry_run=dry_run, as_json=as_json,
+    ), load=load_grids, report_path=report, dry_run=dry_run, as_json=as_json,
             skip_invalid=skip_invalid, author=author, reason=reason,
             validate_options={"allow_multipart": allow_multipart})
 
@@ -161,11 +196,10 @@ def import_households(
     from etl.load import load_households
     from etl.readers import read_households
 
-    frame, problems = read_households(
+    _run("households", path, read=lambda: read_households(
         path, id_field=id_field, address_field=address_field, x_field=x_field, y_field=y_field,
         crs=crs, encoding=encoding, layer=layer,
-    )
-    _finish("households", path, frame, problems, load=load_households, report_path=report, dry_run=dry_run,
+    ), load=load_households, report_path=report, dry_run=dry_run,
             as_json=as_json, skip_invalid=skip_invalid)
 
 
@@ -187,10 +221,9 @@ def import_incidents(
     from etl.load import load_incidents
     from etl.readers import read_incidents
 
-    frame, problems = read_incidents(
+    _run("incidents", path, read=lambda: read_incidents(
         path, id_field=id_field, x_field=x_field, y_field=y_field, crs=crs, encoding=encoding, layer=layer,
-    )
-    _finish("incidents", path, frame, problems, load=load_incidents, report_path=report, dry_run=dry_run,
+    ), load=load_incidents, report_path=report, dry_run=dry_run,
             as_json=as_json, skip_invalid=skip_invalid)
 
 
@@ -208,8 +241,7 @@ def import_staff(
     from etl.load import load_staff
     from etl.readers import read_staff
 
-    frame, problems = read_staff(path, id_field=id_field, encoding=encoding)
-    _finish("staff", path, frame, problems, load=load_staff, report_path=report, dry_run=dry_run,
+    _run("staff", path, read=lambda: read_staff(path, id_field=id_field, encoding=encoding), load=load_staff, report_path=report, dry_run=dry_run,
             as_json=as_json, skip_invalid=skip_invalid)
 
 

@@ -39,6 +39,7 @@ from boundaries.coding import CodeScheme
 from etl.transform import ERROR, RowProblem
 from gis.crs import STORAGE_EPSG
 from gis.errors import CRSError, ValidationError
+from gis.progress import Progress, Stopwatch, notify
 
 __all__ = [
     "ImportReport",
@@ -47,14 +48,28 @@ __all__ = [
     "load_incidents",
     "load_staff",
     "assign_points",
+    "REPAIR_RULES",
 ]
 
 logger = logging.getLogger(__name__)
 
+#: Warning rules the readers report for a geometry they repaired (``--fix``); counted as ``fixed``.
+REPAIR_RULES = frozenset({"made_valid", "dropped_non_polygonal", "dropped_empty_parts", "precision_changed_topology"})
+
+#: Rows per COPY chunk (one progress report per chunk).
+COPY_CHUNK = 10_000
+
 
 @dataclass
 class ImportReport:
-    """What an import did. Counts are rows; ``problems`` includes the reader's warnings."""
+    """What an import did. Counts are rows; ``problems`` includes the reader's warnings.
+
+    ``rows`` are the rows accepted by the reader, ``rejected`` the rows it refused (loaded
+    only with ``skip_invalid``), so ``read = rows + rejected``; ``written = inserted +
+    updated``; ``fixed`` counts rows whose geometry was repaired (warnings in
+    :data:`REPAIR_RULES`); ``seconds`` is the wall-clock time of the load (the CLI replaces
+    it with read + load).
+    """
 
     kind: str
     source: str | None = None
@@ -67,14 +82,32 @@ class ImportReport:
     assigned: int | None = None
     unassigned: int | None = None
     problems: list[RowProblem] = field(default_factory=list)
+    fixed: int = 0
+    seconds: float | None = None
+
+    @property
+    def read(self) -> int:
+        """Features read from the file: accepted plus rejected rows."""
+        return self.rows + self.rejected
+
+    @property
+    def written(self) -> int:
+        """Rows inserted or updated in the database."""
+        return self.inserted + self.updated
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "source": self.source, "rows": self.rows, "inserted": self.inserted,
-            "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected,
+            "kind": self.kind, "source": self.source, "read": self.read, "rows": self.rows,
+            "written": self.written, "inserted": self.inserted, "updated": self.updated,
+            "unchanged": self.unchanged, "fixed": self.fixed, "rejected": self.rejected,
             "changeset_id": self.changeset_id, "assigned": self.assigned, "unassigned": self.unassigned,
+            "seconds": None if self.seconds is None else round(self.seconds, 3),
             "problems": [p.to_record() for p in self.problems],
         }
+
+
+def _fixed_rows(problems: Sequence[RowProblem]) -> int:
+    return len({p.row for p in problems if p.rule in REPAIR_RULES and p.severity != ERROR})
 
 
 # ---------------------------------------------------------------------------------------
@@ -122,16 +155,23 @@ def _text_array(values: Any) -> str:
     return "{" + ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in items) + "}"
 
 
-def _stage(conn: Connection, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> str:
-    """Create a temporary staging table and COPY ``rows`` into it; returns its name."""
+def _stage(
+    conn: Connection, columns: dict[str, str], rows: list[tuple[Any, ...]], *, progress: Progress | None = None
+) -> str:
+    """Create a temporary staging table and COPY ``rows`` into it (reporting progress per
+    :data:`COPY_CHUNK` rows as stage ``"stage"``); returns its name."""
     name = f"stage_{uuid.uuid4().hex[:12]}"
     ddl = ", ".join(f"{col} {sqltype}" for col, sqltype in columns.items())
     conn.execute(text(f"CREATE TEMPORARY TABLE {name} ({ddl}) ON COMMIT DROP"))
     raw = conn.connection.driver_connection
+    total = len(rows)
+    notify(progress, 0, total, "stage")
     with raw.cursor() as cursor:
         with cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+            for start in range(0, total, COPY_CHUNK):
+                for row in rows[start : start + COPY_CHUNK]:
+                    copy.write_row(row)
+                notify(progress, min(start + COPY_CHUNK, total), total, "stage")
     conn.execute(text(f"ANALYZE {name}"))
     return name
 
@@ -170,6 +210,7 @@ def load_grids(
     skip_invalid: bool = False,
     scheme: CodeScheme | None = None,
     validate_options: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Upsert grids (code, level, parent_code, name, MultiPolygon in EPSG:4490) as one changeset.
 
@@ -181,6 +222,9 @@ def load_grids(
     unchanged grids untouched) and re-assigns the households and incidents in the changed
     region. Grids missing from the file are kept (imports never retire).
 
+    ``progress(done, total, stage)`` is told about the COPY (``"stage"``, rows) and the
+    steps (``"grids"``: check, validate, write; 3 in all).
+
     Raises
     ------
     ValidationError
@@ -189,9 +233,11 @@ def load_grids(
     from boundaries.repository import apply_plan, load_plan, plan_versions
     from boundaries.validation import validate_plan
 
+    clock = Stopwatch()
     _check_frame(grids, "grids")
     report = ImportReport("grids", source=source, rows=len(grids), problems=list(problems))
     report.rejected = _refuse_errors("grid", problems, skip_invalid=skip_invalid)
+    report.fixed = _fixed_rows(problems)
     rows = [
         (int(i), str(code), int(level), _none(parent), str(name) if _none(name) is not None else str(code), wkb)
         for i, code, level, parent, name, wkb in zip(
@@ -204,7 +250,9 @@ def load_grids(
             {"row_no": "integer", "code": "text", "level": "smallint", "parent_code": "text", "name": "text",
              "geom": f"geometry(MultiPolygon, {STORAGE_EPSG})"},
             rows,
+            progress=progress,
         )
+        notify(progress, 0, 3, "grids")
         findings = _grid_findings(conn, stage)
         if findings:
             raise ValidationError(
@@ -224,6 +272,7 @@ def load_grids(
         row_of = dict(zip(incoming["code"], grids.index))
         kept = current.loc[~current["code"].isin(incoming["code"]), ["code", "level", "parent_code", "name", "geometry"]]
         merged = gpd.GeoDataFrame(pd.concat([kept, incoming], ignore_index=True), geometry="geometry", crs=STORAGE_EPSG)
+        notify(progress, 1, 3, "grids")
         coverage = validate_plan(merged, scheme=scheme, **dict(validate_options or {}))
         errors = [f for f in coverage.errors if set(f.codes) & set(incoming["code"]) or not f.codes]
         if errors:
@@ -237,6 +286,7 @@ def load_grids(
                 + "; ".join(f"{f.rule} {','.join(f.codes)}" for f in errors[:5]) + (" …" if len(errors) > 5 else ""),
                 problems_found,
             )
+        notify(progress, 2, 3, "grids")
         applied = apply_plan(conn, merged, base_versions=plan_versions(current), author=author, reason=reason,
                              kind="import", details={"operation": "import_grids", "source": source}, scheme=scheme)
         changes = applied.changes
@@ -248,6 +298,8 @@ def load_grids(
             conn.execute(text("DELETE FROM changesets WHERE id = :id"), {"id": applied.changeset_id})
         else:
             report.changeset_id = applied.changeset_id
+        notify(progress, 3, 3, "grids")
+    report.seconds = clock.seconds
     logger.info("grid import: %s", {k: v for k, v in report.to_dict().items() if k != "problems"})
     return report
 
@@ -323,8 +375,10 @@ def load_households(
     source: str | None = None,
     skip_invalid: bool = False,
     assign: bool = True,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Upsert households on ``household_key`` and (``assign``) put them in their leaf grid."""
+    clock = Stopwatch()
     _check_frame(households, "households")
     report = ImportReport("households", source=source, rows=len(households), problems=list(problems))
     report.rejected = _refuse_errors("household", problems, skip_invalid=skip_invalid)
@@ -341,6 +395,7 @@ def load_households(
             {"household_key": "text", "address": "text", "building_no": "text", "house_no": "text",
              "members": "smallint", "special_kinds": "text[]", "geom": f"geometry(Point, {STORAGE_EPSG})"},
             rows,
+            progress=progress,
         )
         report.inserted, report.updated, report.unchanged = _upsert_counts(conn, f"""
             INSERT INTO households AS h (household_key, address, building_no, house_no, members, special_kinds, geom)
@@ -354,13 +409,16 @@ def load_households(
                OR NOT ST_Equals(h.geom, EXCLUDED.geom)
             RETURNING (xmax = 0)""", {}, len(rows))
         if assign:
+            notify(progress, 0, 1, "assign")
             report.assigned, report.unassigned = assign_points(conn, "households", only_stage=stage, key="household_key")
+            notify(progress, 1, 1, "assign")
         if report.inserted or report.updated:
             report.changeset_id = _new_changeset(conn, author=author, reason=reason, details={
                 "operation": "import_households", "source": source, "inserted": report.inserted,
                 "updated": report.updated,
             })
         conn.execute(text(f"DROP TABLE {stage}"))
+    report.seconds = clock.seconds
     return report
 
 
@@ -374,8 +432,10 @@ def load_incidents(
     source: str | None = None,
     skip_invalid: bool = False,
     assign: bool = True,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Upsert incidents on ``incident_key`` (rows without a key are inserted) and assign grids."""
+    clock = Stopwatch()
     _check_frame(incidents, "incidents")
     report = ImportReport("incidents", source=source, rows=len(incidents), problems=list(problems))
     report.rejected = _refuse_errors("incident", problems, skip_invalid=skip_invalid)
@@ -393,6 +453,7 @@ def load_incidents(
             {"incident_key": "text", "reported_at": "timestamptz", "category": "text", "description": "text",
              "status": "text", "address": "text", "geom": f"geometry(Point, {STORAGE_EPSG})"},
             rows,
+            progress=progress,
         )
         conn.execute(text(f"ALTER TABLE {stage} ADD COLUMN stage_id bigserial"))
         keyed_inserted, keyed_updated, keyed_unchanged = _upsert_counts(conn, f"""
@@ -415,6 +476,7 @@ def load_incidents(
         report.updated = keyed_updated
         report.unchanged = keyed_unchanged
         if assign:
+            notify(progress, 0, 1, "assign")
             # keyed rows through the staging table, unkeyed ones by the ids just created
             report.assigned, report.unassigned = assign_points(conn, "incidents", only_stage=stage, key="incident_key")
             if unkeyed:
@@ -425,12 +487,14 @@ def load_incidents(
                 report.assigned += a
                 report.unassigned += u
                 conn.execute(text(f"DROP TABLE {stage}_ids"))
+            notify(progress, 1, 1, "assign")
         if report.inserted or report.updated:
             report.changeset_id = _new_changeset(conn, author=author, reason=reason, details={
                 "operation": "import_incidents", "source": source, "inserted": report.inserted,
                 "updated": report.updated,
             })
         conn.execute(text(f"DROP TABLE {stage}"))
+    report.seconds = clock.seconds
     return report
 
 
@@ -447,6 +511,7 @@ def load_staff(
     source: str | None = None,
     skip_invalid: bool = False,
     start_date: dt.date | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Upsert staff on ``staff_key``; rows with a ``role`` and ``grid_code`` get an open
     assignment from ``start_date`` (default today) unless the same one is already open.
@@ -456,6 +521,7 @@ def load_staff(
     ValidationError
         Reader errors (without ``skip_invalid``), or a grid code that is not an active grid.
     """
+    clock = Stopwatch()
     report = ImportReport("staff", source=source, rows=len(staff), problems=list(problems))
     report.rejected = _refuse_errors("staff", problems, skip_invalid=skip_invalid)
     start = start_date or dt.date.today()
@@ -472,6 +538,7 @@ def load_staff(
             {"row_no": "integer", "staff_key": "text", "name": "text", "phone": "text", "role": "text",
              "grid_code": "text", "organisation": "text"},
             rows,
+            progress=progress,
         )
         findings = [
             RowProblem(row_no, key, "unknown_grid", f"grid {code!r} is not an active grid in the database")
@@ -505,4 +572,5 @@ def load_staff(
                 "operation": "import_staff", "source": source, "inserted": report.inserted, "updated": report.updated,
             })
         conn.execute(text(f"DROP TABLE {stage}"))
+    report.seconds = clock.seconds
     return report

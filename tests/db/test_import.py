@@ -20,7 +20,6 @@ pytestmark = pytest.mark.db
 
 SCHEME = CodeScheme((12, 3, 3))
 L1 = "430104001001"
-TESTDATA = Path(__file__).resolve().parents[2].parent / "shared" / "testdata"
 
 
 @pytest.fixture()
@@ -148,29 +147,7 @@ def test_staff_with_unknown_grid_is_refused(engine, tmp_path):
         load_staff(engine, staff, problems=problems)
 
 
-def test_liechtenstein_real_data_round_trip(engine, tmp_path):
-    from gis.io import read_vector
-
-    frame = read_vector(TESTDATA / "li_liechtenstein_osm" / "liechtenstein-2013-08-03.osm.pbf", layer="multipolygons")
-    towns = frame[(frame["admin_level"] == "8") & (frame["boundary"] == "administrative")]
-    codes = towns["other_tags"].str.extract(r'"bfs:OBJECTVAL"=>"(\d+)"')[0].to_numpy()
-    path = tmp_path / "li.gpkg"
-    towns.assign(code=codes)[["code", "name", "geometry"]].to_file(path, driver="GPKG")
-    scheme = CodeScheme((4,))
-    grids, problems = read_grids(path, scheme=scheme, region=None, fix=True)
-    load_grids(engine, grids, problems=problems, scheme=scheme, validate_options={"allow_multipart": True})
-    buildings = frame[frame["building"].notna()]
-    points = gpd.GeoDataFrame(
-        {"household_id": buildings["osm_way_id"].fillna(buildings["osm_id"]).to_numpy()},
-        geometry=buildings.geometry.representative_point().to_numpy(), crs=buildings.crs,
-    )
-    hh_path = tmp_path / "b.gpkg"
-    points.to_file(hh_path, driver="GPKG")
-    households, problems = read_households(hh_path, region=None)
-    report = load_households(engine, households, problems=problems)
-    assert report.inserted == 3723
-    assert report.unassigned == 4  # the README: 4 buildings fall in no municipality
-    assert report.assigned == 3719
+# The Liechtenstein real-data test moved to tests/db/test_real_data.py (checked building by building).
 
 
 def test_cli_import_export_assign(empty_database_url, tmp_path, monkeypatch, capsys):
