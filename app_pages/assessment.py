@@ -1,0 +1,121 @@
+"""Assessment page for leaders: per-worker and per-grid figures of a month, ranked, and
+the monthly joint-meeting report (XLSX / HTML with maps) for download.
+
+Thin layer over :mod:`governance.assessment` and :mod:`governance.report`; the same figures
+come from ``gridgov report assessment --month YYYY-MM --json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import common
+from app_pages.i18n import t
+from gis.settings import get_settings
+from governance import repository
+from governance.assessment import ScoreWeights, assess_month, rank
+from governance.deadlines import recent_months
+from governance.report import build_monthly_report, write_monthly_html, write_monthly_xlsx
+
+FIGURE_KEYS = (
+    ("visits_made", "assess.visits_made"),
+    ("visits_required", "assess.visits_required"),
+    ("special_covered", "assess.special_covered"),
+    ("incidents_discovered", "assess.discovered"),
+    ("incidents_closed", "assess.closed"),
+    ("closure_rate", "field.closure_rate"),
+    ("median_hours_to_close", "assess.median_hours"),
+    ("overdue", "assess.overdue"),
+    ("score", "assess.score"),
+)
+
+
+def _weights() -> ScoreWeights:
+    defaults = ScoreWeights()
+    with st.expander(t("assess.weights")):
+        cols = st.columns(6)
+        values = {
+            name: cols[i].number_input(t(f"assess.weight.{name}"), value=float(getattr(defaults, name)), step=0.5,
+                                       key=f"assess.weight.{name}")
+            for i, name in enumerate(defaults.as_dict())
+        }
+    return ScoreWeights(**values)
+
+
+def _figures(frame: pd.DataFrame, key_column: str, labels: dict[str, str]) -> pd.DataFrame:
+    out = pd.DataFrame({t("assess.rank"): frame["rank"]})
+    for column, label in labels.items():
+        out[label] = frame[column]
+    for column, key in FIGURE_KEYS:
+        values = frame[column]
+        if column == "closure_rate":
+            values = (values * 100).round(1)
+        elif column == "median_hours_to_close":
+            values = values.round(1)
+        out[t(key)] = values
+    return out
+
+
+def _report_downloads(month: str, scope) -> None:
+    st.subheader(t("assess.monthly"))
+    st.caption(t("assess.monthly_hint"))
+    if st.button(t("assess.make_report"), key="assess.make_report"):
+        with st.spinner(t("assess.making")):
+            with common.get_engine().connect() as conn:
+                report = build_monthly_report(conn, month=month, as_of=dt.datetime.now(dt.UTC),
+                                              timezone=get_settings().timezone, scope=scope)
+            with tempfile.TemporaryDirectory() as tmp:
+                xlsx = write_monthly_xlsx(report, Path(tmp) / f"monthly-{month}.xlsx").read_bytes()
+                html = write_monthly_html(report, Path(tmp) / f"monthly-{month}.html").read_bytes()
+        st.session_state["assess.report"] = (month, xlsx, html)
+    made = st.session_state.get("assess.report")
+    if made and made[0] == month:
+        cols = st.columns(2)
+        cols[0].download_button(t("assess.download_xlsx"), made[1], file_name=f"monthly-{month}.xlsx",
+                                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                key="assess.download_xlsx")
+        cols[1].download_button(t("assess.download_html"), made[2], file_name=f"monthly-{month}.html",
+                                mime="text/html", key="assess.download_html")
+
+
+def render() -> None:
+    st.title(t("assess.title"))
+    scope = common.user_scope()
+    settings = get_settings()
+    cols = st.columns([1, 1])
+    month = cols[0].selectbox(t("field.month"), options=recent_months(12, timezone=settings.timezone),
+                              key="assess.month")
+    weights = _weights()
+    with common.get_engine().connect() as conn:
+        frames = repository.load_frames(conn, month=month, scope=scope)
+    grids = frames["grids"]
+    levels = sorted(int(v) for v in grids["level"].unique()) if len(grids) else [1]
+    level = cols[1].selectbox(t("inc.level"), options=levels, index=len(levels) - 1, key="assess.level",
+                              format_func=lambda v: t(f"level.{v}") if v <= 3 else t("level.n", level=v))
+    result = assess_month(
+        households=frames["households"], visits=frames["visits"], assignments=frames["assignments"],
+        incidents=frames["incidents"], grids=grids[grids["level"] == level], staff=frames["staff"], month=month,
+        as_of=dt.datetime.now(dt.UTC), weights=weights, timezone=settings.timezone,
+    )
+    tab_workers, tab_grids = st.tabs([t("assess.tab_workers"), t("assess.tab_grids")])
+    with tab_workers:
+        ranked = rank(result.workers)
+        st.dataframe(
+            _figures(ranked, "staff_id", {"name": t("field.staff"), "grid_codes": t("field.grid")}),
+            hide_index=True, width="stretch", height=420,
+        )
+        if len(ranked):
+            st.bar_chart(ranked.head(20).assign(label=lambda f: f["name"].fillna("") + " #" + f["staff_id"].astype(str))
+                         .set_index("label")["score"])
+    with tab_grids:
+        ranked = rank(result.grids)
+        st.dataframe(
+            _figures(ranked, "grid_code", {"grid_code": t("field.code"), "name": t("field.name")}),
+            hide_index=True, width="stretch", height=420,
+        )
+    _report_downloads(month, scope)

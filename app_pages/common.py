@@ -1,0 +1,349 @@
+"""Shared page plumbing: the cached engine, cached loaders, language switch, grid card widget.
+
+This is the only module with ``st.cache_resource`` / ``st.cache_data``. Query results are
+keyed by every argument that changes the answer, including the user's ``scope`` and a
+data-version token (:func:`etl.queries.data_version`, re-read every few seconds), so a
+write anywhere (CLI import, boundary editor, workflow) invalidates them; pages that write
+call :func:`clear_caches` right after.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from app_pages.i18n import CATALOGUE, LANGUAGES, t, translate
+from etl import lookup, queries
+from gis import webmap
+from gis.errors import ConfigurationError, NotFoundError
+from gis.settings import get_settings
+
+__all__ = [
+    "get_engine",
+    "data_token",
+    "clear_caches",
+    "user_scope",
+    "current_basemap",
+    "language_switch",
+    "load_summary",
+    "load_grids",
+    "load_display_grids",
+    "load_households",
+    "load_card",
+    "load_lookup_point",
+    "load_roster",
+    "load_due_visits",
+    "load_search",
+    "load_find_staff",
+    "load_incident_options",
+    "load_open_incidents",
+    "load_incidents",
+    "load_incident_total",
+    "load_counts_by_grid",
+    "load_trend",
+    "show_grid_card",
+    "map_tolerance_m",
+    "load_contact_card",
+    "load_edit_points",
+    "load_history",
+    "load_plan_as_of",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Above this many grids the map sends coverage-simplified geometries.
+SIMPLIFY_ABOVE = 2000
+_TOKEN_TTL_S = 5
+
+
+@st.cache_resource(show_spinner=False)
+def get_engine() -> Engine:
+    """The process-wide engine for ``DATABASE_URL`` / the local cluster (settings)."""
+    from gis.db.engine import make_engine
+
+    return make_engine(settings=get_settings())
+
+
+@st.cache_data(ttl=_TOKEN_TTL_S, show_spinner=False)
+def data_token() -> str:
+    """Changes whenever the data changes (re-read at most every 5 s)."""
+    with get_engine().connect() as conn:
+        return queries.data_version(conn)
+
+
+def clear_caches() -> None:
+    """Drop every cached query result (call after a write)."""
+    st.cache_data.clear()
+
+
+def user_scope() -> tuple[str, ...] | None:
+    """Grid-code prefixes the current user may see (``None``: all). Set by a future login page."""
+    scope = st.session_state.get("auth.scope")
+    return tuple(scope) if scope is not None else None
+
+
+def current_basemap() -> webmap.Basemap:
+    """The basemap from the settings; a misconfigured one is reported and replaced by none."""
+    try:
+        return webmap.basemap_for(get_settings())
+    except ConfigurationError as exc:
+        st.warning(t("app.basemap_error", error=exc))
+        return webmap.Basemap("none")
+
+
+def map_tolerance_m(n_grids: int) -> float:
+    """Display simplification tolerance (m) for a map of ``n_grids`` grids (0 = none)."""
+    return 2.0 if n_grids > SIMPLIFY_ABOVE else 0.0
+
+
+def language_switch() -> str:
+    """Sidebar language switch (zh default, from ``GRIDGOV_LANG``); returns the language."""
+    if "ui.lang" not in st.session_state:
+        st.session_state["ui.lang"] = get_settings().language
+    st.sidebar.radio(
+        t("app.language"),
+        options=list(LANGUAGES),
+        format_func=lambda v: translate(f"lang.{v}", v),
+        key="ui.lang",
+        horizontal=True,
+    )
+    return st.session_state["ui.lang"]
+
+
+# -- cached loaders (every argument is part of the key) ------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_summary(token: str, scope: tuple[str, ...] | None) -> dict[str, int]:
+    with get_engine().connect() as conn:
+        return queries.summary_counts(conn, scope=scope)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_grids(token: str, scope: tuple[str, ...] | None) -> gpd.GeoDataFrame:
+    with get_engine().connect() as conn:
+        return queries.grids_frame(conn, scope=scope)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_display_grids(token: str, scope: tuple[str, ...] | None) -> gpd.GeoDataFrame:
+    """Grids for the map: coverage-simplified when there are many (see :func:`map_tolerance_m`)."""
+    from app_pages.maps import simplify_grids
+
+    grids = load_grids(token, scope)
+    return simplify_grids(grids, tolerance_m=map_tolerance_m(len(grids)))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_households(token: str, grid_prefix: str | None, scope: tuple[str, ...] | None) -> gpd.GeoDataFrame:
+    with get_engine().connect() as conn:
+        return queries.households_frame(conn, grid_prefix=grid_prefix, scope=scope)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def load_card(token: str, code: str, scope: tuple[str, ...] | None = None) -> lookup.GridCard:
+    """The card of ``code``; NotFoundError when it is outside the user's scope."""
+    if scope is not None and not any(code.startswith(prefix) for prefix in scope):
+        raise NotFoundError(f"grid {code} is outside the grids you may see")
+    with get_engine().connect() as conn:
+        return lookup.grid_card(conn, code)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def load_lookup_point(token: str, lon: float, lat: float) -> list[lookup.GridCard]:
+    with get_engine().connect() as conn:
+        return lookup.lookup_point(conn, lon, lat)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_roster(token: str, code: str, scope: tuple[str, ...] | None) -> pd.DataFrame:
+    with get_engine().connect() as conn:
+        return queries.household_roster(conn, code, scope=scope)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_due_visits(token: str, code: str, month: str, scope: tuple[str, ...] | None) -> queries.DueVisits:
+    # ``month`` keys the cache so a new month recomputes; the query uses the current time.
+    with get_engine().connect() as conn:
+        return queries.due_visits(conn, code, scope=scope)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def load_search(token: str, query: str, scope: tuple[str, ...] | None) -> list[queries.SearchHit]:
+    with get_engine().connect() as conn:
+        return queries.search(conn, query, scope=scope)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def load_find_staff(token: str, query: str, scope: tuple[str, ...] | None) -> pd.DataFrame:
+    with get_engine().connect() as conn:
+        return queries.find_staff(conn, query, scope=scope)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_open_incidents(token: str, code: str, scope: tuple[str, ...] | None) -> pd.DataFrame:
+    with get_engine().connect() as conn:
+        return queries.open_incidents(conn, code, scope=scope)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_incident_options(token: str, scope: tuple[str, ...] | None) -> dict[str, Any]:
+    with get_engine().connect() as conn:
+        return queries.incident_options(conn, scope=scope)
+
+
+def _filter(start: dt.date | None, end: dt.date | None, categories: tuple[str, ...], statuses: tuple[str, ...]):
+    return queries.IncidentFilter(start=start, end=end, categories=tuple(categories), statuses=tuple(statuses))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_incidents(
+    token: str, start: dt.date | None, end: dt.date | None, categories: tuple[str, ...], statuses: tuple[str, ...],
+    scope: tuple[str, ...] | None,
+) -> gpd.GeoDataFrame:
+    with get_engine().connect() as conn:
+        return queries.incidents_frame(conn, _filter(start, end, categories, statuses), scope=scope)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_incident_total(
+    token: str, start: dt.date | None, end: dt.date | None, categories: tuple[str, ...], statuses: tuple[str, ...],
+    scope: tuple[str, ...] | None,
+) -> dict[str, int]:
+    with get_engine().connect() as conn:
+        return queries.incident_total(conn, _filter(start, end, categories, statuses), scope=scope)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_counts_by_grid(
+    token: str, start: dt.date | None, end: dt.date | None, categories: tuple[str, ...], statuses: tuple[str, ...],
+    level: int, scope: tuple[str, ...] | None,
+) -> gpd.GeoDataFrame:
+    with get_engine().connect() as conn:
+        return queries.incident_counts_by_grid(conn, _filter(start, end, categories, statuses), level=level, scope=scope)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_trend(
+    token: str, start: dt.date | None, end: dt.date | None, categories: tuple[str, ...], statuses: tuple[str, ...],
+    scope: tuple[str, ...] | None,
+) -> pd.DataFrame:
+    with get_engine().connect() as conn:
+        return queries.incident_monthly_trend(conn, _filter(start, end, categories, statuses), scope=scope)
+
+
+# -- widgets ---------------------------------------------------------------------------------
+
+
+def show_grid_card(card: lookup.GridCard) -> None:
+    """Render a grid card: code, name, parent chain, staff with roles and phones, counts."""
+    st.subheader(t("card.title", code=card.code, name=card.name))
+    if card.parents:
+        st.markdown(
+            f"**{t('card.parents')}**: "
+            + " › ".join(f"`{code}` {_md_text(name)}" for code, name in card.parents)
+        )
+    cols = st.columns(4)
+    cols[0].metric(t("card.households"), card.households)
+    cols[1].metric(t("card.special"), card.special_households)
+    cols[2].metric(t("card.residents"), card.residents)
+    cols[3].metric(t("card.open_incidents"), card.open_incidents)
+    st.caption(f"{t('card.area')}: {card.area_m2:,.0f}")
+    st.markdown(f"**{t('card.staff')}**")
+    if card.staff:
+        staff = pd.DataFrame(
+            {
+                t("field.role"): [t(f"role.{s.role}") for s in card.staff],
+                t("field.staff"): [s.name for s in card.staff],
+                t("field.phone"): [s.phone or "" for s in card.staff],
+                t("field.grid"): [s.grid_code for s in card.staff],
+            }
+        )
+        st.dataframe(staff, hide_index=True, width="stretch")
+    else:
+        st.info(t("card.no_staff"))
+    if card.open_incidents:
+        with st.expander(f"{t('card.open_incidents')} ({card.open_incidents})"):
+            rows = load_open_incidents(data_token(), card.code, user_scope())
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        t("field.reported_at"): rows["reported_at"],
+                        t("field.category"): rows["category"],
+                        t("field.status"): rows["status"].map(lambda v: t(f"status.{v}") if f"status.{v}" in CATALOGUE else v),
+                        t("field.address"): rows["address"],
+                        t("field.description"): rows["description"],
+                    }
+                ),
+                hide_index=True, width="stretch",
+            )
+    if card.children:
+        with st.expander(f"{t('card.children')} ({len(card.children)})"):
+            st.dataframe(
+                pd.DataFrame(card.children, columns=[t("field.code"), t("field.name")]), hide_index=True, width="stretch"
+            )
+
+
+def _md_text(value: str) -> str:
+    """Escape user text for st.markdown (no HTML is rendered, but Markdown syntax is)."""
+    specials = "\\`*_{}[]()#+-.!|<>"
+    return "".join("\\" + ch if ch in specials else ch for ch in str(value))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_contact_card(token: str, code: str, lang: str, fmt: str) -> bytes:
+    """The printable contact card of grid ``code`` as PNG or PDF bytes."""
+    from gis.sketch import render_sketch
+
+    def tr(key: str, /, **kwargs: object) -> str:
+        return translate(key, lang, **kwargs)
+
+    with get_engine().connect() as conn:
+        card = lookup.grid_card(conn, code)
+        geometry = queries.grid_geometry(conn, code)
+    from app_pages.maps import staff_lines
+
+    return render_sketch(
+        geometry.geometry,
+        title=tr("contact.title"),
+        subtitle=f"{card.name} · " + tr("contact.code", code=card.code),
+        lines=staff_lines(card.staff, tr=tr),
+        footer=tr("contact.footer"),
+        fmt=fmt,
+    )
+
+
+# -- editor and history loaders (boundary editor helper) --------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_edit_points(token: str) -> dict[str, Any]:
+    """Households, open incidents and active staff assignments for edit previews (EPSG:4490)."""
+    from etl.editing import load_points_for_impact
+
+    with get_engine().connect() as conn:
+        return load_points_for_impact(conn)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_history(token: str, code: str | None) -> pd.DataFrame:
+    """Changesets newest first (all, or those touching ``code``)."""
+    from etl.editing import history_frame
+
+    with get_engine().connect() as conn:
+        return history_frame(conn, code=code)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_plan_as_of(token: str, as_of: dt.datetime | None) -> gpd.GeoDataFrame:
+    """The grid plan valid at ``as_of`` (tz-aware; ``None`` = now), EPSG:4490."""
+    from boundaries.repository import load_plan
+
+    with get_engine().connect() as conn:
+        return load_plan(conn, as_of=as_of)

@@ -1,0 +1,151 @@
+"""Staff roster page: team gaps per grid, the public contact card, XLSX import/export.
+
+Thin layer over :mod:`governance.roster` and :mod:`governance.repository`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import common
+from app_pages.i18n import label_of, t
+from gis.errors import GridGovError, ValidationError
+from gis.settings import get_settings
+from governance import repository
+from governance.roster import active_assignments, contact_card, contact_card_html, read_roster_xlsx, roster_gaps, write_roster_xlsx
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
+
+
+def _load(scope) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with common.get_engine().connect() as conn:
+        return repository.load_grids(conn, scope=scope), repository.load_roster(conn, scope=scope)
+
+
+def _gaps(grids: pd.DataFrame, roster: pd.DataFrame, on: dt.date) -> None:
+    gaps = roster_gaps(grids, roster, on=on)
+    st.subheader(t("roster.gaps", count=len(gaps)))
+    if gaps.empty:
+        st.success(t("roster.no_gaps"))
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("field.code"): gaps["grid_code"],
+                t("field.name"): gaps["grid_name"],
+                t("field.role"): gaps["role"].map(lambda r: label_of("role", r)),
+                t("roster.problem"): gaps["problem"].map(lambda p: t(f"roster.problem.{p}")),
+                t("field.staff"): gaps["staff"],
+            }
+        ),
+        hide_index=True, width="stretch", height=300,
+    )
+
+
+def _table(roster: pd.DataFrame, on: dt.date) -> None:
+    st.subheader(t("roster.table"))
+    only_active = st.toggle(t("roster.only_active"), value=True, key="roster.only_active")
+    shown = roster
+    if only_active:
+        shown = active_assignments(roster, on)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("field.code"): shown["grid_code"],
+                t("field.name"): shown["grid_name"],
+                t("field.role"): shown["role"].map(lambda r: label_of("role", r)),
+                t("field.staff"): shown["name"],
+                t("field.phone"): shown["phone"],
+                t("roster.start"): shown["start_date"],
+                t("roster.end"): shown["end_date"],
+            }
+        ),
+        hide_index=True, width="stretch", height=360,
+    )
+
+
+def _card(grids: pd.DataFrame, roster: pd.DataFrame, on: dt.date) -> None:
+    st.subheader(t("roster.card"))
+    codes = grids["code"].tolist()
+    names = dict(zip(grids["code"], grids["name"]))
+    code = st.selectbox(t("roster.card_grid"), options=codes, key="roster.card_code",
+                        format_func=lambda c: f"{c} {names.get(c, '')}")
+    if not code:
+        return
+    lang = st.session_state.get("ui.lang", "zh")
+    card = contact_card(code, grids, roster, on=on, language=lang)
+    if card.entries:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("field.role"): [e.role_label for e in card.entries],
+                    t("field.staff"): [e.name for e in card.entries],
+                    t("field.phone"): [e.phone for e in card.entries],
+                    t("field.grid"): [e.grid_name or e.grid_code for e in card.entries],
+                }
+            ),
+            hide_index=True, width="stretch",
+        )
+    else:
+        st.info(t("card.no_staff"))
+    st.download_button(
+        t("roster.card_download"), contact_card_html(card, language=lang).encode("utf-8"),
+        file_name=f"contact-card-{code}.html", mime="text/html", key="roster.card_download",
+    )
+
+
+def _import_export(roster: pd.DataFrame) -> None:
+    st.subheader(t("roster.xlsx"))
+    buffer = io.BytesIO()
+    write_roster_xlsx(roster, buffer)
+    st.download_button(
+        t("roster.export"), buffer.getvalue(), file_name="roster.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="roster.export",
+    )
+    upload = st.file_uploader(t("roster.import"), type=["xlsx"], key="roster.upload")
+    if upload is None:
+        return
+    try:
+        incoming = read_roster_xlsx(io.BytesIO(upload.getvalue()))
+    except ValidationError as exc:
+        st.error(t("roster.invalid", error=exc))
+        if exc.findings:
+            st.dataframe(pd.DataFrame(exc.findings), hide_index=True, width="stretch")
+        return
+    except GridGovError as exc:
+        st.error(t("roster.invalid", error=exc))
+        return
+    st.caption(t("roster.preview", count=len(incoming)))
+    st.dataframe(incoming.head(50), hide_index=True, width="stretch")
+    replace = st.checkbox(t("roster.replace"), key="roster.replace")
+    if st.button(t("roster.save"), key="roster.save", type="primary"):
+        try:
+            with common.get_engine().begin() as conn:
+                counts = repository.save_roster(conn, incoming, replace_assignments=replace)
+        except GridGovError as exc:
+            st.error(t("roster.invalid", error=exc))
+            return
+        common.clear_caches()
+        st.success(t("roster.saved", staff=counts["staff"], added=counts["assignments_added"],
+                     deleted=counts["assignments_deleted"]))
+
+
+def render() -> None:
+    st.title(t("roster.title"))
+    scope = common.user_scope()
+    on = st.date_input(t("roster.on"), value=_today(), key="roster.on")
+    grids, roster = _load(scope)
+    _gaps(grids, roster, on)
+    left, right = st.columns([3, 2])
+    with left:
+        _table(roster, on)
+    with right:
+        _card(grids, roster, on)
+    _import_export(roster)
