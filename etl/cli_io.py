@@ -190,6 +190,8 @@ def import_households(
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Load the valid rows even if others have errors."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate only; load nothing."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write every problem to FILE.csv or FILE.json."),
+    author: str = typer.Option("cli", help="Author recorded in the changeset."),
+    reason: Optional[str] = typer.Option(None, help="Reason recorded in the changeset."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Import household points (upsert on the household id) and put each in its micro-grid."""
@@ -200,7 +202,7 @@ def import_households(
         path, id_field=id_field, address_field=address_field, x_field=x_field, y_field=y_field,
         crs=crs, encoding=encoding, layer=layer,
     ), load=load_households, report_path=report, dry_run=dry_run,
-            as_json=as_json, skip_invalid=skip_invalid)
+            as_json=as_json, skip_invalid=skip_invalid, author=author, **({"reason": reason} if reason else {}))
 
 
 @import_app.command("incidents")
@@ -215,6 +217,8 @@ def import_incidents(
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Load the valid rows even if others have errors."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate only; load nothing."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write every problem to FILE.csv or FILE.json."),
+    author: str = typer.Option("cli", help="Author recorded in the changeset."),
+    reason: Optional[str] = typer.Option(None, help="Reason recorded in the changeset."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Import incidents (upsert on the incident id; rows without one are added) and assign grids."""
@@ -224,7 +228,7 @@ def import_incidents(
     _run("incidents", path, read=lambda: read_incidents(
         path, id_field=id_field, x_field=x_field, y_field=y_field, crs=crs, encoding=encoding, layer=layer,
     ), load=load_incidents, report_path=report, dry_run=dry_run,
-            as_json=as_json, skip_invalid=skip_invalid)
+            as_json=as_json, skip_invalid=skip_invalid, author=author, **({"reason": reason} if reason else {}))
 
 
 @import_app.command("staff")
@@ -235,6 +239,8 @@ def import_staff(
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Load the valid rows even if others have errors."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate only; load nothing."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write every problem to FILE.csv or FILE.json."),
+    author: str = typer.Option("cli", help="Author recorded in the changeset."),
+    reason: Optional[str] = typer.Option(None, help="Reason recorded in the changeset."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Import staff (upsert on the staff id) and their grid assignments (姓名, 电话, 角色, 网格编码)."""
@@ -242,7 +248,7 @@ def import_staff(
     from etl.readers import read_staff
 
     _run("staff", path, read=lambda: read_staff(path, id_field=id_field, encoding=encoding), load=load_staff, report_path=report, dry_run=dry_run,
-            as_json=as_json, skip_invalid=skip_invalid)
+            as_json=as_json, skip_invalid=skip_invalid, author=author, **({"reason": reason} if reason else {}))
 
 
 def export_command(

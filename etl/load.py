@@ -456,7 +456,10 @@ def load_incidents(
             progress=progress,
         )
         conn.execute(text(f"ALTER TABLE {stage} ADD COLUMN stage_id bigserial"))
-        keyed_inserted, keyed_updated, keyed_unchanged = _upsert_counts(conn, f"""
+        before = dict(conn.execute(text(
+            f"SELECT i.incident_key, i.status FROM incidents i JOIN {stage} s ON s.incident_key = i.incident_key"
+        )).all())
+        keyed = conn.execute(text(f"""
             INSERT INTO incidents AS i (incident_key, reported_at, category, description, status, address, geom)
             SELECT incident_key, reported_at, category, description, status, address, geom FROM {stage}
             WHERE incident_key IS NOT NULL
@@ -467,11 +470,43 @@ def load_incidents(
                   IS DISTINCT FROM (EXCLUDED.reported_at, EXCLUDED.category, EXCLUDED.description, EXCLUDED.status,
                                     EXCLUDED.address)
                OR NOT ST_Equals(i.geom, EXCLUDED.geom)
-            RETURNING (xmax = 0)""", {}, sum(1 for r in rows if r[0] is not None))
+            RETURNING i.id, i.incident_key, i.status, i.reported_at, (xmax = 0) AS inserted""")).all()
+        keyed_inserted = sum(1 for r in keyed if r.inserted)
+        keyed_updated = len(keyed) - keyed_inserted
+        keyed_unchanged = sum(1 for r in rows if r[0] is not None) - len(keyed)
         unkeyed = conn.execute(text(f"""
             INSERT INTO incidents (reported_at, category, description, status, address, geom)
             SELECT reported_at, category, description, status, address, geom FROM {stage}
-            WHERE incident_key IS NULL ORDER BY stage_id RETURNING id""")).all()
+            WHERE incident_key IS NULL ORDER BY stage_id RETURNING id, status, reported_at""")).all()
+        # Every incident keeps a consistent event log: an 'import' event for each new incident
+        # (reported → its imported status) and for each imported change of status.
+        events = [
+            {"id": r.id, "at": r.reported_at, "from": None, "to": r.status}
+            for r in [*(k for k in keyed if k.inserted), *unkeyed]
+        ] + [
+            {"id": r.id, "at": dt.datetime.now(dt.timezone.utc), "from": before.get(r.incident_key), "to": r.status}
+            for r in keyed if not r.inserted and before.get(r.incident_key) != r.status
+        ]
+        if events:
+            conn.execute(
+                text("INSERT INTO incident_events (incident_id, at, action, actor, from_status, to_status, note) "
+                     "VALUES (:id, :at, 'import', :actor, :from, :to, :note)"),
+                [{**e, "actor": author, "note": f"imported from {source or 'a file'}"} for e in events],
+            )
+        new_ids = [r.id for r in keyed if r.inserted] + [r.id for r in unkeyed]
+        if new_ids:
+            # The grid valid when each incident was reported (history keeps it; the current
+            # grid is assigned below and may differ after later boundary edits).
+            conn.execute(text("""
+                UPDATE incidents i SET grid_code_at_report = (
+                    SELECT gv.code FROM grid_versions gv
+                    WHERE gv.valid_from <= i.reported_at AND (gv.valid_to IS NULL OR gv.valid_to > i.reported_at)
+                      AND NOT EXISTS (SELECT 1 FROM grid_versions c WHERE c.parent_code = gv.code
+                                      AND c.valid_from <= i.reported_at
+                                      AND (c.valid_to IS NULL OR c.valid_to > i.reported_at))
+                      AND ST_Covers(gv.geom, i.geom)
+                    ORDER BY gv.code LIMIT 1)
+                WHERE i.id = ANY(:ids)"""), {"ids": new_ids})
         report.inserted = keyed_inserted + len(unkeyed)
         report.updated = keyed_updated
         report.unchanged = keyed_unchanged

@@ -256,36 +256,6 @@ def incident_overdue(as_of: Optional[str] = typer.Option(None, "--as-of", help="
     _emit(records, as_json, render)
 
 
-@incident_app.command("import")
-def incident_import(
-    path: Path = typer.Argument(..., help="CSV or XLSX: lon, lat, category[, incident_key, description, address, "
-                                          "reported_at, reporter_name]."),
-    by: Optional[str] = _BY,
-    allow_outside: bool = typer.Option(False, "--allow-outside", help="Keep rows outside every grid (no grid code)."),
-) -> None:
-    """Import incidents in bulk (each located by point); rows with a known incident_key are skipped."""
-    import pandas as pd
-
-    from gis.errors import DataSourceError
-    from gis.settings import get_settings
-    from governance.repository import import_incidents
-
-    if not path.is_file():
-        raise DataSourceError(f"incident file {path} does not exist")
-    try:
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
-        else:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except Exception as exc:  # parser errors of every kind
-        raise DataSourceError(f"cannot read {path}: {exc}") from exc
-    with _cli().open_engine().begin() as conn:
-        result = import_incidents(conn, frame, actor=_actor(by), allow_outside=allow_outside,
-                                  timezone=get_settings().timezone)
-    typer.echo(f"incidents imported: {result.added}, skipped (known key): {result.skipped_known}, "
-               f"outside every grid: {result.outside}" + ("" if allow_outside else " (skipped)"))
-
-
 # -- report ----------------------------------------------------------------------------------------
 @report_app.command("assessment")
 def report_assessment(

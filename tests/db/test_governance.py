@@ -499,39 +499,41 @@ def test_cli_report_roster_and_visit_commands(cli_env, capsys, tmp_path):
     assert capsys.readouterr().err.startswith("error: cannot read")
 
 
-def test_bulk_import_locates_skips_known_and_outside(gov_engine, cli_env, capsys, tmp_path):
+def test_imported_incidents_get_their_grid_and_an_event_log(gov_engine, cli_env, capsys, tmp_path):
+    """Incidents come in through the one importer (`gridgov import incidents`): located by
+    point, each with an 'import' event so the closed loop's event log stays consistent."""
     from etl.cli import main
-    from governance.repository import import_incidents, incident_detail
+    from governance.repository import incident_detail
 
     frame = pd.DataFrame({
-        "incident_key": ["IMP-1", "IMP-2", "IMP-3", None],
-        "lon": [116.405, 116.43, 116.50, 116.415],  # A; C|D edge → C; outside; B
-        "lat": [39.905, 39.905, 39.905, 39.905],
-        "category": ["环境卫生", "治安隐患", "环境卫生", "邻里纠纷"],
-        "reported_at": ["2026-11-03 08:00", "2026-11-04T01:00:00Z", "", "2026-11-05 09:30"],
-        "description": ["<b>x</b>", "", "far away", "吵闹"],
+        "incident_key": ["IMP-1", "IMP-2", "IMP-3"],
+        "lon": [116.405, 116.43, 116.50],  # A; C|D edge → C; outside every grid
+        "lat": [39.905, 39.905, 39.905],
+        "category": ["sanitation", "public_order", "sanitation"],
+        "reported_at": ["2026-11-03 08:00", "2026-11-04T01:00:00Z", "2026-11-05 09:30"],
+        "description": ["<b>x</b>", "", "far away"],
     })
+    path = tmp_path / "in.csv"
+    frame.to_csv(path, index=False)
+    assert main(["import", "incidents", str(path), "--crs", "4490", "--author", "导入", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"inserted": 3' in out and '"unassigned": 1' in out
     with gov_engine.connect() as conn:
-        trans = conn.begin()
-        result = import_incidents(conn, frame, actor="导入")
-        assert (result.added, result.skipped_known, result.outside) == (3, 0, 1)
-        first = incident_detail(conn, result.ids[0])
+        ids = dict(conn.execute(text("SELECT incident_key, id FROM incidents WHERE incident_key LIKE 'IMP-%'")).all())
+        first = incident_detail(conn, ids["IMP-1"])
         assert first["grid_code"] == data.A and first["grid_code_at_report"] == data.A
         assert first["reported_at"] == dt.datetime(2026, 11, 3, 8, tzinfo=SH)
-        assert [(e["action"], e["actor"], e["note"]) for e in first["events"]] == [("report", "导入", "<b>x</b>")]
-        assert incident_detail(conn, result.ids[1])["grid_code"] == data.C
-        again = import_incidents(conn, frame, actor="导入")
-        assert (again.added, again.skipped_known) == (1, 2)  # only the keyless row comes in again
-        with pytest.raises(ValidationError, match="row 3: lon/lat") as info:
-            import_incidents(conn, frame.assign(lon=[116.4, "east", 116.4, 200.0]), actor="导入")
-        assert [f["row"] for f in info.value.findings] == [3, 5]
-        trans.rollback()
-    path = tmp_path / "in.csv"
-    frame.iloc[[0]].assign(lon=116.435, incident_key="IMP-D").to_csv(path, index=False)  # grid D: no hand figures
-    assert main(["incident", "import", str(path), "--by", "导入"]) == 0
-    assert "incidents imported: 1" in capsys.readouterr().out
-    assert main(["incident", "import", str(path), "--by", "导入"]) == 0
-    assert "skipped (known key): 1" in capsys.readouterr().out
+        assert [(e["action"], e["actor"], e["to_status"]) for e in first["events"]] == [("import", "导入", "reported")]
+        assert incident_detail(conn, ids["IMP-2"])["grid_code"] == data.C
+        assert incident_detail(conn, ids["IMP-3"])["grid_code"] is None
+    assert main(["import", "incidents", str(path), "--crs", "4490", "--json"]) == 0
+    assert '"unchanged": 3' in capsys.readouterr().out
+    with gov_engine.connect() as conn:
+        assert conn.execute(text(
+            "SELECT count(*) FROM incident_events e JOIN incidents i ON i.id = e.incident_id "
+            "WHERE i.incident_key LIKE 'IMP-%'")).scalar() == 3
+        conn.execute(text("DELETE FROM incidents WHERE incident_key LIKE 'IMP-%'"))
+        conn.commit()
 
 
 def test_monthly_report_of_an_empty_month(gov_engine, tmp_path):
