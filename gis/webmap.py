@@ -199,7 +199,7 @@ def external_links(fmap: folium.Map) -> list[str]:
     bad: list[str] = []
     for element in _walk(fmap):
         if isinstance(element, branca.colormap.ColorMap):
-            bad.append("https://d3js.org/d3.v4.min.js (branca colormap)")
+            bad.append("d3 v4 from its public CDN (any branca colormap pulls it in)")
         for _name, url in [*getattr(element, "default_js", []), *getattr(element, "default_css", [])]:
             if not url.startswith("/"):
                 bad.append(url)
