@@ -21,10 +21,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -36,10 +37,11 @@ from boundaries.annex import annex_area
 from boundaries.coding import CodeScheme, default_scheme
 from boundaries.reshape import reshape_grid
 from boundaries.impact import ImpactReport, assess_impact, balance_stats
-from boundaries.repository import AppliedChangeset, apply_plan, load_lineage, load_plan, plan_versions
+from boundaries.repository import AppliedChangeset, apply_plan, compare_plans, load_plan, plan_versions
+from boundaries.repository import _check_versions  # the same lock check apply_plan uses
 from boundaries.validation import ValidationReport, validate_plan
 from gis.crs import STORAGE_EPSG
-from gis.errors import GridGovError, NotFoundError, StaleVersionError, ValidationError
+from gis.errors import NotFoundError, StaleVersionError, ValidationError
 
 __all__ = [
     "OPERATIONS",
@@ -52,6 +54,8 @@ __all__ = [
     "load_points_for_impact",
     "worker_workload",
     "grids_under",
+    "history_frame",
+    "changed_areas",
 ]
 
 logger = logging.getLogger(__name__)
@@ -106,7 +110,7 @@ class EditPreview:
         """JSON-able preview (the CLI's ``--dry-run`` output)."""
         return {
             "operation": self.operation,
-            "parameters": {k: (v.wkt if isinstance(v, BaseGeometry) else v) for k, v in self.parameters.items()},
+            "parameters": _jsonable_parameters(self.parameters),
             "can_save": self.can_save,
             "added": self.result.added,
             "retired": self.result.retired,
@@ -206,6 +210,21 @@ def grids_under(plan: gpd.GeoDataFrame, geometry: BaseGeometry, *, leaves_only: 
     return [str(codes[k]) for k in order if measure[k] > 0]
 
 
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, BaseGeometry):
+        return value.wkt
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _jsonable_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Edit parameters as JSON (geometries, also inside lists, as WKT in EPSG:4490)."""
+    return {k: _jsonable(v) for k, v in parameters.items()}
+
+
 def start_edit(db: Executor) -> EditDraft:
     """Read the current plan (with versions) and the retired codes."""
     plan = load_plan(db)
@@ -289,8 +308,14 @@ def save_edit(
         raise ValidationError("saving a boundary change needs a reason")
     if not preview.can_save:
         preview.report.raise_for_errors()
+    # The grids this edit changed (relative to its draft) must still be at the draft's
+    # versions — also when the stored plan happens to equal the proposal already (another
+    # planner made the same change first), which apply_plan alone would not notice.
+    edited = compare_plans(preview.draft.plan, preview.plan)
+    base = preview.draft.base_versions
+    _check_versions(db, [c for c in edited.touched if c in base], base)
     details = {"operation": preview.operation,
-               "parameters": {k: (v.wkt if isinstance(v, BaseGeometry) else v) for k, v in preview.parameters.items()}}
+               "parameters": _jsonable_parameters(preview.parameters)}
     return apply_plan(
         db, preview.plan, base_versions=preview.draft.base_versions, author=author, reason=reason,
         kind="edit", lineage=[tuple(link) for link in preview.result.lineage], details=details, scheme=scheme,
@@ -354,3 +379,52 @@ def rollback_changeset(
         reason=reason or f"roll back changeset {changeset_id}: {row.reason}", kind="rollback",
         details={"rolled_back": changeset_id}, reactivate=retired, scheme=scheme,
     )
+
+
+def history_frame(db: Executor, *, code: str | None = None, limit: int = 200) -> pd.DataFrame:
+    """Changesets newest first as a frame (``id``, ``at``, ``author``, ``kind``, ``reason``,
+    ``added``, ``retired``, ``reshaped`` — code lists joined with ", ")."""
+    from boundaries.repository import changeset_history
+
+    rows = changeset_history(db, code=code, limit=limit)
+    columns = ["id", "at", "author", "kind", "reason", "added", "retired", "reshaped"]
+    frame = pd.DataFrame(rows, columns=columns)
+    for col in ("added", "retired", "reshaped"):
+        frame[col] = frame[col].map(lambda v: ", ".join(v) if isinstance(v, list) else ("" if v is None else str(v)))
+    return frame
+
+
+def changed_areas(
+    old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, *, tolerance_m2: float = 1.0
+) -> tuple[Any, gpd.GeoDataFrame]:
+    """What changed between two plans (EPSG:4490) and where.
+
+    Returns the :class:`boundaries.versions.PlanDiff` and a frame of changed areas: one row
+    per added grid (its geometry), retired grid (its old geometry) and reshaped grid (the
+    symmetric difference of old and new), with ``code``, ``change``, ``level`` and
+    ``area_m2`` (m², measured in the CGCS2000 Gauss-Krüger zone).
+    """
+    from boundaries.versions import diff_plans
+    from gis.measure import area_m2
+
+    diff = diff_plans(old, new, tolerance_m2=tolerance_m2)
+    old_by = old.drop_duplicates("code").set_index("code")
+    new_by = new.drop_duplicates("code").set_index("code")
+    rows: list[tuple[str, str, int, BaseGeometry]] = []
+    rows += [(c, "added", int(new_by.at[c, "level"]), new_by.geometry[c]) for c in diff.added]
+    rows += [(c, "retired", int(old_by.at[c, "level"]), old_by.geometry[c]) for c in diff.retired]
+    reshaped = list(diff.reshaped["code"]) if len(diff.reshaped) else []
+    if reshaped:
+        sym = shapely.symmetric_difference(
+            np.asarray(old_by.geometry.reindex(reshaped).array, dtype=object),
+            np.asarray(new_by.geometry.reindex(reshaped).array, dtype=object),
+        )
+        rows += [(c, "reshaped", int(new_by.at[c, "level"]), g) for c, g in zip(reshaped, sym)]
+    codes = [r[0] for r in rows]
+    kinds = [r[1] for r in rows]
+    levels = [r[2] for r in rows]
+    geoms = [r[3] for r in rows]
+    frame = gpd.GeoDataFrame({"code": codes, "change": kinds, "level": levels},
+                             geometry=gpd.GeoSeries(geoms, crs=STORAGE_EPSG), crs=STORAGE_EPSG)
+    frame["area_m2"] = area_m2(frame.geometry.to_numpy(), crs=STORAGE_EPSG) if len(frame) else []
+    return diff, frame

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
 from collections.abc import Iterable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -45,8 +44,6 @@ from governance.workflow import EventRecord, IncidentState, apply_transition, re
 __all__ = [
     "Executor",
     "report_incident",
-    "IncidentImport",
-    "import_incidents",
     "load_incident_state",
     "transition_incident",
     "incident_detail",
@@ -184,72 +181,6 @@ def report_incident(
     _insert_event(db, incident_id, event)
     logger.info("incident %s reported in grid %s", incident_id, current)
     return int(incident_id)
-
-
-@dataclass(frozen=True)
-class IncidentImport:
-    """What :func:`import_incidents` did: rows added, skipped (known key), outside every grid."""
-
-    added: int
-    skipped_known: int
-    outside: int
-    ids: list[int]
-
-
-_IMPORT_COLUMNS = ("incident_key", "lon", "lat", "category", "description", "address", "reported_at", "reporter_name")
-
-
-def _import_rows(incidents: pd.DataFrame, *, timezone: str) -> list[dict[str, Any]]:
-    """Validate an import frame; return plain rows or raise one ValidationError with every problem."""
-    missing = [c for c in ("lon", "lat", "category") if c not in incidents.columns]
-    if missing:
-        raise ValidationError(f"incident file lacks columns {missing}; it has {list(map(str, incidents.columns))}")
-    frame = incidents.reindex(columns=list(_IMPORT_COLUMNS))
-    findings: list[dict[str, Any]] = []
-    rows: list[dict[str, Any]] = []
-    zone = ZoneInfo(timezone)
-    seen_keys: set[str] = set()
-    for number, record in enumerate(frame.to_dict("records"), start=2):  # spreadsheet row numbers
-
-        def text_of(value: Any) -> str | None:
-            if value is None or (not isinstance(value, str) and pd.isna(value)):
-                return None
-            return str(value).strip() or None
-
-        try:
-            lon, lat = float(record["lon"]), float(record["lat"])
-            if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
-                raise ValueError
-        except (TypeError, ValueError):
-            findings.append({"row": number, "problem": f"lon/lat ({record['lon']}, {record['lat']}) are not EPSG:4490 degrees"})
-            continue
-        category = text_of(record["category"])
-        if not category:
-            findings.append({"row": number, "problem": "category is empty"})
-        when = record["reported_at"]
-        if when is None or (not isinstance(when, str) and pd.isna(when)) or (isinstance(when, str) and not when.strip()):
-            stamp = _now()
-        else:
-            try:
-                parsed = pd.Timestamp(when)
-            except ValueError:
-                findings.append({"row": number, "problem": f"reported_at {when!r} is not a date/time"})
-                continue
-            stamp = (parsed.tz_localize(zone) if parsed.tzinfo is None else parsed).to_pydatetime()
-        key = text_of(record["incident_key"])
-        if key is not None:
-            if key in seen_keys:
-                findings.append({"row": number, "problem": f"incident_key {key!r} appears twice"})
-            seen_keys.add(key)
-        rows.append(
-            {"row_no": number, "incident_key": key, "lon": lon, "lat": lat, "category": category or "",
-             "description": text_of(record["description"]) or "", "address": text_of(record["address"]) or "",
-             "reported_at": stamp, "reporter_name": text_of(record["reporter_name"])}
-        )
-    if findings:
-        head = "; ".join(f"row {f['row']}: {f['problem']}" for f in findings[:5])
-        raise ValidationError(f"incident file has {len(findings)} problem(s): {head}", findings=findings)
-    return rows
 
 
 def _insert_event(db: Executor, incident_id: int, event: EventRecord) -> None:

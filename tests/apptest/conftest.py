@@ -1,38 +1,60 @@
-"""Fixtures for the AppTest suites: the app's settings pointed at the session's demo database."""
+"""Fixtures for the AppTest suites: the app's settings pointed at a demo database."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
 
 
-@pytest.fixture(scope="module")
-def app_db(database_url: str) -> Iterator[str]:
-    """Point the app's settings at the test database for the duration of the module."""
-    import os
+@contextmanager
+def app_pointed_at(url: str) -> Iterator[str]:
+    """Point the app's settings (DATABASE_URL) and caches at ``url`` for the duration."""
+    import streamlit as st
 
+    from app_pages import common
     from gis.settings import get_settings
 
     old = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = database_url
+    os.environ["DATABASE_URL"] = url
     get_settings.cache_clear()
-    from app_pages import common
-
     common.get_engine.clear()
     common.data_token.clear()
-    import streamlit as st
+    st.cache_data.clear()
+    try:
+        yield url
+    finally:
+        if old is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = old
+        get_settings.cache_clear()
+        common.get_engine.clear()
+        st.cache_data.clear()
 
-    st.cache_data.clear()
-    yield database_url
-    if old is None:
-        os.environ.pop("DATABASE_URL", None)
-    else:
-        os.environ["DATABASE_URL"] = old
-    get_settings.cache_clear()
-    common.get_engine.clear()
-    st.cache_data.clear()
+
+@pytest.fixture(scope="module")
+def app_db(database_url: str) -> Iterator[str]:
+    """The session's shared demo database (read-only pages)."""
+    with app_pointed_at(database_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def private_demo_db(throwaway_databases, demo_data) -> Iterator[str]:
+    """A committed demo database of the module's own (for pages that write)."""
+    from etl.demo import load_demo
+
+    url = throwaway_databases.create()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        load_demo(conn, demo_data)
+    engine.dispose()
+    with app_pointed_at(url):
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -45,5 +67,3 @@ def sql(app_db: str):
 
     yield run
     engine.dispose()
-
-

@@ -8,11 +8,9 @@ drawing (the browser tests in tests/e2e check that).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.db

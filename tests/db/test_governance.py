@@ -324,7 +324,6 @@ def test_record_visit(gov_engine):
 
 # -- monthly report ----------------------------------------------------------------------------
 def test_monthly_report_numbers_equal_sql_counts_and_files_open(gov_engine, tmp_path):
-    from governance.repository import load_frames
     from governance.report import build_monthly_report, write_monthly_html, write_monthly_xlsx
 
     month = "2026-11"

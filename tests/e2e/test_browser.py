@@ -8,45 +8,18 @@ opened. Screenshots go to ``settings.artifacts_dir`` (var/artifacts/).
 
 from __future__ import annotations
 
-import contextlib
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
+from harness import Browser, offline_tab, running_app, screen_xy
+from harness import artifacts as _artifacts
+from harness import map_frame as _map_frame
 from sqlalchemy import create_engine, text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db]
 
-ROOT = Path(__file__).resolve().parents[2]
 XSS = "<img src=x onerror=alert(1)>"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
-FOLIUM_IFRAME = "iframe[title='streamlit_folium.st_folium']"
-
-
-def _free_port() -> int:
-    with contextlib.closing(socket.socket()) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _artifacts() -> Path:
-    from gis.settings import Settings
-
-    path = Settings.from_env().artifacts_dir
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 @pytest.fixture(scope="module")
 def e2e_db(throwaway_databases, demo_data) -> Iterator[dict]:
     """A private demo database with XSS payloads in an incident and a household address."""
@@ -73,85 +46,16 @@ def e2e_db(throwaway_databases, demo_data) -> Iterator[dict]:
 
 @pytest.fixture(scope="module")
 def app_url(e2e_db: dict) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": e2e_db["url"], "GRIDGOV_BASEMAP": "none", "GRIDGOV_LANG": "zh"}
-    log = (_artifacts() / "e2e-streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-         "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"streamlit did not start; see {log.name}")
-        time.sleep(0.3)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
-
-
-@dataclass
-class Browser:
-    page: object
-    external: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-    console_errors: list[str] = field(default_factory=list)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with running_app(e2e_db["url"], log_name="e2e-streamlit.log") as base:
+        yield base
 
 
 @pytest.fixture()
 def tab(browser, app_url: str) -> Iterator[Browser]:
-    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
-    state = Browser(page=None)
-
-    def route(r) -> None:
-        url = r.request.url
-        host = url.split("/")[2] if "://" in url else ""
-        if url.startswith(("data:", "blob:", "about:")) or host.split(":")[0] in ("127.0.0.1", "localhost"):
-            r.continue_()
-        else:
-            state.external.append(url)
-            r.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("dialog", lambda d: (state.dialogs.append(d.message), d.dismiss()))
-    page.on("pageerror", lambda e: state.console_errors.append(str(e)))
-    state.page = page
-    yield state
-    context.close()
+    with offline_tab(browser) as state:
+        yield state
     assert state.external == [], f"requests left localhost: {state.external}"
     assert state.dialogs == [], f"a dialog opened (script ran): {state.dialogs}"
-
-
-def _map_frame(page, index: int = 0):
-    page.wait_for_selector(FOLIUM_IFRAME, timeout=60_000)
-    handle = page.locator(FOLIUM_IFRAME).nth(index).element_handle(timeout=60_000)
-    frame = handle.content_frame()
-    frame.wait_for_function("() => window.map !== undefined && window.map._loaded", timeout=60_000)
-    return frame
 
 
 def _settle(page) -> None:
@@ -166,13 +70,7 @@ def _settle(page) -> None:
 
 
 def _click_latlon(page, frame, iframe_index: int, lat: float, lon: float, *, hover: bool = False) -> None:
-    box = page.locator(FOLIUM_IFRAME).nth(iframe_index).bounding_box()
-    pt = frame.evaluate(
-        "([lat, lon]) => { const p = map.latLngToContainerPoint([lat, lon]); const r = map.getContainer().getBoundingClientRect();"
-        " return [r.left + p.x, r.top + p.y]; }",
-        [lat, lon],
-    )
-    x, y = box["x"] + pt[0], box["y"] + pt[1]
+    x, y = screen_xy(page, frame, iframe_index, lat, lon)
     if hover:
         page.mouse.move(x, y)
     else:

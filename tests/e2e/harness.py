@@ -1,0 +1,131 @@
+"""Shared machinery of the browser tests: start the real app, drive Debian's Chromium offline.
+
+Imported by the e2e test modules (pytest puts this folder on ``sys.path``) and by
+``conftest.py``, which turns it into fixtures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+FOLIUM_IFRAME = "iframe[title='streamlit_folium.st_folium']"
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket()) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def artifacts() -> Path:
+    """``var/artifacts`` (settings.artifacts_dir), created if needed."""
+    from gis.settings import Settings
+
+    path = Settings.from_env().artifacts_dir
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@contextlib.contextmanager
+def running_app(database_url: str, *, log_name: str) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port against ``database_url``; yields the base URL."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "GRIDGOV_BASEMAP": "none", "GRIDGOV_LANG": "zh"}
+    log = (artifacts() / log_name).open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+         "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start; see {log.name}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@dataclass
+class Browser:
+    """A page whose requests outside localhost are aborted and recorded, with dialogs and JS errors."""
+
+    page: object
+    external: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def offline_tab(chromium) -> Iterator[Browser]:
+    """A new context + page in ``chromium`` with the network to the outside blocked."""
+    context = chromium.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    state = Browser(page=None)
+
+    def route(r) -> None:
+        url = r.request.url
+        host = url.split("/")[2] if "://" in url else ""
+        if url.startswith(("data:", "blob:", "about:")) or host.split(":")[0] in ("127.0.0.1", "localhost"):
+            r.continue_()
+        else:
+            state.external.append(url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("dialog", lambda d: (state.dialogs.append(d.message), d.dismiss()))
+    page.on("pageerror", lambda e: state.console_errors.append(str(e)))
+    state.page = page
+    try:
+        yield state
+    finally:
+        context.close()
+
+
+def map_frame(page, index: int = 0):
+    """The ``index``-th folium map iframe, once its Leaflet map has loaded."""
+    page.wait_for_selector(FOLIUM_IFRAME, timeout=60_000)
+    handle = page.locator(FOLIUM_IFRAME).nth(index).element_handle(timeout=60_000)
+    frame = handle.content_frame()
+    frame.wait_for_function("() => window.map !== undefined && window.map._loaded", timeout=60_000)
+    return frame
+
+
+def screen_xy(page, frame, iframe_index: int, lat: float, lon: float) -> tuple[float, float]:
+    """Page coordinates (px) of (lat, lon) on the map in the ``iframe_index``-th map iframe."""
+    box = page.locator(FOLIUM_IFRAME).nth(iframe_index).bounding_box()
+    pt = frame.evaluate(
+        "([lat, lon]) => { const p = map.latLngToContainerPoint([lat, lon]); const r = map.getContainer().getBoundingClientRect();"
+        " return [r.left + p.x, r.top + p.y]; }",
+        [lat, lon],
+    )
+    return box["x"] + pt[0], box["y"] + pt[1]
