@@ -124,6 +124,8 @@ def _plan_at(conn: Any, point: str) -> Any:
 def diff(
     old: str = typer.Argument(..., help="Date (YYYY-MM-DD), ISO timestamp, or changeset id."),
     new: str = typer.Argument("now", help="Date, timestamp, changeset id, or 'now'."),
+    tolerance_m2: float = typer.Option(
+        1.0, help="Reshapes whose changed area is at most this (m²) are not listed (vertex snapping noise)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Grids added, retired, reshaped (with area change in m²) and renamed between two points in time."""
@@ -134,7 +136,7 @@ def diff(
     with engine.connect() as conn:
         before = _plan_at(conn, old)
         after = load_plan(conn) if new == "now" else _plan_at(conn, new)
-    result = diff_plans(before, after)
+    result = diff_plans(before, after, tolerance_m2=tolerance_m2)
 
     def render(d: dict[str, Any]) -> None:
         typer.echo(f"added: {', '.join(d['added']) or '-'}")

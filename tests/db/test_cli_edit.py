@@ -98,3 +98,49 @@ def test_merge_refused_for_non_neighbours(demo_url, capsys) -> None:
     err = capsys.readouterr().err
     assert "refused" in err and "Traceback" not in err
     assert _counts(demo_url) == before
+
+
+def test_diff_between_changesets_names_the_change(demo_url, capsys) -> None:
+    code = "430603003001001002"
+    line = _split_line(demo_url, code)
+    assert main(["edit", "split", code, "--line", line, "--reason", "split for diff", "--json"]) == 0
+    saved = json.loads(capsys.readouterr().out)
+    assert main(["diff", "2025-06-01", "now", "--json"]) == 0
+    diff = json.loads(capsys.readouterr().out)
+    assert diff["retired"] == [code] and sorted(diff["added"]) == sorted(saved["added"])
+    assert {r["code"] for r in diff["reshaped"]} == set()  # the parents' outline is unchanged
+    assert main(["diff", str(saved["changeset_id"]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"added": [], "retired": [], "reshaped": [], "renamed": []}
+
+
+def _columns_matching(frame, pattern: str) -> list[str]:
+    """Columns (of any name: shapefiles shorten them) whose every non-empty value matches ``pattern``."""
+    out = []
+    for column in frame.columns:
+        if column == "geometry":
+            continue
+        values = frame[column].dropna().astype(str)
+        values = values[values != ""]
+        if len(values) > 1000 and values.str.fullmatch(pattern).all():
+            out.append(column)
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "xlsx", "geojson", "shp"])
+def test_export_households_masks_personal_data_unless_asked(demo_url, tmp_path, fmt, capsys) -> None:
+    import geopandas as gpd
+    import pandas as pd
+
+    def read(path):
+        return pd.read_excel(path, dtype=str) if fmt == "xlsx" else gpd.read_file(path)
+
+    masked = read(tmp_path / f"hh.{fmt}") if main(["export", "households", str(tmp_path / f"hh.{fmt}")]) == 0 else None
+    assert masked is not None and len(masked) == 6297
+    assert masked["grid_code"].astype(str).str.len().eq(18).all()
+    assert _columns_matching(masked, r"HH\d+|[A-Z0-9-]+")  # the natural key travels along
+    assert _columns_matching(masked, r"\d{6}\*{8}\d{3}[\dX]"), "ID numbers are not masked"
+    assert _columns_matching(masked, r"1\d{2}\*{4}\d{4}"), "phones are not masked"
+    assert not _columns_matching(masked, r"\d{6}(19|20)\d{9}[\dX]")
+    assert main(["export", "households", str(tmp_path / f"full.{fmt}"), "--with-personal-data"]) == 0
+    full = read(tmp_path / f"full.{fmt}")
+    assert _columns_matching(full, r"\d{6}(19|20)\d{9}[\dX]"), "--with-personal-data should export full ID numbers"
