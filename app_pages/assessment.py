@@ -17,7 +17,6 @@ import streamlit as st
 from app_pages import common
 from app_pages.i18n import t
 from gis.settings import get_settings
-from governance import repository
 from governance.assessment import ScoreWeights, assess_month, rank
 from governance.deadlines import recent_months
 from governance.report import build_monthly_report, write_monthly_html, write_monthly_xlsx
@@ -91,8 +90,7 @@ def render() -> None:
     month = cols[0].selectbox(t("field.month"), options=recent_months(12, timezone=settings.timezone),
                               key="assess.month")
     weights = _weights()
-    with common.get_engine().connect() as conn:
-        frames = repository.load_frames(conn, month=month, scope=scope)
+    frames = common.load_governance_frames(common.data_token(), month, scope)
     grids = frames["grids"]
     levels = sorted(int(v) for v in grids["level"].unique()) if len(grids) else [1]
     level = cols[1].selectbox(t("inc.level"), options=levels, index=len(levels) - 1, key="assess.level",

@@ -347,3 +347,37 @@ def load_plan_as_of(token: str, as_of: dt.datetime | None) -> gpd.GeoDataFrame:
 
     with get_engine().connect() as conn:
         return load_plan(conn, as_of=as_of)
+
+
+# -- governance pages (roster, incident handling, visits, assessment) ------------------------
+# Detail reads that feed an optimistic-lock token (an incident's version) stay uncached.
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_governance_frames(token: str, month: str, scope: tuple[str, ...] | None) -> dict[str, Any]:
+    """Households, visits, assignments, incidents, grids and staff for a month (visits, assessment)."""
+    from governance import repository
+
+    with get_engine().connect() as conn:
+        return repository.load_frames(conn, month=month, scope=scope)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_roster_tables(token: str, scope: tuple[str, ...] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Grids and the staff roster (roster page)."""
+    from governance import repository
+
+    with get_engine().connect() as conn:
+        return repository.load_grids(conn, scope=scope), repository.load_roster(conn, scope=scope)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_workflow_tables(token: str, scope: tuple[str, ...] | None) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, str]]:
+    """Incidents, the roster and staff names (incident handling page)."""
+    from governance import repository
+
+    with get_engine().connect() as conn:
+        incidents = repository.load_incidents(conn, scope=scope)
+        roster = repository.load_roster(conn)
+        staff = repository.load_staff(conn)
+    return incidents, roster, dict(zip(staff["id"].astype(int), staff["name"]))

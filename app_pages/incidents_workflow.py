@@ -48,11 +48,7 @@ def _local(value: object) -> str:
 
 
 def _load(scope) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, str]]:
-    with common.get_engine().connect() as conn:
-        incidents = repository.load_incidents(conn, scope=scope)
-        roster = repository.load_roster(conn)
-        staff = repository.load_staff(conn)
-    return incidents, roster, dict(zip(staff["id"].astype(int), staff["name"]))
+    return common.load_workflow_tables(common.data_token(), scope)
 
 
 def _flash() -> None:

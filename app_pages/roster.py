@@ -25,8 +25,7 @@ def _today() -> dt.date:
 
 
 def _load(scope) -> tuple[pd.DataFrame, pd.DataFrame]:
-    with common.get_engine().connect() as conn:
-        return repository.load_grids(conn, scope=scope), repository.load_roster(conn, scope=scope)
+    return common.load_roster_tables(common.data_token(), scope)
 
 
 def _gaps(grids: pd.DataFrame, roster: pd.DataFrame, on: dt.date) -> None:

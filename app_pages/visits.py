@@ -91,8 +91,7 @@ def render() -> None:
     months = recent_months(12, timezone=get_settings().timezone)
     month = st.selectbox(t("field.month"), options=months, key="visit.month")
     as_of = _as_of(month)
-    with common.get_engine().connect() as conn:
-        frames = repository.load_frames(conn, month=month, scope=scope)
+    frames = common.load_governance_frames(common.data_token(), month, scope)
     plan = visit_plan(frames["households"], frames["visits"], frames["assignments"], month=month, as_of=as_of)
     names = dict(zip(frames["staff"]["id"].astype(int), frames["staff"]["name"]))
     workers = plan.workers.assign(name=plan.workers["staff_id"].map(names))

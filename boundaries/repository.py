@@ -45,6 +45,7 @@ __all__ = [
     "plan_versions",
     "compare_plans",
     "apply_plan",
+    "check_versions",
     "load_lineage",
     "resolve_code_in_db",
     "changeset_history",
@@ -190,8 +191,17 @@ def _newer_change(db: Executor, code: str) -> str:
     return f"changeset {row.id} by {row.author} at {row.created_at:%Y-%m-%d %H:%M} ({row.reason})"
 
 
-def _check_versions(db: Executor, codes: Sequence[str], base_versions: Mapping[str, int]) -> None:
-    """Lock ``codes`` and compare versions; raise StaleVersionError on the first stale grid."""
+def check_versions(db: Executor, codes: Sequence[str], base_versions: Mapping[str, int]) -> None:
+    """Lock ``codes`` (``FOR UPDATE``) and compare their versions with ``base_versions``.
+
+    The optimistic-lock check :func:`apply_plan` runs on the grids a plan changes; callers
+    that know more about what an edit touched (the editing service) run it on those too.
+
+    Raises
+    ------
+    StaleVersionError
+        Naming the first stale grid and the changeset that changed it; nothing is written.
+    """
     if not codes:
         return
     rows = db.execute(
@@ -264,7 +274,7 @@ def apply_plan(
     current = load_plan(db)
     changes = compare_plans(current, proposed)
     existing_touched = [c for c in changes.touched if c in set(current["code"])]
-    _check_versions(db, existing_touched, base_versions)
+    check_versions(db, existing_touched, base_versions)
     when = at or db.execute(text("SELECT clock_timestamp()")).scalar_one()
 
     cur = current.set_index("code")

@@ -38,7 +38,7 @@ from boundaries.coding import CodeScheme, default_scheme
 from boundaries.reshape import reshape_grid
 from boundaries.impact import ImpactReport, assess_impact, balance_stats
 from boundaries.repository import AppliedChangeset, apply_plan, compare_plans, load_plan, plan_versions
-from boundaries.repository import _check_versions  # the same lock check apply_plan uses
+from boundaries.repository import check_versions
 from boundaries.validation import ValidationReport, validate_plan
 from gis.crs import STORAGE_EPSG
 from gis.errors import NotFoundError, StaleVersionError, ValidationError
@@ -313,7 +313,7 @@ def save_edit(
     # planner made the same change first), which apply_plan alone would not notice.
     edited = compare_plans(preview.draft.plan, preview.plan)
     base = preview.draft.base_versions
-    _check_versions(db, [c for c in edited.touched if c in base], base)
+    check_versions(db, [c for c in edited.touched if c in base], base)
     details = {"operation": preview.operation,
                "parameters": _jsonable_parameters(preview.parameters)}
     return apply_plan(
