@@ -36,6 +36,16 @@ _PATH = typer.Argument(..., help="File: .shp .geojson .gpkg .kml .parquet .csv .
 _CRS_HELP = "CRS of the coordinates when the file has none or it is wrong: EPSG code, gcj02 (Amap/Tencent), bd09 (Baidu)."
 _ENC_HELP = "Text encoding of the attributes (e.g. gbk) when it is not detected correctly."
 
+_LAYER = typer.Option(None, help="Layer of a GeoPackage/KML/OSM file.")
+_CRS = typer.Option(None, help=_CRS_HELP)
+_ENCODING = typer.Option(None, help=_ENC_HELP)
+_SKIP_INVALID = typer.Option(False, "--skip-invalid", help="Load the valid rows even if others have errors.")
+_DRY_RUN = typer.Option(False, "--dry-run", help="Validate and load inside a transaction that is rolled back.")
+_REPORT = typer.Option(None, "--report", help="Write every problem to FILE.csv or FILE.json.")
+_AUTHOR = typer.Option("cli", help="Author recorded in the changeset.")
+_REASON = typer.Option(None, help="Reason recorded in the changeset (default: '<kind> import').")
+_JSON = typer.Option(False, "--json", help="Print JSON.")
+
 
 def _print_problems(problems: list[RowProblem], *, limit: int = 50) -> None:
     if not problems:
@@ -74,7 +84,12 @@ def _run(
     as_json: bool,
     **load_options: Any,
 ) -> None:
-    """Read (timed, with progress), then :func:`_finish`; the summary's seconds cover both."""
+    """Read (timed, with progress), then :func:`_finish`; the summary's seconds cover both.
+
+    A ``reason`` of ``None`` leaves the loader's default (``"<kind> import"``).
+    """
+    if load_options.get("reason") is None:
+        load_options.pop("reason", None)
     clock = Stopwatch()
     with tqdm_progress(enabled=False if as_json else None, labels=_STAGE_LABELS, min_total=2000) as progress:
         notify(progress, 0, None, "read")
@@ -149,21 +164,21 @@ def _finish(
 @import_app.command("grids")
 def import_grids(
     path: Path = _PATH,
-    layer: Optional[str] = typer.Option(None, help="Layer of a GeoPackage/KML/OSM file."),
-    crs: Optional[str] = typer.Option(None, help=_CRS_HELP),
-    encoding: Optional[str] = typer.Option(None, help=_ENC_HELP),
+    layer: Optional[str] = _LAYER,
+    crs: Optional[str] = _CRS,
+    encoding: Optional[str] = _ENCODING,
     code_field: Optional[str] = typer.Option(None, help="Column with the grid code (default: code/网格编码 ...)."),
     level_field: Optional[str] = typer.Option(None, help="Column with the level (default: derived from the code)."),
     parent_field: Optional[str] = typer.Option(None, help="Column with the parent code (default: derived)."),
     name_field: Optional[str] = typer.Option(None, help="Column with the name (default: name/网格名称 ...)."),
     fix: bool = typer.Option(False, "--fix", help="Repair invalid polygons with make_valid (each repair reported)."),
     allow_multipart: bool = typer.Option(False, "--allow-multipart", help="Allow non-contiguous (multi-part) grids."),
-    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Load the valid rows even if others have errors."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Validate only; load nothing."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Write every problem to FILE.csv or FILE.json."),
-    author: str = typer.Option("cli", help="Author recorded in the changeset."),
-    reason: str = typer.Option("grid import", help="Reason recorded in the changeset."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    skip_invalid: bool = _SKIP_INVALID,
+    dry_run: bool = _DRY_RUN,
+    report: Optional[Path] = _REPORT,
+    author: str = _AUTHOR,
+    reason: Optional[str] = _REASON,
+    as_json: bool = _JSON,
 ) -> None:
     """Import grid polygons (upsert on the grid code; new versions for changed grids)."""
     from etl.load import load_grids
@@ -180,19 +195,19 @@ def import_grids(
 @import_app.command("households")
 def import_households(
     path: Path = _PATH,
-    layer: Optional[str] = typer.Option(None, help="Layer of a GeoPackage/KML/OSM file."),
-    crs: Optional[str] = typer.Option(None, help=_CRS_HELP),
-    encoding: Optional[str] = typer.Option(None, help=_ENC_HELP),
+    layer: Optional[str] = _LAYER,
+    crs: Optional[str] = _CRS,
+    encoding: Optional[str] = _ENCODING,
     id_field: Optional[str] = typer.Option(None, help="Household id column (default: 户号/户编号/household_id/id)."),
     address_field: Optional[str] = typer.Option(None, help="Address column (default: 地址/住址/address)."),
     x_field: Optional[str] = typer.Option(None, help="Longitude column of a table (default: 经度/lon/lng/x ...)."),
     y_field: Optional[str] = typer.Option(None, help="Latitude column of a table (default: 纬度/lat/y ...)."),
-    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Load the valid rows even if others have errors."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Validate only; load nothing."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Write every problem to FILE.csv or FILE.json."),
-    author: str = typer.Option("cli", help="Author recorded in the changeset."),
-    reason: Optional[str] = typer.Option(None, help="Reason recorded in the changeset."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    skip_invalid: bool = _SKIP_INVALID,
+    dry_run: bool = _DRY_RUN,
+    report: Optional[Path] = _REPORT,
+    author: str = _AUTHOR,
+    reason: Optional[str] = _REASON,
+    as_json: bool = _JSON,
 ) -> None:
     """Import household points (upsert on the household id) and put each in its micro-grid."""
     from etl.load import load_households
@@ -202,24 +217,24 @@ def import_households(
         path, id_field=id_field, address_field=address_field, x_field=x_field, y_field=y_field,
         crs=crs, encoding=encoding, layer=layer,
     ), load=load_households, report_path=report, dry_run=dry_run,
-            as_json=as_json, skip_invalid=skip_invalid, author=author, **({"reason": reason} if reason else {}))
+            as_json=as_json, skip_invalid=skip_invalid, author=author, reason=reason)
 
 
 @import_app.command("incidents")
 def import_incidents(
     path: Path = _PATH,
-    layer: Optional[str] = typer.Option(None, help="Layer of a GeoPackage/KML/OSM file."),
-    crs: Optional[str] = typer.Option(None, help=_CRS_HELP),
-    encoding: Optional[str] = typer.Option(None, help=_ENC_HELP),
+    layer: Optional[str] = _LAYER,
+    crs: Optional[str] = _CRS,
+    encoding: Optional[str] = _ENCODING,
     id_field: Optional[str] = typer.Option(None, help="Incident id column (default: 事件编号/工单号/id)."),
     x_field: Optional[str] = typer.Option(None, help="Longitude column of a table."),
     y_field: Optional[str] = typer.Option(None, help="Latitude column of a table."),
-    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Load the valid rows even if others have errors."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Validate only; load nothing."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Write every problem to FILE.csv or FILE.json."),
-    author: str = typer.Option("cli", help="Author recorded in the changeset."),
-    reason: Optional[str] = typer.Option(None, help="Reason recorded in the changeset."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    skip_invalid: bool = _SKIP_INVALID,
+    dry_run: bool = _DRY_RUN,
+    report: Optional[Path] = _REPORT,
+    author: str = _AUTHOR,
+    reason: Optional[str] = _REASON,
+    as_json: bool = _JSON,
 ) -> None:
     """Import incidents (upsert on the incident id; rows without one are added) and assign grids."""
     from etl.load import load_incidents
@@ -228,27 +243,27 @@ def import_incidents(
     _run("incidents", path, read=lambda: read_incidents(
         path, id_field=id_field, x_field=x_field, y_field=y_field, crs=crs, encoding=encoding, layer=layer,
     ), load=load_incidents, report_path=report, dry_run=dry_run,
-            as_json=as_json, skip_invalid=skip_invalid, author=author, **({"reason": reason} if reason else {}))
+            as_json=as_json, skip_invalid=skip_invalid, author=author, reason=reason)
 
 
 @import_app.command("staff")
 def import_staff(
     path: Path = _PATH,
-    encoding: Optional[str] = typer.Option(None, help=_ENC_HELP),
+    encoding: Optional[str] = _ENCODING,
     id_field: Optional[str] = typer.Option(None, help="Staff id column (default: 工号/编号/id; else the phone)."),
-    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Load the valid rows even if others have errors."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Validate only; load nothing."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Write every problem to FILE.csv or FILE.json."),
-    author: str = typer.Option("cli", help="Author recorded in the changeset."),
-    reason: Optional[str] = typer.Option(None, help="Reason recorded in the changeset."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    skip_invalid: bool = _SKIP_INVALID,
+    dry_run: bool = _DRY_RUN,
+    report: Optional[Path] = _REPORT,
+    author: str = _AUTHOR,
+    reason: Optional[str] = _REASON,
+    as_json: bool = _JSON,
 ) -> None:
     """Import staff (upsert on the staff id) and their grid assignments (姓名, 电话, 角色, 网格编码)."""
     from etl.load import load_staff
     from etl.readers import read_staff
 
     _run("staff", path, read=lambda: read_staff(path, id_field=id_field, encoding=encoding), load=load_staff, report_path=report, dry_run=dry_run,
-            as_json=as_json, skip_invalid=skip_invalid, author=author, **({"reason": reason} if reason else {}))
+            as_json=as_json, skip_invalid=skip_invalid, author=author, reason=reason)
 
 
 def export_command(
@@ -290,7 +305,7 @@ def export_command(
     typer.echo(f"exported {len(frame)} {what} to {out}")
 
 
-def assign_command(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def assign_command(as_json: bool = _JSON) -> None:
     """Re-assign every household and incident to its micro-grid (leaf grid); print who moved where."""
     from boundaries.repository import reassign_points
 

@@ -365,6 +365,22 @@ def _upsert_counts(conn: Connection, sql: str, params: dict[str, Any], total: in
     return inserted, updated, total - len(flags)
 
 
+def _assign_and_record(
+    conn: Connection, report: ImportReport, scope: tuple[str, str], *, assign: bool, progress: Progress | None,
+    author: str, reason: str,
+) -> None:
+    """Assign the loaded points (the rows keyed in ``scope``'s table) and record the changeset."""
+    if assign:
+        notify(progress, 0, 1, "assign")
+        report.assigned, report.unassigned = assign_points(conn, report.kind, only_stage=scope[0], key=scope[1])
+        notify(progress, 1, 1, "assign")
+    if report.inserted or report.updated:
+        report.changeset_id = _new_changeset(conn, author=author, reason=reason, details={
+            "operation": f"import_{report.kind}", "source": report.source, "inserted": report.inserted,
+            "updated": report.updated,
+        })
+
+
 def load_households(
     bind: Engine | Connection,
     households: gpd.GeoDataFrame,
@@ -408,15 +424,8 @@ def load_households(
                                     EXCLUDED.special_kinds)
                OR NOT ST_Equals(h.geom, EXCLUDED.geom)
             RETURNING (xmax = 0)""", {}, len(rows))
-        if assign:
-            notify(progress, 0, 1, "assign")
-            report.assigned, report.unassigned = assign_points(conn, "households", only_stage=stage, key="household_key")
-            notify(progress, 1, 1, "assign")
-        if report.inserted or report.updated:
-            report.changeset_id = _new_changeset(conn, author=author, reason=reason, details={
-                "operation": "import_households", "source": source, "inserted": report.inserted,
-                "updated": report.updated,
-            })
+        _assign_and_record(conn, report, (stage, "household_key"), assign=assign, progress=progress,
+                           author=author, reason=reason)
         conn.execute(text(f"DROP TABLE {stage}"))
     report.seconds = clock.seconds
     return report
@@ -510,24 +519,14 @@ def load_incidents(
         report.inserted = keyed_inserted + len(unkeyed)
         report.updated = keyed_updated
         report.unchanged = keyed_unchanged
-        if assign:
-            notify(progress, 0, 1, "assign")
-            # keyed rows through the staging table, unkeyed ones by the ids just created
-            report.assigned, report.unassigned = assign_points(conn, "incidents", only_stage=stage, key="incident_key")
-            if unkeyed:
-                conn.execute(text(f"CREATE TEMPORARY TABLE {stage}_ids (id bigint) ON COMMIT DROP"))
-                conn.execute(text(f"INSERT INTO {stage}_ids (id) SELECT unnest(CAST(:ids AS bigint[]))"),
-                             {"ids": [r[0] for r in unkeyed]})
-                a, u = assign_points(conn, "incidents", only_stage=f"{stage}_ids", key="id")
-                report.assigned += a
-                report.unassigned += u
-                conn.execute(text(f"DROP TABLE {stage}_ids"))
-            notify(progress, 1, 1, "assign")
-        if report.inserted or report.updated:
-            report.changeset_id = _new_changeset(conn, author=author, reason=reason, details={
-                "operation": "import_incidents", "source": source, "inserted": report.inserted,
-                "updated": report.updated,
-            })
+        # Every row of the file, keyed or not, by id: assigned in one pass.
+        conn.execute(text(f"CREATE TEMPORARY TABLE {stage}_ids ON COMMIT DROP AS "
+                          f"SELECT i.id FROM incidents i JOIN {stage} s ON s.incident_key = i.incident_key"))
+        conn.execute(text(f"INSERT INTO {stage}_ids (id) SELECT unnest(CAST(:ids AS bigint[]))"),
+                     {"ids": [r.id for r in unkeyed]})
+        _assign_and_record(conn, report, (f"{stage}_ids", "id"), assign=assign, progress=progress,
+                           author=author, reason=reason)
+        conn.execute(text(f"DROP TABLE {stage}_ids"))
         conn.execute(text(f"DROP TABLE {stage}"))
     report.seconds = clock.seconds
     return report

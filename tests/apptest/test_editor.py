@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 import shapely
 from sqlalchemy import create_engine, text
+from apptest_support import page_texts, run_page
 from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.db
@@ -43,17 +44,10 @@ def _history_page() -> None:
 
 
 def _run(fn) -> AppTest:
-    at = AppTest.from_function(fn, default_timeout=TIMEOUT)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return run_page(fn, timeout=TIMEOUT)
 
 
-def _texts(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [s.value for s in at.subheader]
-    parts += [e.value for e in at.success] + [e.value for e in at.info] + [e.value for e in at.error]
-    parts += [e.value for e in at.warning]
-    return "\n".join(str(p) for p in parts)
+_texts = page_texts
 
 
 def _busiest_micro_grid(conn, *, offset: int = 0) -> tuple[str, object]:

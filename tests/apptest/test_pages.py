@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from apptest_support import page_texts, run_page
 from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.db
@@ -38,16 +39,10 @@ def _incidents_page() -> None:
 
 
 def _run(fn) -> AppTest:
-    at = AppTest.from_function(fn, default_timeout=TIMEOUT)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return run_page(fn, timeout=TIMEOUT)
 
 
-def _texts(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [s.value for s in at.subheader]
-    parts += [e.value for e in at.success] + [e.value for e in at.info] + [e.value for e in at.error] + [e.value for e in at.warning]
-    return "\n".join(str(p) for p in parts)
+_texts = page_texts
 
 
 # -- app shell --------------------------------------------------------------------------------
