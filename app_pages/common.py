@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
+from app_pages.folium_view import RenderedMap
 from app_pages.i18n import CATALOGUE, LANGUAGES, t, translate
 from etl import lookup, queries
 from gis import webmap
@@ -34,6 +35,8 @@ __all__ = [
     "load_summary",
     "load_grids",
     "load_display_grids",
+    "load_grid_map",
+    "current_language",
     "load_households",
     "load_card",
     "load_lookup_point",
@@ -138,6 +141,40 @@ def load_display_grids(token: str, scope: tuple[str, ...] | None) -> gpd.GeoData
 
     grids = load_grids(token, scope)
     return simplify_grids(grids, tolerance_m=map_tolerance_m(len(grids)))
+
+
+def current_language() -> str:
+    """The session's UI language (``zh``/``en``)."""
+    return str(st.session_state.get("ui.lang", "zh"))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_grid_map(
+    token: str,
+    scope: tuple[str, ...] | None,
+    basemap: webmap.Basemap,
+    lang: str,
+    *,
+    labels: bool,
+    households: bool,
+    incidents: bool,
+) -> RenderedMap:
+    """The electronic map, rendered once per data version, scope, basemap, language and layers.
+
+    Rendering the folium map is the slow part of the map page (see
+    :mod:`app_pages.folium_view`); the page shows the cached rendering on every run.
+    """
+    from app_pages import folium_view, maps
+
+    fmap = maps.grid_map(
+        load_display_grids(token, scope),
+        tr=lambda key, **kwargs: translate(key, lang, **kwargs),
+        basemap=basemap,
+        households=load_households(token, None, scope) if households else None,
+        incidents=load_incidents(token, None, None, (), (), scope) if incidents else None,
+        labels=labels,
+    )
+    return folium_view.render(fmap)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

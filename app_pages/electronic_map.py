@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
-from app_pages import common, maps
+from app_pages import common, folium_view, maps
 from app_pages.i18n import t
 from gis import webmap
 
@@ -17,6 +16,7 @@ def _defaults() -> None:
     st.session_state.setdefault("map.view", None)
     st.session_state.setdefault("map.hits", [])
     st.session_state.setdefault("map.query", "")
+    st.session_state.setdefault("map.not_found", None)
 
 
 def _zoom_to(hit, basemap) -> None:
@@ -26,63 +26,60 @@ def _zoom_to(hit, basemap) -> None:
     st.session_state["map.selected"] = hit.code
 
 
+def _on_search(token: str, scope, basemap) -> None:
+    """Form callback: search, zoom to the first hit (runs before the page, so the map gets the view)."""
+    query = st.session_state.get("map.query_input", "")
+    hits = common.load_search(token, query, scope)
+    st.session_state["map.query"] = query
+    st.session_state["map.hits"] = hits
+    st.session_state["map.pick"] = 0
+    st.session_state["map.not_found"] = None if hits else query
+    if hits:
+        _zoom_to(hits[0], basemap)
+    else:
+        st.session_state["map.view"] = None
+
+
+def _on_pick(basemap) -> None:
+    """Result list callback: zoom to the chosen hit."""
+    hits = st.session_state["map.hits"]
+    choice = st.session_state.get("map.pick")
+    if choice is not None and 0 <= choice < len(hits):
+        _zoom_to(hits[choice], basemap)
+
+
 def render() -> None:
+    """The page. The map is emitted first (into its place below the search form and the
+    switches) so the browser starts loading the map component while the other widgets
+    load; the widgets' values are read from session state, their callbacks run before
+    the page, so the map already has the view a search asked for."""
     _defaults()
     st.title(t("map.title"))
     scope = common.user_scope()
     token = common.data_token()
     basemap = common.current_basemap()
 
-    with st.form("map.search_form", border=False):
-        cols = st.columns([5, 1], vertical_alignment="bottom")
-        query = cols[0].text_input(t("map.search"), key="map.query_input")
-        submitted = cols[1].form_submit_button(t("map.search_button"), key="map.search_submit")
+    search_area = st.container()
     # Everything whose presence varies lives in this one container, so the map below keeps
     # its place in the page and is not remounted (which would reset its view) by a search.
     results = st.container()
-    if submitted:
-        st.session_state["map.query"] = query
-        hits = common.load_search(token, query, scope)
-        st.session_state["map.hits"] = hits
-        st.session_state["map.pick"] = 0
-        st.session_state["map.picked"] = 0
-        if hits:
-            _zoom_to(hits[0], basemap)
-        else:
-            st.session_state["map.view"] = None
-            results.warning(t("map.no_results", query=query))
-    hits = st.session_state["map.hits"]
-    if len(hits) > 1:
-        labels = [f"{t('search.kind.' + h.kind)} · {h.label}" for h in hits]
-        choice = results.selectbox(
-            t("map.pick_result"), options=range(len(hits)), format_func=lambda i: labels[i], key="map.pick"
-        )
-        if choice is not None and st.session_state.get("map.picked") != choice:
-            st.session_state["map.picked"] = choice
-            _zoom_to(hits[choice], basemap)
-    view = st.session_state["map.view"]
-    if view:
-        results.caption(t("map.zoomed", label=view["label"]))
+    summary_area = st.container()
+    switches = st.columns(3)
+    left, right = st.columns([3, 2])
 
-    grids = common.load_display_grids(token, scope)
-    st.caption(t("map.summary", **common.load_summary(token, scope)))
     # Point layers are switched here (not only in Leaflet's control) so thousands of points
     # are not sent to the browser until asked for; grid levels switch in the map's control.
-    switches = st.columns(3)
-    with_households = switches[0].toggle(t("layer.households"), key="map.layer_households")
-    with_incidents = switches[1].toggle(t("layer.incidents"), key="map.layer_incidents")
-    with_labels = switches[2].toggle(t("layer.labels"), value=True, key="map.layer_labels")
-
-    fmap = maps.grid_map(
-        grids, tr=t, basemap=basemap,
-        households=common.load_households(token, None, scope) if with_households else None,
-        incidents=common.load_incidents(token, None, None, (), (), scope) if with_incidents else None,
-        labels=with_labels,
+    with_households = bool(st.session_state.get("map.layer_households", False))
+    with_incidents = bool(st.session_state.get("map.layer_incidents", False))
+    with_labels = bool(st.session_state.get("map.layer_labels", True))
+    view = st.session_state["map.view"]
+    rendered = common.load_grid_map(
+        token, scope, basemap, common.current_language(),
+        labels=with_labels, households=with_households, incidents=with_incidents,
     )
-    left, right = st.columns([3, 2])
     with left:
-        state = st_folium(
-            fmap,
+        state = folium_view.show(
+            rendered,
             key="map.main",
             height=MAP_HEIGHT,
             use_container_width=True,
@@ -103,3 +100,25 @@ def render() -> None:
                 st.warning(str(exc))
         else:
             st.info(t("card.click_hint"))
+
+    with search_area.form("map.search_form", border=False):
+        cols = st.columns([5, 1], vertical_alignment="bottom")
+        cols[0].text_input(t("map.search"), key="map.query_input")
+        cols[1].form_submit_button(
+            t("map.search_button"), key="map.search_submit", on_click=_on_search, args=(token, scope, basemap)
+        )
+    if st.session_state.get("map.not_found") is not None:
+        results.warning(t("map.no_results", query=st.session_state["map.not_found"]))
+    hits = st.session_state["map.hits"]
+    if len(hits) > 1:
+        labels = [f"{t('search.kind.' + h.kind)} · {h.label}" for h in hits]
+        results.selectbox(
+            t("map.pick_result"), options=range(len(hits)), format_func=lambda i: labels[i], key="map.pick",
+            on_change=_on_pick, args=(basemap,),
+        )
+    if view:
+        results.caption(t("map.zoomed", label=view["label"]))
+    summary_area.caption(t("map.summary", **common.load_summary(token, scope)))
+    switches[0].toggle(t("layer.households"), key="map.layer_households")
+    switches[1].toggle(t("layer.incidents"), key="map.layer_incidents")
+    switches[2].toggle(t("layer.labels"), value=True, key="map.layer_labels")

@@ -21,3 +21,14 @@ def page_texts(at: AppTest) -> str:
     parts += [e.value for e in at.success] + [e.value for e in at.info] + [e.value for e in at.error]
     parts += [e.value for e in at.warning]
     return "\n".join(str(p) for p in parts)
+
+
+def map_components(at: AppTest) -> list[dict]:
+    """The arguments of every streamlit-folium map of a run (what the browser receives), in order."""
+    import json
+
+    return [
+        json.loads(element.proto.json_args)
+        for element in at.get("component_instance")
+        if element.proto.component_name.endswith("st_folium")
+    ]

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from apptest_support import page_texts, run_page
+from apptest_support import map_components, page_texts, run_page
 from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.db
@@ -83,7 +83,11 @@ def test_map_page_summary_and_card_on_click(app_db: str, sql) -> None:
     at = _run(_map_page)
     (grids,) = sql("SELECT count(*) FROM grids")[0]
     assert f"共 {grids} 个网格" in _texts(at)
-    assert at.get("iframe") or at.get("component_instance") or True  # the map is a component
+    # the map component carries every grid, with its code, in the script the browser runs
+    (args,) = map_components(at)
+    codes = [row[0] for row in sql("SELECT code FROM grids")]
+    assert codes and all(f'"code": "{code}"' in args["script"] for code in codes)
+    assert args["script"].count("gg-level-3") >= 1 and args["height"] == 620
     assert "点击地图" in _texts(at)
     # a click on a grid stores its code (what st_folium's tooltip gives back)
     code, name, households, special = sql(
@@ -133,11 +137,38 @@ def test_map_search_by_staff_name_and_nothing_found(app_db: str, sql) -> None:
     assert at.warning and "不存在的地址zzz" in at.warning[0].value
 
 
-def test_map_layer_switches(app_db: str) -> None:
+def test_map_search_with_several_hits_zooms_to_the_picked_one(app_db: str, sql) -> None:
+    (prefix,) = sql("SELECT code FROM grids WHERE level = 2 ORDER BY code LIMIT 1")[0]
     at = _run(_map_page)
+    at.text_input(key="map.query_input").input(prefix[:-1])  # matches several grids
+    at.button(key="map.search_submit").click().run()
+    hits = at.session_state["map.hits"]
+    assert len(hits) > 1
+    assert at.session_state["map.selected"] == hits[0].code
+    at.selectbox(key="map.pick").set_value(1).run()
+    assert not at.exception
+    assert at.session_state["map.selected"] == hits[1].code
+    # the map in the same run already has the picked grid's view (the pick runs as a callback)
+    (args,) = map_components(at)
+    lat, lon = args["center"]
+    x0, y0, x1, y1 = hits[1].bounds
+    assert x0 <= lon <= x1 and y0 <= lat <= y1
+
+
+def test_map_layer_switches(app_db: str, sql) -> None:
+    at = _run(_map_page)
+    ((households,),) = sql("SELECT count(*) FROM households WHERE grid_code IS NOT NULL")
+    (before,) = map_components(at)
+    assert "gg-households" not in before["script"] and "gg-incidents" not in before["script"]
     at.toggle(key="map.layer_households").set_value(True)
     at.toggle(key="map.layer_incidents").set_value(True).run()
     assert not at.exception
+    (after,) = map_components(at)
+    assert "gg-households" in after["script"] and "gg-incidents" in after["script"]
+    assert len(after["script"]) > len(before["script"]) + households * 20
+    at.toggle(key="map.layer_labels").set_value(False).run()
+    (no_labels,) = map_components(at)
+    assert "gg-label-3" in after["script"] and "gg-label-3" not in no_labels["script"]
 
 
 # -- my grid ----------------------------------------------------------------------------------
