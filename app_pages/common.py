@@ -37,6 +37,7 @@ __all__ = [
     "load_display_grids",
     "load_grid_map",
     "current_language",
+    "warm_up",
     "load_households",
     "load_card",
     "load_lookup_point",
@@ -175,6 +176,22 @@ def load_grid_map(
         labels=labels,
     )
     return folium_view.render(fmap)
+
+
+def warm_up() -> RenderedMap:
+    """Fill the caches the default page reads (the electronic map in the default language).
+
+    Called once at server start (``serve.py``), before the first visitor, so the first visit
+    after a restart is as fast as any other. Raises what the loaders raise (e.g.
+    DatabaseUnavailableError, ConfigurationError); the caller logs it and serves anyway.
+    Returns the map as the page will find it in the cache.
+    """
+    settings = get_settings()
+    token = data_token()
+    load_summary(token, None)
+    return load_grid_map(
+        token, None, webmap.basemap_for(settings), settings.language, labels=True, households=False, incidents=False
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

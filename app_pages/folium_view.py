@@ -29,7 +29,7 @@ import folium.elements
 import streamlit as st
 import streamlit_folium
 
-__all__ = ["RenderedMap", "render", "show"]
+__all__ = ["RenderedMap", "register_component", "render", "show"]
 
 #: ``((south, west), (north, east))`` in display degrees, as ``folium.Map.get_bounds`` gives it.
 Bounds = tuple[tuple[float | None, float | None], tuple[float | None, float | None]]
@@ -101,6 +101,19 @@ def render(fmap: folium.Map) -> RenderedMap:
         css_links=css_links,
         js_links=js_links,
     )
+
+
+def register_component() -> None:
+    """Register streamlit-folium's component with the running Streamlit server.
+
+    Streamlit registers a component when its module is imported inside a script run. The
+    server's warm-up (``serve.py``) imports streamlit-folium outside one, and the module is not
+    imported again, so the warm-up registers it here; otherwise the browser gets a 404 for the
+    component's page. Registering twice is harmless.
+    """
+    from streamlit.components.v1.component_registry import ComponentRegistry
+
+    ComponentRegistry.instance().register_component(streamlit_folium._component_func)
 
 
 def _bounds_dict(bounds: Bounds) -> dict[str, dict[str, float | None]]:

@@ -260,12 +260,12 @@ def serve_app(
     port: Optional[int] = typer.Option(None, help="Port (default GRIDGOV_APP_PORT or 8501)."),
     address: str = typer.Option("0.0.0.0", help="Address to listen on."),
 ) -> None:
-    """Serve the Streamlit app."""
+    """Serve the Streamlit app (``serve.py``: app.py, with the map rendered before the first visitor)."""
     from gis.settings import PROJECT_ROOT, get_settings
 
     port = port or get_settings().app_port
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
+        sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "serve.py"),
         "--server.port", str(port), "--server.address", address, "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]

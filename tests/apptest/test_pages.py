@@ -106,6 +106,19 @@ def test_map_page_summary_and_card_on_click(app_db: str, sql) -> None:
         assert at.dataframe and len(at.dataframe[0].value) >= 1
 
 
+def test_warm_up_renders_the_default_map(app_db: str, sql) -> None:
+    from app_pages import common
+
+    rendered = common.warm_up()  # what serve.py runs before the first visitor
+    codes = [row[0] for row in sql("SELECT code FROM grids")]
+    assert all(f'"code": "{code}"' in rendered.script for code in codes)
+    assert "gg-label-3" in rendered.script and "gg-households" not in rendered.script
+    # the page, in the default language, asks the cache for the same map
+    at = _run(_map_page)
+    (args,) = map_components(at)
+    assert args["script"] == rendered.script
+
+
 def test_map_search_by_code_zooms_to_the_grid(app_db: str, sql) -> None:
     code, x0, y0, x1, y1 = sql(
         "SELECT code, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) FROM grids WHERE level = 3 ORDER BY code DESC LIMIT 1"

@@ -43,12 +43,15 @@ def artifacts() -> Path:
 
 @contextlib.contextmanager
 def running_app(database_url: str, *, log_name: str) -> Iterator[str]:
-    """``streamlit run app.py`` on a free port against ``database_url``; yields the base URL."""
+    """``streamlit run serve.py`` (as ``gridgov app`` does) on a free port against ``database_url``.
+
+    Yields the base URL once the server answers its health check (after the warm-up).
+    """
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "GRIDGOV_BASEMAP": "none", "GRIDGOV_LANG": "zh"}
     log = (artifacts() / log_name).open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )

@@ -1,4 +1,4 @@
-"""End-to-end: the real app (`streamlit run app.py`) in headless Debian Chromium, offline.
+"""End-to-end: the real app (`streamlit run serve.py`, as `gridgov app`) in headless Debian Chromium, offline.
 
 The app runs on a free port against its own copy of the demo database (with an incident
 and a household address carrying an XSS payload). Every request that is not to localhost
@@ -48,6 +48,25 @@ def e2e_db(throwaway_databases, demo_data) -> Iterator[dict]:
 def app_url(e2e_db: dict) -> Iterator[str]:
     with running_app(e2e_db["url"], log_name="e2e-streamlit.log") as base:
         yield base
+
+
+def test_server_warms_up_before_the_first_visit(app_url: str) -> None:
+    # running_app returns once the server answers; by then the warm-up has run (serve.py)
+    log = (_artifacts() / "e2e-streamlit.log").read_text()
+    assert "gridgov: warm-up done" in log, log
+
+
+def test_server_starts_when_the_database_is_down() -> None:
+    import urllib.request
+
+    with running_app("postgresql+psycopg://nobody@127.0.0.1:1/none", log_name="e2e-no-db.log") as base:
+        with urllib.request.urlopen(base + "/", timeout=10) as response:
+            assert response.status == 200
+        # the map component is still registered, so the pages can report the database error
+        with urllib.request.urlopen(base + "/component/streamlit_folium.st_folium/index.html", timeout=10) as r:
+            assert r.status == 200
+    log = (_artifacts() / "e2e-no-db.log").read_text()
+    assert "gridgov: warm-up skipped" in log, log
 
 
 @pytest.fixture()

@@ -1,0 +1,49 @@
+"""ASGI entry point: the Streamlit app of ``app.py``, warmed up before the first visitor.
+
+``streamlit run serve.py`` (what ``gridgov app`` and ``make run`` do) serves ``app.py`` exactly
+as ``streamlit run app.py`` would, on the same Starlette server, with one addition: at start-up,
+before it accepts connections, the server imports the pages and renders the electronic map into
+the cache (:func:`app_pages.common.warm_up`), so the first visit after a restart draws the map
+as fast as any later one (``docs/performance.md``). A failed warm-up (database down,
+misconfigured basemap) is logged and the app is served anyway: its pages report the problem.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+import time
+from collections.abc import AsyncIterator
+
+import streamlit as st
+
+
+def _warm_up() -> None:
+    started = time.perf_counter()
+    # Streamlit warns about cache calls outside a script run; the warm-up is one on purpose.
+    context_logger = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    level = context_logger.level
+    context_logger.setLevel(logging.ERROR)
+    from app_pages import common, folium_view
+
+    try:
+        common.warm_up()
+    except Exception as exc:  # the pages report it to the user; here it is only logged
+        print(f"gridgov: warm-up skipped: {exc}", file=sys.stderr, flush=True)
+    else:
+        print(f"gridgov: warm-up done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+    finally:
+        context_logger.setLevel(level)
+        # imported outside a script run, the map component must be registered by hand
+        folium_view.register_component()
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(_app: st.App) -> AsyncIterator[None]:
+    await asyncio.to_thread(_warm_up)
+    yield
+
+
+app = st.App("app.py", lifespan=_lifespan)
