@@ -2,8 +2,8 @@
 
 ``streamlit run serve.py`` (what ``gridgov app`` and ``make run`` do) serves ``app.py`` exactly
 as ``streamlit run app.py`` would, on the same Starlette server, with one addition: at start-up,
-before it accepts connections, the server imports the pages and renders the electronic map into
-the cache (:func:`app_pages.common.warm_up`), so the first visit after a restart draws the map
+before it accepts connections, the server imports every page module and renders the electronic
+map into the cache (:func:`app_pages.common.warm_up`), so the first visit after a restart draws the map
 as fast as any later one (``docs/performance.md``). A failed warm-up (database down,
 misconfigured basemap) is logged and the app is served anyway: its pages report the problem.
 """
@@ -26,9 +26,15 @@ def _warm_up() -> None:
     context_logger = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
     level = context_logger.level
     context_logger.setLevel(logging.ERROR)
+    import importlib
+    import pkgutil
+
+    import app_pages
     from app_pages import common, folium_view
 
     try:
+        for module in pkgutil.iter_modules(app_pages.__path__):
+            importlib.import_module(f"app_pages.{module.name}")
         common.warm_up()
     except Exception as exc:  # the pages report it to the user; here it is only logged
         print(f"gridgov: warm-up skipped: {exc}", file=sys.stderr, flush=True)
