@@ -29,6 +29,8 @@ import folium.elements
 import streamlit as st
 import streamlit_folium
 
+from gis import webmap
+
 __all__ = ["RenderedMap", "register_component", "render", "show"]
 
 #: ``((south, west), (north, east))`` in display degrees, as ``folium.Map.get_bounds`` gives it.
@@ -55,23 +57,21 @@ class RenderedMap:
 
 
 def _asset_links(fmap: folium.Map) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """CSS and JS links of every element, in ``st_folium``'s order (branca colormaps add d3)."""
-    import branca.colormap
+    """CSS and JS links of every element, in ``st_folium``'s order, duplicates dropped.
 
+    ``st_folium`` would also put d3 from public CDNs first for a branca colormap; :func:`render`
+    refuses such maps before this runs (:func:`gis.webmap.assert_offline`).
+    """
     css: list[str] = []
     js: list[str] = []
 
     def walk(element: Any) -> Iterable[Any]:
-        if isinstance(element, (branca.colormap.ColorMap, folium.elements.JSCSSMixin)):
+        if isinstance(element, folium.elements.JSCSSMixin):
             yield element
         for child in getattr(element, "_children", {}).values():
             yield from walk(child)
 
     for element in walk(fmap):
-        if isinstance(element, branca.colormap.ColorMap):
-            # st_folium adds d3 from CDNs here; webmap.assert_offline refuses such maps anyway.
-            js.insert(0, "https://cdnjs.cloudflare.com/ajax/libs/d3/3.5.5/d3.min.js")
-            js.insert(0, "https://d3js.org/d3.v4.min.js")
         css.extend(href for _, href in getattr(element, "default_css", []))
         js.extend(src for _, src in getattr(element, "default_js", []))
     return tuple(dict.fromkeys(css)), tuple(dict.fromkeys(js))
@@ -81,9 +81,17 @@ def render(fmap: folium.Map) -> RenderedMap:
     """Render ``fmap`` the way ``st_folium`` does (the slow step; cache the result).
 
     The map is consumed: folium rendering mutates it, so build a new one for each call.
+
+    Raises
+    ------
+    TypeError
+        If ``fmap`` is not a ``folium.Map``.
+    ConfigurationError
+        If the map would load anything from outside the app (:func:`gis.webmap.assert_offline`).
     """
     if not isinstance(fmap, folium.Map):
         raise TypeError(f"render() takes a folium.Map, not {type(fmap).__name__}")
+    webmap.assert_offline(fmap)
     fmap.get_root().render()
     fmap.render()
     html = streamlit_folium._get_html(fmap)

@@ -94,3 +94,15 @@ def test_render_refuses_anything_but_a_map() -> None:
 
     with pytest.raises(TypeError, match="folium.Map"):
         folium_view.render(folium.Figure())  # type: ignore[arg-type]
+
+
+def test_render_refuses_a_map_that_would_load_from_the_internet() -> None:
+    import branca.colormap
+
+    from app_pages import folium_view
+    from gis.errors import ConfigurationError
+
+    fmap, _ = _equal_maps()
+    branca.colormap.LinearColormap(["#ffffff", "#000000"], vmin=0, vmax=1).add_to(fmap)  # st_folium adds d3 from a CDN
+    with pytest.raises(ConfigurationError, match="external"):
+        folium_view.render(fmap)
