@@ -50,11 +50,6 @@ class RenderedMap:
     css_links: tuple[str, ...]
     js_links: tuple[str, ...]
 
-    @property
-    def n_bytes(self) -> int:
-        """Size of the script, header and HTML in bytes (UTF-8): what the browser receives."""
-        return sum(len(part.encode()) for part in (self.script, self.header, self.html))
-
 
 def _asset_links(fmap: folium.Map) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """CSS and JS links of every element, in ``st_folium``'s order, duplicates dropped.
