@@ -18,8 +18,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from boundaries.coding import CodeScheme
-from boundaries.edits import (
+from boundaries._workplan import (
     EditRefused,
     EditResult,
     _check_geometry_arg,
@@ -31,6 +30,7 @@ from boundaries.edits import (
     _setup,
     _snap_tol_deg,
 )
+from boundaries.coding import CodeScheme
 from gis.geometry import PRECISION_DEG
 from gis.measure import area_m2
 
