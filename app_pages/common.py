@@ -36,6 +36,8 @@ __all__ = [
     "load_grids",
     "load_display_grids",
     "load_grid_map",
+    "load_incident_map",
+    "load_incident_time_map",
     "current_language",
     "warm_up",
     "load_households",
@@ -175,6 +177,49 @@ def load_grid_map(
         incidents=load_incidents(token, None, None, (), (), scope) if incidents else None,
         labels=labels,
     )
+    return folium_view.render(fmap)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_incident_map(
+    token: str,
+    start: dt.date | None,
+    end: dt.date | None,
+    categories: tuple[str, ...],
+    statuses: tuple[str, ...],
+    level: int,
+    scope: tuple[str, ...] | None,
+    basemap: webmap.Basemap,
+    lang: str,
+) -> tuple[RenderedMap, list[float]]:
+    """The leaders' incident map for one filter, rendered once; and its choropleth class edges."""
+    from app_pages import folium_view, maps
+
+    fmap, edges = maps.incident_map(
+        load_incidents(token, start, end, categories, statuses, scope),
+        load_counts_by_grid(token, start, end, categories, statuses, level, scope),
+        tr=lambda key, **kwargs: translate(key, lang, **kwargs),
+        basemap=basemap,
+    )
+    return folium_view.render(fmap), list(edges)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_incident_time_map(
+    token: str,
+    start: dt.date | None,
+    end: dt.date | None,
+    categories: tuple[str, ...],
+    statuses: tuple[str, ...],
+    scope: tuple[str, ...] | None,
+    basemap: webmap.Basemap,
+) -> RenderedMap:
+    """The monthly incident animation for one filter, over the level-1 outlines, rendered once."""
+    from app_pages import folium_view, maps
+
+    grids = load_grids(token, scope)
+    outline = grids[grids["level"] == 1] if (grids["level"] == 1).any() else grids
+    fmap = maps.incident_time_map(load_incidents(token, start, end, categories, statuses, scope), outline, basemap=basemap)
     return folium_view.render(fmap)
 
 

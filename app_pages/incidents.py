@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
-from app_pages import common, maps
+from app_pages import common, folium_view
 from app_pages.i18n import label_of, t
 
 
@@ -44,7 +43,6 @@ def render() -> None:
     start, end, categories, statuses, level = _filters(token, scope)
 
     total = common.load_incident_total(token, start, end, categories, statuses, scope)
-    incidents = common.load_incidents(token, start, end, categories, statuses, scope)
     counts = common.load_counts_by_grid(token, start, end, categories, statuses, level, scope)
     trend = common.load_trend(token, start, end, categories, statuses, scope)
     st.markdown(f"**{t('inc.total', count=total['incidents'])}**")
@@ -60,17 +58,15 @@ def render() -> None:
         format_func=lambda v: {"map": t("inc.tab_map"), "time": t("inc.tab_time")}[v],
     )
     if view == "map":
-        fmap, edges = maps.incident_map(incidents, counts, tr=t, basemap=basemap)
-        st_folium(fmap, key="inc.map", height=600, use_container_width=True, returned_objects=[])
+        rendered, edges = common.load_incident_map(
+            token, start, end, categories, statuses, level, scope, basemap, common.current_language()
+        )
+        folium_view.show(rendered, key="inc.map", height=600, use_container_width=True, returned_objects=[])
         if edges:
             st.caption(t("inc.legend", edges=" / ".join(f"{e:g}" for e in edges)))
     else:
-        grids = common.load_grids(token, scope)
-        outline = grids[grids["level"] == 1] if (grids["level"] == 1).any() else grids
-        st_folium(
-            maps.incident_time_map(incidents, outline, basemap=basemap),
-            key="inc.time_map", height=560, use_container_width=True, returned_objects=[],
-        )
+        rendered = common.load_incident_time_map(token, start, end, categories, statuses, scope, basemap)
+        folium_view.show(rendered, key="inc.time_map", height=560, use_container_width=True, returned_objects=[])
     top = counts.head(10)
     table = pd.DataFrame(
         {

@@ -271,6 +271,20 @@ def test_incident_page_totals_match_sql(app_db: str, sql) -> None:
     )[0][0]
 
 
+def test_incident_maps_follow_the_filter(app_db: str, sql) -> None:
+    at = _run(_incidents_page)
+    (whole,) = map_components(at)
+    assert "heatLayer" in whole["script"] and "markerClusterGroup" in whole["script"]
+    category = sql("SELECT category FROM incidents GROUP BY 1 ORDER BY count(*) LIMIT 1")[0][0]
+    at.multiselect(key="inc.categories").set_value([category]).run()
+    (filtered,) = map_components(at)
+    assert len(filtered["script"]) < len(whole["script"])
+    at.radio(key="inc.view").set_value("time").run()
+    assert not at.exception
+    (animation,) = map_components(at)
+    assert "gg-time-control" in animation["script"] and "heatLayer" in animation["script"]
+
+
 @pytest.mark.parametrize(
     ("env", "warning"),
     [
