@@ -158,22 +158,32 @@ def load_grid_map(
     basemap: webmap.Basemap,
     lang: str,
     *,
-    labels: bool,
-    households: bool,
-    incidents: bool,
+    labels: bool = True,
+    households: bool = False,
+    incidents: bool = False,
+    under: str | None = None,
+    finest_level: bool = True,
 ) -> RenderedMap:
-    """The electronic map, rendered once per data version, scope, basemap, language and layers.
+    """A grid map, rendered once per data version, scope, basemap, language and options.
 
-    Rendering the folium map is the slow part of the map page (see
-    :mod:`app_pages.folium_view`); the page shows the cached rendering on every run.
+    The electronic map is the default (every grid); ``under`` keeps one grid and its
+    descendants (with their households when ``households``); ``finest_level=False`` leaves
+    out the finest level (an overview to click a point on). Rendering the folium map is the
+    slow part of a map page (see :mod:`app_pages.folium_view`); pages show the cached
+    rendering on every run.
     """
     from app_pages import folium_view, maps
 
+    grids = load_display_grids(token, scope)
+    if under is not None:
+        grids = grids[grids["code"].str.startswith(under)]
+    if not finest_level and grids["level"].nunique() > 1:
+        grids = grids[grids["level"] < grids["level"].max()]
     fmap = maps.grid_map(
-        load_display_grids(token, scope),
+        grids,
         tr=lambda key, **kwargs: translate(key, lang, **kwargs),
         basemap=basemap,
-        households=load_households(token, None, scope) if households else None,
+        households=load_households(token, under, scope) if households else None,
         incidents=load_incidents(token, None, None, (), (), scope) if incidents else None,
         labels=labels,
     )

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
-from app_pages import common, maps
+from app_pages import common, folium_view
 from app_pages.i18n import label_of, t
 from etl.queries import current_month
 from gis import webmap
@@ -77,12 +76,12 @@ def _controls(token: str, scope, basemap) -> None:
             if cols[2].form_submit_button(t("my.find"), key="my.point_submit") and lon is not None and lat is not None:
                 _find_by_point(token, lon, lat)
         st.caption(t("my.click_hint"))
-        grids = common.load_grids(token, scope)
-        fmap = maps.grid_map(
-            grids[grids["level"] < grids["level"].max()] if grids["level"].nunique() > 1 else grids,
-            tr=t, basemap=basemap, labels=False,
+        overview = common.load_grid_map(
+            token, scope, basemap, common.current_language(), labels=False, finest_level=False
         )
-        state = st_folium(fmap, key="my.point_map", height=420, use_container_width=True, returned_objects=["last_clicked"])
+        state = folium_view.show(
+            overview, key="my.point_map", height=420, use_container_width=True, returned_objects=["last_clicked"]
+        )
         clicked = (state or {}).get("last_clicked")
         if clicked and clicked != st.session_state.get("my.last_clicked"):
             st.session_state["my.last_clicked"] = clicked
@@ -97,13 +96,10 @@ def _result(token: str, scope, basemap, code: str) -> None:
         st.error(t("my.not_found", error=exc))
         return
     st.success(t("my.found", code=card.code, name=card.name))
-    grids = common.load_grids(token, scope)
-    inside = grids[grids["code"].str.startswith(code)]
-    households = common.load_households(token, code, scope)
     left, right = st.columns([3, 2])
     with left:
-        fmap = maps.grid_map(inside, tr=t, basemap=basemap, households=households)
-        st_folium(fmap, key="my.grid_map", height=460, use_container_width=True, returned_objects=[])
+        grid_map = common.load_grid_map(token, scope, basemap, common.current_language(), under=code, households=True)
+        folium_view.show(grid_map, key="my.grid_map", height=460, use_container_width=True, returned_objects=[])
     with right:
         common.show_grid_card(card)
 

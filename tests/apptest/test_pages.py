@@ -198,6 +198,10 @@ def test_my_grid_by_point(app_db: str, sql) -> None:
     at.button(key="my.point_submit").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.success and code in at.success[0].value
+    # the overview to click on (no micro-grids) and the found grid's map with its households
+    overview, grid_map = map_components(at)
+    assert f'"code": "{code}"' not in overview["script"] and f'"code": "{code[:-3]}"' in overview["script"]
+    assert f'"code": "{code}"' in grid_map["script"] and "gg-households" in grid_map["script"]
     # roster is masked
     roster = at.dataframe[1].value if len(at.dataframe) > 1 else at.dataframe[0].value
     ids = [v for v in roster["身份证号"] if v]
