@@ -59,6 +59,8 @@ __all__ = [
     "load_edit_points",
     "load_history",
     "load_plan_as_of",
+    "load_changed_areas",
+    "load_history_map",
 ]
 
 logger = logging.getLogger(__name__)
@@ -456,6 +458,46 @@ def load_plan_as_of(token: str, as_of: dt.datetime | None) -> gpd.GeoDataFrame:
 
     with get_engine().connect() as conn:
         return load_plan(conn, as_of=as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_changed_areas(
+    token: str, as_of_a: dt.datetime | None, as_of_b: dt.datetime | None
+) -> tuple[Any, gpd.GeoDataFrame]:
+    """What changed between the plans valid at two moments, and where (:func:`etl.editing.changed_areas`)."""
+    from etl.editing import changed_areas
+
+    return changed_areas(load_plan_as_of(token, as_of_a), load_plan_as_of(token, as_of_b))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_history_map(
+    token: str,
+    as_of: dt.datetime | None,
+    basemap: webmap.Basemap,
+    lang: str,
+    *,
+    other: dt.datetime | None = None,
+    side: str | None = None,
+) -> RenderedMap:
+    """The plan valid at ``as_of``, rendered once.
+
+    With ``side`` (``"a"`` or ``"b"``) it is one side of a comparison with the plan at
+    ``other``: side a (``as_of`` is version A) shows the changed areas except the added grids,
+    side b (``as_of`` is version B) all but the retired ones.
+    """
+    from app_pages import folium_view, maps
+
+    changes = None
+    if side is not None:
+        first, second = (as_of, other) if side == "a" else (other, as_of)
+        _diff, changed = load_changed_areas(token, first, second)
+        changes = changed[changed["change"] != ("added" if side == "a" else "retired")]
+    fmap = maps.changes_map(
+        load_plan_as_of(token, as_of), changes, tr=lambda key, **kwargs: translate(key, lang, **kwargs),
+        basemap=basemap,
+    )
+    return folium_view.render(fmap)
 
 
 # -- governance pages (roster, incident handling, visits, assessment) ------------------------

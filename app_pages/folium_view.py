@@ -16,6 +16,11 @@ pinned (``pyproject.toml``); ``tests/apptest/test_folium_view.py`` compares the 
 ``st_folium``'s own so a version that changes them fails the suite instead of the map.
 Features of ``st_folium`` the pages do not use (``feature_group_to_add``, ``layer_control``,
 ``DualMap``, ``debug``) are not offered.
+
+The electronic map, the incident maps, My grid and the history maps are shown this way (their
+renderings are cached in :mod:`app_pages.common`). The editor and the workflow page keep
+``st_folium``: their maps are built from what the user has just drawn or picked, so a
+rendering would rarely be shown twice.
 """
 
 from __future__ import annotations

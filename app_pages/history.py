@@ -10,28 +10,18 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-import folium
-import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
-from app_pages import common, maps
+from app_pages import common, folium_view
 from app_pages.i18n import t
-from etl.editing import changed_areas, rollback_changeset
+from etl.editing import rollback_changeset
 from gis import webmap
 from gis.errors import GridGovError, StaleVersionError
 from gis.settings import get_settings
 
 MAP_HEIGHT = 480
 NOW = "now"
-
-_CHANGE_STYLES = {
-    "added": {"weight": 2, "color": "#15803d", "fillColor": "#22c55e", "fillOpacity": 0.55},
-    "retired": {"weight": 2, "color": "#b91c1c", "fillColor": "#ef4444", "fillOpacity": 0.45, "dashArray": "4 4"},
-    "reshaped": {"weight": 2, "color": "#c2410c", "fillColor": "#f97316", "fillOpacity": 0.6},
-}
-
 
 def _tz() -> ZoneInfo:
     return ZoneInfo(get_settings().timezone)
@@ -60,23 +50,6 @@ def _moment_label(history: pd.DataFrame):
         return t("history.after_changeset", id=cid, at=f"{local:%Y-%m-%d %H:%M:%S}", reason=reason or "")
 
     return label
-
-
-def _changes_map(plan: gpd.GeoDataFrame, changes: gpd.GeoDataFrame | None, *, basemap: webmap.Basemap) -> folium.Map:
-    fmap = maps.grid_map(plan, tr=t, basemap=basemap, labels=True, layer_control=False)
-    if changes is not None and len(changes):
-        for kind, style in _CHANGE_STYLES.items():
-            part = changes[(changes["change"] == kind) & ~changes.geometry.is_empty]
-            if not len(part):
-                continue
-            shown = part.assign(area=part["area_m2"].round(0))[["code", "change", "area", "geometry"]]
-            webmap.add_polygon_layer(
-                fmap, webmap.to_display(shown, basemap=basemap), key=f"change-{kind}",
-                name=t(f"history.change.{kind}"), tooltip_fields=["code", "change", "area"],
-                tooltip_aliases=[t("field.code"), t("history.change"), t("history.area_m2")], style=style,
-            )
-    folium.LayerControl(collapsed=True).add_to(fmap)  # last: it names every layer above
-    return webmap.assert_offline(fmap)
 
 
 def _timeline(token: str) -> pd.DataFrame:
@@ -121,8 +94,9 @@ def _as_of_map(token: str, history: pd.DataFrame, basemap: webmap.Basemap) -> No
     if not len(plan):
         st.info(t("history.no_grids"))
         return
-    st_folium(_changes_map(plan, None, basemap=basemap), key="history.as_of_map", height=MAP_HEIGHT,
-              use_container_width=True, returned_objects=[])
+    rendered = common.load_history_map(token, as_of, basemap, common.current_language())
+    folium_view.show(rendered, key="history.as_of_map", height=MAP_HEIGHT, use_container_width=True,
+                     returned_objects=[])
 
 
 def _compare(token: str, history: pd.DataFrame, basemap: webmap.Basemap) -> None:
@@ -140,18 +114,21 @@ def _compare(token: str, history: pd.DataFrame, basemap: webmap.Basemap) -> None
     if not len(old) or not len(new):
         st.info(t("history.no_grids"))
         return
-    diff, changes = changed_areas(old, new)
+    diff, changes = common.load_changed_areas(token, moments[first], moments[second])
     st.markdown(t("history.diff_summary", added=len(diff.added), retired=len(diff.retired),
                   reshaped=len(diff.reshaped), renamed=len(diff.renamed)))
+    lang = common.current_language()
     left, right = st.columns(2)
-    with left:
-        st.caption(label(first))
-        st_folium(_changes_map(old, changes[changes["change"] != "added"], basemap=basemap),
-                  key="history.compare_a", height=MAP_HEIGHT, use_container_width=True, returned_objects=[])
-    with right:
-        st.caption(label(second))
-        st_folium(_changes_map(new, changes[changes["change"] != "retired"], basemap=basemap),
-                  key="history.compare_b", height=MAP_HEIGHT, use_container_width=True, returned_objects=[])
+    for column, moment, other, side, key in (
+        (left, first, second, "a", "history.compare_a"),
+        (right, second, first, "b", "history.compare_b"),
+    ):
+        with column:
+            st.caption(label(moment))
+            rendered = common.load_history_map(
+                token, moments[moment], basemap, lang, other=moments[other], side=side
+            )
+            folium_view.show(rendered, key=key, height=MAP_HEIGHT, use_container_width=True, returned_objects=[])
     if len(changes):
         table = pd.DataFrame(changes.drop(columns="geometry")).assign(
             change=lambda f: f["change"].map(lambda k: t(f"history.change.{k}")), area_m2=lambda f: f["area_m2"].round(1))

@@ -24,6 +24,8 @@ __all__ = [
     "simplify_grids",
     "incident_map",
     "incident_time_map",
+    "changes_map",
+    "CHANGE_STYLES",
     "code_from_tooltip",
     "display_bounds",
     "display_bounds_of_box",
@@ -230,6 +232,42 @@ def incident_time_map(
         )
     if len(points):
         webmap.add_heatmap_animation(fmap, points, time_column="month")
+    return webmap.assert_offline(fmap)
+
+
+#: Path styles of the changed areas on the history maps, by kind of change.
+CHANGE_STYLES: dict[str, dict[str, object]] = {
+    "added": {"weight": 2, "color": "#15803d", "fillColor": "#22c55e", "fillOpacity": 0.55},
+    "retired": {"weight": 2, "color": "#b91c1c", "fillColor": "#ef4444", "fillOpacity": 0.45, "dashArray": "4 4"},
+    "reshaped": {"weight": 2, "color": "#c2410c", "fillColor": "#f97316", "fillOpacity": 0.6},
+}
+
+
+def changes_map(
+    plan: gpd.GeoDataFrame,
+    changes: gpd.GeoDataFrame | None,
+    *,
+    tr: Translate,
+    basemap: Basemap | None = None,
+) -> folium.Map:
+    """A plan (EPSG:4490) with changed areas drawn over it, one layer per kind of change.
+
+    ``changes``: code, change (added/retired/reshaped), area_m2 (m²), geometry (EPSG:4490),
+    as :func:`etl.editing.changed_areas` gives them; ``None`` draws the plan alone.
+    """
+    fmap = grid_map(plan, tr=tr, basemap=basemap, labels=True, layer_control=False)
+    if changes is not None and len(changes):
+        for kind, style in CHANGE_STYLES.items():
+            part = changes[(changes["change"] == kind) & ~changes.geometry.is_empty]
+            if not len(part):
+                continue
+            shown = part.assign(area=part["area_m2"].round(0))[["code", "change", "area", "geometry"]]
+            webmap.add_polygon_layer(
+                fmap, webmap.to_display(shown, basemap=basemap), key=f"change-{kind}",
+                name=tr(f"history.change.{kind}"), tooltip_fields=["code", "change", "area"],
+                tooltip_aliases=[tr("field.code"), tr("history.change"), tr("history.area_m2")], style=style,
+            )
+    folium.LayerControl(collapsed=True).add_to(fmap)  # last: it names every layer above
     return webmap.assert_offline(fmap)
 
 

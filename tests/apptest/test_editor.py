@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import shapely
 from sqlalchemy import create_engine, text
-from apptest_support import page_texts, run_page
+from apptest_support import map_components, page_texts, run_page
 from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.db
@@ -205,8 +205,12 @@ def test_history_lists_changesets_and_rolls_back(editor_db: str, engine) -> None
     assert at.title[0].value == "变更历史"
     table = at.dataframe[0].value
     assert int(table.iloc[0, 0]) == last_edit
-    # the two-version comparison shows what the last edit changed
+    # the two-version comparison shows what the last edit changed, on both maps
     assert "新增" in _texts(at) and "停用" in _texts(at)
+    # (version A, before the last edit, shows what was retired; B, now, no longer has it)
+    _as_of, side_a, side_b = map_components(at)
+    assert "gg-change-retired" in side_a["script"] and "gg-change-retired" not in side_b["script"]
+    assert "gg-change-reshaped" in side_a["script"] and "gg-change-reshaped" in side_b["script"]
     at.selectbox(key="history.rollback_id").set_value(last_edit).run()
     at.button(key="history.rollback_button").click().run()
     assert not at.exception, [e.value for e in at.exception]
