@@ -268,6 +268,9 @@ def serve_app(
         sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "serve.py"),
         "--server.port", str(port), "--server.address", address, "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
+        # Streamlit's welcome banner looks up the machine's external IP on the internet when it
+        # listens on 0.0.0.0; the URL is printed below instead (offline intranets).
+        "--logger.hideWelcomeMessage", "true",
     ]
     typer.echo(f"serving GridGov on http://{address}:{port}/")
     raise typer.Exit(subprocess.call(cmd, cwd=PROJECT_ROOT))

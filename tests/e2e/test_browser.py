@@ -264,3 +264,39 @@ def test_worker_lookup_by_clicking_the_map(tab: Browser, app_url: str, e2e_db: d
     page.get_by_text(f"您所在的网格：{code}").wait_for(timeout=60_000)
     _settle(page)
     page.screenshot(path=str(_artifacts() / "e2e-my-grid-click.png"), full_page=True)
+
+
+def test_gridgov_app_starts_without_reaching_the_internet(e2e_db: dict) -> None:
+    """`gridgov app` on 0.0.0.0 (as `make run`): Streamlit's banner would look up the external IP."""
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+
+    from harness import ROOT, free_port
+
+    port = free_port()
+    log_path = _artifacts() / "e2e-gridgov-app.log"
+    env = {**os.environ, "DATABASE_URL": e2e_db["url"]}
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "etl.cli", "app", "--port", str(port), "--address", "0.0.0.0"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text()
+                time.sleep(0.3)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+    text_ = log_path.read_text()
+    assert "gridgov: warm-up done" in text_, text_
+    assert "external IP" not in text_ and "External URL" not in text_, text_
