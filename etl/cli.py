@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import logging
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from typing import Any, Optional
@@ -273,7 +272,11 @@ def serve_app(
         "--logger.hideWelcomeMessage", "true",
     ]
     typer.echo(f"serving GridGov on http://{address}:{port}/")
-    raise typer.Exit(subprocess.call(cmd, cwd=PROJECT_ROOT))
+    sys.stdout.flush()
+    # Replace this process with the server, so a stop signal (Ctrl-C, systemd, a test) reaches it
+    # directly instead of leaving an orphaned server behind.
+    os.chdir(PROJECT_ROOT)
+    os.execv(sys.executable, cmd)
 
 
 # -- sub-command modules ---------------------------------------------------------------------

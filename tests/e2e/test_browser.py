@@ -297,6 +297,9 @@ def test_gridgov_app_starts_without_reaching_the_internet(e2e_db: dict) -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=20)
+    # stopping `gridgov app` stops the server (it is the server: no orphan keeps the port)
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
     text_ = log_path.read_text()
     assert "gridgov: warm-up done" in text_, text_
     assert "external IP" not in text_ and "External URL" not in text_, text_
