@@ -114,13 +114,35 @@ def offline_tab(chromium) -> Iterator[Browser]:
         context.close()
 
 
-def map_frame(page, index: int = 0):
-    """The ``index``-th folium map iframe, once its Leaflet map has loaded."""
+def settle(page) -> None:
+    """Wait until the script run is over and no element of the previous run is left (stale)."""
+    page.wait_for_function(
+        "() => { const a = document.querySelector('[data-testid=stApp]');"
+        " return a && a.getAttribute('data-test-script-state') === 'notRunning'"
+        " && document.querySelectorAll('[data-stale=true]').length === 0; }",
+        timeout=60_000,
+    )
+    page.wait_for_timeout(300)
+
+
+def map_frame(page, index: int = 0, *, timeout_s: float = 60.0):
+    """The ``index``-th folium map iframe, once its Leaflet map has loaded.
+
+    A rerun can replace an iframe (the page's elements are re-created while the first map is
+    still loading, most often on a busy machine), leaving a handle on a frame that never loads;
+    so the iframe is looked up again, after the run has settled, until its map has loaded.
+    """
+    deadline = time.monotonic() + timeout_s
     page.wait_for_selector(FOLIUM_IFRAME, timeout=60_000)
-    handle = page.locator(FOLIUM_IFRAME).nth(index).element_handle(timeout=60_000)
-    frame = handle.content_frame()
-    frame.wait_for_function("() => window.map !== undefined && window.map._loaded", timeout=60_000)
-    return frame
+    while True:
+        settle(page)
+        frame = page.locator(FOLIUM_IFRAME).nth(index).element_handle(timeout=60_000).content_frame()
+        try:
+            frame.wait_for_function("() => window.map !== undefined && window.map._loaded", timeout=5_000)
+            return frame
+        except Exception:  # playwright's TimeoutError, or "frame was detached"
+            if time.monotonic() > deadline:
+                raise
 
 
 def screen_xy(page, frame, iframe_index: int, lat: float, lon: float) -> tuple[float, float]:

@@ -12,9 +12,10 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from harness import Browser, offline_tab, running_app, screen_xy
+from harness import FOLIUM_IFRAME, Browser, offline_tab, running_app, screen_xy
 from harness import artifacts as _artifacts
 from harness import map_frame as _map_frame
+from harness import settle as _settle
 from sqlalchemy import create_engine, text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db]
@@ -77,17 +78,6 @@ def tab(browser, app_url: str) -> Iterator[Browser]:
     assert state.dialogs == [], f"a dialog opened (script ran): {state.dialogs}"
 
 
-def _settle(page) -> None:
-    """Wait until the script run is over and no element of the previous run is left (stale)."""
-    page.wait_for_function(
-        "() => { const a = document.querySelector('[data-testid=stApp]');"
-        " return a && a.getAttribute('data-test-script-state') === 'notRunning'"
-        " && document.querySelectorAll('[data-stale=true]').length === 0; }",
-        timeout=60_000,
-    )
-    page.wait_for_timeout(300)
-
-
 def _click_latlon(page, frame, iframe_index: int, lat: float, lon: float, *, hover: bool = False) -> None:
     x, y = screen_xy(page, frame, iframe_index, lat, lon)
     if hover:
@@ -96,15 +86,20 @@ def _click_latlon(page, frame, iframe_index: int, lat: float, lon: float, *, hov
         page.mouse.click(x, y)
 
 
+def _all_micro_grids_drawn(page, n: int) -> None:
+    """Wait until the first map has drawn ``n`` micro-grid paths (a frame locator follows a replaced iframe)."""
+    paths = page.frame_locator(FOLIUM_IFRAME).first.locator("path.gg-level-3")
+    paths.nth(n - 1).wait_for(state="attached", timeout=60_000)
+
+
 def test_map_draws_every_grid_offline(tab: Browser, app_url: str, e2e_db: dict) -> None:
     page = tab.page
+    counts = e2e_db["counts"]
     start = time.perf_counter()
     page.goto(app_url + "/")
-    frame = _map_frame(page)
-    frame.wait_for_selector("path.gg-level-3", timeout=60_000)
+    _all_micro_grids_drawn(page, counts[3])
     elapsed = time.perf_counter() - start
-    _settle(page)
-    counts = e2e_db["counts"]
+    frame = _map_frame(page)
     assert frame.locator("path.gg-level-3").count() == counts[3] == 133
     assert frame.locator("path.gg-level-2").count() == counts[2]
     assert frame.locator("path.gg-level-1").count() == counts[1]
@@ -118,7 +113,7 @@ def test_map_draws_every_grid_offline(tab: Browser, app_url: str, e2e_db: dict) 
     # a second load in the same browser (assets cached) is what a returning user sees
     start = time.perf_counter()
     page.reload()
-    _map_frame(page).wait_for_selector("path.gg-level-3", timeout=60_000)
+    _all_micro_grids_drawn(page, counts[3])
     warm = time.perf_counter() - start
     (_artifacts() / "e2e-timings.txt").open("a").write(f"map page, returning browser: {warm:.2f} s to draw all grids\n")
     assert warm < 15
