@@ -15,7 +15,6 @@ def _defaults() -> None:
     st.session_state.setdefault("map.selected", None)
     st.session_state.setdefault("map.view", None)
     st.session_state.setdefault("map.hits", [])
-    st.session_state.setdefault("map.query", "")
     st.session_state.setdefault("map.not_found", None)
 
 
@@ -30,7 +29,6 @@ def _on_search(token: str, scope, basemap) -> None:
     """Form callback: search, zoom to the first hit (runs before the page, so the map gets the view)."""
     query = st.session_state.get("map.query_input", "")
     hits = common.load_search(token, query, scope)
-    st.session_state["map.query"] = query
     st.session_state["map.hits"] = hits
     st.session_state["map.pick"] = 0
     st.session_state["map.not_found"] = None if hits else query

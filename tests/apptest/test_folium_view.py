@@ -13,8 +13,8 @@ import pytest
 from apptest_support import map_components
 
 
-def _equal_maps():
-    """Two independently built, equal maps: polygons with tooltips, a label, a layer control."""
+def _sample_map():
+    """A newly built map: polygons with escaped tooltips and a layer control (equal on every call)."""
     import folium
     import geopandas as gpd
     from shapely.geometry import box
@@ -26,15 +26,11 @@ def _equal_maps():
         geometry=[box(113.0, 29.0, 113.01, 29.01), box(113.01, 29.0, 113.02, 29.01)],
         crs="EPSG:4326",
     )
-
-    def build() -> folium.Map:
-        fmap = webmap.new_map(bounds=frame.total_bounds)
-        payload = webmap.features_payload(frame, ["code", "name"])
-        folium.GeoJson(payload, name="grids", tooltip=folium.GeoJsonTooltip(["code", "name"])).add_to(fmap)
-        folium.LayerControl().add_to(fmap)
-        return fmap
-
-    return build(), build()
+    fmap = webmap.new_map(bounds=frame.total_bounds)
+    payload = webmap.features_payload(frame, ["code", "name"])
+    folium.GeoJson(payload, name="grids", tooltip=folium.GeoJsonTooltip(["code", "name"])).add_to(fmap)
+    folium.LayerControl().add_to(fmap)
+    return fmap
 
 
 def _component(way: str, kwargs: dict) -> tuple[dict, str]:
@@ -45,9 +41,9 @@ def _component(way: str, kwargs: dict) -> tuple[dict, str]:
         from streamlit_folium import st_folium
 
         from app_pages import folium_view
-        from test_folium_view import _equal_maps
+        from test_folium_view import _sample_map
 
-        fmap, _ = _equal_maps()
+        fmap = _sample_map()
         if way == "st_folium":
             st_folium(fmap, **kwargs)
         else:
@@ -102,7 +98,7 @@ def test_render_refuses_a_map_that_would_load_from_the_internet() -> None:
     from app_pages import folium_view
     from gis.errors import ConfigurationError
 
-    fmap, _ = _equal_maps()
+    fmap = _sample_map()
     branca.colormap.LinearColormap(["#ffffff", "#000000"], vmin=0, vmax=1).add_to(fmap)  # st_folium adds d3 from a CDN
     with pytest.raises(ConfigurationError, match="external"):
         folium_view.render(fmap)
