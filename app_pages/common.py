@@ -2,7 +2,7 @@
 
 This is the only module with ``st.cache_resource`` / ``st.cache_data``. Query results are
 keyed by every argument that changes the answer, including the user's ``scope`` and a
-data-version token (:func:`etl.queries.data_version`, re-read every few seconds), so a
+data-version token (:func:`store.queries.data_version`, re-read every few seconds), so a
 write anywhere (CLI import, boundary editor, workflow) invalidates them; pages that write
 call :func:`clear_caches` right after.
 """
@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from app_pages.folium_view import RenderedMap
 from app_pages.i18n import CATALOGUE, LANGUAGES, t, translate
-from etl import lookup, queries
+from store import lookup, queries
 from gis import webmap
 from gis.errors import ConfigurationError, NotFoundError
 from gis.settings import get_settings
@@ -73,7 +73,7 @@ _TOKEN_TTL_S = 5
 @st.cache_resource(show_spinner=False)
 def get_engine() -> Engine:
     """The process-wide engine for ``DATABASE_URL`` / the local cluster (settings)."""
-    from gis.db.engine import make_engine
+    from store.engine import make_engine
 
     return make_engine(settings=get_settings())
 
@@ -436,7 +436,7 @@ def load_contact_card(token: str, code: str, lang: str, fmt: str) -> bytes:
 @st.cache_data(show_spinner=False, max_entries=4)
 def load_edit_points(token: str) -> dict[str, Any]:
     """Households, open incidents and active staff assignments for edit previews (EPSG:4490)."""
-    from etl.editing import load_points_for_impact
+    from services.editing import load_points_for_impact
 
     with get_engine().connect() as conn:
         return load_points_for_impact(conn)
@@ -445,7 +445,7 @@ def load_edit_points(token: str) -> dict[str, Any]:
 @st.cache_data(show_spinner=False, max_entries=32)
 def load_history(token: str, code: str | None) -> pd.DataFrame:
     """Changesets newest first (all, or those touching ``code``)."""
-    from etl.editing import history_frame
+    from services.editing import history_frame
 
     with get_engine().connect() as conn:
         return history_frame(conn, code=code)
@@ -454,7 +454,7 @@ def load_history(token: str, code: str | None) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=16)
 def load_plan_as_of(token: str, as_of: dt.datetime | None) -> gpd.GeoDataFrame:
     """The grid plan valid at ``as_of`` (tz-aware; ``None`` = now), EPSG:4490."""
-    from boundaries.repository import load_plan
+    from store.grids import load_plan
 
     with get_engine().connect() as conn:
         return load_plan(conn, as_of=as_of)
@@ -464,8 +464,8 @@ def load_plan_as_of(token: str, as_of: dt.datetime | None) -> gpd.GeoDataFrame:
 def load_changed_areas(
     token: str, as_of_a: dt.datetime | None, as_of_b: dt.datetime | None
 ) -> tuple[Any, gpd.GeoDataFrame]:
-    """What changed between the plans valid at two moments, and where (:func:`etl.editing.changed_areas`)."""
-    from etl.editing import changed_areas
+    """What changed between the plans valid at two moments, and where (:func:`services.editing.changed_areas`)."""
+    from services.editing import changed_areas
 
     return changed_areas(load_plan_as_of(token, as_of_a), load_plan_as_of(token, as_of_b))
 
@@ -507,7 +507,7 @@ def load_history_map(
 @st.cache_data(show_spinner=False, max_entries=16)
 def load_governance_frames(token: str, month: str, scope: tuple[str, ...] | None) -> dict[str, Any]:
     """Households, visits, assignments, incidents, grids and staff for a month (visits, assessment)."""
-    from governance import repository
+    from store import governance as repository
 
     with get_engine().connect() as conn:
         return repository.load_frames(conn, month=month, scope=scope)
@@ -516,7 +516,7 @@ def load_governance_frames(token: str, month: str, scope: tuple[str, ...] | None
 @st.cache_data(show_spinner=False, max_entries=16)
 def load_roster_tables(token: str, scope: tuple[str, ...] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Grids and the staff roster (roster page)."""
-    from governance import repository
+    from store import governance as repository
 
     with get_engine().connect() as conn:
         return repository.load_grids(conn, scope=scope), repository.load_roster(conn, scope=scope)
@@ -525,7 +525,7 @@ def load_roster_tables(token: str, scope: tuple[str, ...] | None) -> tuple[pd.Da
 @st.cache_data(show_spinner=False, max_entries=16)
 def load_workflow_tables(token: str, scope: tuple[str, ...] | None) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, str]]:
     """Incidents, the roster and staff names (incident handling page)."""
-    from governance import repository
+    from store import governance as repository
 
     with get_engine().connect() as conn:
         incidents = repository.load_incidents(conn, scope=scope)

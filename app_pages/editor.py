@@ -1,11 +1,11 @@
 """Boundary editor (编辑网格边界): draw an edit, preview its impact, save it as a version.
 
-The page only translates between widgets and :mod:`etl.editing` (draft → preview → save);
+The page only translates between widgets and :mod:`services.editing` (draft → preview → save);
 every geometry rule lives in :mod:`boundaries` and every query in :mod:`etl`. State kept
 across reruns in ``st.session_state``:
 
-``editor.draft``     the :class:`etl.editing.EditDraft` (plan + versions: the optimistic-lock token)
-``editor.preview``   the last :class:`etl.editing.EditPreview` (or ``None``)
+``editor.draft``     the :class:`services.editing.EditDraft` (plan + versions: the optimistic-lock token)
+``editor.preview``   the last :class:`services.editing.EditPreview` (or ``None``)
 ``editor.refused``   ``(message, findings)`` of the last refused preview (or ``None``)
 ``editor.drawings``  the geometries drawn on the map, converted to EPSG:4490
 ``editor.saved``     the last save's summary (shown once)
@@ -31,7 +31,7 @@ from streamlit_folium import st_folium
 from app_pages import common, maps
 from app_pages.i18n import t
 from boundaries.edits import EditRefused
-from etl.editing import (
+from services.editing import (
     EditPreview,
     grids_under,
     preview_edit,

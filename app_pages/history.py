@@ -2,7 +2,7 @@
 date, two versions side by side with the changed areas highlighted, and rollback.
 
 Reads through the cached loaders of :mod:`app_pages.common`; the rollback goes through
-:func:`etl.editing.rollback_changeset` (a new changeset, validated like any edit).
+:func:`services.editing.rollback_changeset` (a new changeset, validated like any edit).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import streamlit as st
 
 from app_pages import common, folium_view
 from app_pages.i18n import t
-from etl.editing import rollback_changeset
+from services.editing import rollback_changeset
 from gis import webmap
 from gis.errors import GridGovError, StaleVersionError
 from gis.settings import get_settings

@@ -1,7 +1,7 @@
 """Incident map for leaders: heatmap, monthly animation, clusters, choropleths, ranking, trend.
 
 Every figure on the page comes from the same filter (dates, categories, statuses) and
-agrees with a SQL count over it (``etl.queries.incident_total``).
+agrees with a SQL count over it (``store.queries.incident_total``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Incident closed-loop page: report on the map, act on an incident, overdue list.
 
-Every transition goes through :func:`governance.repository.transition_incident` with the
+Every transition goes through :func:`store.governance.transition_incident` with the
 version the user saw, so two people acting at once cannot both succeed: the second sees
 the stale-version message naming the newer event and reloads.
 """
@@ -19,7 +19,7 @@ from app_pages.i18n import label_of, t
 from gis import webmap
 from gis.errors import GridGovError, StaleVersionError
 from gis.settings import get_settings
-from governance import repository
+from store import governance as repository
 from governance.deadlines import DeadlinePolicy, overdue_incidents, overdue_mask
 from governance.roster import active_assignments
 from governance.workflow import allowed_actions

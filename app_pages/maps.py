@@ -181,8 +181,8 @@ def incident_map(
 ) -> tuple[folium.Map, list[float]]:
     """Heatmap, clustered markers with popups, and per-grid choropleths (count, closure rate).
 
-    ``incidents``: from :func:`etl.queries.incidents_frame`; ``counts``: from
-    :func:`etl.queries.incident_counts_by_grid` (EPSG:4490). Returns the map and the
+    ``incidents``: from :func:`store.queries.incidents_frame`; ``counts``: from
+    :func:`store.queries.incident_counts_by_grid` (EPSG:4490). Returns the map and the
     count classes' edges for the legend.
     """
     grid_display = webmap.to_display(counts, basemap=basemap)
@@ -253,7 +253,7 @@ def changes_map(
     """A plan (EPSG:4490) with changed areas drawn over it, one layer per kind of change.
 
     ``changes``: code, change (added/retired/reshaped), area_m2 (m²), geometry (EPSG:4490),
-    as :func:`etl.editing.changed_areas` gives them; ``None`` draws the plan alone.
+    as :func:`services.editing.changed_areas` gives them; ``None`` draws the plan alone.
     """
     fmap = grid_map(plan, tr=tr, basemap=basemap, labels=True, layer_control=False)
     if changes is not None and len(changes):

@@ -7,7 +7,7 @@ import streamlit as st
 
 from app_pages import common, folium_view
 from app_pages.i18n import label_of, t
-from etl.queries import current_month
+from store.queries import current_month
 from gis import webmap
 from gis.errors import GridGovError
 

@@ -1,6 +1,6 @@
 """Staff roster page: team gaps per grid, the public contact card, XLSX import/export.
 
-Thin layer over :mod:`governance.roster` and :mod:`governance.repository`.
+Thin layer over :mod:`governance.roster` and :mod:`store.governance`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from app_pages import common
 from app_pages.i18n import label_of, t
 from gis.errors import GridGovError, ValidationError
 from gis.settings import get_settings
-from governance import repository
+from store import governance as repository
 from governance.roster import active_assignments, contact_card, contact_card_html, read_roster_xlsx, roster_gaps, write_roster_xlsx
 
 

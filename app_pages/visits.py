@@ -1,6 +1,6 @@
 """Household visits page: this month's plan per worker and recording a visit.
 
-Thin layer over :mod:`governance.visits` and :mod:`governance.repository`. Only household
+Thin layer over :mod:`governance.visits` and :mod:`store.governance`. Only household
 addresses are shown (no resident personal data).
 """
 
@@ -16,7 +16,7 @@ from app_pages import common
 from app_pages.i18n import label_of, t
 from gis.errors import GridGovError
 from gis.settings import get_settings
-from governance import repository
+from store import governance as repository
 from governance.deadlines import month_bounds, recent_months
 from governance.visits import MIN_HOUSEHOLDS_PER_MONTH, VISIT_KINDS, VisitRecord, visit_plan, worker_households
 

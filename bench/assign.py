@@ -7,7 +7,7 @@ Two cases, each timed ``--runs`` times (median reported) with the three methods 
   (``shapely.voronoi_polygons``) of random seeds in the rectangle lon 113.20–113.35,
   lat 29.42–29.55 (EPSG:4490), clipped to it — and ``--points`` (default 1,000,000) points:
   half uniform, half in 200 Gaussian clusters (σ ≈ 200 m), 0.5 % outside the rectangle.
-* ``demo``: the demo subdistrict (:func:`etl.demo.generate_demo`): its 133 micro-grids
+* ``demo``: the demo subdistrict (:func:`demo.generate.generate_demo`): its 133 micro-grids
   (level 3) and its ~6,300 households.
 
 Methods:
@@ -104,7 +104,7 @@ def synthetic_points(n: int, *, seed: int = 2, clusters: int = 200) -> gpd.GeoDa
 
 
 def demo_case() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    from etl.demo import generate_demo
+    from demo.generate import generate_demo
 
     demo = generate_demo()
     grids = demo.grids.loc[demo.grids["level"] == demo.grids["level"].max(), ["code", "geometry"]]
@@ -203,7 +203,7 @@ class PostGISCase:
         from sqlalchemy import create_engine, text
         from sqlalchemy.engine import make_url
 
-        from gis.db.engine import database_url, local_cluster
+        from store.engine import database_url, local_cluster
         from gis.settings import Settings
 
         settings = Settings.from_env()

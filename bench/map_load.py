@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "e2e")
 from harness import CHROMIUM, CHROMIUM_ARGS, FOLIUM_IFRAME, offline_tab, running_app  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
-from gis.db.engine import database_url  # noqa: E402
+from store.engine import database_url  # noqa: E402
 
 MICRO_GRIDS = "() => document.querySelectorAll('path.gg-level-3').length >= 133"
 

@@ -262,7 +262,7 @@ def query_export(
     """
     from sqlalchemy import text
 
-    from etl.privacy import mask_personal_data
+    from access.masking import mask_personal_data
 
     if what not in EXPORTABLE:
         raise ValueError(f"what was {what!r} but is expected to be one of {list(EXPORTABLE)}")

@@ -2,8 +2,8 @@
 
 Pure rules live in :mod:`governance.workflow`, :mod:`governance.deadlines`,
 :mod:`governance.visits`, :mod:`governance.assessment` and :mod:`governance.roster`;
-:mod:`governance.repository` reads and writes PostGIS; :mod:`governance.report` builds the
-monthly joint-meeting report; :mod:`governance.cli` is the ``gridgov
+:mod:`store.governance` reads and writes PostGIS; :mod:`governance.report` builds the
+monthly joint-meeting report; :mod:`cli.governance` is the ``gridgov
 incident|report|roster|visit`` command group. Import direction:
 app pages → governance → etl → boundaries → gis.
 """

@@ -62,7 +62,7 @@ class DeadlinePolicy:
     Parameters
     ----------
     days:
-        Disposition → whole days (≥ 0). Every disposition in ``gis.db.models.DISPOSITIONS``
+        Disposition → whole days (≥ 0). Every disposition in ``store.models.DISPOSITIONS``
         must be present.
     timezone:
         IANA zone name (default ``Asia/Shanghai``).

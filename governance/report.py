@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from gis.crs import STORAGE_EPSG, gk_zone_epsg
-from gis.db.models import DISPOSITIONS
+from store.models import DISPOSITIONS
 
 from governance.assessment import assess_month, rank
 from governance.deadlines import month_bounds, overdue_mask, require_aware
@@ -98,7 +98,7 @@ def build_monthly_report(
     the report to grid codes starting with one of the prefixes.
     """
     from boundaries.coding import default_scheme
-    from governance.repository import load_frames, load_grids
+    from store.governance import load_frames, load_grids
 
     start, end = month_bounds(month, timezone=timezone)
     as_of = require_aware(as_of or dt.datetime.now(dt.UTC), name="as_of")

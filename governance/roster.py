@@ -1,13 +1,13 @@
 """Staff roster rules: gaps in the "one grid, five roles" teams, contact cards, XLSX in/out.
 
-Pure functions over frames; :mod:`governance.repository` loads and saves them. The roster
+Pure functions over frames; :mod:`store.governance` loads and saves them. The roster
 frame has one row per assignment::
 
     staff_key, name, phone, organisation, grid_code, role, start_date, end_date, building_no
 
 (``end_date`` inclusive, ``None`` = open). Grid codes are strings (leading zeros matter).
 Staff phones are work numbers shown on the public card (公示栏); residents' personal data
-never appear here (masking of residents' data lives in :mod:`etl.privacy`).
+never appear here (masking of residents' data lives in :mod:`access.masking`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import BinaryIO
 import pandas as pd
 
 from boundaries.coding import CodeScheme, default_scheme
-from gis.db.models import STAFF_ROLES
+from store.models import STAFF_ROLES
 from gis.errors import DataSourceError, InvalidGridCodeError, ValidationError
 
 __all__ = [

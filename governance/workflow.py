@@ -1,6 +1,6 @@
 """The incident closed loop as a pure state machine.
 
-States (``gis.db.models.INCIDENT_STATUSES``)::
+States (``store.models.INCIDENT_STATUSES``)::
 
     reported ──accept──▶ accepted ──classify──▶ classified ──dispatch──▶ dispatched
         │                                                          ▲  │ (dispatch again = reassign)
@@ -16,7 +16,7 @@ Every transition is made by someone (``actor``) at an aware time with a note; th
 the new :class:`IncidentState` plus the :class:`EventRecord` to append to the event log.
 A transition not allowed from the current state raises :class:`gis.errors.TransitionError`
 naming the incident, the state and the actions that are allowed. Persisting (and optimistic
-locking on ``incidents.version``) is done by :mod:`governance.repository`.
+locking on ``incidents.version``) is done by :mod:`store.governance`.
 """
 
 from __future__ import annotations

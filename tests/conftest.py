@@ -24,7 +24,7 @@ TESTDATA = PROJECT_ROOT.parent / "shared" / "testdata"
 
 def _admin_url() -> str:
     """URL of a maintenance database on the server tests use (starting the local cluster if needed)."""
-    from gis.db.engine import database_url, local_cluster
+    from store.engine import database_url, local_cluster
     from gis.settings import Settings
 
     settings = Settings.from_env()
@@ -42,7 +42,7 @@ class ThrowawayDatabases:
         self._created: list[str] = []
 
     def create(self, *, migrate: bool = True) -> str:
-        from gis.db.migrate import upgrade
+        from store.migrate import upgrade
 
         name = f"gridgov_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         with self._admin.connect() as conn:
@@ -74,7 +74,7 @@ def throwaway_databases() -> Iterator[ThrowawayDatabases]:
 @pytest.fixture(scope="session")
 def database_url(throwaway_databases: ThrowawayDatabases) -> str:
     """URL of this session's migrated test database with the demo subdistrict loaded (committed)."""
-    from etl.demo import load_demo
+    from demo.generate import load_demo
 
     url = throwaway_databases.create()
     engine = create_engine(url)
@@ -91,7 +91,7 @@ def demo_data_cached():
     """The default demo (seed 7), generated once per test session."""
     global _DEMO
     if _DEMO is None:
-        from etl.demo import generate_demo
+        from demo.generate import generate_demo
 
         _DEMO = generate_demo()
     return _DEMO
@@ -104,7 +104,7 @@ def demo_data():
 
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
-    from gis.db.engine import make_engine
+    from store.engine import make_engine
 
     eng = make_engine(database_url)
     yield eng

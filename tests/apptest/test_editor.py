@@ -123,7 +123,7 @@ def test_split_from_wkt_previews_the_moves_and_needs_a_reason(editor_db: str, en
 
 
 def test_concurrent_change_is_refused_with_the_grid_and_the_other_change(editor_db: str, engine) -> None:
-    from etl.editing import preview_edit, save_edit, start_edit
+    from services.editing import preview_edit, save_edit, start_edit
 
     with engine.connect() as conn:
         code, _ = _busiest_micro_grid(conn, offset=3)

@@ -8,13 +8,13 @@ import pytest
 import shapely
 from sqlalchemy import create_engine, text
 
-from etl.cli import main
+from cli.main import main
 
 
 @pytest.fixture()
 def demo_url(throwaway_databases, demo_data, monkeypatch):
     """A committed copy of the demo in its own database, used through DATABASE_URL."""
-    from etl.demo import load_demo
+    from demo.generate import load_demo
     from gis.settings import get_settings
 
     url = throwaway_databases.create()

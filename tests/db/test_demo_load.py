@@ -1,4 +1,4 @@
-"""etl.demo.load_demo on the real PostGIS: counts, exact geometries, keys and one transaction."""
+"""demo.generate.load_demo on the real PostGIS: counts, exact geometries, keys and one transaction."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import shapely
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
-from etl.demo import load_demo
+from demo.generate import load_demo
 
 TABLES = (
     "grid_codes", "grids", "grid_versions", "households", "residents", "staff", "staff_assignments",

@@ -15,9 +15,9 @@ import pytest
 import shapely
 from sqlalchemy import Connection, create_engine, text
 
-from boundaries.repository import changeset_history, load_plan
+from store.grids import changeset_history, load_plan
 from boundaries.validation import validate_plan
-from etl.editing import (
+from services.editing import (
     OPERATIONS,
     EditPreview,
     load_points_for_impact,
@@ -208,7 +208,7 @@ def test_worker_workload_before_and_after(db_conn: Connection) -> None:
 
 
 def test_concurrent_edits_of_the_same_grid_one_wins(throwaway_databases, demo_data) -> None:
-    from etl.demo import load_demo
+    from demo.generate import load_demo
 
     url = throwaway_databases.create()
     engine = create_engine(url)

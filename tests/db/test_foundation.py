@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from etl.lookup import GridNotFoundAtPoint, grid_card, lookup_point, subdistrict_stats
+from store.lookup import GridNotFoundAtPoint, grid_card, lookup_point, subdistrict_stats
 from gis.errors import NotFoundError
 
 LEVEL1 = {
@@ -25,7 +25,7 @@ LEVEL1 = {
 
 
 def test_migrations_apply_from_empty(throwaway_databases) -> None:
-    from gis.db.migrate import current_revision, head_revision, upgrade
+    from store.migrate import current_revision, head_revision, upgrade
 
     url = throwaway_databases.create(migrate=False)
     engine = create_engine(url)
@@ -112,7 +112,7 @@ def test_point_outside_the_coverage_reports_the_nearest_grid(db_conn) -> None:
 
 def test_cli_lookup_outside_exits_1_with_nearest(database_url) -> None:
     env = {**os.environ, "DATABASE_URL": database_url}
-    proc = subprocess.run([sys.executable, "-m", "etl.cli", "lookup", "--lon", "113.0", "--lat", "29.3", "--json"],
+    proc = subprocess.run([sys.executable, "-m", "cli.main", "lookup", "--lon", "113.0", "--lat", "29.3", "--json"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 1, proc.stderr
     data = json.loads(proc.stdout)
@@ -122,16 +122,16 @@ def test_cli_lookup_outside_exits_1_with_nearest(database_url) -> None:
 
 def test_cli_lookup_by_code_and_stats_json(database_url) -> None:
     env = {**os.environ, "DATABASE_URL": database_url}
-    proc = subprocess.run([sys.executable, "-m", "etl.cli", "lookup", "--code", "430603003200", "--json"],
+    proc = subprocess.run([sys.executable, "-m", "cli.main", "lookup", "--code", "430603003200", "--json"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     card = json.loads(proc.stdout)
     assert card["name"] == "东风村" and card["children"]
-    proc = subprocess.run([sys.executable, "-m", "etl.cli", "stats", "--json"],
+    proc = subprocess.run([sys.executable, "-m", "cli.main", "stats", "--json"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["households"] == 6297
-    bad = subprocess.run([sys.executable, "-m", "etl.cli", "lookup", "--code", "12x"],
+    bad = subprocess.run([sys.executable, "-m", "cli.main", "lookup", "--code", "12x"],
                          capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 1 and "non-digit" in bad.stderr and "Traceback" not in bad.stderr
 

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from etl.lookup import GridNotFoundAtPoint
+from store.lookup import GridNotFoundAtPoint
 from gis.errors import CoordinateRangeError, NotFoundError, StaleVersionError, TransitionError, ValidationError
 
 pytestmark = pytest.mark.db
@@ -97,7 +97,7 @@ def _load_fixture(conn) -> None:
 
 @pytest.fixture(scope="module")
 def gov_engine(throwaway_databases):
-    from gis.db.engine import make_engine
+    from store.engine import make_engine
 
     engine = make_engine(throwaway_databases.create())
     with engine.begin() as conn:
@@ -107,7 +107,7 @@ def gov_engine(throwaway_databases):
 
 
 def _new_incident(engine, **kw) -> int:
-    from governance.repository import report_incident
+    from store.governance import report_incident
 
     args = dict(lon=116.435, lat=39.905, category="环境卫生", description="垃圾堆积", actor="居民甲")
     args.update(kw)
@@ -116,7 +116,7 @@ def _new_incident(engine, **kw) -> int:
 
 
 def _walk(engine, incident_id: int, actions: list[str]) -> None:
-    from governance.repository import transition_incident
+    from store.governance import transition_incident
 
     extra = {"classify": {"disposition": "solve_now"}, "dispatch": {"assignee": 5},
              "handle": {"note": "已清理"}, "reject": {"note": "不属实"}, "reopen": {"note": "又堆了"}}
@@ -127,7 +127,7 @@ def _walk(engine, incident_id: int, actions: list[str]) -> None:
 
 # -- incidents ---------------------------------------------------------------------------------
 def test_report_assigns_micro_grid_by_point_and_smallest_code_on_shared_edge(gov_engine):
-    from governance.repository import incident_detail
+    from store.governance import incident_detail
 
     inside = _new_incident(gov_engine)
     on_edge = _new_incident(gov_engine, lon=116.43, lat=39.905)  # C | D boundary
@@ -149,7 +149,7 @@ def test_report_outside_every_grid_names_the_nearest(gov_engine):
 
 
 def test_full_loop_persists_state_and_event_log(gov_engine):
-    from governance.repository import incident_detail, proposed_assignee
+    from store.governance import incident_detail, proposed_assignee
 
     iid = _new_incident(gov_engine)
     with gov_engine.connect() as conn:
@@ -172,7 +172,7 @@ def test_full_loop_persists_state_and_event_log(gov_engine):
 
 
 def test_refused_transition_changes_nothing(gov_engine):
-    from governance.repository import incident_detail, transition_incident
+    from store.governance import incident_detail, transition_incident
 
     iid = _new_incident(gov_engine)
     with pytest.raises(TransitionError, match=rf"cannot close incident {iid}: it is 'reported'"):
@@ -191,7 +191,7 @@ def test_refused_transition_changes_nothing(gov_engine):
 
 
 def test_stale_expected_version_is_refused(gov_engine):
-    from governance.repository import transition_incident
+    from store.governance import transition_incident
 
     iid = _new_incident(gov_engine)
     _walk(gov_engine, iid, ["accept"])
@@ -202,7 +202,7 @@ def test_stale_expected_version_is_refused(gov_engine):
 
 def test_concurrent_transitions_one_wins(gov_engine):
     """Two real connections read the same version; the second UPDATE waits, then loses."""
-    from governance.repository import incident_detail, load_incident_state, transition_incident
+    from store.governance import incident_detail, load_incident_state, transition_incident
 
     iid = _new_incident(gov_engine)
     both_read = threading.Barrier(2, timeout=20)
@@ -248,7 +248,7 @@ def test_concurrent_transitions_one_wins(gov_engine):
 
 def test_many_threads_race_without_expected_version(gov_engine):
     """Four threads try to accept/reject the same new incident at once: exactly one succeeds."""
-    from governance.repository import incident_detail, transition_incident
+    from store.governance import incident_detail, transition_incident
 
     iid = _new_incident(gov_engine)
     start = threading.Barrier(4, timeout=20)
@@ -282,7 +282,7 @@ def test_many_threads_race_without_expected_version(gov_engine):
 # -- visits and assessment ---------------------------------------------------------------------
 def test_visit_plan_and_assessment_from_the_database_match_the_hand_values(gov_engine):
     from governance.assessment import assess_month
-    from governance.repository import load_frames
+    from store.governance import load_frames
     from governance.visits import visit_plan
 
     with gov_engine.connect() as conn:
@@ -308,7 +308,7 @@ def test_visit_plan_and_assessment_from_the_database_match_the_hand_values(gov_e
 
 
 def test_record_visit(gov_engine):
-    from governance.repository import record_visit
+    from store.governance import record_visit
     from governance.visits import VisitRecord
 
     with gov_engine.connect() as conn:
@@ -394,7 +394,7 @@ def cli_env(gov_engine, monkeypatch):
 
 
 def test_assessment_cli_json(cli_env, capsys):
-    from etl.cli import main
+    from cli.main import main
 
     code = main(["report", "assessment", "--month", "2026-11", "--as-of", "2026-11-30T20:00:00+08:00", "--json"])
     out = capsys.readouterr().out
@@ -405,7 +405,7 @@ def test_assessment_cli_json(cli_env, capsys):
 
 
 def test_cli_incident_loop_and_one_line_errors(cli_env, capsys):
-    from etl.cli import main
+    from cli.main import main
 
     assert main(["incident", "report", "--lon", "116.435", "--lat", "39.905", "--category", "环境卫生",
                  "--description", "垃圾堆积", "--by", "张三", "--json"]) == 0
@@ -434,7 +434,7 @@ def test_cli_incident_loop_and_one_line_errors(cli_env, capsys):
 
 # -- roster ------------------------------------------------------------------------------------
 def test_roster_round_trip_through_the_database(gov_engine, tmp_path):
-    from governance.repository import load_roster, save_roster
+    from store.governance import load_roster, save_roster
     from governance.roster import read_roster_xlsx, roster_gaps, write_roster_xlsx
 
     with gov_engine.connect() as conn:
@@ -448,7 +448,7 @@ def test_roster_round_trip_through_the_database(gov_engine, tmp_path):
         assert save_roster(conn, added)["assignments_added"] == 1
         with pytest.raises(ValidationError, match="do not exist"):
             save_roster(conn, back.iloc[[0]].assign(grid_code=data.L2 + "099"))
-        from governance.repository import load_grids
+        from store.governance import load_grids
 
         gaps = roster_gaps(load_grids(conn), load_roster(conn), on=dt.date(2026, 11, 25))
         d_gaps = set(gaps.loc[gaps["grid_code"] == D, "role"])
@@ -457,7 +457,7 @@ def test_roster_round_trip_through_the_database(gov_engine, tmp_path):
 
 
 def test_scope_limits_every_frame(gov_engine):
-    from governance.repository import load_frames, load_roster
+    from store.governance import load_frames, load_roster
 
     with gov_engine.connect() as conn:
         frames = load_frames(conn, month=data.MONTH, scope=[data.A])
@@ -474,7 +474,7 @@ def test_scope_limits_every_frame(gov_engine):
 
 
 def test_cli_report_roster_and_visit_commands(cli_env, capsys, tmp_path):
-    from etl.cli import main
+    from cli.main import main
 
     assert main(["report", "monthly", "--month", "2026-11", "--as-of", "2026-11-30T20:00:00+08:00",
                  "--out", str(tmp_path / "m")]) == 0
@@ -501,8 +501,8 @@ def test_cli_report_roster_and_visit_commands(cli_env, capsys, tmp_path):
 def test_imported_incidents_get_their_grid_and_an_event_log(gov_engine, cli_env, capsys, tmp_path):
     """Incidents come in through the one importer (`gridgov import incidents`): located by
     point, each with an 'import' event so the closed loop's event log stays consistent."""
-    from etl.cli import main
-    from governance.repository import incident_detail
+    from cli.main import main
+    from store.governance import incident_detail
 
     frame = pd.DataFrame({
         "incident_key": ["IMP-1", "IMP-2", "IMP-3"],

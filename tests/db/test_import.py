@@ -12,7 +12,7 @@ import shapely
 from sqlalchemy import Engine, text
 
 from boundaries.coding import CodeScheme
-from etl.load import load_grids, load_households, load_incidents, load_staff
+from store.bulk import load_grids, load_households, load_incidents, load_staff
 from etl.readers import read_grids, read_households, read_incidents, read_staff
 from gis.errors import ValidationError
 
@@ -24,7 +24,7 @@ L1 = "430104001001"
 
 @pytest.fixture()
 def engine(empty_database_url: str) -> Iterator[Engine]:
-    from gis.db.engine import make_engine
+    from store.engine import make_engine
 
     eng = make_engine(empty_database_url)
     yield eng
@@ -151,7 +151,7 @@ def test_staff_with_unknown_grid_is_refused(engine, tmp_path):
 
 
 def test_cli_import_export_assign(empty_database_url, tmp_path, monkeypatch, capsys):
-    from etl.cli import main
+    from cli.main import main
     from gis.settings import get_settings
 
     monkeypatch.setenv("DATABASE_URL", empty_database_url)

@@ -1,4 +1,4 @@
-"""etl.queries against the demo subdistrict in PostGIS (each test in a rolled-back transaction).
+"""store.queries against the demo subdistrict in PostGIS (each test in a rolled-back transaction).
 
 The incident figures the leaders' page shows (points, per-grid counts at every level,
 monthly trend, totals) must agree with an independent SQL count over the same filter.
@@ -17,8 +17,8 @@ import shapely
 from sqlalchemy import Connection, text
 
 from boundaries.coding import CodeScheme
-from etl import queries
-from etl.queries import IncidentFilter
+from store import queries
+from store.queries import IncidentFilter
 
 pytestmark = pytest.mark.db
 

@@ -22,7 +22,7 @@ import shapely
 from sqlalchemy import Engine, text
 
 from boundaries.coding import CodeScheme
-from etl.load import load_grids, load_households
+from store.bulk import load_grids, load_households
 from etl.readers import read_grids, read_households
 from gis.progress import ProgressRecorder
 
@@ -35,7 +35,7 @@ SHAPEFILE_JS = TESTDATA / "bad_shapefilejs_fixtures"
 
 @pytest.fixture()
 def engine(empty_database_url: str) -> Iterator[Engine]:
-    from gis.db.engine import make_engine
+    from store.engine import make_engine
 
     eng = make_engine(empty_database_url)
     yield eng
@@ -116,7 +116,7 @@ def test_every_shapefile_js_fixture_is_covered():
 @pytest.mark.parametrize("extra", [[], ["--json"]], ids=["plain", "json"])
 @pytest.mark.parametrize("fixture", FIXTURES)
 def test_broken_shapefile_js_fixture_gives_one_line_error(cli_database, fixture, extra, capsys):
-    from etl.cli import main
+    from cli.main import main
 
     code = main(["import", "grids", str(SHAPEFILE_JS / fixture), *extra])
     captured = capsys.readouterr()
@@ -141,7 +141,7 @@ def test_broken_fixture_read_further_is_refused_without_traceback(
     """With the missing CRS / code column supplied, the row-level rules refuse the file
     (``--json``: the problem table is not drawn, only the one error line; ``--report``
     lists every problem, including the fixture's known defect)."""
-    from etl.cli import main
+    from cli.main import main
 
     report = tmp_path / "problems.json"
     code = main(["import", "grids", str(SHAPEFILE_JS / fixture), *options, "--json", "--report", str(report)])

@@ -9,7 +9,7 @@ import pytest
 import shapely
 from sqlalchemy import create_engine, text
 
-from boundaries.repository import (
+from store.grids import (
     apply_plan,
     changeset_history,
     compare_plans,
@@ -18,7 +18,7 @@ from boundaries.repository import (
     plan_versions,
     resolve_code_in_db,
 )
-from etl.lookup import grid_at_point
+from store.lookup import grid_at_point
 from gis.errors import StaleVersionError
 
 
@@ -91,7 +91,7 @@ def test_stale_version_is_refused_and_nothing_is_written(db_conn) -> None:
 
 
 def test_two_concurrent_sessions_exactly_one_wins(throwaway_databases, demo_data) -> None:
-    from etl.demo import load_demo
+    from demo.generate import load_demo
 
     url = throwaway_databases.create()
     engine = create_engine(url)

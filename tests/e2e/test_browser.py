@@ -24,7 +24,7 @@ XSS = "<img src=x onerror=alert(1)>"
 @pytest.fixture(scope="module")
 def e2e_db(throwaway_databases, demo_data) -> Iterator[dict]:
     """A private demo database with XSS payloads in an incident and a household address."""
-    from etl.demo import load_demo
+    from demo.generate import load_demo
 
     url = throwaway_databases.create()
     engine = create_engine(url)
@@ -275,7 +275,7 @@ def test_gridgov_app_starts_without_reaching_the_internet(e2e_db: dict) -> None:
     env = {**os.environ, "DATABASE_URL": e2e_db["url"]}
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "etl.cli", "app", "--port", str(port), "--address", "0.0.0.0"],
+            [sys.executable, "-m", "cli.main", "app", "--port", str(port), "--address", "0.0.0.0"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         try:

@@ -6,7 +6,7 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from boundaries.annex import annex_area
+from boundaries.edits.annex import annex_area
 from boundaries.edits import EditRefused
 from boundaries.model import leaf_mask, rectangular_plan
 from boundaries.validation import validate_plan

@@ -1,4 +1,4 @@
-"""The deterministic demo street (etl.demo.generate_demo), without a database."""
+"""The deterministic demo street (demo.generate.generate_demo), without a database."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from geopandas.testing import assert_geodataframe_equal
 from pandas.testing import assert_frame_equal
 
 from boundaries.coding import CodeScheme
-from etl.demo import COMMUNITIES, DemoData, generate_demo
-from etl.names import chinese_numeral, id_check_digit
-from gis.db.models import DISPOSITIONS, INCIDENT_STATUSES, SPECIAL_KINDS, STAFF_ROLES
+from demo.generate import COMMUNITIES, DemoData, generate_demo
+from demo.names import chinese_numeral, id_check_digit
+from store.models import DISPOSITIONS, INCIDENT_STATUSES, SPECIAL_KINDS, STAFF_ROLES
 from gis.errors import InvalidGridCodeError
 
 METRIC = 4547  # CGCS2000 / 3-degree GK CM 114E, metres

@@ -12,7 +12,7 @@ from shapely.geometry import LineString, box
 from boundaries.edits import merge_grids
 from boundaries.impact import assess_impact
 from boundaries.model import rectangular_plan
-from etl.editing import changed_areas, grids_under, worker_workload
+from services.editing import changed_areas, grids_under, worker_workload
 from gis import webmap
 from gis.crs import STORAGE_EPSG
 from gis.errors import ConfigurationError, CRSError

@@ -9,7 +9,7 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 
 from etl.export import FORMATS, export_frame, shapefile_field_names
-from etl.privacy import mask_id_number, mask_name, mask_personal_data, mask_phone
+from access.masking import mask_id_number, mask_name, mask_personal_data, mask_phone
 from gis.errors import DataSourceError
 from gis.io import read_vector
 

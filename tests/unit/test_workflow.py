@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gis.db.models import DISPOSITIONS, INCIDENT_STATUSES
+from store.models import DISPOSITIONS, INCIDENT_STATUSES
 from gis.errors import ConfigurationError, TransitionError, ValidationError
 from governance.deadlines import (
     DeadlinePolicy,

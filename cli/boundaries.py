@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 import typer
 
-from etl.cli import emit, fail, open_engine, parse_as_of
+from cli.main import emit, fail, open_engine, parse_as_of
 
 __all__ = ["register"]
 
@@ -58,7 +58,7 @@ def validate(
 
         grids, row_problems = read_grids(file, layer=layer, code_field=code_field, crs=crs, encoding=encoding)
     else:
-        from boundaries.repository import load_plan
+        from store.grids import load_plan
 
         engine = open_engine()
         with engine.connect() as conn:
@@ -103,7 +103,7 @@ def _plan_at(conn: Any, point: str) -> Any:
     """A plan as of a date/timestamp, or right after changeset ``cs:N`` / a bare integer."""
     from sqlalchemy import text
 
-    from boundaries.repository import load_plan
+    from store.grids import load_plan
 
     if point.isdigit() or point.startswith("cs:"):
         cs = int(point.removeprefix("cs:"))
@@ -129,7 +129,7 @@ def diff(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Grids added, retired, reshaped (with area change in m²) and renamed between two points in time."""
-    from boundaries.repository import load_plan
+    from store.grids import load_plan
     from boundaries.versions import diff_plans
 
     engine = open_engine()
@@ -154,7 +154,7 @@ def history(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Timeline of changesets, newest first."""
-    from boundaries.repository import changeset_history
+    from store.grids import changeset_history
 
     engine = open_engine()
     with engine.connect() as conn:
@@ -173,7 +173,7 @@ def resolve(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Today's grid(s) for a code, following split/merge/renumber lineage."""
-    from boundaries.repository import resolve_code_in_db
+    from store.grids import resolve_code_in_db
 
     engine = open_engine()
     with engine.connect() as conn:
@@ -223,7 +223,7 @@ def _run_edit(operation: str, *, dry_run: bool, author: str | None, reason: str 
     import getpass
 
     from boundaries.edits import EditRefused
-    from etl.editing import preview_edit, save_edit, start_edit
+    from services.editing import preview_edit, save_edit, start_edit
 
     engine = open_engine()
     try:
@@ -310,7 +310,7 @@ def rollback(
     """Undo a changeset as a new changeset (validated like any edit)."""
     import getpass
 
-    from etl.editing import rollback_changeset
+    from services.editing import rollback_changeset
 
     engine = open_engine()
     with engine.begin() as conn:

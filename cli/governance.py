@@ -1,7 +1,7 @@
 """``gridgov incident|report|roster|visit``: the governance command groups.
 
 Registered by :func:`register` from ``etl/cli.py``. Domain errors propagate to
-``etl.cli.main``, which prints one line on stderr and exits with the error's code.
+``cli.main.main``, which prints one line on stderr and exits with the error's code.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ def register(app: typer.Typer) -> None:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-def _cli():  # noqa: ANN202 - the etl.cli module (imported late: it imports us)
-    from etl import cli
+def _cli():  # noqa: ANN202 - the cli.main module (imported late: it imports us)
+    from cli import main as cli
 
     return cli
 
@@ -72,7 +72,7 @@ def _staff_id(conn: Any, value: str | None) -> int | None:
     """A staff id from a staff key or a numeric id."""
     if value is None:
         return None
-    from governance.repository import staff_id_by_key
+    from store.governance import staff_id_by_key
 
     found = staff_id_by_key(conn, [value])
     if value in found:
@@ -123,7 +123,7 @@ def incident_report(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Report an incident at a point; its micro-grid is found by ST_Covers."""
-    from governance.repository import incident_detail, report_incident
+    from store.governance import incident_detail, report_incident
 
     engine = _cli().open_engine()
     with engine.begin() as conn:
@@ -139,7 +139,7 @@ def incident_report(
 def _transition(action: str, incident_id: int, by: str | None, note: str, *, expected_version: int | None = None,
                 as_json: bool = False, **kw: Any) -> None:
     from governance.deadlines import DeadlinePolicy
-    from governance.repository import incident_detail, transition_incident
+    from store.governance import incident_detail, transition_incident
 
     engine = _cli().open_engine()
     with engine.begin() as conn:
@@ -187,7 +187,7 @@ def incident_dispatch(
     by: Optional[str] = _BY, note: str = _NOTE, expected_version: Optional[int] = _VERSION, as_json: bool = _JSON,
 ) -> None:
     """Dispatch to a person: classified → dispatched (again: reassign)."""
-    from governance.repository import incident_detail, proposed_assignee
+    from store.governance import incident_detail, proposed_assignee
 
     engine = _cli().open_engine()
     with engine.connect() as conn:
@@ -226,7 +226,7 @@ def incident_reopen(incident_id: int, by: Optional[str] = _BY, note: str = _NOTE
 @incident_app.command("show")
 def incident_show(incident_id: int, as_json: bool = _JSON) -> None:
     """An incident with its event log."""
-    from governance.repository import incident_detail
+    from store.governance import incident_detail
 
     with _cli().open_engine().connect() as conn:
         detail = incident_detail(conn, incident_id)
@@ -238,7 +238,7 @@ def incident_overdue(as_of: Optional[str] = typer.Option(None, "--as-of", help="
                      as_json: bool = _JSON) -> None:
     """Open incidents past their deadline, most overdue first."""
     from governance.deadlines import overdue_incidents
-    from governance.repository import load_incidents
+    from store.governance import load_incidents
 
     now = _when(as_of) or dt.datetime.now(dt.UTC)
     with _cli().open_engine().connect() as conn:
@@ -265,7 +265,7 @@ def report_assessment(
 ) -> None:
     """Per-worker and per-grid figures and scores for a month."""
     from governance.assessment import assess_month, rank
-    from governance.repository import load_frames
+    from store.governance import load_frames
 
     with _cli().open_engine().connect() as conn:
         frames = load_frames(conn, month=month)
@@ -313,7 +313,7 @@ def report_monthly(
 def roster_export(out: Path = typer.Option(..., "--out", help="XLSX file."),
                   on: Optional[str] = typer.Option(None, "--on", help="Only assignments active on YYYY-MM-DD.")) -> None:
     """Export the roster to XLSX."""
-    from governance.repository import load_roster
+    from store.governance import load_roster
     from governance.roster import write_roster_xlsx
 
     with _cli().open_engine().connect() as conn:
@@ -326,7 +326,7 @@ def roster_export(out: Path = typer.Option(..., "--out", help="XLSX file."),
 def roster_import(path: Path = typer.Argument(..., help="XLSX roster."),
                   replace: bool = typer.Option(False, "--replace", help="Replace the assignments of the staff in the file.")) -> None:
     """Import a roster XLSX (staff upserted on staff_key; new assignments added)."""
-    from governance.repository import save_roster
+    from store.governance import save_roster
     from governance.roster import read_roster_xlsx
 
     roster = read_roster_xlsx(path)
@@ -338,7 +338,7 @@ def roster_import(path: Path = typer.Argument(..., help="XLSX roster."),
 @roster_app.command("gaps")
 def roster_gaps_cmd(on: Optional[str] = typer.Option(None, "--on", help="Date (default today)."), as_json: bool = _JSON) -> None:
     """Grids whose team is incomplete (missing roles, more than one micro-grid worker)."""
-    from governance.repository import load_grids, load_roster
+    from store.governance import load_grids, load_roster
     from governance.roster import roster_gaps
 
     with _cli().open_engine().connect() as conn:
@@ -359,7 +359,7 @@ def roster_card(code: str, out: Optional[Path] = typer.Option(None, "--out", hel
     """The public contact card (公示栏) of a grid."""
     from dataclasses import asdict
 
-    from governance.repository import load_grids, load_roster
+    from store.governance import load_grids, load_roster
     from governance.roster import contact_card, contact_card_html
 
     with _cli().open_engine().connect() as conn:
@@ -390,7 +390,7 @@ def visit_record(
     lat: Optional[float] = typer.Option(None, help="Latitude (EPSG:4490)."),
 ) -> None:
     """Record a household visit."""
-    from governance.repository import record_visit
+    from store.governance import record_visit
     from governance.visits import VisitRecord
 
     with _cli().open_engine().begin() as conn:
@@ -408,7 +408,7 @@ def visit_plan_cmd(
     as_json: bool = _JSON,
 ) -> None:
     """This month's plan per worker: special households pending, visits to the minimum, data due."""
-    from governance.repository import load_frames
+    from store.governance import load_frames
     from governance.visits import visit_plan
 
     month = month or dt.datetime.now(_tz()).strftime("%Y-%m")

@@ -23,7 +23,7 @@ How geometry stays a valid nested coverage
   involving a touched grid refuses the edit (pre-existing problems elsewhere do not).
 
 The machinery the operations share (the working plan, retiling, finishing) lives in
-:mod:`boundaries._workplan`; :mod:`boundaries.annex` builds on it too.
+:mod:`boundaries.edits._workplan`; :mod:`boundaries.edits.annex` builds on it too.
 
 Code rules
 ----------
@@ -59,7 +59,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from boundaries._workplan import (
+from boundaries.edits._workplan import (
     EditRefused,
     EditResult,
     _check_geometry_arg,

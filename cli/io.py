@@ -1,6 +1,6 @@
 """``gridgov import …``, ``gridgov export …`` and ``gridgov assign``: files in and out.
 
-Registered on the main app by :func:`register` (called from :mod:`etl.cli`). Every import
+Registered on the main app by :func:`register` (called from :mod:`cli.main`). Every import
 reads and validates the whole file first, prints every row problem (or writes them with
 ``--report FILE.csv|.json``), and then loads in one transaction — or loads nothing.
 Exit codes: 0 loaded; 1 validation failed (nothing loaded) or ``--dry-run`` found errors;
@@ -21,7 +21,7 @@ from typing import Any, Optional
 import typer
 from sqlalchemy import text
 
-from etl.cli import emit, fail, open_engine
+from cli.main import emit, fail, open_engine
 from etl.transform import ERROR, RowProblem, problems_frame, write_problem_report
 from gis.errors import ValidationError
 from gis.progress import Progress, Stopwatch, notify, tqdm_progress
@@ -181,7 +181,7 @@ def import_grids(
     as_json: bool = _JSON,
 ) -> None:
     """Import grid polygons (upsert on the grid code; new versions for changed grids)."""
-    from etl.load import load_grids
+    from store.bulk import load_grids
     from etl.readers import read_grids
 
     _run("grids", path, read=lambda: read_grids(
@@ -210,7 +210,7 @@ def import_households(
     as_json: bool = _JSON,
 ) -> None:
     """Import household points (upsert on the household id) and put each in its micro-grid."""
-    from etl.load import load_households
+    from store.bulk import load_households
     from etl.readers import read_households
 
     _run("households", path, read=lambda: read_households(
@@ -237,7 +237,7 @@ def import_incidents(
     as_json: bool = _JSON,
 ) -> None:
     """Import incidents (upsert on the incident id; rows without one are added) and assign grids."""
-    from etl.load import load_incidents
+    from store.bulk import load_incidents
     from etl.readers import read_incidents
 
     _run("incidents", path, read=lambda: read_incidents(
@@ -259,7 +259,7 @@ def import_staff(
     as_json: bool = _JSON,
 ) -> None:
     """Import staff (upsert on the staff id) and their grid assignments (姓名, 电话, 角色, 网格编码)."""
-    from etl.load import load_staff
+    from store.bulk import load_staff
     from etl.readers import read_staff
 
     _run("staff", path, read=lambda: read_staff(path, id_field=id_field, encoding=encoding), load=load_staff, report_path=report, dry_run=dry_run,
@@ -276,7 +276,7 @@ def export_command(
         False, "--with-personal-data", help="Do not mask names, ID numbers and phone numbers."),
 ) -> None:
     """Export data to a file (stored in EPSG:4490; GeoJSON/KML are written in WGS 84)."""
-    from etl.cli import parse_as_of
+    from cli.main import parse_as_of
     from etl.export import EXPORTABLE, export_frame, query_export
 
     if what not in EXPORTABLE:
@@ -307,7 +307,7 @@ def export_command(
 
 def assign_command(as_json: bool = _JSON) -> None:
     """Re-assign every household and incident to its micro-grid (leaf grid); print who moved where."""
-    from boundaries.repository import reassign_points
+    from store.grids import reassign_points
 
     engine = open_engine()
     with engine.begin() as conn:

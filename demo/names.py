@@ -1,7 +1,7 @@
 """Chinese vocabularies for the demo subdistrict: names, roads, IDs, phones, incident texts.
 
 Everything here is pure and deterministic given a ``numpy.random.Generator``; nothing reads the
-clock or the environment. Used by :mod:`etl.demo`.
+clock or the environment. Used by :mod:`demo.generate`.
 """
 
 from __future__ import annotations

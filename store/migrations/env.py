@@ -1,11 +1,11 @@
-"""Alembic environment: uses the connection handed over by gis.db.migrate, else the URL."""
+"""Alembic environment: uses the connection handed over by store.migrate, else the URL."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from gis.db.models import Base
+from store.models import Base
 
 target_metadata = Base.metadata
 

@@ -1,6 +1,6 @@
 """The machinery every boundary edit shares (internal to :mod:`boundaries`).
 
-:mod:`boundaries.edits` and :mod:`boundaries.annex` build their operations from it: the
+:mod:`boundaries.edits` and :mod:`boundaries.edits.annex` build their operations from it: the
 working plan (:class:`_Plan`: the plan's leaves, codes, retirements and lineage while an edit
 is made), :func:`_retile` (rebuild a set of leaves from one noded linework so shared edges stay
 shared), :func:`_finish` (parents follow their children, validation, the :class:`EditResult`)

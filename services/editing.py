@@ -9,7 +9,7 @@ The flow is *draft → preview → save*:
    households, incidents and staff that change grid; workload balance before/after).
    Nothing is written.
 3. :func:`save_edit` writes the previewed plan as one changeset with
-   :func:`boundaries.repository.apply_plan`: refused when the preview has validation
+   :func:`store.grids.apply_plan`: refused when the preview has validation
    errors, or when any touched grid changed since :func:`start_edit` (StaleVersionError
    naming the grid and the other change).
 
@@ -33,12 +33,12 @@ from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from boundaries import edits
-from boundaries.annex import annex_area
+from boundaries.edits.annex import annex_area
 from boundaries.coding import CodeScheme, default_scheme
-from boundaries.reshape import reshape_grid
+from boundaries.edits.reshape import reshape_grid
 from boundaries.impact import ImpactReport, assess_impact, balance_stats
-from boundaries.repository import AppliedChangeset, apply_plan, compare_plans, load_plan, plan_versions
-from boundaries.repository import check_versions
+from store.grids import AppliedChangeset, apply_plan, compare_plans, load_plan, plan_versions
+from store.grids import check_versions
 from boundaries.validation import ValidationReport, validate_plan
 from gis.crs import STORAGE_EPSG
 from gis.errors import NotFoundError, StaleVersionError, ValidationError
@@ -384,7 +384,7 @@ def rollback_changeset(
 def history_frame(db: Executor, *, code: str | None = None, limit: int = 200) -> pd.DataFrame:
     """Changesets newest first as a frame (``id``, ``at``, ``author``, ``kind``, ``reason``,
     ``added``, ``retired``, ``reshaped`` — code lists joined with ", ")."""
-    from boundaries.repository import changeset_history
+    from store.grids import changeset_history
 
     rows = changeset_history(db, code=code, limit=limit)
     columns = ["id", "at", "author", "kind", "reason", "added", "retired", "reshaped"]

@@ -2,7 +2,7 @@
 
 Every function takes an open ``Connection`` or ``Session`` (``db``) and runs inside the
 caller's transaction: the caller commits (``with engine.begin() as conn`` or
-:func:`gis.db.engine.session_scope`). Geometries are EPSG:4490; times are stored aware.
+:func:`store.engine.session_scope`). Geometries are EPSG:4490; times are stored aware.
 
 Optimistic locking: a transition reads the incident, applies the pure rule
 (:func:`governance.workflow.apply_transition`) and writes with
@@ -25,7 +25,7 @@ from sqlalchemy import Connection, bindparam, false, func, insert, or_, select, 
 from sqlalchemy.orm import Session
 
 from boundaries.coding import CodeScheme, default_scheme
-from gis.db.models import (
+from store.models import (
     SRID,
     GridCode,
     Household,
@@ -112,7 +112,7 @@ def _check_lonlat(lon: float, lat: float) -> None:
 
 # -- incidents ----------------------------------------------------------------------------------
 def _grid_at(db: Executor, lon: float, lat: float, *, as_of: dt.datetime | None, scheme: CodeScheme) -> str | None:
-    from etl.lookup import grid_at_point
+    from store.lookup import grid_at_point
 
     return grid_at_point(db, lon, lat, as_of=as_of, scheme=scheme)
 
@@ -143,11 +143,11 @@ def report_incident(
     ------
     CoordinateRangeError
         If the point is not lon/lat degrees.
-    etl.lookup.GridNotFoundAtPoint
+    store.lookup.GridNotFoundAtPoint
         If no grid covers the point (the message names the nearest grid and its distance),
         unless ``allow_outside``.
     """
-    from etl.lookup import GridNotFoundAtPoint, nearest_grid
+    from store.lookup import GridNotFoundAtPoint, nearest_grid
 
     _check_lonlat(lon, lat)
     if not (category or "").strip():

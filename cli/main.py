@@ -63,7 +63,7 @@ def fail(message: str, code: int = 1) -> "typer.Exit":
 
 def open_engine(**kwargs: Any):  # noqa: ANN201 - sqlalchemy Engine
     """Engine for the configured database (DATABASE_URL or the local cluster)."""
-    from gis.db.engine import make_engine
+    from store.engine import make_engine
 
     return make_engine(**kwargs)
 
@@ -95,7 +95,7 @@ class GridGovUsage(GridGovError, ValueError):
 
 # -- db ----------------------------------------------------------------------------------
 def _cluster():
-    from gis.db.engine import local_cluster
+    from store.engine import local_cluster
 
     return local_cluster()
 
@@ -127,7 +127,7 @@ def db_down() -> None:
 def db_status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show whether the local cluster is initialized and running."""
     if os.environ.get("DATABASE_URL"):
-        from gis.db.engine import database_url
+        from store.engine import database_url
         from sqlalchemy.engine import make_url
 
         data: dict[str, Any] = {"database_url": make_url(database_url()).render_as_string(hide_password=True)}
@@ -139,7 +139,7 @@ def db_status(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
 @db_app.command("url")
 def db_url() -> None:
     """Print the SQLAlchemy URL of the database in use."""
-    from gis.db.engine import database_url
+    from store.engine import database_url
 
     typer.echo(database_url())
 
@@ -148,7 +148,7 @@ def db_url() -> None:
 @app.command("init")
 def init() -> None:
     """Migrate the database to the latest schema (Alembic)."""
-    from gis.db.migrate import current_revision, upgrade
+    from store.migrate import current_revision, upgrade
 
     engine = open_engine()
     upgrade(engine)
@@ -163,7 +163,7 @@ def demo(
     """(Re)load the demo subdistrict (松杨湖街道, Yunxi District, Yueyang)."""
     from sqlalchemy import text
 
-    from etl.demo import generate_demo, load_demo
+    from demo.generate import generate_demo, load_demo
 
     engine = open_engine()
     if if_empty:
@@ -211,7 +211,7 @@ def lookup(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """The grid at a point (with its parents) or the card of a grid code."""
-    from etl.lookup import GridNotFoundAtPoint, grid_card, lookup_point
+    from store.lookup import GridNotFoundAtPoint, grid_card, lookup_point
 
     if code is None and (lon is None or lat is None):
         raise fail("give --code, or both --lon and --lat", 2)
@@ -239,7 +239,7 @@ def lookup(
 @app.command("stats")
 def stats(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Counts: grids per level, households, residents, staff, incidents by status, unassigned."""
-    from etl.lookup import subdistrict_stats
+    from store.lookup import subdistrict_stats
 
     engine = open_engine()
     with engine.connect() as conn:
@@ -293,9 +293,9 @@ def _register_subcommands() -> None:
     _registered = True
 
     for module_name, attr in (
-        ("etl.cli_io", "register"),
-        ("etl.cli_boundaries", "register"),
-        ("governance.cli", "register"),
+        ("cli.io", "register"),
+        ("cli.boundaries", "register"),
+        ("cli.governance", "register"),
     ):
         try:
             module = importlib.import_module(module_name)

@@ -218,7 +218,7 @@ def load_grids(
     codes, level conflicts), merged over the current plan and the *merged* plan is validated
     as a nested coverage (:func:`boundaries.validation.validate_plan`): an import that would
     leave overlaps, gaps or children outside their parents is refused with every finding.
-    Then :func:`boundaries.repository.apply_plan` writes it (new versions for changed grids,
+    Then :func:`store.grids.apply_plan` writes it (new versions for changed grids,
     unchanged grids untouched) and re-assigns the households and incidents in the changed
     region. Grids missing from the file are kept (imports never retire).
 
@@ -230,7 +230,7 @@ def load_grids(
     ValidationError
         Reader errors (without ``skip_invalid``), database conflicts, or coverage errors.
     """
-    from boundaries.repository import apply_plan, load_plan, plan_versions
+    from store.grids import apply_plan, load_plan, plan_versions
     from boundaries.validation import validate_plan
 
     clock = Stopwatch()
@@ -340,10 +340,10 @@ def _grid_findings(conn: Connection, stage: str) -> list[RowProblem]:
 # ---------------------------------------------------------------------------------------
 def assign_points(conn: Connection, table: str, *, only_stage: str | None = None, key: str | None = None) -> tuple[int, int]:
     """Assign ``households`` or ``incidents`` (all, or those keyed in ``only_stage``) to their
-    leaf grid with :func:`boundaries.repository.reassign_points`; returns
+    leaf grid with :func:`store.grids.reassign_points`; returns
     ``(assigned, unassigned)`` counts of the rows considered.
     """
-    from boundaries.repository import reassign_points
+    from store.grids import reassign_points
 
     scope = (only_stage, key) if only_stage and key else None
     reassign_points(conn, table, scope=scope)

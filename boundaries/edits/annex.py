@@ -18,7 +18,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from boundaries._workplan import (
+from boundaries.edits._workplan import (
     EditRefused,
     EditResult,
     _check_geometry_arg,

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from gis.db.cluster import LocalCluster
+from store.cluster import LocalCluster
 from gis.errors import DatabaseUnavailableError, PostGISMissingError
 from gis.settings import Settings, get_settings
 

@@ -20,7 +20,7 @@ EPSG:4547, then transformed to EPSG:4490):
    micro-grids inside each level-2 (seeds balanced with a few Lloyd iterations);
 5. each grid is the ``coverage_union`` of its faces, so children tile their parent exactly.
 
-:func:`load_demo` writes a :class:`DemoData` into the tables of :mod:`gis.db.models` in one
+:func:`load_demo` writes a :class:`DemoData` into the tables of :mod:`store.models` in one
 transaction with bulk inserts.
 """
 
@@ -40,7 +40,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 from boundaries.coding import CodeScheme, default_scheme
-from etl import names as vocab
+from demo import names as vocab
 from gis.crs import STORAGE_EPSG, transformer
 from gis.errors import CRSError, InvalidGridCodeError
 
@@ -1415,7 +1415,7 @@ def _ids(connection: Connection, column: Column, key_column: Column, keys: list[
 
 
 def load_demo(connection: Connection, data: DemoData, *, replace: bool = True) -> dict[str, int]:
-    """Write ``data`` into the tables of :mod:`gis.db.models` on ``connection``.
+    """Write ``data`` into the tables of :mod:`store.models` on ``connection``.
 
     Everything happens on the caller's transaction (one transaction: commit or roll back
     around the call, e.g. ``with engine.begin() as conn: load_demo(conn, data)``); rows
@@ -1439,7 +1439,7 @@ def load_demo(connection: Connection, data: DemoData, *, replace: bool = True) -
     """
     from sqlalchemy import delete, insert
 
-    from gis.db import models as m
+    from store import models as m
 
     tables = [
         m.Visit, m.IncidentEvent, m.Incident, m.Resident, m.Household, m.StaffAssignment, m.Staff,
