@@ -79,26 +79,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "card.children": {"zh": "下级网格", "en": "Child grids"},
     "card.click_hint": {"zh": "点击地图上的网格查看信息卡。", "en": "Click a grid on the map to open its card."},
     # -- roles -------------------------------------------------------------------------
-    "role.liaison_leader": {"zh": "包联领导", "en": "Liaison leader"},
-    "role.grid_head": {"zh": "网格长", "en": "Grid head"},
-    "role.micro_worker": {"zh": "微网格员", "en": "Micro-grid worker"},
-    "role.grid_police": {"zh": "网格民警", "en": "Grid police officer"},
-    "role.family_doctor": {"zh": "家庭医生", "en": "Family doctor"},
-    "role.supervisor": {"zh": "网格督导员", "en": "Supervisor"},
-    "role.coordinator": {"zh": "网格协调员", "en": "Coordinator"},
-    "role.building_head": {"zh": "楼栋长", "en": "Building head"},
     # -- special household kinds and incident statuses -----------------------------------
-    "special.empty_nest": {"zh": "空巢老人", "en": "Empty-nest elderly"},
-    "special.disabled": {"zh": "残疾人", "en": "Disabled"},
-    "special.left_behind_child": {"zh": "留守儿童", "en": "Left-behind child"},
-    "special.hardship": {"zh": "困难家庭", "en": "Hardship"},
-    "status.reported": {"zh": "已上报", "en": "Reported"},
-    "status.accepted": {"zh": "已受理", "en": "Accepted"},
-    "status.rejected": {"zh": "不予受理", "en": "Rejected"},
-    "status.classified": {"zh": "已分类", "en": "Classified"},
-    "status.dispatched": {"zh": "已派遣", "en": "Dispatched"},
-    "status.handled": {"zh": "已处置", "en": "Handled"},
-    "status.closed": {"zh": "已办结", "en": "Closed"},
     # -- electronic map ----------------------------------------------------------------
     "map.title": {"zh": "电子地图", "en": "Electronic map"},
     "map.search": {"zh": "搜索（编码、网格名称、人员姓名或地址）", "en": "Search (code, grid name, staff name or address)"},
@@ -348,9 +329,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "nav.visits": {"zh": "入户走访", "en": "Household visits"},
     "nav.assessment": {"zh": "考核排名", "en": "Assessment"},
     # -- domain labels (label_of prefixes) -------------------------------------------------------
-    "disposition.solve_now": {"zh": "即时解决", "en": "Solve now"},
-    "disposition.research_assign": {"zh": "研究交办", "en": "Research and assign"},
-    "disposition.explain_respond": {"zh": "解释回应", "en": "Explain and respond"},
     "action.report": {"zh": "上报", "en": "Report"},
     "action.accept": {"zh": "受理", "en": "Accept"},
     "action.reject": {"zh": "不予受理", "en": "Reject"},
@@ -359,11 +337,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "action.handle": {"zh": "处置反馈", "en": "Handle"},
     "action.close": {"zh": "办结", "en": "Close"},
     "action.reopen": {"zh": "重新办理", "en": "Reopen"},
-    "visit_kind.routine": {"zh": "日常走访", "en": "Routine"},
-    "visit_kind.special_care": {"zh": "特殊户关爱", "en": "Special care"},
-    "visit_kind.data_refresh": {"zh": "信息核实更新", "en": "Data refresh"},
-    "visit_kind.incident_followup": {"zh": "事件回访", "en": "Incident follow-up"},
-    "visit_kind.policy_outreach": {"zh": "政策宣传", "en": "Policy outreach"},
     # -- roster page -------------------------------------------------------------------------------
     "roster.title": {"zh": "人员花名册", "en": "Staff roster"},
     "roster.on": {"zh": "在岗日期", "en": "On date"},
@@ -488,6 +461,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "assess.download_xlsx": {"zh": "下载 XLSX", "en": "Download XLSX"},
     "assess.download_html": {"zh": "下载 HTML（含地图，可打印为 PDF）", "en": "Download HTML (with maps; print to PDF)"},
 }
+
+
+def _vocabulary_entries() -> dict[str, dict[str, str]]:
+    """``role.micro_worker``-style entries for every code of :mod:`governance.vocab` (one catalogue)."""
+    from governance.vocab import VOCABULARIES
+
+    return {
+        f"{prefix}.{term.code}": {"zh": term.zh, "en": term.en}
+        for prefix, vocabulary in VOCABULARIES.items()
+        for term in vocabulary
+    }
+
+
+CATALOGUE.update(_vocabulary_entries())
 
 
 def translate(key: str, lang: str = "zh", /, **kwargs: object) -> str:

@@ -165,7 +165,7 @@ def _action_form(detail: dict, roster: pd.DataFrame, names: dict[int, str], prop
         actor = st.text_input(t("wf.actor"), key="wf.actor")
         kwargs: dict = {}
         if action == "classify":
-            policy = DeadlinePolicy.from_env()
+            policy = DeadlinePolicy.from_settings()
             kwargs["disposition"] = st.selectbox(
                 t("wf.disposition"), options=list(DISPOSITION_KEYS), key="wf.disposition",
                 format_func=lambda d: t("wf.disposition_days", label=label_of("disposition", d), days=policy.days[d]),
@@ -190,7 +190,7 @@ def _action_form(detail: dict, roster: pd.DataFrame, names: dict[int, str], prop
             with common.get_engine().begin() as conn:
                 state = repository.transition_incident(
                     conn, int(detail["id"]), action, actor=actor, note=note, expected_version=int(seen["version"]),
-                    policy=DeadlinePolicy.from_env(), **kwargs,
+                    policy=DeadlinePolicy.from_settings(), **kwargs,
                 )
         except StaleVersionError as exc:
             st.session_state["wf.flash"] = ("error", t("wf.stale", error=exc))

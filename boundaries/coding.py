@@ -14,9 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from gis.errors import InvalidGridCodeError
+from gis.errors import GridGovError
 
-__all__ = ["CodeScheme", "default_scheme", "LINEAGE_KINDS", "resolve_code", "lineage_edges"]
+__all__ = ["InvalidGridCodeError", "CodeScheme", "default_scheme", "LINEAGE_KINDS", "resolve_code", "lineage_edges"]
+
+
+class InvalidGridCodeError(GridGovError, ValueError):
+    """A grid code does not follow the configured code scheme."""
 
 #: Kinds of old code → new code links (same list as the ``code_lineage.kind`` check).
 LINEAGE_KINDS = ("split", "merge", "renumber", "transfer", "reshape", "replace")

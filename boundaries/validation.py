@@ -57,7 +57,8 @@ from shapely.geometry.base import BaseGeometry
 from boundaries.coding import CodeScheme, default_scheme
 from boundaries.model import check_plan_frame
 from gis.crs import STORAGE_EPSG
-from gis.errors import InvalidGridCodeError, ValidationError
+from gis.errors import ValidationError
+from boundaries.coding import InvalidGridCodeError
 from gis.geometry import explain_invalid, is_polygonal
 from gis.measure import area_m2, metres_to_degrees, to_metric
 

@@ -144,7 +144,7 @@ def _transition(action: str, incident_id: int, by: str | None, note: str, *, exp
     engine = _cli().open_engine()
     with engine.begin() as conn:
         transition_incident(conn, incident_id, action, actor=_actor(by), note=note, expected_version=expected_version,
-                            policy=DeadlinePolicy.from_env(), **kw)
+                            policy=DeadlinePolicy.from_settings(), **kw)
         detail = incident_detail(conn, incident_id)
     _emit(detail, as_json, _render_incident)
 

@@ -42,7 +42,8 @@ from shapely.geometry import MultiPolygon, Polygon
 from boundaries.coding import CodeScheme, default_scheme
 from demo import names as vocab
 from gis.crs import STORAGE_EPSG, transformer
-from gis.errors import CRSError, InvalidGridCodeError
+from gis.errors import CRSError
+from boundaries.coding import InvalidGridCodeError
 
 if TYPE_CHECKING:
     from sqlalchemy import Column, Connection

@@ -258,8 +258,9 @@ def offset_to_wgs84(name: str, lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarr
 # ---------------------------------------------------------------------------------------
 # Coordinate sanity checks
 # ---------------------------------------------------------------------------------------
-#: (lon_min, lat_min, lon_max, lat_max) of China incl. the South China Sea islands, degrees.
-CHINA_BOUNDS: tuple[float, float, float, float] = (73.4, 3.3, 135.2, 53.6)
+#: (lon_min, lat_min, lon_max, lat_max) of China incl. the South China Sea islands, degrees
+#: (defined with the settings, whose ``GRIDGOV_REGION`` defaults to it).
+from gis.settings import CHINA_BOUNDS  # noqa: E402
 
 #: Problem codes returned by :func:`check_coordinates` ("" means no problem).
 COORD_OK = ""

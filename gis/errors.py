@@ -16,10 +16,8 @@ __all__ = [
     "CoordinateRangeError",
     "DataSourceError",
     "ValidationError",
-    "InvalidGridCodeError",
     "NotFoundError",
     "StaleVersionError",
-    "TransitionError",
 ]
 
 
@@ -68,10 +66,6 @@ class ValidationError(GridGovError, ValueError):
         self.findings = list(findings or [])
 
 
-class InvalidGridCodeError(GridGovError, ValueError):
-    """A grid code does not follow the configured code scheme."""
-
-
 class NotFoundError(GridGovError, LookupError):
     """A grid, household, incident or changeset that was asked for does not exist."""
 
@@ -83,6 +77,3 @@ class StaleVersionError(GridGovError, RuntimeError):
     OpenStreetMap API.
     """
 
-
-class TransitionError(GridGovError, ValueError):
-    """A workflow transition is not allowed from the current state."""

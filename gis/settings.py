@@ -14,12 +14,59 @@ from typing import Mapping
 
 from gis.errors import ConfigurationError
 
-__all__ = ["Settings", "get_settings", "PROJECT_ROOT"]
+__all__ = ["Settings", "get_settings", "parse_region", "PROJECT_ROOT", "CHINA_BOUNDS"]
 
 #: The checkout this package was installed from (editable install): holds var/ and assets.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 _BASEMAPS = ("none", "xyz", "tianditu", "amap")
+
+#: (lon_min, lat_min, lon_max, lat_max) of China incl. the South China Sea islands, degrees:
+#: the default of ``GRIDGOV_REGION``.
+CHINA_BOUNDS: tuple[float, float, float, float] = (73.4, 3.3, 135.2, 53.6)
+
+
+def _parse_region(text: str) -> tuple[float, float, float, float]:
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 4 or not all(v == v and abs(v) != float("inf") for v in values):
+        raise ConfigurationError(
+            f"GRIDGOV_REGION was {text!r} but is expected to be lon_min,lat_min,lon_max,lat_max in degrees "
+            "(e.g. '112.9,29.2,113.5,29.7')"
+        )
+    lon_min, lat_min, lon_max, lat_max = values
+    if not (-180 <= lon_min < lon_max <= 180 and -90 <= lat_min < lat_max <= 90):
+        raise ConfigurationError(
+            f"GRIDGOV_REGION was {text!r}: expected lon_min < lon_max within ±180 and lat_min < lat_max within ±90"
+        )
+    return values  # type: ignore[return-value]
+
+
+def parse_region(text: str) -> tuple[float, float, float, float]:
+    """``lon_min,lat_min,lon_max,lat_max`` (degrees) as a tuple, or :class:`ConfigurationError`."""
+    return _parse_region(text)
+
+
+def _parse_deadline_days(text: str) -> dict[str, int]:
+    days: dict[str, int] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        key, sep, value = part.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            days[key.strip()] = int(value)
+        except ValueError:
+            raise ConfigurationError(
+                f"GRIDGOV_DEADLINE_DAYS part {part!r} is expected to look like 'solve_now=3'"
+            ) from None
+    return days
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def _parse_widths(text: str) -> tuple[int, ...]:
@@ -65,6 +112,20 @@ class Settings:
         Default UI language, ``zh`` or ``en`` (``GRIDGOV_LANG``).
     timezone:
         Zone in which months, deadlines and the 25th are counted (``GRIDGOV_TIMEZONE``).
+    app_address:
+        Address the app listens on (``GRIDGOV_APP_ADDRESS``, default ``127.0.0.1``; ``0.0.0.0``
+        opens it to the network).
+    region:
+        (lon_min, lat_min, lon_max, lat_max) in degrees that imported coordinates are checked
+        against (``GRIDGOV_REGION``, default China's bounds, :data:`gis.crs.CHINA_BOUNDS`).
+    deadline_days:
+        Disposition → days to the deadline overriding the defaults (``GRIDGOV_DEADLINE_DAYS``,
+        ``solve_now=3,research_assign=30,explain_respond=7``).
+    actor:
+        Name recorded as the actor of CLI writes when no account is logged in (``GRIDGOV_ACTOR``;
+        default: the operating-system user).
+    log_level:
+        Logging level of the entry points (``GRIDGOV_LOG_LEVEL``, default ``WARNING``).
     """
 
     database_url: str | None = None
@@ -77,6 +138,11 @@ class Settings:
     tianditu_key: str | None = None
     language: str = "zh"
     timezone: str = "Asia/Shanghai"
+    app_address: str = "127.0.0.1"
+    region: tuple[float, float, float, float] = CHINA_BOUNDS
+    deadline_days: Mapping[str, int] = field(default_factory=dict)
+    actor: str | None = None
+    log_level: str = "WARNING"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -99,6 +165,10 @@ class Settings:
         if language not in ("zh", "en"):
             raise ConfigurationError(f"GRIDGOV_LANG was {language!r} but is expected to be 'zh' or 'en'")
         data_dir = env.get("GRIDGOV_DATA_DIR")
+        log_level = (env.get("GRIDGOV_LOG_LEVEL") or "WARNING").upper()
+        if log_level not in _LOG_LEVELS:
+            raise ConfigurationError(f"GRIDGOV_LOG_LEVEL was {log_level!r} but is expected to be in {list(_LOG_LEVELS)}")
+        region_text = env.get("GRIDGOV_REGION")
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             data_dir=Path(data_dir).resolve() if data_dir else PROJECT_ROOT / "var",
@@ -110,6 +180,11 @@ class Settings:
             tianditu_key=env.get("GRIDGOV_TIANDITU_KEY") or None,
             language=language,
             timezone=env.get("GRIDGOV_TIMEZONE", "Asia/Shanghai") or "Asia/Shanghai",
+            app_address=env.get("GRIDGOV_APP_ADDRESS") or "127.0.0.1",
+            region=_parse_region(region_text) if region_text else cls.region,
+            deadline_days=_parse_deadline_days(env.get("GRIDGOV_DEADLINE_DAYS") or ""),
+            actor=(env.get("GRIDGOV_ACTOR") or "").strip() or None,
+            log_level=log_level,
         )
 
     @property

@@ -9,15 +9,18 @@ Every datetime here is timezone-aware; naive datetimes are refused.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 
 from gis.errors import ConfigurationError, ValidationError
+
+if TYPE_CHECKING:
+    from gis.settings import Settings
 
 __all__ = [
     "DEFAULT_DEADLINE_DAYS",
@@ -33,7 +36,6 @@ __all__ = [
 #: Default days allowed per disposition (solve now / research and assign / explain and respond).
 DEFAULT_DEADLINE_DAYS: dict[str, int] = {"solve_now": 3, "research_assign": 30, "explain_respond": 7}
 
-_ENV_DAYS = "GRIDGOV_DEADLINE_DAYS"
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -88,28 +90,15 @@ class DeadlinePolicy:
         return _zone(self.timezone)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, *, timezone: str | None = None) -> "DeadlinePolicy":
-        """Read ``GRIDGOV_DEADLINE_DAYS`` (``solve_now=3,research_assign=30,explain_respond=7``).
+    def from_settings(cls, settings: "Settings | None" = None) -> "DeadlinePolicy":
+        """The policy configured by ``GRIDGOV_DEADLINE_DAYS`` and ``GRIDGOV_TIMEZONE`` (:mod:`gis.settings`).
 
-        Dispositions not named keep their default. ``GRIDGOV_TIMEZONE`` gives the zone.
+        Dispositions not named keep their default.
         """
-        env = os.environ if environ is None else environ
-        days = dict(DEFAULT_DEADLINE_DAYS)
-        raw = (env.get(_ENV_DAYS) or "").strip()
-        if raw:
-            for part in raw.split(","):
-                key, sep, value = part.partition("=")
-                key = key.strip()
-                try:
-                    if not sep:
-                        raise ValueError
-                    days[key] = int(value)
-                except ValueError:
-                    raise ConfigurationError(
-                        f"{_ENV_DAYS} part {part!r} is expected to look like 'solve_now=3'"
-                    ) from None
-        tz = timezone or env.get("GRIDGOV_TIMEZONE") or "Asia/Shanghai"
-        return cls(days=days, timezone=tz)
+        from gis.settings import get_settings
+
+        settings = settings or get_settings()
+        return cls(days={**DEFAULT_DEADLINE_DAYS, **dict(settings.deadline_days)}, timezone=settings.timezone)
 
     def deadline_for(self, disposition: str, start: dt.datetime) -> dt.datetime:
         """Deadline (aware, in the policy zone) for an incident classified at ``start``.

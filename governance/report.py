@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from gis.crs import STORAGE_EPSG, gk_zone_epsg
-from store.models import DISPOSITIONS
+from governance.vocab import DISPOSITIONS
 
 from governance.assessment import assess_month, rank
 from governance.deadlines import month_bounds, overdue_mask, require_aware

@@ -22,7 +22,8 @@ import pandas as pd
 
 from boundaries.coding import CodeScheme, default_scheme
 from store.models import STAFF_ROLES
-from gis.errors import DataSourceError, InvalidGridCodeError, ValidationError
+from gis.errors import DataSourceError, ValidationError
+from boundaries.coding import InvalidGridCodeError
 
 __all__ = [
     "ROSTER_COLUMNS",

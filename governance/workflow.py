@@ -14,7 +14,7 @@ States (``store.models.INCIDENT_STATUSES``)::
 
 Every transition is made by someone (``actor``) at an aware time with a note; the result is
 the new :class:`IncidentState` plus the :class:`EventRecord` to append to the event log.
-A transition not allowed from the current state raises :class:`gis.errors.TransitionError`
+A transition not allowed from the current state raises :class:`TransitionError`
 naming the incident, the state and the actions that are allowed. Persisting (and optimistic
 locking on ``incidents.version``) is done by :mod:`store.governance`.
 """
@@ -24,11 +24,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from gis.errors import TransitionError, ValidationError
+from gis.errors import GridGovError, ValidationError
 
 from governance.deadlines import DeadlinePolicy, require_aware
 
 __all__ = [
+    "TransitionError",
     "ACTIONS",
     "TRANSITIONS",
     "TERMINAL_STATUSES",
@@ -39,6 +40,10 @@ __all__ = [
     "apply_transition",
     "report_event",
 ]
+
+
+class TransitionError(GridGovError, ValueError):
+    """A workflow transition is not allowed from the current state."""
 
 #: action → {from_status: to_status}.
 TRANSITIONS: dict[str, dict[str, str]] = {

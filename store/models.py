@@ -42,6 +42,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from gis.crs import STORAGE_EPSG
+from governance.vocab import DISPOSITIONS, INCIDENT_STATUSES, SPECIAL_KINDS, STAFF_ROLES
+
 __all__ = [
     "SRID",
     "Base",
@@ -57,34 +60,10 @@ __all__ = [
     "Incident",
     "IncidentEvent",
     "Visit",
-    "STAFF_ROLES",
-    "INCIDENT_STATUSES",
-    "DISPOSITIONS",
-    "SPECIAL_KINDS",
 ]
 
 #: Storage CRS of every geometry column: CGCS2000 geographic.
-SRID = 4490
-
-#: Staff roles. ``grid_head`` is the head of the grid it is assigned to (level 1 or 2);
-#: the "one grid, five roles" team is micro_worker, grid_police, family_doctor, supervisor,
-#: coordinator.
-STAFF_ROLES = (
-    "liaison_leader",
-    "grid_head",
-    "micro_worker",
-    "grid_police",
-    "family_doctor",
-    "supervisor",
-    "coordinator",
-    "building_head",
-)
-#: Incident workflow states (closed loop: report → accept → classify → dispatch → handle → close).
-INCIDENT_STATUSES = ("reported", "accepted", "rejected", "classified", "dispatched", "handled", "closed")
-#: Disposition classes: solve now / research and assign / explain and respond.
-DISPOSITIONS = ("solve_now", "research_assign", "explain_respond")
-#: Special-household kinds visited every month.
-SPECIAL_KINDS = ("empty_nest", "disabled", "left_behind_child", "hardship")
+SRID = STORAGE_EPSG
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

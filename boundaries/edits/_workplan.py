@@ -28,7 +28,8 @@ from boundaries.coding import CodeScheme, default_scheme
 from boundaries.model import GridChange, LineageLink, check_plan_frame
 from boundaries.validation import ERROR, Finding, ValidationReport, validate_plan
 from gis.crs import STORAGE_EPSG
-from gis.errors import GridGovError, InvalidGridCodeError
+from gis.errors import GridGovError
+from boundaries.coding import InvalidGridCodeError
 from gis.measure import area_m2, metres_to_degrees
 
 logger = logging.getLogger("boundaries.edits")

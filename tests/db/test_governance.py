@@ -24,7 +24,8 @@ import pytest
 from sqlalchemy import text
 
 from store.lookup import GridNotFoundAtPoint
-from gis.errors import CoordinateRangeError, NotFoundError, StaleVersionError, TransitionError, ValidationError
+from gis.errors import CoordinateRangeError, NotFoundError, StaleVersionError, ValidationError
+from governance.workflow import TransitionError
 
 pytestmark = pytest.mark.db
 

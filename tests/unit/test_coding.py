@@ -7,7 +7,7 @@ import pytest
 
 from boundaries.coding import CodeScheme, default_scheme, lineage_edges, resolve_code
 from boundaries.model import LineageLink
-from gis.errors import InvalidGridCodeError
+from boundaries.coding import InvalidGridCodeError
 from gis.settings import Settings
 
 S = CodeScheme()

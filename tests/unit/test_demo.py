@@ -16,8 +16,8 @@ from pandas.testing import assert_frame_equal
 from boundaries.coding import CodeScheme
 from demo.generate import COMMUNITIES, DemoData, generate_demo
 from demo.names import chinese_numeral, id_check_digit
-from store.models import DISPOSITIONS, INCIDENT_STATUSES, SPECIAL_KINDS, STAFF_ROLES
-from gis.errors import InvalidGridCodeError
+from governance.vocab import DISPOSITIONS, INCIDENT_STATUSES, SPECIAL_KINDS, STAFF_ROLES
+from boundaries.coding import InvalidGridCodeError
 
 METRIC = 4547  # CGCS2000 / 3-degree GK CM 114E, metres
 UNTIL = dt.date(2026, 11, 20)

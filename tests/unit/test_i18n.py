@@ -87,7 +87,7 @@ def test_every_literal_key_used_by_the_pages_exists() -> None:
 
 
 def test_domain_values_have_labels() -> None:
-    from store.models import INCIDENT_STATUSES, SPECIAL_KINDS, STAFF_ROLES
+    from governance.vocab import INCIDENT_STATUSES, SPECIAL_KINDS, STAFF_ROLES
 
     for prefix, values in (("role", STAFF_ROLES), ("status", INCIDENT_STATUSES), ("special", SPECIAL_KINDS)):
         for value in values:

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from store.models import DISPOSITIONS, INCIDENT_STATUSES
-from gis.errors import ConfigurationError, TransitionError, ValidationError
+from governance.vocab import DISPOSITIONS, INCIDENT_STATUSES
+from gis.errors import ConfigurationError, ValidationError
+from governance.workflow import TransitionError
 from governance.deadlines import (
     DeadlinePolicy,
     month_bounds,
@@ -183,11 +184,15 @@ def test_deadline_counts_calendar_days_in_shanghai():
     assert policy.deadline_for("research_assign", T0) == dt.datetime(2026, 12, 3, tzinfo=SH)
 
 
-def test_deadline_policy_from_env_and_errors():
-    policy = DeadlinePolicy.from_env({"GRIDGOV_DEADLINE_DAYS": "solve_now=1, explain_respond=2"})
+def test_deadline_policy_from_settings_and_errors():
+    from gis.settings import Settings
+
+    policy = DeadlinePolicy.from_settings(Settings.from_env({"GRIDGOV_DEADLINE_DAYS": "solve_now=1, explain_respond=2"}))
     assert policy.days == {"solve_now": 1, "research_assign": 30, "explain_respond": 2}
     with pytest.raises(ConfigurationError, match="'solve_now:1'"):
-        DeadlinePolicy.from_env({"GRIDGOV_DEADLINE_DAYS": "solve_now:1"})
+        Settings.from_env({"GRIDGOV_DEADLINE_DAYS": "solve_now:1"})
+    with pytest.raises(ConfigurationError, match="unknown \\['fast'\\]"):
+        DeadlinePolicy.from_settings(Settings.from_env({"GRIDGOV_DEADLINE_DAYS": "fast=1"}))
     with pytest.raises(ConfigurationError, match="missing \\['research_assign'\\]"):
         DeadlinePolicy(days={"solve_now": 1, "explain_respond": 2})
     with pytest.raises(ConfigurationError, match="Mars/Olympus"):
