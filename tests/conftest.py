@@ -19,7 +19,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-TESTDATA = PROJECT_ROOT.parent / "shared" / "testdata"
+#: Real-world files published by others, vendored unchanged (origin and licence: tests/data/real/PROVENANCE.md).
+TESTDATA = PROJECT_ROOT / "tests" / "data" / "real"
 
 
 def _admin_url() -> str:
@@ -138,7 +139,7 @@ def empty_database_url(throwaway_databases: ThrowawayDatabases) -> str:
 
 @pytest.fixture(scope="session")
 def testdata() -> Path:
-    """``../shared/testdata`` (read-only real-world files)."""
+    """``tests/data/real`` (read-only real-world files; see its PROVENANCE.md)."""
     if not TESTDATA.is_dir():
         raise FileNotFoundError(f"real-world test data expected at {TESTDATA}")
     return TESTDATA

@@ -1,4 +1,4 @@
-"""Real files published by others (../shared/testdata): imported end to end and checked
+"""Real files published by others (tests/data/real, see PROVENANCE.md there): imported end to end and checked
 against an independent computation.
 
 * Liechtenstein (OSM, EPSG:4326): the 11 coded municipalities become grids (code scheme of
@@ -28,7 +28,7 @@ from gis.progress import ProgressRecorder
 
 pytestmark = pytest.mark.db
 
-TESTDATA = Path(__file__).resolve().parents[2].parent / "shared" / "testdata"
+TESTDATA = Path(__file__).resolve().parents[1] / "data" / "real"
 LIECHTENSTEIN = TESTDATA / "li_liechtenstein_osm" / "liechtenstein-2013-08-03.osm.pbf"
 SHAPEFILE_JS = TESTDATA / "bad_shapefilejs_fixtures"
 

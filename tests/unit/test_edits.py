@@ -32,7 +32,7 @@ from boundaries.validation import validate_plan
 from gis.errors import GridGovError
 from gis.measure import area_m2
 
-TESTDATA = Path(__file__).resolve().parents[2].parent / "shared" / "testdata"
+TESTDATA = Path(__file__).resolve().parents[1] / "data" / "real"
 SCHEME = CodeScheme()
 LON0, LAT0 = 113.3, 29.5
 L1 = "420102001001"

@@ -12,7 +12,7 @@ import shapely
 
 from gis.geometry import explain_invalid, normalize_polygons
 
-CASES_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "geos_validity_cases"
+CASES_DIR = Path(__file__).resolve().parents[1] / "data" / "real" / "geos_validity_cases"
 
 
 def _load_is_valid_cases() -> list[tuple[str, str, bool]]:

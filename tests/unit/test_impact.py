@@ -17,7 +17,7 @@ from boundaries.model import make_plan, rectangular_plan
 from gis.errors import CRSError, ValidationError
 from gis.join import assign_points
 
-TESTDATA = Path(__file__).resolve().parents[2].parent / "shared" / "testdata"
+TESTDATA = Path(__file__).resolve().parents[1] / "data" / "real"
 L2 = "420102001001001"
 A, B = L2 + "001", L2 + "002"
 E = "420102001001002001"

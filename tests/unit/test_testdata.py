@@ -1,4 +1,4 @@
-"""read_vector / read_grids / read_households on real-world files in ../shared/testdata."""
+"""read_vector / read_grids / read_households on real-world files in tests/data/real (see PROVENANCE.md there)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from gis.crs import to_storage_crs
 from gis.errors import DataSourceError
 from gis.io import read_vector
 
-TESTDATA = Path(__file__).resolve().parents[2].parent / "shared" / "testdata"
+TESTDATA = Path(__file__).resolve().parents[1] / "data" / "real"
 OSM = TESTDATA / "li_liechtenstein_osm" / "liechtenstein-2013-08-03.osm.pbf"
 FIXTURES = TESTDATA / "bad_shapefilejs_fixtures"
 
@@ -26,7 +26,7 @@ def osm_multipolygons() -> gpd.GeoDataFrame:
 
 
 def test_testdata_is_present():
-    assert OSM.exists(), f"shared test data missing at {TESTDATA}"
+    assert OSM.exists(), f"vendored test data missing at {TESTDATA}"
 
 
 def test_osm_needs_a_layer():

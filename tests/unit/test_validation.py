@@ -18,7 +18,7 @@ from boundaries.model import make_plan, rectangular_plan
 from boundaries.validation import RULES, ValidationReport, validate_plan
 from gis.errors import CRSError, ValidationError
 
-TESTDATA = Path(__file__).resolve().parents[2].parent / "shared" / "testdata"
+TESTDATA = Path(__file__).resolve().parents[1] / "data" / "real"
 LON0, LAT0, D = 113.3, 29.5, 0.001  # ~97 m × 111 m cells
 P1 = "420102001001"
 P2 = P1 + "001"
