@@ -1,4 +1,9 @@
-"""Masking personal data (ID card numbers, phone numbers, names) before export or display."""
+"""Masking personal data (ID card numbers, phone numbers, names): the one implementation.
+
+Every export, page and CLI output that shows residents' personal data passes it through these
+functions, so the same value is masked the same way everywhere. A missing value (``None``,
+NaN, ``pd.NA``, blank text) stays ``None``; pages show it as an empty cell.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,17 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-__all__ = ["mask_id_number", "mask_phone", "mask_name", "mask_personal_data", "MASKERS"]
+__all__ = ["mask_id_number", "mask_phone", "mask_name", "mask_personal_data", "MASKERS", "RESIDENT_PERSONAL_COLUMNS"]
 
 _ID_RE = re.compile(r"^\d{17}[\dXx]$|^\d{15}$")
+
+
+def _missing(value: object) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, float) and value != value:
+        return True
+    return isinstance(value, str) and not value.strip()
 
 
 def mask_id_number(value: str | None) -> str | None:
@@ -19,7 +32,7 @@ def mask_id_number(value: str | None) -> str | None:
     6 + 4 with 5 stars. Other text is masked except its first and last character;
     ``None`` stays ``None``.
     """
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if _missing(value):
         return None
     text = str(value).strip()
     if _ID_RE.match(text):
@@ -30,22 +43,31 @@ def mask_id_number(value: str | None) -> str | None:
 
 
 def mask_phone(value: str | None) -> str | None:
-    """``'13812345678'`` → ``'138****5678'``; other numbers keep their first 3 and last 4 digits."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    """``'13812345678'`` → ``'138****5678'`` (spaces and dashes dropped).
+
+    Numbers of 8 or more digits keep their first 3 and last 4; shorter ones (a local landline
+    such as ``'5551234'``) keep only their last 2 (``'*****34'``); 4 digits or fewer are all stars.
+    """
+    if _missing(value):
         return None
     text = re.sub(r"[\s\-]", "", str(value).strip())
     if len(text) >= 8:
         return text[:3] + "*" * (len(text) - 7) + text[-4:]
+    if len(text) > 4:
+        return "*" * (len(text) - 2) + text[-2:]
     return "*" * len(text)
 
 
 def mask_name(value: str | None) -> str | None:
     """Chinese names keep the surname: ``'张三丰'`` → ``'张**'``; ``None`` stays ``None``."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if _missing(value):
         return None
     text = str(value).strip()
     return text[:1] + "*" * max(len(text) - 1, 1) if text else text
 
+
+#: The personal-data columns of a resident record and their kind.
+RESIDENT_PERSONAL_COLUMNS: dict[str, str] = {"name": "name", "id_number": "id_number", "phone": "phone"}
 
 #: Masking function per kind of personal data.
 MASKERS = {"id_number": mask_id_number, "phone": mask_phone, "name": mask_name}
@@ -100,5 +122,6 @@ def mask_personal_data(
         raise ValueError(f"mask kinds {sorted(unknown)} are unknown; expected one of {sorted(MASKERS)}")
     result = frame.copy()
     for column, kind in plan.items():
-        result[column] = frame[column].astype(object).map(MASKERS[kind]).astype(object)
+        masker = MASKERS[kind]
+        result[column] = pd.Series([masker(v) for v in frame[column].tolist()], index=frame.index, dtype=object)
     return result

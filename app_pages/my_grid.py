@@ -7,7 +7,7 @@ import streamlit as st
 
 from app_pages import common, folium_view
 from app_pages.i18n import label_of, t
-from store.queries import current_month
+from gis import clock
 from gis import webmap
 from gis.errors import GridGovError
 
@@ -120,7 +120,7 @@ def _result(token: str, scope, basemap, code: str) -> None:
         hide_index=True, width="stretch", height=320,
     )
 
-    month, _start, _end = current_month()
+    month, _start, _end = clock.month_of()
     due = common.load_due_visits(token, code, month, scope)
     st.subheader(t("my.visits", month=due.month))
     st.info(

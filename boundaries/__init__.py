@@ -30,15 +30,16 @@ from boundaries.model import (
 from boundaries.validation import RULES, Finding, ValidationReport, validate_plan
 from boundaries.versions import VERSION_COLUMNS, PlanDiff, diff_plans, plan_as_of
 
-_LAZY = {"ImpactReport", "assess_impact", "assign_to_leaves", "balance_stats"}
+_LAZY = {"ImpactReport": "boundaries.impact", "assess_impact": "boundaries.impact", "balance_stats": "boundaries.impact",
+         "assign_to_leaves": "boundaries.assign", "leaf_grids": "boundaries.assign"}
 
 
 def __getattr__(name: str) -> object:
-    # impact needs gis.join; import it on first use so `import boundaries` stays light
+    # impact and assign need gis.join; import them on first use so `import boundaries` stays light
     if name in _LAZY:
-        from boundaries import impact
+        import importlib
 
-        return getattr(impact, name)
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'boundaries' has no attribute {name!r}")
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "check_plan_frame",
     "default_scheme",
     "diff_plans",
+    "leaf_grids",
     "leaf_mask",
     "lineage_edges",
     "make_plan",

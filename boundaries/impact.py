@@ -22,12 +22,12 @@ import shapely
 from pyproj import CRS
 
 from boundaries.coding import resolve_code
+from boundaries.assign import assign_to_leaves
 from boundaries.model import check_plan_frame, leaf_mask
 from gis.crs import STORAGE_EPSG
 from gis.errors import CRSError, ValidationError
-from gis.join import assign_points
 
-__all__ = ["ImpactReport", "assess_impact", "assign_to_leaves", "workload", "balance_stats"]
+__all__ = ["ImpactReport", "assess_impact", "workload", "balance_stats"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,21 +45,6 @@ def _check_points(points: gpd.GeoDataFrame, what: str, required: Iterable[str]) 
         raise CRSError(f"{what} has no CRS; set it explicitly (e.g. .set_crs(4490)) — GridGov never guesses")
     if CRS.from_user_input(points.crs) != CRS.from_epsg(STORAGE_EPSG):
         raise CRSError(f"{what} is in {points.crs.to_string()} but EPSG:{STORAGE_EPSG} is expected (reproject first)")
-
-
-def assign_to_leaves(points: gpd.GeoDataFrame | gpd.GeoSeries, plan: gpd.GeoDataFrame) -> np.ndarray:
-    """Code of the leaf grid covering each point (``None`` outside every grid).
-
-    Points and plan in EPSG:4490; on a shared boundary the smallest code wins.
-    """
-    check_plan_frame(plan, what="plan")
-    leaves = plan.loc[leaf_mask(plan)]
-    geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
-    return assign_points(
-        np.asarray(geoms.array, dtype=object),
-        np.asarray(leaves.geometry.array, dtype=object),
-        keys=leaves["code"].astype(object).to_numpy(),
-    )
 
 
 def _special_flags(values: pd.Series | None, n: int) -> np.ndarray:

@@ -11,7 +11,7 @@ app pages → governance → etl → boundaries → gis.
 from __future__ import annotations
 
 from governance.assessment import Assessment, ScoreWeights, assess_month, rank
-from governance.deadlines import DeadlinePolicy, month_bounds, overdue_incidents, overdue_mask
+from governance.deadlines import DeadlinePolicy, overdue_incidents, overdue_mask
 from governance.roster import ROLE_LABELS, TEAM_ROLES, ContactCard, contact_card, roster_gaps, validate_roster
 from governance.visits import VisitPlan, VisitRecord, visit_plan
 from governance.workflow import ACTIONS, TRANSITIONS, IncidentState, allowed_actions, apply_transition
@@ -23,7 +23,6 @@ __all__ = [
     "allowed_actions",
     "apply_transition",
     "DeadlinePolicy",
-    "month_bounds",
     "overdue_mask",
     "overdue_incidents",
     "VisitPlan",

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
 from gis.errors import ValidationError
 
-from governance.deadlines import require_aware
+from gis.clock import local_date, require_aware
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, name: str) -> None:
@@ -39,9 +38,6 @@ def within(series: pd.Series, start: dt.datetime, end: dt.datetime) -> pd.Series
     hi = pd.Timestamp(require_aware(end, name="end")).tz_convert("UTC")
     return ((values >= lo) & (values < hi)).fillna(False).astype(bool)
 
-
-def local_date(value: dt.datetime, timezone: str) -> dt.date:
-    return require_aware(value, name="as_of").astimezone(ZoneInfo(timezone)).date()
 
 
 def active_on(assignments: pd.DataFrame, start: dt.date, end: dt.date) -> pd.Series:

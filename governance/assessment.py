@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from governance._frames import has_special, local_date, match_prefix, require_columns, utc, within
-from governance.deadlines import month_bounds, require_aware
+from gis.clock import month_bounds, require_aware
 from governance.visits import MIN_HOUSEHOLDS_PER_MONTH, worker_grids
 
 __all__ = ["ScoreWeights", "Assessment", "assess_month", "rank"]
@@ -177,7 +177,7 @@ def assess_month(
         Aware "now" (default: now); deadlines after it are not overdue yet.
     """
     require_columns(incidents, INCIDENT_COLUMNS, name="incidents")
-    start, end = month_bounds(month, timezone=timezone)
+    start, end = month_bounds(month, timezone)
     as_of = require_aware(as_of or dt.datetime.now(start.tzinfo), name="as_of")
     weights = weights or ScoreWeights()
     cut = min(as_of, end - dt.timedelta(microseconds=1))

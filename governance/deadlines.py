@@ -12,11 +12,13 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from gis.clock import require_aware
+from gis.clock import zone as _zone_named
 from gis.errors import ConfigurationError, ValidationError
 
 if TYPE_CHECKING:
@@ -25,10 +27,6 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_DEADLINE_DAYS",
     "DeadlinePolicy",
-    "require_aware",
-    "month_bounds",
-    "recent_months",
-    "parse_month",
     "overdue_mask",
     "overdue_incidents",
 ]
@@ -36,25 +34,6 @@ __all__ = [
 #: Default days allowed per disposition (solve now / research and assign / explain and respond).
 DEFAULT_DEADLINE_DAYS: dict[str, int] = {"solve_now": 3, "research_assign": 30, "explain_respond": 7}
 
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigurationError(f"time zone {name!r} is unknown; expected an IANA name such as 'Asia/Shanghai'") from None
-
-
-def require_aware(value: dt.datetime, *, name: str = "time") -> dt.datetime:
-    """Return ``value`` if it is timezone-aware, else raise :class:`ValidationError`."""
-    if not isinstance(value, dt.datetime):
-        raise ValidationError(f"{name} was {value!r} but is expected to be a datetime")
-    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-        raise ValidationError(
-            f"{name} {value.isoformat()} has no time zone; pass an aware datetime "
-            "(e.g. datetime.now(ZoneInfo('Asia/Shanghai')))"
-        )
-    return value
 
 
 @dataclass(frozen=True)
@@ -82,12 +61,12 @@ class DeadlinePolicy:
                 f"deadline days {dict(self.days)!r} are expected to give a non-negative whole number of days "
                 f"for each of {list(DEFAULT_DEADLINE_DAYS)} (missing {missing}, unknown {unknown}, bad {bad})"
             )
-        _zone(self.timezone)
+        _zone_named(self.timezone)
         object.__setattr__(self, "days", dict(self.days))
 
     @property
     def zone(self) -> ZoneInfo:
-        return _zone(self.timezone)
+        return _zone_named(self.timezone)
 
     @classmethod
     def from_settings(cls, settings: "Settings | None" = None) -> "DeadlinePolicy":
@@ -113,38 +92,10 @@ class DeadlinePolicy:
                 f"disposition was {disposition!r} but is expected to be in {list(self.days)}"
             )
         require_aware(start, name="start")
-        zone = self.zone
-        local_day = start.astimezone(zone).date()
+        local = self.zone
+        local_day = start.astimezone(local).date()
         due_day = local_day + dt.timedelta(days=int(self.days[disposition]) + 1)
-        return dt.datetime.combine(due_day, dt.time(0, 0), tzinfo=zone)
-
-
-def parse_month(month: str | dt.date) -> dt.date:
-    """First day of a month given as ``YYYY-MM`` (or any date in it)."""
-    if isinstance(month, dt.date):
-        return month.replace(day=1)
-    try:
-        year_text, month_text = str(month).strip().split("-")
-        if len(year_text) != 4 or len(month_text) != 2:
-            raise ValueError
-        return dt.date(int(year_text), int(month_text), 1)
-    except ValueError:
-        raise ValidationError(f"month was {month!r} but is expected to look like '2026-11' (YYYY-MM)") from None
-
-
-def recent_months(count: int = 12, *, now: dt.datetime | None = None, timezone: str = "Asia/Shanghai") -> list[str]:
-    """The ``count`` months up to the one containing ``now`` (local), newest first, as ``YYYY-MM``."""
-    local = (require_aware(now, name="now") if now is not None else dt.datetime.now(dt.UTC)).astimezone(_zone(timezone))
-    index = local.year * 12 + local.month - 1
-    return [f"{(index - k) // 12:04d}-{(index - k) % 12 + 1:02d}" for k in range(count)]
-
-
-def month_bounds(month: str | dt.date, *, timezone: str = "Asia/Shanghai") -> tuple[dt.datetime, dt.datetime]:
-    """``[start, end)`` of a calendar month as aware datetimes at local midnight in ``timezone``."""
-    first = parse_month(month)
-    zone = _zone(timezone)
-    nxt = dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-    return (dt.datetime.combine(first, dt.time(0), tzinfo=zone), dt.datetime.combine(nxt, dt.time(0), tzinfo=zone))
+        return dt.datetime.combine(due_day, dt.time(0, 0), tzinfo=local)
 
 
 def overdue_mask(incidents: pd.DataFrame, *, now: dt.datetime) -> pd.Series:

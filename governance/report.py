@@ -31,7 +31,8 @@ from gis.crs import STORAGE_EPSG, gk_zone_epsg
 from governance.vocab import DISPOSITIONS
 
 from governance.assessment import assess_month, rank
-from governance.deadlines import month_bounds, overdue_mask, require_aware
+from gis.clock import month_bounds, require_aware
+from governance.deadlines import overdue_mask
 
 __all__ = [
     "CJK_FONT",
@@ -100,7 +101,7 @@ def build_monthly_report(
     from boundaries.coding import default_scheme
     from store.governance import load_frames, load_grids
 
-    start, end = month_bounds(month, timezone=timezone)
+    start, end = month_bounds(month, timezone)
     as_of = require_aware(as_of or dt.datetime.now(dt.UTC), name="as_of")
     frames = load_frames(db, month=month, timezone=timezone, scope=scope)
     incidents = frames["incidents"]

@@ -25,7 +25,7 @@ import pandas as pd
 from gis.errors import ValidationError
 
 from governance._frames import active_on, has_special, local_date, match_prefix, require_columns, utc, within
-from governance.deadlines import month_bounds, require_aware
+from gis.clock import month_bounds, require_aware
 
 __all__ = [
     "MIN_HOUSEHOLDS_PER_MONTH",
@@ -163,7 +163,7 @@ def visit_plan(
     """
     require_columns(households, HOUSEHOLD_COLUMNS, name="households")
     require_columns(visits, VISIT_COLUMNS, name="visits")
-    start, end = month_bounds(month, timezone=timezone)
+    start, end = month_bounds(month, timezone)
     if as_of is None:
         as_of = min(max(dt.datetime.now(start.tzinfo), start), end - dt.timedelta(microseconds=1))
     require_aware(as_of, name="as_of")

@@ -26,7 +26,8 @@ from dataclasses import dataclass, replace
 
 from gis.errors import GridGovError, ValidationError
 
-from governance.deadlines import DeadlinePolicy, require_aware
+from gis.clock import require_aware
+from governance.deadlines import DeadlinePolicy
 
 __all__ = [
     "TransitionError",

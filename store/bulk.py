@@ -40,6 +40,8 @@ from etl.transform import ERROR, RowProblem
 from gis.crs import STORAGE_EPSG
 from gis.errors import CRSError, ValidationError
 from gis.progress import Progress, Stopwatch, notify
+from store.grids import assign_points_at_times
+from store.sql import geometries
 
 __all__ = [
     "ImportReport",
@@ -506,16 +508,21 @@ def load_incidents(
         if new_ids:
             # The grid valid when each incident was reported (history keeps it; the current
             # grid is assigned below and may differ after later boundary edits).
-            conn.execute(text("""
-                UPDATE incidents i SET grid_code_at_report = (
-                    SELECT gv.code FROM grid_versions gv
-                    WHERE gv.valid_from <= i.reported_at AND (gv.valid_to IS NULL OR gv.valid_to > i.reported_at)
-                      AND NOT EXISTS (SELECT 1 FROM grid_versions c WHERE c.parent_code = gv.code
-                                      AND c.valid_from <= i.reported_at
-                                      AND (c.valid_to IS NULL OR c.valid_to > i.reported_at))
-                      AND ST_Covers(gv.geom, i.geom)
-                    ORDER BY gv.code LIMIT 1)
-                WHERE i.id = ANY(:ids)"""), {"ids": new_ids})
+            # The one rule (store.grids.assign_points_at_times), once per plan period.
+            located = conn.execute(
+                text("SELECT id, reported_at, ST_AsBinary(geom) FROM incidents WHERE id = ANY(:ids) ORDER BY id"),
+                {"ids": new_ids},
+            ).all()
+            at_report = assign_points_at_times(
+                conn, geometries([r[2] for r in located]), [r[1] for r in located]
+            )
+            pairs = [(int(r[0]), c) for r, c in zip(located, at_report) if c is not None]
+            if pairs:
+                conn.execute(
+                    text("UPDATE incidents i SET grid_code_at_report = v.code "
+                         "FROM unnest(CAST(:ids AS bigint[]), CAST(:codes AS text[])) AS v(id, code) WHERE i.id = v.id"),
+                    {"ids": [p[0] for p in pairs], "codes": [p[1] for p in pairs]},
+                )
         report.inserted = keyed_inserted + len(unkeyed)
         report.updated = keyed_updated
         report.unchanged = keyed_unchanged

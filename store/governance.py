@@ -37,7 +37,9 @@ from store.models import (
 )
 from gis.errors import CoordinateRangeError, NotFoundError, StaleVersionError, ValidationError
 
-from governance.deadlines import DeadlinePolicy, month_bounds, require_aware
+from gis import clock
+from gis.clock import month_bounds, require_aware
+from governance.deadlines import DeadlinePolicy
 from governance.visits import VisitRecord, validate_visit
 from governance.workflow import EventRecord, IncidentState, apply_transition, report_event
 
@@ -342,7 +344,7 @@ def proposed_assignee(db: Executor, grid_code: str | None, *, on: dt.date | None
     """
     if not grid_code:
         return None
-    on = on or dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    on = on or clock.today()
     row = db.execute(
         select(_assignments.c.staff_id)
         .where(
@@ -456,7 +458,7 @@ def load_frames(
     params: dict[str, Any] = {}
     visit_filter = _scope_sql("coalesce(v.grid_code, h.grid_code)", scope, params)
     if month is not None:
-        since, until = month_bounds(month, timezone=timezone)
+        since, until = month_bounds(month, timezone)
         visit_filter += " AND v.visited_at >= :since AND v.visited_at < :until"
         params.update(since=since, until=until)
     hh_params: dict[str, Any] = {}

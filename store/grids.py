@@ -31,11 +31,12 @@ import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
-from sqlalchemy.orm import Session
 
 from boundaries.coding import CodeScheme, default_scheme, resolve_code
+from boundaries.assign import assign_to_leaf_arrays
 from gis.crs import STORAGE_EPSG
 from gis.errors import CRSError, NotFoundError, StaleVersionError, ValidationError
+from store.sql import SRID, Executor, as_of_param, ewkb_hex, geometries, valid_at
 
 __all__ = [
     "PlanChanges",
@@ -50,22 +51,19 @@ __all__ = [
     "resolve_code_in_db",
     "changeset_history",
     "reassign_points",
+    "leaf_grids_at",
+    "assign_points_at",
+    "assign_points_at_times",
 ]
 
 logger = logging.getLogger(__name__)
 
-Executor = Connection | Session
-
 _PLAN_COLUMNS = ["code", "level", "parent_code", "name"]
-_VALID_AT = (
-    "((CAST(:as_of AS timestamptz) IS NULL AND valid_to IS NULL) OR "
-    "(valid_from <= CAST(:as_of AS timestamptz) AND (valid_to IS NULL OR valid_to > CAST(:as_of AS timestamptz))))"
-)
 
 
 def _frame(rows: Sequence[Any], columns: list[str]) -> gpd.GeoDataFrame:
     data = pd.DataFrame([tuple(r) for r in rows], columns=[*columns, "wkb"])
-    geometry = shapely.from_wkb(data.pop("wkb").to_numpy()) if len(data) else np.array([], dtype=object)
+    geometry = geometries(list(data.pop("wkb")))
     frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry, crs=STORAGE_EPSG, index=data.index), crs=STORAGE_EPSG)
     for column in ("level", "version"):
         if column in frame:
@@ -79,11 +77,11 @@ def load_plan(db: Executor, *, as_of: dt.datetime | None = None, level: int | No
         text(
             f"""
             SELECT code, level, parent_code, name, version, ST_AsBinary(geom)
-            FROM grid_versions WHERE {_VALID_AT} AND (CAST(:level AS int) IS NULL OR level = :level)
+            FROM grid_versions WHERE {valid_at()} AND (CAST(:level AS int) IS NULL OR level = :level)
             ORDER BY code
             """
         ),
-        {"as_of": as_of, "level": level},
+        {"as_of": as_of_param(as_of), "level": level},
     ).all()
     return _frame(rows, [*_PLAN_COLUMNS, "version"])
 
@@ -233,10 +231,6 @@ def _code_or_none(value: Any) -> str | None:
     return str(value)
 
 
-def _to_ewkb_hex(geom: Any) -> str:
-    return shapely.to_wkb(shapely.force_2d(geom), hex=True, include_srid=False)
-
-
 def apply_plan(
     db: Executor,
     proposed: gpd.GeoDataFrame,
@@ -347,7 +341,7 @@ def apply_plan(
                 "level": int(new.at[c, "level"]),
                 "parent": _code_or_none(new.at[c, "parent_code"]),
                 "name": str(new.at[c, "name"]),
-                "geom": _to_ewkb_hex(new.at[c, "geometry"]),
+                "geom": ewkb_hex(new.at[c, "geometry"])[0],
                 "cs": changeset_id,
                 "t": when,
             }
@@ -357,7 +351,7 @@ def apply_plan(
             text(
                 """
                 INSERT INTO grids (code, level, parent_code, name, geom, version, changeset_id, created_at, updated_at)
-                VALUES (:code, :level, :parent, :name, ST_Multi(ST_GeomFromWKB(decode(:geom, 'hex'), 4490)),
+                VALUES (:code, :level, :parent, :name, ST_Multi(CAST(:geom AS geometry)),
                         -- 1 for a new code; a code reactivated by a rollback continues its versions
                         COALESCE((SELECT max(gv.version) FROM grid_versions gv WHERE gv.code = :code), 0) + 1,
                         :cs, :t, :t)
@@ -398,17 +392,90 @@ def apply_plan(
     return AppliedChangeset(changeset_id, when, changes, households_moved, incidents_moved)
 
 
-def _leaf_grids(db: Executor) -> tuple[np.ndarray, np.ndarray]:
-    """Codes and geometries (EPSG:4490) of the leaf grids (grids without children), by code."""
+#: Up to this many points, only the leaves whose bounding box meets the points' box are read.
+_FEW_POINTS = 64
+
+
+def leaf_grids_at(
+    db: Executor, *, as_of: dt.datetime | dt.date | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and geometries (EPSG:4490) of the leaf grids valid at ``as_of`` (default: now), by code.
+
+    A leaf is a grid version with no child version valid at the same moment. ``bbox``
+    (lon_min, lat_min, lon_max, lat_max) keeps only leaves whose bounding box meets it (the
+    GiST index narrows the candidates; :func:`boundaries.assign` decides).
+    """
+    params: dict[str, Any] = {"as_of": as_of_param(as_of)}
+    box = ""
+    if bbox is not None:
+        box = f" AND gv.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, {SRID})"
+        params.update(x0=bbox[0], y0=bbox[1], x1=bbox[2], y1=bbox[3])
     rows = db.execute(
         text(
-            "SELECT g.code, ST_AsBinary(g.geom) FROM grids g "
-            "WHERE NOT EXISTS (SELECT 1 FROM grids c WHERE c.parent_code = g.code) ORDER BY g.code"
-        )
+            f"SELECT gv.code, ST_AsBinary(gv.geom) FROM grid_versions gv WHERE {valid_at('gv')}{box} "
+            f"AND NOT EXISTS (SELECT 1 FROM grid_versions c WHERE c.parent_code = gv.code AND {valid_at('c')}) "
+            "ORDER BY gv.code"
+        ),
+        params,
     ).all()
     codes = np.array([r[0] for r in rows], dtype=object)
-    geoms = shapely.from_wkb([bytes(r[1]) for r in rows]) if rows else np.array([], dtype=object)
-    return codes, geoms
+    return codes, geometries([r[1] for r in rows])
+
+
+def assign_points_at(db: Executor, points: Any, *, as_of: dt.datetime | dt.date | None = None) -> np.ndarray:
+    """The leaf grid covering each point (EPSG:4490 shapely Points) in the plan valid at ``as_of``.
+
+    The one rule (:mod:`boundaries.assign`: covered_by, smallest code on a shared boundary,
+    ``None`` outside) applied to the plan stored in the database. For a few points only the
+    candidate leaves around them are read.
+    """
+    points = np.asarray(points, dtype=object)
+    if points.ndim == 0:
+        points = points.reshape(1)
+    if len(points) == 0:
+        return np.array([], dtype=object)
+    bbox = None
+    if len(points) <= _FEW_POINTS:
+        present = points[~shapely.is_missing(points) & ~shapely.is_empty(points)]
+        if len(present) == 0:
+            return np.full(len(points), None, dtype=object)
+        bounds = shapely.total_bounds(present)
+        if not np.isfinite(bounds).all():
+            finite = present[np.isfinite(shapely.get_x(present)) & np.isfinite(shapely.get_y(present))]
+            if len(finite) == 0:
+                return np.full(len(points), None, dtype=object)
+            bounds = shapely.total_bounds(finite)
+        bbox = tuple(float(v) for v in bounds)
+    codes, geoms = leaf_grids_at(db, as_of=as_of, bbox=bbox)
+    return assign_to_leaf_arrays(points, codes, geoms)
+
+
+def assign_points_at_times(db: Executor, points: Any, times: Sequence[dt.datetime]) -> np.ndarray:
+    """For each point, the leaf grid covering it in the plan valid at its own moment (aware).
+
+    The moments are grouped by plan period (between two changesets the plan is the same), so
+    the rule runs once per period, not once per point. A moment before every plan version
+    gives ``None``.
+    """
+    points = np.asarray(points, dtype=object)
+    out = np.full(len(points), None, dtype=object)
+    if len(points) == 0:
+        return out
+    edges = sorted(
+        {r[0] for r in db.execute(text("SELECT DISTINCT valid_from FROM grid_versions")).all()}
+        | {r[0] for r in db.execute(text("SELECT DISTINCT valid_to FROM grid_versions WHERE valid_to IS NOT NULL")).all()}
+    )
+    if not edges:
+        return out
+    stamps = pd.to_datetime(pd.Series(list(times)), utc=True).to_numpy(dtype="datetime64[ns]")
+    edge_array = pd.to_datetime(pd.Series(edges), utc=True).to_numpy(dtype="datetime64[ns]")
+    period = np.searchsorted(edge_array, stamps, side="right") - 1  # -1: before every version
+    for k in np.unique(period[period >= 0]):
+        members = np.flatnonzero(period == k)
+        moment = pd.Timestamp(edge_array[k]).tz_localize("UTC").to_pydatetime()
+        out[members] = assign_points_at(db, points[members], as_of=moment)
+    return out
 
 
 def reassign_points(
@@ -442,8 +509,6 @@ def reassign_points(
     dict
         ``{(from_code, to_code): count}`` of the rows whose grid changed.
     """
-    from gis.join import assign_points
-
     if table not in ("households", "incidents"):
         raise ValueError(f"table was {table!r} but is expected to be 'households' or 'incidents'")
     if region_wkt is not None and not region_wkt:
@@ -451,7 +516,7 @@ def reassign_points(
     conditions = ["TRUE"]
     if region_wkt is not None:
         conditions.append(
-            "ST_Intersects(t.geom, (SELECT ST_Union(ST_GeomFromText(w, 4490)) FROM unnest(CAST(:region AS text[])) AS w))"
+            f"ST_Intersects(t.geom, (SELECT ST_Union(ST_GeomFromText(w, {SRID})) FROM unnest(CAST(:region AS text[])) AS w))"
         )
     if scope is not None:
         stage, key = scope
@@ -465,9 +530,9 @@ def reassign_points(
     if rows:
         ids = np.array([r[0] for r in rows], dtype=np.int64)
         old = np.array([r[1] for r in rows], dtype=object)
-        points = shapely.from_wkb([bytes(r[2]) for r in rows])
-        codes, geoms = _leaf_grids(db)
-        new = assign_points(points, geoms, keys=codes) if len(codes) else np.full(len(rows), None, dtype=object)
+        points = geometries([r[2] for r in rows])
+        codes, geoms = leaf_grids_at(db)
+        new = assign_to_leaf_arrays(points, codes, geoms)
         changed = np.flatnonzero(np.array([a != b for a, b in zip(old, new)], dtype=bool))
         if len(changed):
             stage_name = f"reassign_{table}"

@@ -12,11 +12,15 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, text
-from sqlalchemy.orm import Session
+from sqlalchemy import text
 
+import shapely
+
+from boundaries.assign import ancestor_at_level
 from boundaries.coding import CodeScheme, default_scheme
 from gis.errors import NotFoundError
+from store.grids import assign_points_at
+from store.sql import SRID, Executor, as_of_param, valid_at
 
 __all__ = [
     "StaffMember",
@@ -30,12 +34,6 @@ __all__ = [
     "subdistrict_stats",
 ]
 
-Executor = Connection | Session
-
-_VALID_AT = (
-    "(CAST(:as_of AS timestamptz) IS NULL AND gv.valid_to IS NULL) OR "
-    "(gv.valid_from <= CAST(:as_of AS timestamptz) AND (gv.valid_to IS NULL OR gv.valid_to > CAST(:as_of AS timestamptz)))"
-)
 
 
 @dataclass(frozen=True)
@@ -97,45 +95,20 @@ class GridNotFoundAtPoint(NotFoundError):
         super().__init__(msg)
 
 
-def _as_of(value: dt.datetime | dt.date | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            raise ValueError(f"as_of {value!r} must be timezone-aware")
-        return value
-    from zoneinfo import ZoneInfo
-
-    from gis.settings import get_settings
-
-    # A date means the end of that day in the local zone (what was valid on that day).
-    tz = ZoneInfo(get_settings().timezone)
-    return dt.datetime.combine(value, dt.time(23, 59, 59), tzinfo=tz)
-
-
 def grid_at_point(
     db: Executor, lon: float, lat: float, *, level: int | None = None, as_of: dt.datetime | dt.date | None = None,
     scheme: CodeScheme | None = None,
 ) -> str | None:
     """Code of the grid at ``level`` (default: the finest) covering (lon, lat) in EPSG:4490.
 
-    A point on a shared boundary is covered by both neighbours; the smallest code wins
-    (the same rule as :func:`gis.join` assignment), so the answer is deterministic.
+    The one rule of :mod:`boundaries.assign` (the leaf covering the point; on a shared
+    boundary the smallest code wins), so a single lookup always agrees with bulk assignment;
+    a coarser ``level`` is the leaf's ancestor at that level.
     """
     scheme = scheme or default_scheme()
     level = level or scheme.finest_level
-    row = db.execute(
-        text(
-            f"""
-            SELECT gv.code FROM grid_versions gv
-            WHERE gv.level = :level AND ({_VALID_AT})
-              AND ST_Covers(gv.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4490))
-            ORDER BY gv.code LIMIT 1
-            """
-        ),
-        {"lon": lon, "lat": lat, "level": level, "as_of": _as_of(as_of)},
-    ).first()
-    return row[0] if row else None
+    [leaf] = assign_points_at(db, [shapely.Point(float(lon), float(lat))], as_of=as_of)
+    return ancestor_at_level(leaf, level, scheme)
 
 
 def nearest_grid(
@@ -148,16 +121,16 @@ def nearest_grid(
     row = db.execute(
         text(
             f"""
-            WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4490) AS g)
+            WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID}) AS g)
             SELECT gv.code, gv.name,
                    ST_Distance(gv.geom::geography, p.g::geography) AS d
             FROM grid_versions gv, p
-            WHERE gv.level = :level AND ({_VALID_AT})
+            WHERE gv.level = :level AND {valid_at('gv')}
             ORDER BY gv.geom <-> p.g, gv.code
             LIMIT 5
             """
         ),
-        {"lon": lon, "lat": lat, "level": level, "as_of": _as_of(as_of)},
+        {"lon": lon, "lat": lat, "level": level, "as_of": as_of_param(as_of)},
     ).all()
     if not row:
         return None
@@ -180,14 +153,14 @@ def grid_card(
     """
     scheme = scheme or default_scheme()
     scheme.parse(code)
-    when = _as_of(as_of)
+    when = as_of_param(as_of)
     params = {"code": code, "as_of": when}
     row = db.execute(
         text(
             f"""
             SELECT gv.code, gv.name, gv.level, gv.parent_code, gv.version,
                    ST_Area(gv.geom::geography) AS area_m2
-            FROM grid_versions gv WHERE gv.code = :code AND ({_VALID_AT})
+            FROM grid_versions gv WHERE gv.code = :code AND {valid_at('gv')}
             """
         ),
         params,
@@ -202,7 +175,7 @@ def grid_card(
     ancestors = scheme.ancestors_of(code)
     names = dict(
         db.execute(
-            text(f"SELECT gv.code, gv.name FROM grid_versions gv WHERE gv.code = ANY(:codes) AND ({_VALID_AT})"),
+            text(f"SELECT gv.code, gv.name FROM grid_versions gv WHERE gv.code = ANY(:codes) AND {valid_at('gv')}"),
             {"codes": ancestors, "as_of": when},
         ).all()
     ) if ancestors else {}
@@ -243,7 +216,7 @@ def grid_card(
             (c, n)
             for c, n in db.execute(
                 text(
-                    f"SELECT gv.code, gv.name FROM grid_versions gv WHERE gv.parent_code = :code AND ({_VALID_AT}) ORDER BY gv.code"
+                    f"SELECT gv.code, gv.name FROM grid_versions gv WHERE gv.parent_code = :code AND {valid_at('gv')} ORDER BY gv.code"
                 ),
                 params,
             ).all()

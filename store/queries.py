@@ -24,6 +24,8 @@ import shapely
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from access.masking import RESIDENT_PERSONAL_COLUMNS, mask_personal_data
+from gis import clock
 from gis.crs import STORAGE_EPSG
 from gis.errors import NotFoundError
 
@@ -32,8 +34,6 @@ __all__ = [
     "IncidentFilter",
     "DueVisits",
     "SearchHit",
-    "mask_id_number",
-    "mask_phone",
     "grids_frame",
     "grid_geometry",
     "households_frame",
@@ -49,7 +49,6 @@ __all__ = [
     "incident_monthly_trend",
     "data_version",
     "summary_counts",
-    "current_month",
     "VISIT_TARGET",
 ]
 
@@ -93,42 +92,6 @@ def _frame(db: Executor, sql: str, params: dict[str, Any], *, geom: str = "geom"
     wkb = table.pop(geom) if geom in table.columns else pd.Series([], dtype=object)
     geometry = shapely.from_wkb([bytes(b) if b is not None else None for b in wkb])
     return gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geometry, crs=STORAGE_EPSG), crs=STORAGE_EPSG)
-
-
-def _missing(value: object) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and value != value) or str(value).strip() == ""
-
-
-def mask_id_number(value: str | None) -> str:
-    """Mask an ID number: keep the first 6 and last 4 characters (``430603********1234``)."""
-    if _missing(value):
-        return ""
-    s = str(value).strip()
-    if len(s) <= 10:
-        return s[:1] + "*" * max(len(s) - 2, 0) + s[-1:] if len(s) > 2 else "*" * len(s)
-    return s[:6] + "*" * (len(s) - 10) + s[-4:]
-
-
-def mask_phone(value: str | None) -> str:
-    """Mask a phone number: keep the first 3 and last 4 digits (``138****5678``)."""
-    if _missing(value):
-        return ""
-    s = re.sub(r"[\s-]", "", str(value))
-    if len(s) <= 7:
-        return "*" * max(len(s) - 2, 0) + s[-2:]
-    return s[:3] + "*" * (len(s) - 7) + s[-4:]
-
-
-def current_month(now: dt.datetime | None = None, *, tz: str | None = None) -> tuple[str, dt.datetime, dt.datetime]:
-    """``("YYYY-MM", start, end)`` of the calendar month containing ``now`` in ``tz`` (aware datetimes)."""
-    zone = ZoneInfo(tz or _tz_name())
-    now = now or dt.datetime.now(dt.timezone.utc)
-    if now.tzinfo is None:
-        raise ValueError(f"now {now!r} must be timezone-aware")
-    local = now.astimezone(zone)
-    start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    end = (start + dt.timedelta(days=32)).replace(day=1)
-    return f"{start:%Y-%m}", start, end
 
 
 # -- grids ------------------------------------------------------------------------------------
@@ -189,11 +152,12 @@ def households_frame(db: Executor, *, grid_prefix: str | None = None, scope: Sco
 
 
 def household_roster(db: Executor, code: str, *, scope: Scope = None) -> pd.DataFrame:
-    """Households in grid ``code`` (and below) with their residents; ID numbers and phones masked.
+    """Households in grid ``code`` (and below) with their residents; names, ID numbers and phones masked.
 
     One row per resident (a household without residents has one row with empty person
     fields). Columns: household_id, address, special_kinds, members, name, relation,
-    id_number (masked), phone (masked), grid_code.
+    id_number (masked), phone (masked), grid_code. Masked by :func:`access.masking.mask_personal_data`,
+    the same function every export uses.
     """
     params: dict[str, Any] = {"prefix": code + "%"}
     sql = (
@@ -204,9 +168,7 @@ def household_roster(db: Executor, code: str, *, scope: Scope = None) -> pd.Data
     )
     result = db.execute(text(sql), params)
     table = pd.DataFrame([dict(r) for r in result.mappings().all()], columns=list(result.keys()))
-    table["id_number"] = table["id_number"].map(mask_id_number).astype(object)
-    table["phone"] = table["phone"].map(mask_phone).astype(object)
-    return table
+    return mask_personal_data(table, RESIDENT_PERSONAL_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -235,7 +197,7 @@ def due_visits(
     (default ``GRIDGOV_TIMEZONE``, Asia/Shanghai): a visit at 23:30 UTC on the last day of
     a month counts for the next month in Shanghai.
     """
-    month, start, end = current_month(now, tz=tz)
+    month, start, end = clock.month_of(now, tz)
     params: dict[str, Any] = {"prefix": code + "%", "start": start, "end": end}
     scope_h = _scope_sql("h.grid_code", scope, params)
     sql = f"""
@@ -278,7 +240,7 @@ def find_staff(db: Executor, query: str, *, scope: Scope = None, on: dt.date | N
     params: dict[str, Any] = {
         "name": f"%{_like_escape(q)}%",
         "phone": digits if len(digits) >= 7 else None,
-        "d": on or dt.datetime.now(ZoneInfo(_tz_name())).date(),
+        "d": on or clock.today(),
     }
     sql = (
         "SELECT s.id AS staff_id, s.name, s.phone, sa.role, sa.grid_code, g.name AS grid_name "

@@ -26,7 +26,7 @@ from boundaries.edits import (
     split_grid,
     transfer_area,
 )
-from boundaries.impact import assign_to_leaves
+from boundaries.assign import assign_to_leaves
 from boundaries.model import leaf_mask, make_plan, rectangular_plan
 from boundaries.validation import validate_plan
 from gis.errors import GridGovError

@@ -110,6 +110,10 @@ def test_masking_helpers():
     assert mask_phone("13812345678") == "138****5678"
     assert mask_name("张三丰") == "张**"
     assert mask_phone(None) is None
+    assert mask_phone("138-1234-5678") == "138****5678"
+    assert mask_phone("5551234") == "*****34" and mask_phone("1234") == "****"
+    assert mask_phone(float("nan")) is None and mask_id_number(pd.NA) is None and mask_phone("  ") is None
+    assert "1990" not in mask_id_number("430603199001011234")
 
 
 def test_mask_personal_data_returns_a_copy():

@@ -12,7 +12,8 @@ import shapely
 from shapely.geometry import LineString, box
 
 from boundaries.edits import split_grid, transfer_area
-from boundaries.impact import assess_impact, assign_to_leaves, balance_stats
+from boundaries.assign import assign_to_leaves
+from boundaries.impact import assess_impact, balance_stats
 from boundaries.model import make_plan, rectangular_plan
 from gis.errors import CRSError, ValidationError
 from gis.join import assign_points

@@ -94,7 +94,7 @@ def test_validate_visit_collects_every_problem():
 
 
 def test_worker_households_and_recent_months():
-    from governance.deadlines import recent_months
+    from gis.clock import recent_months
     from governance.visits import worker_households
 
     households = data.households().set_index("id", drop=False)

@@ -13,13 +13,8 @@ from hypothesis import strategies as st
 from governance.vocab import DISPOSITIONS, INCIDENT_STATUSES
 from gis.errors import ConfigurationError, ValidationError
 from governance.workflow import TransitionError
-from governance.deadlines import (
-    DeadlinePolicy,
-    month_bounds,
-    overdue_incidents,
-    overdue_mask,
-    parse_month,
-)
+from gis.clock import month_bounds, parse_month
+from governance.deadlines import DeadlinePolicy, overdue_incidents, overdue_mask
 from governance.workflow import (
     ACTIONS,
     TRANSITIONS,
