@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from gis.errors import ValidationError
+
 __all__ = ["Scope"]
 
 
@@ -28,7 +30,7 @@ class Scope:
     def __post_init__(self) -> None:
         bad = [p for p in self.prefixes if not (isinstance(p, str) and p.isdigit())]
         if bad:
-            raise ValueError(f"scope prefixes {bad!r} are expected to be digits (grid codes or their prefixes)")
+            raise ValidationError(f"scope prefixes {bad!r} are expected to be digits (grid codes or their prefixes)")
         # Keep only the outermost prefixes, sorted: equal scopes compare (and cache) equal.
         kept: list[str] = []
         for prefix in sorted(set(self.prefixes), key=lambda p: (len(p), p)):

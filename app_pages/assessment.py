@@ -19,7 +19,8 @@ from app_pages.i18n import t
 from gis.settings import get_settings
 from governance.assessment import ScoreWeights, assess_month, rank
 from governance.deadlines import recent_months
-from governance.report import build_monthly_report, write_monthly_html, write_monthly_xlsx
+from etl.reports import write_monthly_html, write_monthly_xlsx
+from services.report import monthly_report
 
 FIGURE_KEYS = (
     ("visits_made", "assess.visits_made"),
@@ -66,7 +67,7 @@ def _report_downloads(month: str, scope) -> None:
     if st.button(t("assess.make_report"), key="assess.make_report"):
         with st.spinner(t("assess.making")):
             with common.get_engine().connect() as conn:
-                report = build_monthly_report(conn, month=month, as_of=dt.datetime.now(dt.UTC),
+                report = monthly_report(conn, month=month, as_of=dt.datetime.now(dt.UTC),
                                               timezone=get_settings().timezone, scope=scope)
             with tempfile.TemporaryDirectory() as tmp:
                 xlsx = write_monthly_xlsx(report, Path(tmp) / f"monthly-{month}.xlsx").read_bytes()

@@ -299,10 +299,11 @@ def report_monthly(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Now (default: now)."),
 ) -> None:
     """The monthly joint-meeting report as XLSX and HTML (maps embedded)."""
-    from governance.report import build_monthly_report, write_monthly_html, write_monthly_xlsx
+    from etl.reports import write_monthly_html, write_monthly_xlsx
+    from services.report import monthly_report
 
     with _cli().open_engine().connect() as conn:
-        report = build_monthly_report(conn, month=month, as_of=_when(as_of))
+        report = monthly_report(conn, month=month, as_of=_when(as_of))
     xlsx = write_monthly_xlsx(report, out.with_suffix(".xlsx"))
     page = write_monthly_html(report, out.with_suffix(".html"))
     typer.echo(f"monthly report {report.month}: {xlsx} and {page}")

@@ -18,35 +18,12 @@ import numpy as np
 import shapely
 
 from gis.crs import gk_zone_epsg
+from gis.fonts import CJK_FONT_PATH, cjk_font
 from gis.errors import ConfigurationError, CRSError
 
-__all__ = ["CJK_FONT_PATH", "cjk_font", "render_sketch"]
+__all__ = ["render_sketch"]
 
 logger = logging.getLogger(__name__)
-
-#: Debian package fonts-noto-cjk.
-CJK_FONT_PATH = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-
-
-def cjk_font(path: Path | str = CJK_FONT_PATH):  # -> matplotlib.font_manager.FontProperties
-    """``FontProperties`` for the CJK font at ``path``.
-
-    Raises
-    ------
-    ConfigurationError
-        If the font file is missing (install Debian's ``fonts-noto-cjk``).
-    """
-    from matplotlib import font_manager
-
-    font_path = Path(path)
-    if not font_path.is_file():
-        raise ConfigurationError(
-            f"the CJK font {font_path} is missing; install it with `apt-get install fonts-noto-cjk` "
-            "(Chinese text would otherwise print as empty boxes)"
-        )
-    font_manager.fontManager.addfont(str(font_path))
-    return font_manager.FontProperties(fname=str(font_path))
-
 
 def render_sketch(
     geometry: gpd.GeoSeries,

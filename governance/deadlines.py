@@ -20,6 +20,7 @@ import pandas as pd
 from gis.clock import require_aware
 from gis.clock import zone as _zone_named
 from gis.errors import ConfigurationError, ValidationError
+from governance.vocab import TERMINAL_STATUSES
 
 if TYPE_CHECKING:
     from gis.settings import Settings
@@ -106,7 +107,7 @@ def overdue_mask(incidents: pd.DataFrame, *, now: dt.datetime) -> pd.Series:
     """
     require_aware(now, name="now")
     deadline = pd.to_datetime(incidents["deadline"], utc=True)
-    open_ = ~incidents["status"].isin(["closed", "rejected"])
+    open_ = ~incidents["status"].isin(TERMINAL_STATUSES)
     return (open_ & deadline.notna() & (deadline < pd.Timestamp(now).tz_convert("UTC"))).astype(bool)
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "STAFF_ROLES",
     "TEAM_ROLES",
     "INCIDENT_STATUSES",
+    "TERMINAL_STATUSES",
     "OPEN_EXCLUDED_STATUSES",
     "DISPOSITIONS",
     "SPECIAL_KINDS",
@@ -136,7 +137,8 @@ INCIDENT_STATUS_TERMS = Vocabulary(
     ),
 )
 #: Statuses that end the loop: an incident in neither is open (unresolved).
-OPEN_EXCLUDED_STATUSES = ("closed", "rejected")
+TERMINAL_STATUSES = ("closed", "rejected")
+OPEN_EXCLUDED_STATUSES = TERMINAL_STATUSES
 
 DISPOSITION_TERMS = Vocabulary(
     "disposition",

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from gis.errors import GridGovError, ValidationError
 
 from gis.clock import require_aware
+from governance import vocab
 from governance.deadlines import DeadlinePolicy
 
 __all__ = [
@@ -59,7 +60,7 @@ TRANSITIONS: dict[str, dict[str, str]] = {
 #: Every action a user can take, in workflow order.
 ACTIONS: tuple[str, ...] = tuple(TRANSITIONS)
 #: States in which an incident no longer needs work (until reopened).
-TERMINAL_STATUSES: frozenset[str] = frozenset({"closed", "rejected"})
+TERMINAL_STATUSES: frozenset[str] = frozenset(vocab.TERMINAL_STATUSES)
 
 #: Actions whose note is the reason/feedback and must not be empty.
 _NOTE_REQUIRED = {"reject": "the reason for rejecting", "handle": "the handling feedback", "reopen": "the reason for reopening"}

@@ -29,8 +29,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, text
-from sqlalchemy.orm import Session
 
 from boundaries import edits
 from boundaries.edits.annex import annex_area
@@ -39,6 +37,9 @@ from boundaries.edits.reshape import reshape_grid
 from boundaries.impact import ImpactReport, assess_impact, balance_stats
 from store.grids import AppliedChangeset, apply_plan, compare_plans, load_plan, plan_versions
 from store.grids import check_versions
+from store import grids as grid_store
+from store import queries
+from store.sql import Executor
 from boundaries.validation import ValidationReport, validate_plan
 from gis.crs import STORAGE_EPSG
 from gis.errors import NotFoundError, StaleVersionError, ValidationError
@@ -60,7 +61,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Executor = Connection | Session
 
 #: Edit operations by name → function of boundaries.edits.
 OPERATIONS = {
@@ -228,38 +228,13 @@ def _jsonable_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
 def start_edit(db: Executor) -> EditDraft:
     """Read the current plan (with versions) and the retired codes."""
     plan = load_plan(db)
-    retired = frozenset(r[0] for r in db.execute(text("SELECT code FROM grid_codes WHERE status = 'retired'")).all())
-    now = db.execute(text("SELECT clock_timestamp()")).scalar_one()
-    return EditDraft(plan=plan, base_versions=plan_versions(plan), retired_codes=retired, started_at=now)
+    return EditDraft(plan=plan, base_versions=plan_versions(plan), retired_codes=grid_store.retired_codes(db),
+                     started_at=grid_store.database_now(db))
 
 
 def load_points_for_impact(db: Executor) -> dict[str, Any]:
-    """Households, incidents and active staff assignments as frames for :func:`assess_impact`."""
-    from shapely import from_wkb
-
-    hh = db.execute(text(
-        "SELECT household_key, members, cardinality(special_kinds) > 0 AS special, ST_AsBinary(geom) FROM households"
-    )).all()
-    households = gpd.GeoDataFrame(
-        {"household_key": [r[0] for r in hh], "members": [int(r[1]) for r in hh], "special": [bool(r[2]) for r in hh]},
-        geometry=gpd.GeoSeries(from_wkb([r[3] for r in hh]), crs=STORAGE_EPSG), crs=STORAGE_EPSG,
-    )
-    inc = db.execute(text(
-        "SELECT coalesce(incident_key, 'id:' || id), ST_AsBinary(geom) FROM incidents "
-        "WHERE status NOT IN ('closed', 'rejected')"
-    )).all()
-    incidents = gpd.GeoDataFrame(
-        {"incident_key": [r[0] for r in inc]},
-        geometry=gpd.GeoSeries(from_wkb([r[1] for r in inc]), crs=STORAGE_EPSG), crs=STORAGE_EPSG,
-    )
-    staff = pd.DataFrame(
-        [tuple(r) for r in db.execute(text(
-            "SELECT s.staff_key, s.name, sa.role, sa.grid_code FROM staff_assignments sa JOIN staff s ON s.id = sa.staff_id "
-            "WHERE sa.end_date IS NULL OR sa.end_date >= current_date"
-        )).all()],
-        columns=["staff_key", "name", "role", "grid_code"],
-    )
-    return {"households": households, "incidents": incidents, "staff_assignments": staff}
+    """Households, open incidents and active staff assignments as frames for :func:`assess_impact`."""
+    return queries.points_for_impact(db)
 
 
 def preview_edit(
@@ -334,36 +309,23 @@ def rollback_changeset(
     the restored plan is not valid.
     """
     scheme = scheme or default_scheme()
-    row = db.execute(
-        text("SELECT id, created_at, kind, details, reason FROM changesets WHERE id = :id"), {"id": changeset_id}
-    ).first()
+    row = grid_store.changeset(db, changeset_id)
     if row is None:
         raise NotFoundError(f"no changeset {changeset_id}")
-    if row.kind in ("demo", "import") and not row.details.get("before"):
-        raise ValidationError(f"changeset {changeset_id} ({row.kind}) cannot be rolled back: it has no previous plan")
-    details = row.details or {}
+    if row["kind"] in ("demo", "import") and not row["details"].get("before"):
+        raise ValidationError(f"changeset {changeset_id} ({row['kind']}) cannot be rolled back: it has no previous plan")
+    details = row["details"] or {}
     added = list(details.get("added", []))
     retired = list(details.get("retired", []))
     touched = sorted(set(details.get("before", {})) | set(details.get("after", {})) | set(added) | set(retired))
-    later = db.execute(
-        text(
-            """
-            SELECT c.id, c.author, c.created_at FROM changesets c
-            WHERE c.id > :id AND (
-                EXISTS (SELECT 1 FROM grid_versions gv WHERE gv.code = ANY(:codes)
-                        AND (gv.changeset_id = c.id OR gv.retired_changeset_id = c.id)))
-            ORDER BY c.id LIMIT 1
-            """
-        ),
-        {"id": changeset_id, "codes": touched},
-    ).first()
+    later = grid_store.later_changeset_touching(db, changeset_id, touched)
     if later is not None:
         raise StaleVersionError(
-            f"changeset {changeset_id} cannot be rolled back: changeset {later.id} by {later.author} at "
-            f"{later.created_at:%Y-%m-%d %H:%M} changed the same grids later; roll that one back first"
+            f"changeset {changeset_id} cannot be rolled back: changeset {later['id']} by {later['author']} at "
+            f"{later['created_at']:%Y-%m-%d %H:%M} changed the same grids later; roll that one back first"
         )
     draft = start_edit(db)
-    just_before = row.created_at - dt.timedelta(microseconds=1)
+    just_before = row["created_at"] - dt.timedelta(microseconds=1)
     before_plan = load_plan(db, as_of=just_before).set_index("code")
     current = draft.plan.set_index("code")
     restore = [c for c in touched if c in before_plan.index]
@@ -376,7 +338,7 @@ def rollback_changeset(
                               report.errors)
     return apply_plan(
         db, new_plan, base_versions=draft.base_versions, author=author,
-        reason=reason or f"roll back changeset {changeset_id}: {row.reason}", kind="rollback",
+        reason=reason or f"roll back changeset {changeset_id}: {row['reason']}", kind="rollback",
         details={"rolled_back": changeset_id}, reactivate=retired, scheme=scheme,
     )
 

@@ -21,12 +21,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import Connection, bindparam, false, func, insert, or_, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, insert, select, text, update
 
 from boundaries.coding import CodeScheme, default_scheme
+from access.scope import Scope
+from governance.vocab import TERMINAL_STATUSES
+from store.sql import SRID, Executor, scope_filter
 from store.models import (
-    SRID,
     GridCode,
     Household,
     Incident,
@@ -63,7 +64,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Executor = Connection | Session
 
 _incidents = Incident.__table__
 _events = IncidentEvent.__table__
@@ -74,26 +74,10 @@ _visits = Visit.__table__
 _codes = GridCode.__table__
 
 
-Scope = Sequence[str] | None
 
 
-def _scope_patterns(scope: Scope) -> list[str] | None:
-    """LIKE patterns for grid-code prefixes (``None``: everything; empty: nothing)."""
-    if scope is None:
-        return None
-    prefixes = [str(p) for p in scope]
-    bad = [p for p in prefixes if not p.isdigit()]
-    if bad:
-        raise ValidationError(f"scope prefixes {bad} are expected to be digits (grid codes or their prefixes)")
-    return [p + "%" for p in prefixes]
 
 
-def _scope_sql(column: str, scope: Scope, params: dict[str, Any]) -> str:
-    patterns = _scope_patterns(scope)
-    if patterns is None:
-        return "TRUE"
-    params["scope_patterns"] = patterns
-    return f"({column} LIKE ANY(:scope_patterns))" if patterns else "FALSE"
 
 
 def _now() -> dt.datetime:
@@ -359,7 +343,7 @@ def proposed_assignee(db: Executor, grid_code: str | None, *, on: dt.date | None
     return None if row is None else int(row[0])
 
 
-def load_incidents(db: Executor, *, since: dt.datetime | None = None, scope: Scope = None) -> pd.DataFrame:
+def load_incidents(db: Executor, *, since: dt.datetime | None = None, scope: Scope | Sequence[str] | None = None) -> pd.DataFrame:
     """Incidents as a frame (times aware UTC, ``lon``/``lat`` EPSG:4490, ``Int64`` staff ids).
 
     ``since`` keeps incidents reported, closed or due since then, or still open; ``scope``
@@ -390,11 +374,11 @@ def load_incidents(db: Executor, *, since: dt.datetime | None = None, scope: Sco
             (_incidents.c.reported_at >= since)
             | (_incidents.c.closed_at >= since)
             | (_incidents.c.deadline >= since)
-            | _incidents.c.status.notin_(["closed", "rejected"])
+            | _incidents.c.status.notin_(list(TERMINAL_STATUSES))
         )
-    patterns = _scope_patterns(scope)
-    if patterns is not None:
-        query = query.where(or_(false(), *[_incidents.c.grid_code.like(p) for p in patterns]))
+    if scope is not None:
+        params: dict[str, Any] = {}
+        query = query.where(text(scope_filter("incidents.grid_code", scope, params)).bindparams(**params))
     return _frame(db, query, times=("reported_at", "deadline", "closed_at"), ints=("reported_by", "assigned_to"))
 
 
@@ -429,10 +413,10 @@ def _frame(
     return frame
 
 
-def load_grids(db: Executor, *, level: int | None = None, with_geometry: bool = False, scope: Scope = None):  # noqa: ANN201
+def load_grids(db: Executor, *, level: int | None = None, with_geometry: bool = False, scope: Scope | Sequence[str] | None = None):  # noqa: ANN201
     """Current grids (``code``, ``name``, ``level``, ``parent_code``); a GeoDataFrame (EPSG:4490) with geometry."""
     params: dict[str, Any] = {"level": level}
-    where = "WHERE (CAST(:level AS int) IS NULL OR level = :level) AND " + _scope_sql("code", scope, params)
+    where = "WHERE (CAST(:level AS int) IS NULL OR level = :level) AND " + scope_filter("code", scope, params)
     cols = "code, name, level, parent_code" + (", ST_AsBinary(geom) AS wkb" if with_geometry else "")
     result = db.execute(text(f"SELECT {cols} FROM grids {where} ORDER BY code"), params)
     frame = pd.DataFrame(result.all(), columns=list(result.keys()))
@@ -446,7 +430,7 @@ def load_grids(db: Executor, *, level: int | None = None, with_geometry: bool = 
 
 
 def load_frames(
-    db: Executor, *, month: str | dt.date | None = None, timezone: str = "Asia/Shanghai", scope: Scope = None
+    db: Executor, *, month: str | dt.date | None = None, timezone: str = "Asia/Shanghai", scope: Scope | Sequence[str] | None = None
 ) -> dict[str, pd.DataFrame]:
     """Frames the pure modules need: households, visits, assignments, incidents, staff, grids.
 
@@ -456,7 +440,7 @@ def load_frames(
     """
     since = None
     params: dict[str, Any] = {}
-    visit_filter = _scope_sql("coalesce(v.grid_code, h.grid_code)", scope, params)
+    visit_filter = scope_filter("coalesce(v.grid_code, h.grid_code)", scope, params)
     if month is not None:
         since, until = month_bounds(month, timezone)
         visit_filter += " AND v.visited_at >= :since AND v.visited_at < :until"
@@ -466,7 +450,7 @@ def load_frames(
         db,
         text(
             "SELECT id, household_key, address, building_no, grid_code, members, special_kinds, refreshed_at "
-            f"FROM households WHERE {_scope_sql('grid_code', scope, hh_params)} ORDER BY id"
+            f"FROM households WHERE {scope_filter('grid_code', scope, hh_params)} ORDER BY id"
         ),
         hh_params,
         times=("refreshed_at",),
@@ -485,7 +469,7 @@ def load_frames(
         db,
         text(
             "SELECT id, staff_id, grid_code, role, start_date, end_date, building_no FROM staff_assignments "
-            f"WHERE {_scope_sql('grid_code', scope, a_params)} ORDER BY id"
+            f"WHERE {scope_filter('grid_code', scope, a_params)} ORDER BY id"
         ),
         a_params,
         dates=("end_date",),
@@ -537,10 +521,10 @@ def staff_id_by_key(db: Executor, keys: Iterable[str]) -> dict[str, int]:
     return {k: int(i) for k, i in rows.all()}
 
 
-def load_roster(db: Executor, *, on: dt.date | None = None, scope: Scope = None) -> pd.DataFrame:
+def load_roster(db: Executor, *, on: dt.date | None = None, scope: Scope | Sequence[str] | None = None) -> pd.DataFrame:
     """One row per assignment with the person: the roster as exported (``on``: only active that day)."""
     params: dict[str, Any] = {}
-    where = "WHERE " + _scope_sql("a.grid_code", scope, params)
+    where = "WHERE " + scope_filter("a.grid_code", scope, params)
     if on is not None:
         where += " AND a.start_date <= :on AND (a.end_date IS NULL OR a.end_date >= :on)"
         params["on"] = on

@@ -593,3 +593,38 @@ def changeset_history(db: Executor, *, code: str | None = None, limit: int = 200
         }
         for r in rows
     ]
+
+
+def retired_codes(db: Executor) -> frozenset[str]:
+    """Every grid code that was retired (codes are never reused)."""
+    return frozenset(r[0] for r in db.execute(text("SELECT code FROM grid_codes WHERE status = 'retired'")).all())
+
+
+def database_now(db: Executor) -> dt.datetime:
+    """The database server's clock (``clock_timestamp()``), aware."""
+    return db.execute(text("SELECT clock_timestamp()")).scalar_one()
+
+
+def changeset(db: Executor, changeset_id: int) -> dict[str, Any] | None:
+    """One changeset (id, author, created_at, reason, kind, details) or ``None``."""
+    row = db.execute(
+        text("SELECT id, author, created_at, reason, kind, details FROM changesets WHERE id = :id"), {"id": changeset_id}
+    ).mappings().first()
+    return None if row is None else dict(row)
+
+
+def later_changeset_touching(db: Executor, changeset_id: int, codes: Sequence[str]) -> dict[str, Any] | None:
+    """The first changeset after ``changeset_id`` that versioned or retired any of ``codes``, or ``None``."""
+    row = db.execute(
+        text(
+            """
+            SELECT c.id, c.author, c.created_at FROM changesets c
+            WHERE c.id > :id AND EXISTS (
+                SELECT 1 FROM grid_versions gv WHERE gv.code = ANY(:codes)
+                AND (gv.changeset_id = c.id OR gv.retired_changeset_id = c.id))
+            ORDER BY c.id LIMIT 1
+            """
+        ),
+        {"id": changeset_id, "codes": list(codes)},
+    ).mappings().first()
+    return None if row is None else dict(row)

@@ -18,6 +18,8 @@ import shapely
 
 from boundaries.assign import ancestor_at_level
 from boundaries.coding import CodeScheme, default_scheme
+from governance.vocab import STAFF_ROLES, TERMINAL_STATUSES
+from gis import clock
 from gis.errors import NotFoundError
 from store.grids import assign_points_at
 from store.sql import SRID, Executor, as_of_param, valid_at
@@ -179,7 +181,7 @@ def grid_card(
             {"codes": ancestors, "as_of": when},
         ).all()
     ) if ancestors else {}
-    staff_date = (when or dt.datetime.now(dt.timezone.utc)).date()
+    staff_date = clock.local_date(when) if when else clock.today()
     staff = [
         StaffMember(name=r.name, role=r.role, phone=r.phone, grid_code=r.grid_code, building_no=r.building_no)
         for r in db.execute(
@@ -188,11 +190,10 @@ def grid_card(
                 SELECT s.name, sa.role, s.phone, sa.grid_code, sa.building_no
                 FROM staff_assignments sa JOIN staff s ON s.id = sa.staff_id
                 WHERE sa.grid_code = :code AND sa.start_date <= :d AND (sa.end_date IS NULL OR sa.end_date >= :d)
-                ORDER BY array_position(ARRAY['liaison_leader','grid_head','micro_worker','grid_police',
-                         'family_doctor','supervisor','coordinator','building_head'], sa.role), s.name
+                ORDER BY array_position(CAST(:roles AS text[]), sa.role), s.name
                 """
             ),
-            {"code": code, "d": staff_date},
+            {"code": code, "d": staff_date, "roles": list(STAFF_ROLES)},
         ).all()
     ]
     counts = db.execute(
@@ -207,8 +208,8 @@ def grid_card(
         {"prefix": code + "%"},
     ).one()
     open_incidents = db.execute(
-        text("SELECT count(*) FROM incidents WHERE grid_code LIKE :prefix AND status NOT IN ('closed', 'rejected')"),
-        {"prefix": code + "%"},
+        text("SELECT count(*) FROM incidents WHERE grid_code LIKE :prefix AND status <> ALL(:done)"),
+        {"prefix": code + "%", "done": list(TERMINAL_STATUSES)},
     ).scalar_one()
     children: list[tuple[str, str]] = []
     if row.level < scheme.finest_level:

@@ -20,14 +20,14 @@ from zoneinfo import ZoneInfo
 
 import geopandas as gpd
 import pandas as pd
-import shapely
-from sqlalchemy import Connection, text
-from sqlalchemy.orm import Session
+from sqlalchemy import text
 
 from access.masking import RESIDENT_PERSONAL_COLUMNS, mask_personal_data
+from access.scope import Scope
+from governance.vocab import OPEN_EXCLUDED_STATUSES
 from gis import clock
-from gis.crs import STORAGE_EPSG
 from gis.errors import NotFoundError
+from store.sql import Executor, geo_frame, like_escape, scope_filter
 
 __all__ = [
     "Scope",
@@ -52,12 +52,10 @@ __all__ = [
     "VISIT_TARGET",
 ]
 
-Executor = Connection | Session
-Scope = Sequence[str] | None
 
 #: Visits a micro-grid worker is expected to make each month.
 VISIT_TARGET = 10
-_OPEN_STATUSES_EXCLUDED = ("closed", "rejected")
+
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -69,35 +67,12 @@ def _tz_name() -> str:
     return get_settings().timezone
 
 
-def _scope_sql(column: str, scope: Scope, params: dict[str, Any]) -> str:
-    """SQL predicate restricting ``column`` (a grid code) to the prefixes in ``scope``."""
-    if scope is None:
-        return "TRUE"
-    prefixes = [str(p) for p in scope]
-    if not prefixes:
-        return "FALSE"
-    for p in prefixes:
-        if not p.isdigit():
-            raise ValueError(f"scope prefix {p!r} is expected to be digits (a grid code or its prefix)")
-    params["scope_patterns"] = [p + "%" for p in prefixes]
-    return f"({column} LIKE ANY(:scope_patterns))"
-
-
-def _frame(db: Executor, sql: str, params: dict[str, Any], *, geom: str = "geom") -> gpd.GeoDataFrame:
-    """Run ``sql`` (selecting ``ST_AsBinary(...) AS geom``) into a GeoDataFrame in EPSG:4490."""
-    result = db.execute(text(sql), params)
-    rows = result.mappings().all()
-    columns = list(result.keys())
-    table = pd.DataFrame([dict(r) for r in rows], columns=columns)
-    wkb = table.pop(geom) if geom in table.columns else pd.Series([], dtype=object)
-    geometry = shapely.from_wkb([bytes(b) if b is not None else None for b in wkb])
-    return gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geometry, crs=STORAGE_EPSG), crs=STORAGE_EPSG)
 
 
 # -- grids ------------------------------------------------------------------------------------
 
 
-def grids_frame(db: Executor, *, levels: Sequence[int] | None = None, scope: Scope = None) -> gpd.GeoDataFrame:
+def grids_frame(db: Executor, *, levels: Sequence[int] | None = None, scope: Scope | Sequence[str] | None = None) -> gpd.GeoDataFrame:
     """Current grids (``code``, ``name``, ``level``, ``parent_code``, geometry EPSG:4490), by code.
 
     With a ``scope``, grids inside it plus their ancestors (for context) are returned.
@@ -108,7 +83,7 @@ def grids_frame(db: Executor, *, levels: Sequence[int] | None = None, scope: Sco
         params["levels"] = [int(v) for v in levels]
         where.append("level = ANY(:levels)")
     if scope is not None:
-        inside = _scope_sql("code", scope, params)
+        inside = scope_filter("code", scope, params)
         ancestors = "EXISTS (SELECT 1 FROM unnest(CAST(:scope_patterns AS text[])) p WHERE p LIKE code || '%')" if scope else "FALSE"
         where.append(f"({inside} OR {ancestors})")
     sql = (
@@ -116,19 +91,19 @@ def grids_frame(db: Executor, *, levels: Sequence[int] | None = None, scope: Sco
         + " AND ".join(where)
         + " ORDER BY level, code"
     )
-    frame = _frame(db, sql, params)
+    frame = geo_frame(db, sql, params)
     frame["level"] = frame["level"].astype("int64")
     return frame
 
 
-def grid_geometry(db: Executor, code: str, *, scope: Scope = None) -> gpd.GeoDataFrame:
+def grid_geometry(db: Executor, code: str, *, scope: Scope | Sequence[str] | None = None) -> gpd.GeoDataFrame:
     """One current grid (same columns as :func:`grids_frame`); NotFoundError if absent or out of scope."""
     params: dict[str, Any] = {"code": code}
     sql = (
         "SELECT code, name, level, parent_code, ST_AsBinary(geom) AS geom FROM grids WHERE code = :code AND "
-        + _scope_sql("code", scope, params)
+        + scope_filter("code", scope, params)
     )
-    frame = _frame(db, sql, params)
+    frame = geo_frame(db, sql, params)
     if frame.empty:
         raise NotFoundError(f"no current grid has the code {code!r} (or it is outside your grids)")
     return frame
@@ -137,10 +112,10 @@ def grid_geometry(db: Executor, code: str, *, scope: Scope = None) -> gpd.GeoDat
 # -- households and visits --------------------------------------------------------------------
 
 
-def households_frame(db: Executor, *, grid_prefix: str | None = None, scope: Scope = None) -> gpd.GeoDataFrame:
+def households_frame(db: Executor, *, grid_prefix: str | None = None, scope: Scope | Sequence[str] | None = None) -> gpd.GeoDataFrame:
     """Households (id, household_key, address, members, special_kinds as text, grid_code; points EPSG:4490)."""
     params: dict[str, Any] = {}
-    where = [_scope_sql("grid_code", scope, params)]
+    where = [scope_filter("grid_code", scope, params)]
     if grid_prefix:
         params["prefix"] = grid_prefix + "%"
         where.append("grid_code LIKE :prefix")
@@ -148,10 +123,10 @@ def households_frame(db: Executor, *, grid_prefix: str | None = None, scope: Sco
         "SELECT id, household_key, address, members, array_to_string(special_kinds, ',') AS special_kinds, "
         "grid_code, ST_AsBinary(geom) AS geom FROM households WHERE " + " AND ".join(where) + " ORDER BY grid_code, id"
     )
-    return _frame(db, sql, params)
+    return geo_frame(db, sql, params)
 
 
-def household_roster(db: Executor, code: str, *, scope: Scope = None) -> pd.DataFrame:
+def household_roster(db: Executor, code: str, *, scope: Scope | Sequence[str] | None = None) -> pd.DataFrame:
     """Households in grid ``code`` (and below) with their residents; names, ID numbers and phones masked.
 
     One row per resident (a household without residents has one row with empty person
@@ -164,7 +139,7 @@ def household_roster(db: Executor, code: str, *, scope: Scope = None) -> pd.Data
         "SELECT h.id AS household_id, h.address, array_to_string(h.special_kinds, ',') AS special_kinds, "
         "h.members, r.name, r.relation, r.id_number, r.phone, h.grid_code "
         "FROM households h LEFT JOIN residents r ON r.household_id = h.id "
-        "WHERE h.grid_code LIKE :prefix AND " + _scope_sql("h.grid_code", scope, params) + " ORDER BY h.grid_code, h.id, r.id"
+        "WHERE h.grid_code LIKE :prefix AND " + scope_filter("h.grid_code", scope, params) + " ORDER BY h.grid_code, h.id, r.id"
     )
     result = db.execute(text(sql), params)
     table = pd.DataFrame([dict(r) for r in result.mappings().all()], columns=list(result.keys()))
@@ -188,7 +163,7 @@ class DueVisits:
 
 
 def due_visits(
-    db: Executor, code: str, *, now: dt.datetime | None = None, target: int = VISIT_TARGET, scope: Scope = None,
+    db: Executor, code: str, *, now: dt.datetime | None = None, target: int = VISIT_TARGET, scope: Scope | Sequence[str] | None = None,
     tz: str | None = None,
 ) -> DueVisits:
     """Special households in grid ``code`` (and below) not yet visited this calendar month.
@@ -199,7 +174,7 @@ def due_visits(
     """
     month, start, end = clock.month_of(now, tz)
     params: dict[str, Any] = {"prefix": code + "%", "start": start, "end": end}
-    scope_h = _scope_sql("h.grid_code", scope, params)
+    scope_h = scope_filter("h.grid_code", scope, params)
     sql = f"""
         SELECT h.id AS household_id, h.address, array_to_string(h.special_kinds, ',') AS special_kinds,
                h.grid_code, (SELECT max(v.visited_at) FROM visits v WHERE v.household_id = h.id) AS last_visit
@@ -216,7 +191,7 @@ def due_visits(
         text(
             "SELECT count(*) FROM visits v LEFT JOIN households h ON h.id = v.household_id "
             "WHERE coalesce(v.grid_code, h.grid_code) LIKE :prefix AND v.visited_at >= :start AND v.visited_at < :end AND "
-            + _scope_sql("coalesce(v.grid_code, h.grid_code)", scope, params_v)
+            + scope_filter("coalesce(v.grid_code, h.grid_code)", scope, params_v)
         ),
         params_v,
     ).scalar_one()
@@ -228,7 +203,7 @@ def due_visits(
 # -- staff and search -------------------------------------------------------------------------
 
 
-def find_staff(db: Executor, query: str, *, scope: Scope = None, on: dt.date | None = None) -> pd.DataFrame:
+def find_staff(db: Executor, query: str, *, scope: Scope | Sequence[str] | None = None, on: dt.date | None = None) -> pd.DataFrame:
     """Current assignments of staff whose name contains ``query`` or whose phone equals it (digits).
 
     Columns: staff_id, name, phone, role, grid_code, grid_name.
@@ -238,7 +213,7 @@ def find_staff(db: Executor, query: str, *, scope: Scope = None, on: dt.date | N
         return pd.DataFrame(columns=["staff_id", "name", "phone", "role", "grid_code", "grid_name"])
     digits = re.sub(r"\D", "", q)
     params: dict[str, Any] = {
-        "name": f"%{_like_escape(q)}%",
+        "name": f"%{like_escape(q)}%",
         "phone": digits if len(digits) >= 7 else None,
         "d": on or clock.today(),
     }
@@ -247,15 +222,13 @@ def find_staff(db: Executor, query: str, *, scope: Scope = None, on: dt.date | N
         "FROM staff s JOIN staff_assignments sa ON sa.staff_id = s.id LEFT JOIN grids g ON g.code = sa.grid_code "
         "WHERE (s.name ILIKE :name ESCAPE '\\' OR (CAST(:phone AS text) IS NOT NULL AND regexp_replace(coalesce(s.phone, ''), '\\D', '', 'g') = :phone)) "
         "AND sa.start_date <= :d AND (sa.end_date IS NULL OR sa.end_date >= :d) AND "
-        + _scope_sql("sa.grid_code", scope, params)
+        + scope_filter("sa.grid_code", scope, params)
         + " ORDER BY s.name, sa.grid_code, sa.role"
     )
     result = db.execute(text(sql), params)
     return pd.DataFrame([dict(r) for r in result.mappings().all()], columns=list(result.keys()))
 
 
-def _like_escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @dataclass(frozen=True)
@@ -268,7 +241,7 @@ class SearchHit:
     bounds: tuple[float, float, float, float]
 
 
-def search(db: Executor, query: str, *, scope: Scope = None, limit: int = 20) -> list[SearchHit]:
+def search(db: Executor, query: str, *, scope: Scope | Sequence[str] | None = None, limit: int = 20) -> list[SearchHit]:
     """Grids by code (prefix) or name, staff by name (their grids), households by address.
 
     Results are ordered grids first, then staff, then households; at most ``limit``.
@@ -276,8 +249,8 @@ def search(db: Executor, query: str, *, scope: Scope = None, limit: int = 20) ->
     q = query.strip()
     if not q:
         return []
-    params: dict[str, Any] = {"like": f"%{_like_escape(q)}%", "limit": int(limit)}
-    scope_g = _scope_sql("g.code", scope, params)
+    params: dict[str, Any] = {"like": f"%{like_escape(q)}%", "limit": int(limit)}
+    scope_g = scope_filter("g.code", scope, params)
     code_clause = "g.code LIKE :code_prefix" if q.isdigit() else "FALSE"
     if q.isdigit():
         params["code_prefix"] = q + "%"
@@ -340,29 +313,29 @@ def _incident_where(filt: IncidentFilter, scope: Scope, params: dict[str, Any], 
         params["statuses"] = list(filt.statuses)
         where.append(f"{alias}.status = ANY(:statuses)")
     if scope is not None:
-        where.append(_scope_sql(f"{alias}.grid_code", scope, params))
+        where.append(scope_filter(f"{alias}.grid_code", scope, params))
     return " AND ".join(where) or "TRUE"
 
 
-def open_incidents(db: Executor, code: str, *, scope: Scope = None, limit: int = 200) -> pd.DataFrame:
+def open_incidents(db: Executor, code: str, *, scope: Scope | Sequence[str] | None = None, limit: int = 200) -> pd.DataFrame:
     """Incidents in grid ``code`` (and below) not closed or rejected, newest first.
 
     Columns: id, reported_at, category, status, address, description, grid_code.
     """
-    params: dict[str, Any] = {"prefix": code + "%", "limit": int(limit), "done": list(_OPEN_STATUSES_EXCLUDED)}
+    params: dict[str, Any] = {"prefix": code + "%", "limit": int(limit), "done": list(OPEN_EXCLUDED_STATUSES)}
     sql = (
         "SELECT id, reported_at, category, status, address, description, grid_code FROM incidents "
-        "WHERE grid_code LIKE :prefix AND status <> ALL(:done) AND " + _scope_sql("grid_code", scope, params)
+        "WHERE grid_code LIKE :prefix AND status <> ALL(:done) AND " + scope_filter("grid_code", scope, params)
         + " ORDER BY reported_at DESC, id DESC LIMIT :limit"
     )
     result = db.execute(text(sql), params)
     return pd.DataFrame([dict(r) for r in result.mappings().all()], columns=list(result.keys()))
 
 
-def incident_options(db: Executor, *, scope: Scope = None) -> dict[str, Any]:
+def incident_options(db: Executor, *, scope: Scope | Sequence[str] | None = None) -> dict[str, Any]:
     """Filter choices: categories and statuses present, and the first/last reporting date (local)."""
     params: dict[str, Any] = {"tz": _tz_name()}
-    where = _scope_sql("grid_code", scope, params)
+    where = scope_filter("grid_code", scope, params)
     row = db.execute(
         text(
             "SELECT min((reported_at AT TIME ZONE :tz)::date) AS first, max((reported_at AT TIME ZONE :tz)::date) AS last, "
@@ -378,7 +351,7 @@ def incident_options(db: Executor, *, scope: Scope = None) -> dict[str, Any]:
     }
 
 
-def incidents_frame(db: Executor, filt: IncidentFilter = IncidentFilter(), *, scope: Scope = None) -> gpd.GeoDataFrame:
+def incidents_frame(db: Executor, filt: IncidentFilter = IncidentFilter(), *, scope: Scope | Sequence[str] | None = None) -> gpd.GeoDataFrame:
     """Incidents matching ``filt`` (id, reported_at, month 'YYYY-MM' local, category, status,
     description, address, grid_code; points EPSG:4490), oldest first."""
     params: dict[str, Any] = {"tz": _tz_name()}
@@ -389,10 +362,10 @@ def incidents_frame(db: Executor, filt: IncidentFilter = IncidentFilter(), *, sc
         + where
         + " ORDER BY i.reported_at, i.id"
     )
-    return _frame(db, sql, params)
+    return geo_frame(db, sql, params)
 
 
-def incident_total(db: Executor, filt: IncidentFilter = IncidentFilter(), *, scope: Scope = None) -> dict[str, int]:
+def incident_total(db: Executor, filt: IncidentFilter = IncidentFilter(), *, scope: Scope | Sequence[str] | None = None) -> dict[str, int]:
     """``{"incidents": n, "closed": n, "unassigned": n}`` over the filter (one SQL count)."""
     params: dict[str, Any] = {}
     where = _incident_where(filt, scope, params)
@@ -407,7 +380,7 @@ def incident_total(db: Executor, filt: IncidentFilter = IncidentFilter(), *, sco
 
 
 def incident_counts_by_grid(
-    db: Executor, filt: IncidentFilter = IncidentFilter(), *, level: int, scope: Scope = None
+    db: Executor, filt: IncidentFilter = IncidentFilter(), *, level: int, scope: Scope | Sequence[str] | None = None
 ) -> gpd.GeoDataFrame:
     """Per current grid at ``level``: incidents, closed, closure_rate (closed/incidents, NaN if 0).
 
@@ -416,7 +389,7 @@ def incident_counts_by_grid(
     """
     params: dict[str, Any] = {"level": int(level)}
     where = _incident_where(filt, scope, params)
-    scope_g = _scope_sql("g.code", scope, params)
+    scope_g = scope_filter("g.code", scope, params)
     sql = f"""
         WITH i AS (SELECT i.grid_code, i.status FROM incidents i WHERE {where} AND i.grid_code IS NOT NULL)
         SELECT g.code, g.name, g.level, count(i.grid_code) AS incidents,
@@ -427,14 +400,14 @@ def incident_counts_by_grid(
         GROUP BY g.code, g.name, g.level, g.geom
         ORDER BY count(i.grid_code) DESC, g.code
     """
-    frame = _frame(db, sql, params)
+    frame = geo_frame(db, sql, params)
     frame["incidents"] = frame["incidents"].astype("int64")
     frame["closed"] = frame["closed"].astype("int64")
     frame["closure_rate"] = (frame["closed"] / frame["incidents"].where(frame["incidents"] > 0)).astype("float64")
     return frame
 
 
-def incident_monthly_trend(db: Executor, filt: IncidentFilter = IncidentFilter(), *, scope: Scope = None) -> pd.DataFrame:
+def incident_monthly_trend(db: Executor, filt: IncidentFilter = IncidentFilter(), *, scope: Scope | Sequence[str] | None = None) -> pd.DataFrame:
     """month ('YYYY-MM', local zone), incidents, closed — one row per month with incidents."""
     params: dict[str, Any] = {"tz": _tz_name()}
     where = _incident_where(filt, scope, params)
@@ -450,14 +423,14 @@ def incident_monthly_trend(db: Executor, filt: IncidentFilter = IncidentFilter()
     return table.astype({"incidents": "int64", "closed": "int64"})
 
 
-def summary_counts(db: Executor, *, scope: Scope = None) -> dict[str, int]:
+def summary_counts(db: Executor, *, scope: Scope | Sequence[str] | None = None) -> dict[str, int]:
     """``{"grids": n, "households": n, "incidents": n}`` inside the scope (one round trip)."""
     params: dict[str, Any] = {}
     row = db.execute(
         text(
-            f"SELECT (SELECT count(*) FROM grids WHERE {_scope_sql('code', scope, params)}) AS grids, "
-            f"(SELECT count(*) FROM households WHERE {_scope_sql('grid_code', scope, params)}) AS households, "
-            f"(SELECT count(*) FROM incidents WHERE {_scope_sql('grid_code', scope, params)}) AS incidents"
+            f"SELECT (SELECT count(*) FROM grids WHERE {scope_filter('code', scope, params)}) AS grids, "
+            f"(SELECT count(*) FROM households WHERE {scope_filter('grid_code', scope, params)}) AS households, "
+            f"(SELECT count(*) FROM incidents WHERE {scope_filter('grid_code', scope, params)}) AS incidents"
         ),
         params,
     ).one()
@@ -483,3 +456,34 @@ def data_version(db: Executor) -> str:
         )
     ).scalar_one()
     return str(row)
+
+
+def points_for_impact(db: Executor) -> dict[str, Any]:
+    """Households, open incidents and active staff assignments for an edit's impact preview.
+
+    ``households``: household_key, members, special (bool), points EPSG:4490; ``incidents``:
+    incident_key (``id:N`` when it has none), points; ``staff_assignments``: staff_key, name,
+    role, grid_code of the assignments active today (local date).
+    """
+    households = geo_frame(
+        db,
+        "SELECT household_key, members, cardinality(special_kinds) > 0 AS special, ST_AsBinary(geom) AS geom "
+        "FROM households ORDER BY id",
+    )
+    households["members"] = households["members"].astype("int64")
+    households["special"] = households["special"].astype(bool)
+    incidents = geo_frame(
+        db,
+        "SELECT coalesce(incident_key, 'id:' || id) AS incident_key, ST_AsBinary(geom) AS geom FROM incidents "
+        "WHERE status <> ALL(:done) ORDER BY id",
+        {"done": list(OPEN_EXCLUDED_STATUSES)},
+    )
+    result = db.execute(
+        text(
+            "SELECT s.staff_key, s.name, sa.role, sa.grid_code FROM staff_assignments sa JOIN staff s ON s.id = sa.staff_id "
+            "WHERE sa.start_date <= :d AND (sa.end_date IS NULL OR sa.end_date >= :d) ORDER BY sa.id"
+        ),
+        {"d": clock.today()},
+    )
+    staff = pd.DataFrame([tuple(r) for r in result.all()], columns=["staff_key", "name", "role", "grid_code"])
+    return {"households": households, "incidents": incidents, "staff_assignments": staff}

@@ -325,12 +325,13 @@ def test_record_visit(gov_engine):
 
 # -- monthly report ----------------------------------------------------------------------------
 def test_monthly_report_numbers_equal_sql_counts_and_files_open(gov_engine, tmp_path):
-    from governance.report import build_monthly_report, write_monthly_html, write_monthly_xlsx
+    from etl.reports import write_monthly_html, write_monthly_xlsx
+    from services.report import monthly_report
 
     month = "2026-11"
     start, end = dt.datetime(2026, 11, 1, tzinfo=SH), dt.datetime(2026, 12, 1, tzinfo=SH)
     with gov_engine.connect() as conn:
-        report = build_monthly_report(conn, month=month, as_of=data.AS_OF)
+        report = monthly_report(conn, month=month, as_of=data.AS_OF)
         sql = dict(conn.execute(text(
             "SELECT category, count(*) FROM incidents WHERE reported_at >= :s AND reported_at < :e GROUP BY category"),
             {"s": start, "e": end}).all())
@@ -537,10 +538,11 @@ def test_imported_incidents_get_their_grid_and_an_event_log(gov_engine, cli_env,
 
 
 def test_monthly_report_of_an_empty_month(gov_engine, tmp_path):
-    from governance.report import build_monthly_report, write_monthly_html, write_monthly_xlsx
+    from etl.reports import write_monthly_html, write_monthly_xlsx
+    from services.report import monthly_report
 
     with gov_engine.connect() as conn:
-        report = build_monthly_report(conn, month="2020-01", as_of=dt.datetime(2020, 1, 31, tzinfo=SH))
+        report = monthly_report(conn, month="2020-01", as_of=dt.datetime(2020, 1, 31, tzinfo=SH))
     assert report.totals["reported"] == 0 and report.totals["closed"] == 0
     assert report.by_category.loc["total"].sum() == 0 and list(report.by_category.index) == ["total"]
     assert report.meeting_date == dt.date(2020, 1, 25)
