@@ -18,7 +18,7 @@ from app_pages import common
 from app_pages.i18n import t
 from gis.settings import get_settings
 from governance.assessment import ScoreWeights, assess_month, rank
-from governance.deadlines import recent_months
+from gis.clock import recent_months
 from etl.reports import write_monthly_html, write_monthly_xlsx
 from services.report import monthly_report
 
@@ -88,7 +88,7 @@ def render() -> None:
     scope = common.user_scope()
     settings = get_settings()
     cols = st.columns([1, 1])
-    month = cols[0].selectbox(t("field.month"), options=recent_months(12, timezone=settings.timezone),
+    month = cols[0].selectbox(t("field.month"), options=recent_months(12, tz=settings.timezone),
                               key="assess.month")
     weights = _weights()
     frames = common.load_governance_frames(common.data_token(), month, scope)

@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
+from access.actor import Actor
 from app_pages.folium_view import RenderedMap
 from app_pages.i18n import CATALOGUE, LANGUAGES, t, translate
 from store import lookup, queries
@@ -30,6 +31,7 @@ __all__ = [
     "data_token",
     "clear_caches",
     "user_scope",
+    "current_actor",
     "current_basemap",
     "language_switch",
     "load_summary",
@@ -94,6 +96,11 @@ def user_scope() -> tuple[str, ...] | None:
     """Grid-code prefixes the current user may see (``None``: all). Set by a future login page."""
     scope = st.session_state.get("auth.scope")
     return tuple(scope) if scope is not None else None
+
+
+def current_actor(name: str | None = None) -> Actor:
+    """Who acts on this page: the name typed in the form, else the configured actor (before login exists)."""
+    return Actor.named(name, default=st.session_state.get("auth.user"))
 
 
 def current_basemap() -> webmap.Basemap:

@@ -380,8 +380,7 @@ def _save(preview: EditPreview, reason: str, author: str) -> None:
         st.error(t("editor.reason_required"))
         return
     try:
-        with common.get_engine().begin() as conn:
-            applied = save_edit(conn, preview, author=author.strip() or "editor", reason=reason.strip())
+        applied = save_edit(common.get_engine(), preview, actor=common.current_actor(author), reason=reason.strip())
     except StaleVersionError as exc:
         st.error(t("editor.conflict", error=exc))
         return

@@ -8,7 +8,6 @@ Reads through the cached loaders of :mod:`app_pages.common`; the rollback goes t
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
@@ -18,18 +17,10 @@ from app_pages.i18n import t
 from services.editing import rollback_changeset
 from gis import webmap
 from gis.errors import GridGovError, StaleVersionError
-from gis.settings import get_settings
+from gis import clock
 
 MAP_HEIGHT = 480
 NOW = "now"
-
-def _tz() -> ZoneInfo:
-    return ZoneInfo(get_settings().timezone)
-
-
-def _end_of_day(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(23, 59, 59, 999999), tzinfo=_tz())
-
 
 def _moments(history: pd.DataFrame) -> dict[str, dt.datetime | None]:
     """Selectable moments: now, and the state right after each changeset (newest first)."""
@@ -46,7 +37,7 @@ def _moment_label(history: pd.DataFrame):
         if key == NOW:
             return t("history.now")
         cid, at, reason = by_id[key]
-        local = pd.Timestamp(at).tz_convert(_tz())
+        local = pd.Timestamp(at).tz_convert(clock.zone())
         return t("history.after_changeset", id=cid, at=f"{local:%Y-%m-%d %H:%M:%S}", reason=reason or "")
 
     return label
@@ -60,7 +51,7 @@ def _timeline(token: str) -> pd.DataFrame:
         st.info(t("history.empty"))
         return history
     shown = history.assign(
-        at=[f"{pd.Timestamp(a).tz_convert(_tz()):%Y-%m-%d %H:%M:%S}" for a in history["at"]],
+        at=[f"{pd.Timestamp(a).tz_convert(clock.zone()):%Y-%m-%d %H:%M:%S}" for a in history["at"]],
         kind=[t(f"history.kind.{k}") if f"history.kind.{k}" in _kinds() else k for k in history["kind"]],
     )
     st.dataframe(shown.rename(columns={c: t(f"history.col.{c}") for c in shown.columns}), hide_index=True,
@@ -80,8 +71,8 @@ def _as_of_map(token: str, history: pd.DataFrame, basemap: webmap.Basemap) -> No
     mode = cols[0].radio(t("history.as_of_mode"), options=["changeset", "date"],
                          format_func=lambda m: t(f"history.mode.{m}"), horizontal=True, key="history.mode")
     if mode == "date":
-        day = cols[1].date_input(t("history.date"), value=dt.datetime.now(_tz()).date(), key="history.date")
-        as_of: dt.datetime | None = _end_of_day(day)
+        day = cols[1].date_input(t("history.date"), value=dt.datetime.now(clock.zone()).date(), key="history.date")
+        as_of: dt.datetime | None = clock.end_of_day(day)
         caption = t("history.as_of_date", date=f"{day:%Y-%m-%d}")
     else:
         moments = _moments(history)
@@ -151,9 +142,8 @@ def _rollback(history: pd.DataFrame) -> None:
     reason = cols[1].text_input(t("history.rollback_reason"), key="history.rollback_reason")
     if st.button(t("history.rollback_button"), key="history.rollback_button"):
         try:
-            with common.get_engine().begin() as conn:
-                applied = rollback_changeset(conn, int(cid), author=st.session_state.get("auth.user") or "editor",
-                                             reason=reason.strip() or None)
+            applied = rollback_changeset(common.get_engine(), int(cid), actor=common.current_actor(),
+                                         reason=reason.strip() or None)
         except StaleVersionError as exc:
             st.error(t("history.rollback_conflict", error=exc))
         except GridGovError as exc:

@@ -8,7 +8,6 @@ the stale-version message naming the newer event and reloads.
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
@@ -16,9 +15,10 @@ from streamlit_folium import st_folium
 
 from app_pages import common, maps
 from app_pages.i18n import label_of, t
+from gis import clock
 from gis import webmap
 from gis.errors import GridGovError, StaleVersionError
-from gis.settings import get_settings
+from services import incidents as incident_service
 from store import governance as repository
 from governance.deadlines import DeadlinePolicy, overdue_incidents, overdue_mask
 from governance.roster import active_assignments
@@ -26,10 +26,6 @@ from governance.workflow import allowed_actions
 
 OPEN_STATUSES = ("reported", "accepted", "classified", "dispatched", "handled")
 DISPOSITION_KEYS = ("solve_now", "research_assign", "explain_respond")
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(get_settings().timezone)
 
 
 def _defaults() -> None:
@@ -44,7 +40,7 @@ def _local(value: object) -> str:
     stamp = pd.Timestamp(value)
     if pd.isna(stamp):
         return ""
-    return stamp.tz_convert(_zone()).strftime("%Y-%m-%d %H:%M")
+    return stamp.tz_convert(clock.zone()).strftime("%Y-%m-%d %H:%M")
 
 
 def _load(scope) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, str]]:
@@ -171,7 +167,7 @@ def _action_form(detail: dict, roster: pd.DataFrame, names: dict[int, str], prop
                 format_func=lambda d: t("wf.disposition_days", label=label_of("disposition", d), days=policy.days[d]),
             )
         if action == "dispatch":
-            on = dt.datetime.now(_zone()).date()
+            on = dt.datetime.now(clock.zone()).date()
             code = detail["grid_code"] or ""
             team = active_assignments(roster, on)
             team = team[team["grid_code"].map(lambda c: bool(code) and code.startswith(c))]
@@ -187,11 +183,10 @@ def _action_form(detail: dict, roster: pd.DataFrame, names: dict[int, str], prop
         submitted = st.form_submit_button(t("wf.submit"), type="primary")
     if submitted:
         try:
-            with common.get_engine().begin() as conn:
-                state = repository.transition_incident(
-                    conn, int(detail["id"]), action, actor=actor, note=note, expected_version=int(seen["version"]),
-                    policy=DeadlinePolicy.from_settings(), **kwargs,
-                )
+            state = incident_service.act_on_incident(
+                common.get_engine(), common.current_actor(actor), int(detail["id"]), action, note=note,
+                expected_version=int(seen["version"]), **kwargs,
+            )
         except StaleVersionError as exc:
             st.session_state["wf.flash"] = ("error", t("wf.stale", error=exc))
         except GridGovError as exc:
@@ -232,11 +227,10 @@ def _report_tab(scope, incidents: pd.DataFrame) -> None:
             st.error(t("wf.need_point"))
             return
         try:
-            with common.get_engine().begin() as conn:
-                new_id = repository.report_incident(
-                    conn, lon=float(lon), lat=float(lat), category=category or "", description=description,
-                    address=address, actor=reporter, reporter_name=reporter or None,
-                )
+            new_id = incident_service.report_incident(
+                common.get_engine(), common.current_actor(reporter), lon=float(lon), lat=float(lat),
+                category=category or "", description=description, address=address, reporter_name=reporter or None,
+            )
         except GridGovError as exc:
             st.error(t("wf.refused", error=exc))
             return

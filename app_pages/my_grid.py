@@ -116,7 +116,7 @@ def _result(token: str, scope, basemap, code: str) -> None:
                 t("field.phone"): roster["phone"],
                 t("field.grid"): roster["grid_code"],
             }
-        ),
+        ).astype(object).where(lambda f: f.notna(), ""),
         hide_index=True, width="stretch", height=320,
     )
 

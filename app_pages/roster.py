@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
@@ -15,13 +14,9 @@ import streamlit as st
 from app_pages import common
 from app_pages.i18n import label_of, t
 from gis.errors import GridGovError, ValidationError
-from gis.settings import get_settings
+from gis import clock
 from store import governance as repository
 from governance.roster import active_assignments, contact_card, contact_card_html, read_roster_xlsx, roster_gaps, write_roster_xlsx
-
-
-def _today() -> dt.date:
-    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
 
 
 def _load(scope) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -139,7 +134,7 @@ def _import_export(roster: pd.DataFrame) -> None:
 def render() -> None:
     st.title(t("roster.title"))
     scope = common.user_scope()
-    on = st.date_input(t("roster.on"), value=_today(), key="roster.on")
+    on = st.date_input(t("roster.on"), value=clock.today(), key="roster.on")
     grids, roster = _load(scope)
     _gaps(grids, roster, on)
     left, right = st.columns([3, 2])

@@ -7,22 +7,17 @@ addresses are shown (no resident personal data).
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
 
 from app_pages import common
 from app_pages.i18n import label_of, t
+from gis import clock
 from gis.errors import GridGovError
-from gis.settings import get_settings
-from store import governance as repository
-from governance.deadlines import month_bounds, recent_months
+from services import visits as visit_service
+from gis.clock import month_bounds, recent_months
 from governance.visits import MIN_HOUSEHOLDS_PER_MONTH, VISIT_KINDS, VisitRecord, visit_plan, worker_households
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(get_settings().timezone)
 
 
 def _special_labels(kinds: object) -> str:
@@ -33,8 +28,8 @@ def _special_labels(kinds: object) -> str:
 
 def _as_of(month: str) -> dt.datetime:
     """Now, clipped into ``month`` (a past month is planned as of its last moment)."""
-    start, end = month_bounds(month, timezone=get_settings().timezone)
-    now = dt.datetime.now(_zone())
+    start, end = month_bounds(month)
+    now = dt.datetime.now(clock.zone())
     return min(max(now, start), end - dt.timedelta(seconds=1))
 
 
@@ -46,7 +41,7 @@ def _households_table(frame: pd.DataFrame) -> pd.DataFrame:
             t("field.special"): frame["special_kinds"].map(_special_labels),
             t("field.grid"): frame["grid_code"],
             t("visit.refreshed_at"): pd.to_datetime(frame["refreshed_at"], utc=True)
-            .dt.tz_convert(_zone()).dt.strftime("%Y-%m-%d").fillna(""),
+            .dt.tz_convert(clock.zone()).dt.strftime("%Y-%m-%d").fillna(""),
         }
     )
 
@@ -63,21 +58,20 @@ def _record_form(frames: dict, staff_id: int, as_of: dt.datetime) -> None:
         household = st.selectbox(t("visit.household"), options=list(labels), key="visit.household",
                                  format_func=lambda i: f"{labels[i]} (#{i})")
         cols = st.columns(3)
-        day = cols[0].date_input(t("visit.date"), value=dt.datetime.now(_zone()).date(), key="visit.date")
-        at = cols[1].time_input(t("visit.time"), value=dt.datetime.now(_zone()).time().replace(second=0, microsecond=0),
+        day = cols[0].date_input(t("visit.date"), value=dt.datetime.now(clock.zone()).date(), key="visit.date")
+        at = cols[1].time_input(t("visit.time"), value=dt.datetime.now(clock.zone()).time().replace(second=0, microsecond=0),
                                 key="visit.time")
         kind = cols[2].selectbox(t("field.kind"), options=list(VISIT_KINDS), key="visit.kind",
                                  format_func=lambda k: label_of("visit_kind", k))
         note = st.text_area(t("visit.note"), key="visit.note")
         submitted = st.form_submit_button(t("visit.save"), type="primary")
     if submitted:
-        when = dt.datetime.combine(day, at, tzinfo=_zone())
+        when = dt.datetime.combine(day, at, tzinfo=clock.zone())
         try:
-            with common.get_engine().begin() as conn:
-                visit_id = repository.record_visit(
-                    conn, VisitRecord(household_id=int(household), staff_id=int(staff_id), visited_at=when,
-                                      kind=kind, note=note)
-                )
+            visit_id = visit_service.record_visit(
+                common.get_engine(), common.current_actor(),
+                VisitRecord(household_id=int(household), staff_id=int(staff_id), visited_at=when, kind=kind, note=note),
+            )
         except GridGovError as exc:
             st.error(t("visit.error", error=exc))
             return
@@ -88,7 +82,7 @@ def _record_form(frames: dict, staff_id: int, as_of: dt.datetime) -> None:
 def render() -> None:
     st.title(t("visit.title"))
     scope = common.user_scope()
-    months = recent_months(12, timezone=get_settings().timezone)
+    months = recent_months(12)
     month = st.selectbox(t("field.month"), options=months, key="visit.month")
     as_of = _as_of(month)
     frames = common.load_governance_frames(common.data_token(), month, scope)

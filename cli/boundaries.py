@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from access.actor import Actor
+
 import datetime as dt
 from pathlib import Path
 from typing import Any, Optional
@@ -244,7 +246,7 @@ def _run_edit(operation: str, *, dry_run: bool, author: str | None, reason: str 
     if not reason:
         raise fail("saving a boundary change needs --reason (or preview it with --dry-run)", 2)
     with engine.begin() as conn:
-        applied = save_edit(conn, preview, author=author or getpass.getuser(), reason=reason)
+        applied = save_edit(conn, preview, actor=Actor.named(author), reason=reason)
 
     def render(d: dict[str, Any]) -> None:
         typer.echo(f"saved changeset {d['changeset_id']}: added {', '.join(d['added']) or '-'}; "
@@ -314,7 +316,7 @@ def rollback(
 
     engine = open_engine()
     with engine.begin() as conn:
-        applied = rollback_changeset(conn, changeset, author=author or getpass.getuser(), reason=reason)
+        applied = rollback_changeset(conn, changeset, actor=Actor.named(author), reason=reason)
     emit(applied.to_dict(), as_json=as_json,
          render=lambda d: typer.echo(f"rolled back changeset {changeset} as changeset {d['changeset_id']}"))
 

@@ -19,7 +19,7 @@ import shapely
 
 from gis.crs import gk_zone_epsg
 from gis.fonts import CJK_FONT_PATH, cjk_font
-from gis.errors import ConfigurationError, CRSError
+from gis.errors import CRSError
 
 __all__ = ["render_sketch"]
 

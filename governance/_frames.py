@@ -10,7 +10,7 @@ import pandas as pd
 
 from gis.errors import ValidationError
 
-from gis.clock import local_date, require_aware
+from gis.clock import require_aware
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, name: str) -> None:

@@ -35,7 +35,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from governance._frames import has_special, local_date, match_prefix, require_columns, utc, within
+from gis.clock import local_date
+from governance._frames import has_special, match_prefix, require_columns, utc, within
 from gis.clock import month_bounds, require_aware
 from governance.visits import MIN_HOUSEHOLDS_PER_MONTH, worker_grids
 

@@ -24,7 +24,8 @@ import pandas as pd
 
 from gis.errors import ValidationError
 
-from governance._frames import active_on, has_special, local_date, match_prefix, require_columns, utc, within
+from gis.clock import local_date
+from governance._frames import active_on, has_special, match_prefix, require_columns, utc, within
 from gis.clock import month_bounds, require_aware
 
 __all__ = [

@@ -39,7 +39,10 @@ from store.grids import AppliedChangeset, apply_plan, compare_plans, load_plan, 
 from store.grids import check_versions
 from store import grids as grid_store
 from store import queries
+from store.session import unit_of_work
 from store.sql import Executor
+from access.actor import Actor
+from sqlalchemy import Connection, Engine
 from boundaries.validation import ValidationReport, validate_plan
 from gis.crs import STORAGE_EPSG
 from gis.errors import NotFoundError, StaleVersionError, ValidationError
@@ -267,9 +270,10 @@ def preview_edit(
 
 
 def save_edit(
-    db: Executor, preview: EditPreview, *, author: str, reason: str, scheme: CodeScheme | None = None
+    bind: Engine | Connection, preview: EditPreview, *, actor: Actor, reason: str, scheme: CodeScheme | None = None
 ) -> AppliedChangeset:
-    """Write a previewed edit as one changeset (the caller owns the transaction).
+    """Write a previewed edit as one changeset by ``actor``, in one transaction (a SAVEPOINT when
+    ``bind`` is a connection already in a transaction).
 
     Raises
     ------
@@ -283,6 +287,11 @@ def save_edit(
         raise ValidationError("saving a boundary change needs a reason")
     if not preview.can_save:
         preview.report.raise_for_errors()
+    with unit_of_work(bind, actor) as db:
+        return _save(db, preview, actor=actor, reason=reason, scheme=scheme)
+
+
+def _save(db: Executor, preview: EditPreview, *, actor: Actor, reason: str, scheme: CodeScheme | None) -> AppliedChangeset:
     # The grids this edit changed (relative to its draft) must still be at the draft's
     # versions — also when the stored plan happens to equal the proposal already (another
     # planner made the same change first), which apply_plan alone would not notice.
@@ -292,13 +301,14 @@ def save_edit(
     details = {"operation": preview.operation,
                "parameters": _jsonable_parameters(preview.parameters)}
     return apply_plan(
-        db, preview.plan, base_versions=preview.draft.base_versions, author=author, reason=reason,
+        db, preview.plan, base_versions=preview.draft.base_versions, author=actor.name, reason=reason,
         kind="edit", lineage=[tuple(link) for link in preview.result.lineage], details=details, scheme=scheme,
     )
 
 
 def rollback_changeset(
-    db: Executor, changeset_id: int, *, author: str, reason: str | None = None, scheme: CodeScheme | None = None
+    bind: Engine | Connection, changeset_id: int, *, actor: Actor, reason: str | None = None,
+    scheme: CodeScheme | None = None,
 ) -> AppliedChangeset:
     """Undo changeset ``changeset_id`` as a new changeset (kind ``rollback``).
 
@@ -308,7 +318,11 @@ def rollback_changeset(
     Refused when a later changeset touched the same grids (roll that back first) or when
     the restored plan is not valid.
     """
-    scheme = scheme or default_scheme()
+    with unit_of_work(bind, actor) as db:
+        return _rollback(db, changeset_id, actor=actor, reason=reason, scheme=scheme or default_scheme())
+
+
+def _rollback(db: Executor, changeset_id: int, *, actor: Actor, reason: str | None, scheme: CodeScheme) -> AppliedChangeset:
     row = grid_store.changeset(db, changeset_id)
     if row is None:
         raise NotFoundError(f"no changeset {changeset_id}")
@@ -337,7 +351,7 @@ def rollback_changeset(
         raise ValidationError(f"rolling back changeset {changeset_id} would give an invalid plan: {report.summary()}",
                               report.errors)
     return apply_plan(
-        db, new_plan, base_versions=draft.base_versions, author=author,
+        db, new_plan, base_versions=draft.base_versions, author=actor.name,
         reason=reason or f"roll back changeset {changeset_id}: {row['reason']}", kind="rollback",
         details={"rolled_back": changeset_id}, reactivate=retired, scheme=scheme,
     )

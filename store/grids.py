@@ -30,7 +30,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 
 from boundaries.coding import CodeScheme, default_scheme, resolve_code
 from boundaries.assign import assign_to_leaf_arrays

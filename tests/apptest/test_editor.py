@@ -7,6 +7,8 @@ in tests/e2e/test_editor_browser.py draws it on the map instead).
 
 from __future__ import annotations
 
+from access.actor import Actor
+
 import pytest
 import shapely
 from sqlalchemy import create_engine, text
@@ -138,7 +140,7 @@ def test_concurrent_change_is_refused_with_the_grid_and_the_other_change(editor_
     with engine.begin() as conn:
         draft = start_edit(conn)
         applied = save_edit(conn, preview_edit(conn, draft, "merge", codes=[code, other]),
-                            author="planner-b", reason="merged first")
+                            actor=Actor("planner-b"), reason="merged first")
     with engine.connect() as conn:
         edits_before = _edits(conn)
     at.text_input(key="editor.reason").input("my merge").run()
