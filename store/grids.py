@@ -50,6 +50,8 @@ __all__ = [
     "resolve_code_in_db",
     "changeset_history",
     "reassign_points",
+    "changeset_time",
+    "assignment_counts",
 ]
 
 logger = logging.getLogger(__name__)
@@ -528,3 +530,18 @@ def changeset_history(db: Executor, *, code: str | None = None, limit: int = 200
         }
         for r in rows
     ]
+
+
+def changeset_time(db: Executor, changeset_id: int) -> dt.datetime | None:
+    """When changeset ``changeset_id`` was saved (``None`` when there is no such changeset)."""
+    return db.execute(text("SELECT created_at FROM changesets WHERE id = :id"), {"id": changeset_id}).scalar()
+
+
+def assignment_counts(db: Executor, table: str) -> dict[str, int]:
+    """``{"assigned": n, "unassigned": m}``: rows of ``households`` or ``incidents`` with and without a grid."""
+    if table not in ("households", "incidents"):
+        raise ValueError(f"table was {table!r} but is expected to be 'households' or 'incidents'")
+    assigned, unassigned = db.execute(text(
+        f"SELECT count(*) FILTER (WHERE grid_code IS NOT NULL), count(*) FILTER (WHERE grid_code IS NULL) FROM {table}"
+    )).one()
+    return {"assigned": int(assigned), "unassigned": int(unassigned)}
