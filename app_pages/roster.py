@@ -1,6 +1,8 @@
 """Staff roster page: team gaps per grid, the public contact card, XLSX import/export.
 
-Thin layer over :mod:`governance.roster` and :mod:`store.governance`.
+Thin layer over :mod:`governance.roster` and :mod:`store.governance`; files go through the one
+staff pipeline (:func:`etl.readers.read_staff` → :func:`store.bulk.load_staff`,
+:func:`etl.export.write_staff`), the same as ``gridgov import staff`` / ``export staff``.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.i18n import label_of, t
-from gis.errors import GridGovError, ValidationError
+from gis.errors import GridGovError
 from gis import clock
-from store import governance as repository
-from governance.roster import active_assignments, contact_card, contact_card_html, read_roster_xlsx, roster_gaps, write_roster_xlsx
+from etl.export import write_staff
+from etl.readers import read_staff
+from etl.transform import ERROR, problems_frame
+from governance.roster import active_assignments, contact_card, contact_card_html, roster_gaps
+from store.bulk import load_staff
 
 
 def _load(scope) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -98,7 +103,7 @@ def _card(grids: pd.DataFrame, roster: pd.DataFrame, on: dt.date) -> None:
 def _import_export(roster: pd.DataFrame) -> None:
     st.subheader(t("roster.xlsx"))
     buffer = io.BytesIO()
-    write_roster_xlsx(roster, buffer)
+    write_staff(roster, buffer, format="xlsx")
     st.download_button(
         t("roster.export"), buffer.getvalue(), file_name="roster.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="roster.export",
@@ -107,14 +112,14 @@ def _import_export(roster: pd.DataFrame) -> None:
     if upload is None:
         return
     try:
-        incoming = read_roster_xlsx(io.BytesIO(upload.getvalue()))
-    except ValidationError as exc:
-        st.error(t("roster.invalid", error=exc))
-        if exc.findings:
-            st.dataframe(pd.DataFrame(exc.findings), hide_index=True, width="stretch")
-        return
+        incoming, problems = read_staff(io.BytesIO(upload.getvalue()), filename=upload.name)
     except GridGovError as exc:
         st.error(t("roster.invalid", error=exc))
+        return
+    errors = [p for p in problems if p.severity == ERROR]
+    if errors:
+        st.error(t("roster.invalid", error="; ".join(f"{p.row + 2}: {p.message}" for p in errors[:3])))
+        st.dataframe(problems_frame(errors)[["row", "id", "rule", "message"]], hide_index=True, width="stretch")
         return
     st.caption(t("roster.preview", count=len(incoming)))
     st.dataframe(incoming.head(50), hide_index=True, width="stretch")
@@ -122,13 +127,15 @@ def _import_export(roster: pd.DataFrame) -> None:
     if st.button(t("roster.save"), key="roster.save", type="primary"):
         try:
             with common.get_engine().begin() as conn:
-                counts = repository.save_roster(conn, incoming, replace_assignments=replace)
+                report = load_staff(conn, incoming, problems=problems, source=upload.name,
+                                    author=common.current_actor().name, replace_assignments=replace)
         except GridGovError as exc:
             st.error(t("roster.invalid", error=exc))
             return
         common.clear_caches()
-        st.success(t("roster.saved", staff=counts["staff"], added=counts["assignments_added"],
-                     deleted=counts["assignments_deleted"]))
+        counts = report.assignments or {}
+        st.success(t("roster.saved", staff=len(set(incoming["staff_key"])), added=counts.get("inserted", 0),
+                     deleted=counts.get("deleted", 0)))
 
 
 def render() -> None:

@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 import typer
 
-from cli.main import emit, fail, open_engine, parse_as_of
+from cli.main import AS_OF_HELP, BY_HELP, JSON_HELP, default_actor, emit, fail, open_engine, parse_as_of, parse_region_option
 
 __all__ = ["register"]
 
@@ -43,34 +43,37 @@ def validate(
     code_field: Optional[str] = typer.Option(None, help="Column holding the grid code."),
     crs: Optional[str] = typer.Option(None, help="CRS of the file when it has none or it is wrong (EPSG code, gcj02, bd09)."),
     encoding: Optional[str] = typer.Option(None, help="Attribute encoding (e.g. gbk) when detection fails."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Validate the stored plan as of this date."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Validate the stored plan at this moment: " + AS_OF_HELP),
+    region: Optional[str] = typer.Option(
+        None, "--region", metavar="LON_MIN,LAT_MIN,LON_MAX,LAT_MAX",
+        help="With FILE: the region (degrees) its coordinates are checked against (default: the GRIDGOV_REGION setting)."),
     overlap_tolerance_m2: float = typer.Option(1.0, help="Overlaps up to this area (m²) are tolerated."),
     gap_tolerance_m2: float = typer.Option(1.0, help="Gaps up to this area (m²) are tolerated."),
     sliver_area_m2: float = typer.Option(1.0, help="Parts smaller than this (m²) are slivers."),
     sliver_width_m: float = typer.Option(0.5, help="Parts narrower than this (m) are slivers."),
     allow_multipart: bool = typer.Option(False, help="Allow non-contiguous (multi-part) grids."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Check a plan as a nested coverage; exit 1 when any finding is an error."""
     from boundaries.validation import validate_plan
 
+    when = parse_as_of(as_of)
+    bounds = parse_region_option(region)
+    if file is not None and as_of is not None:
+        raise fail("--as-of applies to the stored plan; a FILE is checked as it is", 2)
+    if file is None and region is not None:
+        raise fail("--region applies to a FILE's coordinates; the stored plan was checked when it was imported", 2)
     row_problems: list[Any] = []
     if file is not None:
         from etl.readers import read_grids
 
-        grids, row_problems = read_grids(file, layer=layer, code_field=code_field, crs=crs, encoding=encoding)
+        grids, row_problems = read_grids(file, layer=layer, code_field=code_field, crs=crs, encoding=encoding,
+                                         **({} if bounds is None else {"region": bounds}))
     else:
         from store.grids import load_plan
 
         engine = open_engine()
         with engine.connect() as conn:
-            when = parse_as_of(as_of)
-            if isinstance(when, dt.date) and not isinstance(when, dt.datetime):
-                from zoneinfo import ZoneInfo
-
-                from gis.settings import get_settings
-
-                when = dt.datetime.combine(when, dt.time(23, 59, 59), tzinfo=ZoneInfo(get_settings().timezone))
             grids = load_plan(conn, as_of=when)
     report = validate_plan(
         grids, overlap_tolerance_m2=overlap_tolerance_m2, gap_tolerance_m2=gap_tolerance_m2,
@@ -101,26 +104,25 @@ def validate(
         raise typer.Exit(1)
 
 
-def _plan_at(conn: Any, point: str) -> Any:
-    """A plan as of a date/timestamp, or right after changeset ``cs:N`` / a bare integer."""
-    from sqlalchemy import text
+def _point(value: str, name: str) -> int | dt.datetime | None:
+    """A point in time given as ``OLD``/``NEW``: a changeset id (``N`` or ``cs:N``), ``now`` (``None``), or a moment."""
+    if value == "now":
+        return None
+    if value.isdigit() or (value.startswith("cs:") and value[3:].isdigit()):
+        return int(value.removeprefix("cs:"))
+    return parse_as_of(value, option=name)
 
-    from store.grids import load_plan
 
-    if point.isdigit() or point.startswith("cs:"):
-        cs = int(point.removeprefix("cs:"))
-        when = conn.execute(text("SELECT created_at FROM changesets WHERE id = :id"), {"id": cs}).scalar()
+def _plan_at(conn: Any, point: int | dt.datetime | None) -> Any:
+    """The plan at a moment, right after a changeset (an ``int``), or now (``None``)."""
+    from store.grids import changeset_time, load_plan
+
+    if isinstance(point, int):
+        when = changeset_time(conn, point)
         if when is None:
-            raise fail(f"no changeset {cs}", 1)
+            raise fail(f"no changeset {point}", 1)
         return load_plan(conn, as_of=when)
-    when = parse_as_of(point)
-    if isinstance(when, dt.date) and not isinstance(when, dt.datetime):
-        from zoneinfo import ZoneInfo
-
-        from gis.settings import get_settings
-
-        when = dt.datetime.combine(when, dt.time(23, 59, 59), tzinfo=ZoneInfo(get_settings().timezone))
-    return load_plan(conn, as_of=when)
+    return load_plan(conn, as_of=point)
 
 
 def diff(
@@ -128,16 +130,16 @@ def diff(
     new: str = typer.Argument("now", help="Date, timestamp, changeset id, or 'now'."),
     tolerance_m2: float = typer.Option(
         1.0, help="Reshapes whose changed area is at most this (m²) are not listed (vertex snapping noise)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Grids added, retired, reshaped (with area change in m²) and renamed between two points in time."""
-    from store.grids import load_plan
     from boundaries.versions import diff_plans
 
+    old_point, new_point = _point(old, "OLD"), _point(new, "NEW")
     engine = open_engine()
     with engine.connect() as conn:
-        before = _plan_at(conn, old)
-        after = load_plan(conn) if new == "now" else _plan_at(conn, new)
+        before = _plan_at(conn, old_point)
+        after = _plan_at(conn, new_point)
     result = diff_plans(before, after, tolerance_m2=tolerance_m2)
 
     def render(d: dict[str, Any]) -> None:
@@ -153,7 +155,7 @@ def diff(
 
 def history(
     code: Optional[str] = typer.Argument(None, help="A grid code; default: the whole subdistrict."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Timeline of changesets, newest first."""
     from store.grids import changeset_history
@@ -172,7 +174,7 @@ def history(
 
 def resolve(
     code: str = typer.Argument(..., help="A grid code, possibly retired."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Today's grid(s) for a code, following split/merge/renumber lineage."""
     from store.grids import resolve_code_in_db
@@ -190,9 +192,9 @@ def resolve(
 edit_app = typer.Typer(help="Edit grid boundaries (the boundary editor's operations).", no_args_is_help=True)
 
 _DRY = typer.Option(False, "--dry-run", help="Preview only (validation, who moves, workload balance) as JSON; write nothing.")
-_AUTHOR = typer.Option(None, help="Author recorded in the changeset (default: $USER).")
+_BY = typer.Option(None, "--by", help=BY_HELP + " Recorded as the changeset's author.")
 _REASON = typer.Option(None, help="Why the boundary changes (required to save).")
-_JSON = typer.Option(False, "--json", help="Print JSON.")
+_JSON = typer.Option(False, "--json", help=JSON_HELP)
 
 
 def _wkt(value: str, what: str) -> Any:
@@ -220,10 +222,8 @@ def _geometry_file(path: Path, crs: str | None) -> Any:
     return geom
 
 
-def _run_edit(operation: str, *, dry_run: bool, author: str | None, reason: str | None, as_json: bool,
+def _run_edit(operation: str, *, dry_run: bool, by: str | None, reason: str | None, as_json: bool,
               **parameters: Any) -> None:
-    import getpass
-
     from boundaries.edits import EditRefused
     from services.editing import preview_edit, save_edit, start_edit
 
@@ -246,7 +246,7 @@ def _run_edit(operation: str, *, dry_run: bool, author: str | None, reason: str 
     if not reason:
         raise fail("saving a boundary change needs --reason (or preview it with --dry-run)", 2)
     with engine.begin() as conn:
-        applied = save_edit(conn, preview, actor=Actor.named(author), reason=reason)
+        applied = save_edit(conn, preview, actor=Actor(default_actor(by)), reason=reason)
 
     def render(d: dict[str, Any]) -> None:
         typer.echo(f"saved changeset {d['changeset_id']}: added {', '.join(d['added']) or '-'}; "
@@ -261,22 +261,22 @@ def _run_edit(operation: str, *, dry_run: bool, author: str | None, reason: str 
 def edit_split(
     code: str = typer.Argument(..., help="Grid to split."),
     line: str = typer.Option(..., "--line", help="Split line as WKT (EPSG:4490 lon/lat)."),
-    dry_run: bool = _DRY, author: Optional[str] = _AUTHOR, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+    dry_run: bool = _DRY, by: Optional[str] = _BY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
 ) -> None:
     """Split a grid along a line; the parts get new codes, the old code is retired."""
-    _run_edit("split", dry_run=dry_run, author=author, reason=reason, as_json=as_json,
+    _run_edit("split", dry_run=dry_run, by=by, reason=reason, as_json=as_json,
               code=code, line=_wkt(line, "--line"))
 
 
 @edit_app.command("merge")
 def edit_merge(
     codes: list[str] = typer.Argument(..., help="Two or more adjacent sibling grids."),
-    dry_run: bool = _DRY, author: Optional[str] = _AUTHOR, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+    dry_run: bool = _DRY, by: Optional[str] = _BY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
 ) -> None:
     """Merge adjacent grids; the largest keeps its code, the others are retired (never reused)."""
     if len(codes) < 2:
         raise fail("merge needs at least two grid codes", 2)
-    _run_edit("merge", dry_run=dry_run, author=author, reason=reason, as_json=as_json, codes=codes)
+    _run_edit("merge", dry_run=dry_run, by=by, reason=reason, as_json=as_json, codes=codes)
 
 
 @edit_app.command("reshape")
@@ -284,10 +284,10 @@ def edit_reshape(
     code: str = typer.Argument(..., help="Micro-grid to reshape."),
     geometry: Path = typer.Option(..., "--geometry", help="File with the new outline (any format the ETL reads)."),
     crs: Optional[str] = typer.Option(None, help="CRS of the file when it has none."),
-    dry_run: bool = _DRY, author: Optional[str] = _AUTHOR, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+    dry_run: bool = _DRY, by: Optional[str] = _BY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
 ) -> None:
     """Give a grid a new outline; its neighbours give and take the difference."""
-    _run_edit("reshape_grid", dry_run=dry_run, author=author, reason=reason, as_json=as_json,
+    _run_edit("reshape_grid", dry_run=dry_run, by=by, reason=reason, as_json=as_json,
               code=code, geometry=_geometry_file(geometry, crs))
 
 
@@ -296,29 +296,42 @@ def edit_transfer(
     from_code: str = typer.Argument(..., help="Grid giving the area."),
     to_code: str = typer.Argument(..., help="Neighbour receiving it."),
     area: str = typer.Option(..., "--area", help="Area to move as WKT polygon (EPSG:4490 lon/lat)."),
-    dry_run: bool = _DRY, author: Optional[str] = _AUTHOR, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+    dry_run: bool = _DRY, by: Optional[str] = _BY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
 ) -> None:
     """Move an area from one grid to its neighbour."""
-    _run_edit("transfer", dry_run=dry_run, author=author, reason=reason, as_json=as_json,
+    _run_edit("transfer", dry_run=dry_run, by=by, reason=reason, as_json=as_json,
               from_code=from_code, to_code=to_code, area=_wkt(area, "--area"))
 
 
 def rollback(
     changeset: int = typer.Argument(..., help="Changeset id to undo."),
-    author: Optional[str] = _AUTHOR,
+    by: Optional[str] = _BY,
     reason: Optional[str] = typer.Option(None, help="Why (default: 'roll back changeset N')."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Do the rollback, validation included, and undo it: show what it would change."),
     as_json: bool = _JSON,
 ) -> None:
     """Undo a changeset as a new changeset (validated like any edit)."""
-    import getpass
-
     from services.editing import rollback_changeset
 
     engine = open_engine()
-    with engine.begin() as conn:
-        applied = rollback_changeset(conn, changeset, actor=Actor.named(author), reason=reason)
-    emit(applied.to_dict(), as_json=as_json,
-         render=lambda d: typer.echo(f"rolled back changeset {changeset} as changeset {d['changeset_id']}"))
+    with engine.connect() as conn:
+        with conn.begin() as trans:
+            applied = rollback_changeset(conn, changeset, actor=Actor(default_actor(by)), reason=reason)
+            if dry_run:
+                trans.rollback()
+    data = applied.to_dict()
+    if dry_run:
+        data["changeset_id"] = None
+
+    def render(d: dict[str, Any]) -> None:
+        if dry_run:
+            typer.echo(f"rolling back changeset {changeset} would add {', '.join(d['added']) or '-'}; retire "
+                       f"{', '.join(d['retired']) or '-'}; reshape {', '.join(d['reshaped']) or '-'}; dry run, nothing saved")
+        else:
+            typer.echo(f"rolled back changeset {changeset} as changeset {d['changeset_id']}")
+
+    emit(data, as_json=as_json, render=render)
 
 
 def register(app: typer.Typer) -> None:

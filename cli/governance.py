@@ -1,20 +1,24 @@
 """``gridgov incident|report|roster|visit``: the governance command groups.
 
-Registered by :func:`register` from ``etl/cli.py``. Domain errors propagate to
+Registered by :func:`register` from :mod:`cli.main`. Domain errors propagate to
 ``cli.main.main``, which prints one line on stderr and exits with the error's code.
+Options mean what they mean everywhere (:mod:`cli.main`): ``--by`` who acts, ``--as-of`` the
+moment looked at (a day for the roster), ``--at`` when a recorded event happened,
+``--month YYYY-MM``, ``--out FILE``, ``--json``. ``gridgov roster import`` is
+``gridgov import staff`` (:func:`cli.io.import_staff`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import os
 from pathlib import Path
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
 import typer
 
+from cli.io import import_staff
+from cli.main import AS_OF_HELP, BY_HELP, JSON_HELP, default_actor, parse_as_of, parse_day, parse_month, today
 from gis.errors import NotFoundError, ValidationError
 
 __all__ = ["register", "incident_app", "report_app", "roster_app", "visit_app"]
@@ -22,7 +26,7 @@ __all__ = ["register", "incident_app", "report_app", "roster_app", "visit_app"]
 incident_app = typer.Typer(help="Incident closed loop: report, accept/reject, classify, dispatch, handle, close, reopen.",
                            no_args_is_help=True)
 report_app = typer.Typer(help="Assessment figures and the monthly joint-meeting report.", no_args_is_help=True)
-roster_app = typer.Typer(help="Staff roster: XLSX import/export, gaps, contact cards.", no_args_is_help=True)
+roster_app = typer.Typer(help="Staff roster: import/export (XLSX, CSV), gaps, contact cards.", no_args_is_help=True)
 visit_app = typer.Typer(help="Household visits: record, monthly plan.", no_args_is_help=True)
 
 
@@ -47,41 +51,31 @@ def _tz() -> ZoneInfo:
     return ZoneInfo(get_settings().timezone)
 
 
-def _when(value: str | None, *, end_of_day: bool = True) -> dt.datetime | None:
-    """``YYYY-MM-DD`` (end of that local day) or ISO timestamp (naive = local)."""
-    parsed = _cli().parse_as_of(value)
-    if parsed is None or isinstance(parsed, dt.datetime):
-        return parsed
-    return dt.datetime.combine(parsed, dt.time(23, 59, 59) if end_of_day else dt.time(0), tzinfo=_tz())
+def _when(value: str | None, *, option: str = "--as-of") -> dt.datetime | None:
+    """A moment option (:func:`cli.main.parse_as_of`: a date is the end of that local day)."""
+    return parse_as_of(value, option=option)
 
 
-def _date(value: str | None) -> dt.date:
-    if not value:
-        return dt.datetime.now(_tz()).date()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(f"date was {value!r} but is expected to be YYYY-MM-DD") from None
+def _day(value: str | None, *, option: str = "--as-of") -> dt.date:
+    """A day option (:func:`cli.main.parse_day`); default today in ``GRIDGOV_TIMEZONE``."""
+    return parse_day(value, option=option) or today()
 
 
 def _actor(by: str | None) -> str:
-    return by or os.environ.get("GRIDGOV_ACTOR") or getpass.getuser() or "cli"
+    return default_actor(by)
 
 
 def _staff_id(conn: Any, value: str | None) -> int | None:
     """A staff id from a staff key or a numeric id."""
     if value is None:
         return None
-    from store.governance import staff_id_by_key
+    from store.governance import staff_exists, staff_id_by_key
 
     found = staff_id_by_key(conn, [value])
     if value in found:
         return found[value]
-    if value.isdigit():
-        from sqlalchemy import text
-
-        if conn.execute(text("SELECT 1 FROM staff WHERE id = :i"), {"i": int(value)}).scalar():
-            return int(value)
+    if value.isdigit() and staff_exists(conn, int(value)):
+        return int(value)
     raise NotFoundError(f"no staff member has the key or id {value!r}")
 
 
@@ -116,21 +110,23 @@ def incident_report(
     category: str = typer.Option(..., help="Category, e.g. 环境卫生."),
     description: str = typer.Option("", help="What was seen."),
     address: str = typer.Option("", help="Address text."),
-    by: Optional[str] = typer.Option(None, "--by", help="Who reports (name)."),
+    by: Optional[str] = typer.Option(None, "--by", help="Who reports (recorded as reporter and actor); default: "
+                                                       "the GRIDGOV_ACTOR setting, else the OS user."),
     staff: Optional[str] = typer.Option(None, "--staff", help="Reporter's staff key or id (a worker's discovery)."),
-    at: Optional[str] = typer.Option(None, "--at", help="When (ISO timestamp; default now)."),
+    at: Optional[str] = typer.Option(None, "--at", help="When it happened: YYYY-MM-DD or ISO timestamp; default now."),
     key: Optional[str] = typer.Option(None, "--key", help="Natural key from a source system."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Report an incident at a point; its micro-grid is found by ST_Covers."""
     from store.governance import incident_detail, report_incident
 
+    reported_at = _when(at, option="--at")
     engine = _cli().open_engine()
     with engine.begin() as conn:
         staff_id = _staff_id(conn, staff)
         iid = report_incident(
             conn, lon=lon, lat=lat, category=category, description=description, address=address,
-            actor=_actor(by), reported_at=_when(at), reported_by=staff_id, reporter_name=by, incident_key=key,
+            actor=_actor(by), reported_at=reported_at, reported_by=staff_id, reporter_name=by, incident_key=key,
         )
         detail = incident_detail(conn, iid)
     _emit(detail, as_json, _render_incident)
@@ -149,10 +145,12 @@ def _transition(action: str, incident_id: int, by: str | None, note: str, *, exp
     _emit(detail, as_json, _render_incident)
 
 
-_BY = typer.Option(None, "--by", help="Who acts (name; default $GRIDGOV_ACTOR or the login name).")
+_BY = typer.Option(None, "--by", help=BY_HELP)
 _NOTE = typer.Option("", "--note", help="Note (reason / feedback).")
 _VERSION = typer.Option(None, "--expected-version", help="Refuse if the incident is no longer at this version.")
-_JSON = typer.Option(False, "--json", help="Print JSON.")
+_JSON = typer.Option(False, "--json", help=JSON_HELP)
+_AS_OF = typer.Option(None, "--as-of", help=AS_OF_HELP)
+_AS_OF_DAY = typer.Option(None, "--as-of", help="The day to look at (YYYY-MM-DD); default today.")
 
 
 @incident_app.command("accept")
@@ -234,8 +232,7 @@ def incident_show(incident_id: int, as_json: bool = _JSON) -> None:
 
 
 @incident_app.command("overdue")
-def incident_overdue(as_of: Optional[str] = typer.Option(None, "--as-of", help="Now (default: now)."),
-                     as_json: bool = _JSON) -> None:
+def incident_overdue(as_of: Optional[str] = _AS_OF, as_json: bool = _JSON) -> None:
     """Open incidents past their deadline, most overdue first."""
     from governance.deadlines import overdue_incidents
     from store.governance import load_incidents
@@ -259,20 +256,22 @@ def incident_overdue(as_of: Optional[str] = typer.Option(None, "--as-of", help="
 # -- report ----------------------------------------------------------------------------------------
 @report_app.command("assessment")
 def report_assessment(
-    month: str = typer.Option(..., "--month", help="YYYY-MM (Asia/Shanghai)."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Now (default: now)."),
+    month: str = typer.Option(..., "--month", help="YYYY-MM (in the GRIDGOV_TIMEZONE zone)."),
+    as_of: Optional[str] = _AS_OF,
     as_json: bool = _JSON,
 ) -> None:
     """Per-worker and per-grid figures and scores for a month."""
     from governance.assessment import assess_month, rank
     from store.governance import load_frames
 
+    month = parse_month(month)  # type: ignore[assignment]
+    when = _when(as_of)
     with _cli().open_engine().connect() as conn:
         frames = load_frames(conn, month=month)
     result = assess_month(
         households=frames["households"], visits=frames["visits"], assignments=frames["assignments"],
         incidents=frames["incidents"], grids=frames["grids"].loc[frames["grids"]["level"] == frames["grids"]["level"].max()]
-        if len(frames["grids"]) else None, staff=frames["staff"], month=month, as_of=_when(as_of),
+        if len(frames["grids"]) else None, staff=frames["staff"], month=month, as_of=when,
     )
     payload = result.to_json_dict()
 
@@ -294,56 +293,56 @@ def report_assessment(
 
 @report_app.command("monthly")
 def report_monthly(
-    month: str = typer.Option(..., "--month", help="YYYY-MM (Asia/Shanghai)."),
+    month: str = typer.Option(..., "--month", help="YYYY-MM (in the GRIDGOV_TIMEZONE zone)."),
     out: Path = typer.Option(..., "--out", help="Output file; FILE.xlsx and FILE.html are both written."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Now (default: now)."),
+    as_of: Optional[str] = _AS_OF,
+    as_json: bool = _JSON,
 ) -> None:
     """The monthly joint-meeting report as XLSX and HTML (maps embedded)."""
     from etl.reports import write_monthly_html, write_monthly_xlsx
     from services.report import monthly_report
 
+    month = parse_month(month)  # type: ignore[assignment]
+    when = _when(as_of)
     with _cli().open_engine().connect() as conn:
-        report = monthly_report(conn, month=month, as_of=_when(as_of))
+        report = monthly_report(conn, month=month, as_of=when)
     xlsx = write_monthly_xlsx(report, out.with_suffix(".xlsx"))
     page = write_monthly_html(report, out.with_suffix(".html"))
-    typer.echo(f"monthly report {report.month}: {xlsx} and {page}")
+    _emit({"month": report.month, "xlsx": str(xlsx), "html": str(page)}, as_json,
+          lambda d: typer.echo(f"monthly report {d['month']}: {d['xlsx']} and {d['html']}"))
 
 
 # -- roster ----------------------------------------------------------------------------------------
 @roster_app.command("export")
-def roster_export(out: Path = typer.Option(..., "--out", help="XLSX file."),
-                  on: Optional[str] = typer.Option(None, "--on", help="Only assignments active on YYYY-MM-DD.")) -> None:
-    """Export the roster to XLSX."""
+def roster_export(
+    out: Path = typer.Option(..., "--out", help="Output file: .xlsx or .csv."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Only assignments active on this day (YYYY-MM-DD)."),
+    as_json: bool = _JSON,
+) -> None:
+    """Export the assignments (one row each) as the file `gridgov import staff` reads back."""
+    from etl.export import write_staff
     from store.governance import load_roster
-    from governance.roster import write_roster_xlsx
 
+    on = parse_day(as_of)
     with _cli().open_engine().connect() as conn:
-        roster = load_roster(conn, on=_date(on) if on else None)
-    write_roster_xlsx(roster, out)
-    typer.echo(f"{len(roster)} assignment(s) written to {out}")
+        roster = load_roster(conn, on=on)
+    write_staff(roster, out)
+    _emit({"assignments": len(roster), "out": str(out)}, as_json,
+          lambda d: typer.echo(f"{d['assignments']} assignment(s) written to {d['out']}"))
 
 
-@roster_app.command("import")
-def roster_import(path: Path = typer.Argument(..., help="XLSX roster."),
-                  replace: bool = typer.Option(False, "--replace", help="Replace the assignments of the staff in the file.")) -> None:
-    """Import a roster XLSX (staff upserted on staff_key; new assignments added)."""
-    from store.governance import save_roster
-    from governance.roster import read_roster_xlsx
-
-    roster = read_roster_xlsx(path)
-    with _cli().open_engine().begin() as conn:
-        counts = save_roster(conn, roster, replace_assignments=replace)
-    typer.echo("roster imported: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+roster_app.command("import", help="The same command as `gridgov import staff` (one staff import).")(import_staff)
 
 
 @roster_app.command("gaps")
-def roster_gaps_cmd(on: Optional[str] = typer.Option(None, "--on", help="Date (default today)."), as_json: bool = _JSON) -> None:
+def roster_gaps_cmd(as_of: Optional[str] = _AS_OF_DAY, as_json: bool = _JSON) -> None:
     """Grids whose team is incomplete (missing roles, more than one micro-grid worker)."""
     from store.governance import load_grids, load_roster
     from governance.roster import roster_gaps
 
+    on = _day(as_of)
     with _cli().open_engine().connect() as conn:
-        gaps = roster_gaps(load_grids(conn), load_roster(conn), on=_date(on))
+        gaps = roster_gaps(load_grids(conn), load_roster(conn), on=on)
     records = gaps.astype(object).where(gaps.notna(), None).to_dict("records")
 
     def render(items: list[dict[str, Any]]) -> None:
@@ -356,15 +355,16 @@ def roster_gaps_cmd(on: Optional[str] = typer.Option(None, "--on", help="Date (d
 
 @roster_app.command("card")
 def roster_card(code: str, out: Optional[Path] = typer.Option(None, "--out", help="Write printable HTML here."),
-                on: Optional[str] = typer.Option(None, "--on"), as_json: bool = _JSON) -> None:
+                as_of: Optional[str] = _AS_OF_DAY, as_json: bool = _JSON) -> None:
     """The public contact card (公示栏) of a grid."""
     from dataclasses import asdict
 
     from store.governance import load_grids, load_roster
     from governance.roster import contact_card, contact_card_html
 
+    on = _day(as_of)
     with _cli().open_engine().connect() as conn:
-        card = contact_card(code, load_grids(conn), load_roster(conn), on=_date(on))
+        card = contact_card(code, load_grids(conn), load_roster(conn), on=on)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(contact_card_html(card), encoding="utf-8")
@@ -384,39 +384,41 @@ def roster_card(code: str, out: Optional[Path] = typer.Option(None, "--out", hel
 def visit_record(
     household: int = typer.Option(..., "--household", help="Household id."),
     staff: str = typer.Option(..., "--staff", help="Staff key or id."),
-    at: Optional[str] = typer.Option(None, "--at", help="When (ISO; default now)."),
+    at: Optional[str] = typer.Option(None, "--at", help="When it happened: YYYY-MM-DD or ISO timestamp; default now."),
     kind: str = typer.Option("routine", "--kind"),
     note: str = typer.Option("", "--note"),
     lon: Optional[float] = typer.Option(None, help="Longitude (EPSG:4490)."),
     lat: Optional[float] = typer.Option(None, help="Latitude (EPSG:4490)."),
+    as_json: bool = _JSON,
 ) -> None:
     """Record a household visit."""
     from store.governance import record_visit
     from governance.visits import VisitRecord
 
+    visited_at = _when(at, option="--at") or dt.datetime.now(dt.UTC)
     with _cli().open_engine().begin() as conn:
         vid = record_visit(conn, VisitRecord(household_id=household, staff_id=_staff_id(conn, staff),  # type: ignore[arg-type]
-                                             visited_at=_when(at) or dt.datetime.now(dt.UTC), kind=kind, note=note,
-                                             lon=lon, lat=lat))
-    typer.echo(f"visit {vid} recorded")
+                                             visited_at=visited_at, kind=kind, note=note, lon=lon, lat=lat))
+    _emit({"id": vid}, as_json, lambda d: typer.echo(f"visit {d['id']} recorded"))
 
 
 @visit_app.command("plan")
 def visit_plan_cmd(
     month: Optional[str] = typer.Option(None, "--month", help="YYYY-MM (default this month)."),
     staff: Optional[str] = typer.Option(None, "--staff", help="Only this worker (key or id)."),
-    as_of: Optional[str] = typer.Option(None, "--as-of"),
+    as_of: Optional[str] = _AS_OF,
     as_json: bool = _JSON,
 ) -> None:
     """This month's plan per worker: special households pending, visits to the minimum, data due."""
     from store.governance import load_frames
     from governance.visits import visit_plan
 
-    month = month or dt.datetime.now(_tz()).strftime("%Y-%m")
+    month = parse_month(month) or dt.datetime.now(_tz()).strftime("%Y-%m")
+    when = _when(as_of)
     with _cli().open_engine().connect() as conn:
         frames = load_frames(conn, month=month)
         staff_id = _staff_id(conn, staff)
-    plan = visit_plan(frames["households"], frames["visits"], frames["assignments"], month=month, as_of=_when(as_of))
+    plan = visit_plan(frames["households"], frames["visits"], frames["assignments"], month=month, as_of=when)
     workers = plan.workers if staff_id is None else plan.workers.loc[plan.workers["staff_id"] == staff_id]
 
     def rows(frame) -> list[dict[str, Any]]:  # noqa: ANN001

@@ -3,8 +3,14 @@
 Registered on the main app by :func:`register` (called from :mod:`cli.main`). Every import
 reads and validates the whole file first, prints every row problem (or writes them with
 ``--report FILE.csv|.json``), and then loads in one transaction — or loads nothing.
+``--dry-run`` does the whole load, database checks included, and rolls it back.
 Exit codes: 0 loaded; 1 validation failed (nothing loaded) or ``--dry-run`` found errors;
-2 usage/environment errors.
+2 usage/environment errors (a malformed ``--region`` or ``--as-of`` among them).
+
+``gridgov import staff`` is the one staff import (``gridgov roster import`` is the same
+command): :func:`etl.readers.read_staff` → :func:`governance.roster.check_roster` →
+:func:`store.bulk.load_staff`; ``gridgov export staff --out FILE`` writes a file it reads
+back unchanged.
 
 Long imports draw progress bars on stderr (only on a terminal, never with ``--json``) and end
 with a summary line: read, written, fixed, rejected, unassigned, seconds (all also in
@@ -19,14 +25,13 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
-from sqlalchemy import text
 
-from cli.main import emit, fail, open_engine
+from cli.main import AS_OF_HELP, BY_HELP, JSON_HELP, default_actor, emit, fail, open_engine, parse_region_option
 from etl.transform import ERROR, RowProblem, problems_frame, write_problem_report
 from gis.errors import ValidationError
 from gis.progress import Progress, Stopwatch, notify, tqdm_progress
 
-__all__ = ["register", "import_app"]
+__all__ = ["register", "import_app", "import_staff"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +47,19 @@ _ENCODING = typer.Option(None, help=_ENC_HELP)
 _SKIP_INVALID = typer.Option(False, "--skip-invalid", help="Load the valid rows even if others have errors.")
 _DRY_RUN = typer.Option(False, "--dry-run", help="Validate and load inside a transaction that is rolled back.")
 _REPORT = typer.Option(None, "--report", help="Write every problem to FILE.csv or FILE.json.")
-_AUTHOR = typer.Option("cli", help="Author recorded in the changeset.")
+_BY = typer.Option(None, "--by", help=BY_HELP + " Recorded in the changeset.")
 _REASON = typer.Option(None, help="Reason recorded in the changeset (default: '<kind> import').")
-_JSON = typer.Option(False, "--json", help="Print JSON.")
+_REGION = typer.Option(
+    None, "--region", metavar="LON_MIN,LAT_MIN,LON_MAX,LAT_MAX",
+    help="Region (degrees) the coordinates of this file are checked against (default: the GRIDGOV_REGION setting, "
+         "China's bounds).")
+_JSON = typer.Option(False, "--json", help=JSON_HELP)
+
+
+def _region_options(region: str | None) -> dict[str, Any]:
+    """``{"region": …}`` for a reader when ``--region`` is given (else the reader's default: the setting)."""
+    parsed = parse_region_option(region)
+    return {} if parsed is None else {"region": parsed}
 
 
 def _print_problems(problems: list[RowProblem], *, limit: int = 50) -> None:
@@ -151,6 +166,10 @@ def _finish(
                 f"{d['unchanged']} unchanged), fixed {d['fixed']}, rejected {d['rejected']}")
         if d.get("assigned") is not None:
             line += f", unassigned {d['unassigned']} ({d['assigned']} in a grid)"
+        if d.get("assignments") is not None:
+            a = d["assignments"]
+            line += (f"; assignments {a['inserted']} inserted, {a['updated']} updated, {a['unchanged']} unchanged, "
+                     f"{a['deleted']} deleted")
         line += f"; {d['seconds']:.1f} s"
         if d.get("changeset_id"):
             line += f" (changeset {d['changeset_id']})"
@@ -176,7 +195,8 @@ def import_grids(
     skip_invalid: bool = _SKIP_INVALID,
     dry_run: bool = _DRY_RUN,
     report: Optional[Path] = _REPORT,
-    author: str = _AUTHOR,
+    region: Optional[str] = _REGION,
+    by: Optional[str] = _BY,
     reason: Optional[str] = _REASON,
     as_json: bool = _JSON,
 ) -> None:
@@ -184,11 +204,12 @@ def import_grids(
     from store.bulk import load_grids
     from etl.readers import read_grids
 
+    where = _region_options(region)
     _run("grids", path, read=lambda: read_grids(
         path, layer=layer, code_field=code_field, level_field=level_field, parent_field=parent_field,
-        name_field=name_field, crs=crs, encoding=encoding, fix=fix,
+        name_field=name_field, crs=crs, encoding=encoding, fix=fix, **where,
     ), load=load_grids, report_path=report, dry_run=dry_run, as_json=as_json,
-            skip_invalid=skip_invalid, author=author, reason=reason,
+            skip_invalid=skip_invalid, author=default_actor(by), reason=reason,
             validate_options={"allow_multipart": allow_multipart})
 
 
@@ -205,7 +226,8 @@ def import_households(
     skip_invalid: bool = _SKIP_INVALID,
     dry_run: bool = _DRY_RUN,
     report: Optional[Path] = _REPORT,
-    author: str = _AUTHOR,
+    region: Optional[str] = _REGION,
+    by: Optional[str] = _BY,
     reason: Optional[str] = _REASON,
     as_json: bool = _JSON,
 ) -> None:
@@ -213,11 +235,12 @@ def import_households(
     from store.bulk import load_households
     from etl.readers import read_households
 
+    where = _region_options(region)
     _run("households", path, read=lambda: read_households(
         path, id_field=id_field, address_field=address_field, x_field=x_field, y_field=y_field,
-        crs=crs, encoding=encoding, layer=layer,
+        crs=crs, encoding=encoding, layer=layer, **where,
     ), load=load_households, report_path=report, dry_run=dry_run,
-            as_json=as_json, skip_invalid=skip_invalid, author=author, reason=reason)
+            as_json=as_json, skip_invalid=skip_invalid, author=default_actor(by), reason=reason)
 
 
 @import_app.command("incidents")
@@ -232,7 +255,8 @@ def import_incidents(
     skip_invalid: bool = _SKIP_INVALID,
     dry_run: bool = _DRY_RUN,
     report: Optional[Path] = _REPORT,
-    author: str = _AUTHOR,
+    region: Optional[str] = _REGION,
+    by: Optional[str] = _BY,
     reason: Optional[str] = _REASON,
     as_json: bool = _JSON,
 ) -> None:
@@ -240,87 +264,103 @@ def import_incidents(
     from store.bulk import load_incidents
     from etl.readers import read_incidents
 
+    where = _region_options(region)
     _run("incidents", path, read=lambda: read_incidents(
-        path, id_field=id_field, x_field=x_field, y_field=y_field, crs=crs, encoding=encoding, layer=layer,
+        path, id_field=id_field, x_field=x_field, y_field=y_field, crs=crs, encoding=encoding, layer=layer, **where,
     ), load=load_incidents, report_path=report, dry_run=dry_run,
-            as_json=as_json, skip_invalid=skip_invalid, author=author, reason=reason)
+            as_json=as_json, skip_invalid=skip_invalid, author=default_actor(by), reason=reason)
 
 
-@import_app.command("staff")
 def import_staff(
-    path: Path = _PATH,
+    path: Path = typer.Argument(..., help="Staff file: .xlsx .csv .tsv ... (Chinese or English headers; "
+                                          "the file `gridgov export staff` writes).", show_default=False),
     encoding: Optional[str] = _ENCODING,
-    id_field: Optional[str] = typer.Option(None, help="Staff id column (default: 工号/编号/id; else the phone)."),
+    sheet: Optional[str] = typer.Option(None, help="Worksheet of a workbook (name or 0-based number; default the first)."),
+    id_field: Optional[str] = typer.Option(None, help="Staff id column (default: staff_key/工号/编号/id; else the phone)."),
+    name_field: Optional[str] = typer.Option(None, help="Name column (default: name/姓名)."),
+    phone_field: Optional[str] = typer.Option(None, help="Phone column (default: phone/电话/联系电话 ...)."),
+    role_field: Optional[str] = typer.Option(None, help="Role column (default: role/角色/职责 ...)."),
+    grid_code_field: Optional[str] = typer.Option(None, help="Grid code column (default: grid_code/网格编码 ...)."),
+    replace: bool = typer.Option(
+        False, "--replace", help="Delete the other assignments of the people in the file (the file is their whole roster)."),
     skip_invalid: bool = _SKIP_INVALID,
     dry_run: bool = _DRY_RUN,
     report: Optional[Path] = _REPORT,
-    author: str = _AUTHOR,
+    by: Optional[str] = _BY,
     reason: Optional[str] = _REASON,
     as_json: bool = _JSON,
 ) -> None:
-    """Import staff (upsert on the staff id) and their grid assignments (姓名, 电话, 角色, 网格编码)."""
-    from store.bulk import load_staff
-    from etl.readers import read_staff
+    """Import staff and their assignments, one row per assignment (upsert on the staff id; one changeset).
 
-    _run("staff", path, read=lambda: read_staff(path, id_field=id_field, encoding=encoding), load=load_staff, report_path=report, dry_run=dry_run,
-            as_json=as_json, skip_invalid=skip_invalid, author=author, reason=reason)
+    Columns: 工号 staff_key, 姓名 name, 电话 phone, 单位 organisation, 网格编码 grid_code, 角色 role
+    (code, Chinese or English label: 微网格员, 网格监督员, 包联领导, Grid head ...), 开始日期 start_date
+    (default: today), 结束日期 end_date, 楼栋号 building_no. An open assignment needs an active grid.
+    """
+    from etl.readers import read_staff
+    from store.bulk import load_staff
+
+    sheet_option: str | int | None = int(sheet) if sheet is not None and sheet.isdigit() else sheet
+    _run("staff", path, read=lambda: read_staff(
+        path, id_field=id_field, name_field=name_field, phone_field=phone_field, role_field=role_field,
+        grid_code_field=grid_code_field, encoding=encoding, sheet=sheet_option,
+    ), load=load_staff, report_path=report, dry_run=dry_run, as_json=as_json, skip_invalid=skip_invalid,
+            author=default_actor(by), reason=reason, replace_assignments=replace)
+
+
+import_app.command("staff")(import_staff)
 
 
 def export_command(
     what: str = typer.Argument(..., help="grids | households | incidents | staff"),
-    out: Path = typer.Argument(..., help="Output file: .gpkg .geojson .shp .kml .parquet .xlsx .csv"),
+    out: Path = typer.Option(..., "--out", help="Output file: .gpkg .geojson .shp .kml .parquet .xlsx .csv "
+                                                 "(staff: .xlsx or .csv)."),
     format: Optional[str] = typer.Option(None, "--format", help="Override the format given by the suffix."),  # noqa: A002
     level: Optional[int] = typer.Option(None, help="Grids: only this level."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Grids: the plan as of this date (YYYY-MM-DD)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Grids: the plan at this moment: " + AS_OF_HELP),
     with_personal_data: bool = typer.Option(
         False, "--with-personal-data", help="Do not mask names, ID numbers and phone numbers."),
+    as_json: bool = _JSON,
 ) -> None:
-    """Export data to a file (stored in EPSG:4490; GeoJSON/KML are written in WGS 84)."""
+    """Export data to a file (stored in EPSG:4490; GeoJSON/KML are written in WGS 84).
+
+    ``staff`` is written as the table ``gridgov import staff`` reads back unchanged.
+    """
     from cli.main import parse_as_of
-    from etl.export import EXPORTABLE, export_frame, query_export
+    from etl.export import EXPORTABLE, STAFF_FORMATS, export_frame, query_export, write_staff
 
     if what not in EXPORTABLE:
         raise fail(f"what was {what!r} but is expected to be one of {', '.join(EXPORTABLE)}", 2)
     when = parse_as_of(as_of)
-    if when is not None and not hasattr(when, "hour"):
-        import datetime as dt
-        from zoneinfo import ZoneInfo
-
-        from gis.settings import get_settings
-
-        when = dt.datetime.combine(when, dt.time(23, 59, 59), tzinfo=ZoneInfo(get_settings().timezone))
+    if what == "staff" and (format or out.suffix.lower().lstrip(".")) not in STAFF_FORMATS:
+        raise fail(f"staff has no geometry: export it to {' or '.join('.' + f for f in STAFF_FORMATS)}", 2)
     engine = open_engine()
     with engine.connect() as conn:
         frame = query_export(conn, what, level=level, as_of=when, with_personal_data=with_personal_data)
     if what == "staff":
-        fmt = format or out.suffix.lower().lstrip(".")
-        if fmt not in {"csv", "xlsx"}:
-            raise fail("staff has no geometry: export it to .csv or .xlsx", 2)
-        if fmt == "csv":
-            frame.to_csv(out, index=False, encoding="utf-8-sig")
-        else:
-            frame.to_excel(out, index=False)
+        write_staff(frame, out, format=format)
     else:
         export_frame(frame, out, format=format)
-    typer.echo(f"exported {len(frame)} {what} to {out}")
+    emit({"what": what, "rows": len(frame), "out": str(out)}, as_json=as_json,
+         render=lambda d: typer.echo(f"exported {d['rows']} {what} to {out}"))
 
 
-def assign_command(as_json: bool = _JSON) -> None:
+def assign_command(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show who would move; change nothing."),
+    as_json: bool = _JSON,
+) -> None:
     """Re-assign every household and incident to its micro-grid (leaf grid); print who moved where."""
-    from store.grids import reassign_points
+    from store.grids import assignment_counts, reassign_points
 
     engine = open_engine()
-    with engine.begin() as conn:
-        moves = {table: reassign_points(conn, table) for table in ("households", "incidents")}
-        totals = {
-            table: dict(zip(("assigned", "unassigned"), conn.execute(text(
-                f"SELECT count(*) FILTER (WHERE grid_code IS NOT NULL), count(*) FILTER (WHERE grid_code IS NULL) FROM {table}"
-            )).one()))
-            for table in moves
-        }
+    with engine.connect() as conn:
+        with conn.begin() as trans:
+            moves = {table: reassign_points(conn, table) for table in ("households", "incidents")}
+            totals = {table: assignment_counts(conn, table) for table in moves}
+            if dry_run:
+                trans.rollback()
     data = {
         table: {
-            **{k: int(v) for k, v in totals[table].items()},
+            **totals[table],
             "moved": sum(moves[table].values()),
             "moves": [{"from": a, "to": b, "count": n} for (a, b), n in sorted(moves[table].items(), key=str)],
         }
@@ -329,9 +369,12 @@ def assign_command(as_json: bool = _JSON) -> None:
 
     def render(d: dict[str, Any]) -> None:
         for table, info in d.items():
-            typer.echo(f"{table}: {info['moved']} moved; {info['assigned']} in a grid, {info['unassigned']} in none")
+            typer.echo(f"{table}: {info['moved']} {'would move' if dry_run else 'moved'}; "
+                       f"{info['assigned']} in a grid, {info['unassigned']} in none")
             for m in info["moves"]:
                 typer.echo(f"  {m['from'] or '(none)'} → {m['to'] or '(none)'}: {m['count']}")
+        if dry_run:
+            typer.echo("dry run, nothing changed")
 
     emit(data, as_json=as_json, render=render)
 

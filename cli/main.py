@@ -1,8 +1,23 @@
 """``gridgov``: the command line that mirrors what the app does.
 
 Exit codes: 0 success; 1 validation failure or not found; 2 usage or environment error
-(database unreachable, PostGIS missing, bad setting). A user's mistake is one line on
-stderr, never a traceback. Commands whose output is data take ``--json``.
+(malformed option such as a bad date, database unreachable, PostGIS missing, bad setting).
+A user's mistake is one line on stderr, never a traceback. Commands whose output is data
+take ``--json``.
+
+One meaning per option name, in every command (parsed here, once):
+
+* ``--by NAME``: who acts (recorded as actor/author); default the ``GRIDGOV_ACTOR`` setting,
+  else the operating-system user (:func:`default_actor`);
+* ``--as-of DATE|TIMESTAMP``: the moment the data is looked at (:func:`parse_as_of`; a date
+  is the end of that local day; :func:`parse_day` where a day is meant); ``--at`` is when a
+  recorded event happened (same forms); ``--month YYYY-MM`` a month (:func:`parse_month`);
+* ``--out FILE``: where output is written; ``--json``: print data as JSON;
+* ``--dry-run``: do the whole write, checks included, and roll it back;
+* ``--region lon_min,lat_min,lon_max,lat_max``: the region coordinates are checked against
+  for one file (:func:`parse_region_option`; default the ``GRIDGOV_REGION`` setting).
+
+``gridgov --help`` groups the commands by role (:data:`HELP_PANELS`).
 """
 
 from __future__ import annotations
@@ -16,16 +31,48 @@ from collections.abc import Callable
 from typing import Any, Optional
 
 import typer
+from typer.core import TyperGroup
 
-from gis.errors import GridGovError
+from gis.errors import ConfigurationError, GridGovError
 
-__all__ = ["app", "main", "emit", "fail", "open_engine", "parse_as_of"]
+__all__ = [
+    "app",
+    "main",
+    "emit",
+    "fail",
+    "open_engine",
+    "parse_as_of",
+    "parse_day",
+    "parse_month",
+    "parse_region_option",
+    "default_actor",
+    "GridGovUsage",
+    "HELP_PANELS",
+]
 
 logger = logging.getLogger("gridgov")
+
+#: ``gridgov --help`` panels: every top-level command and group, by role.
+HELP_PANELS: dict[str, tuple[str, ...]] = {
+    "数据 Data": ("import", "export", "assign", "lookup", "stats", "validate"),
+    "边界 Boundaries": ("edit", "history", "diff", "resolve", "rollback"),
+    "治理 Governance": ("incident", "visit", "roster", "report"),
+    "管理 Admin": ("db", "init", "demo", "app"),
+}
+
+
+class _PanelOrderedGroup(TyperGroup):
+    """Lists the commands in :data:`HELP_PANELS` order, so ``--help`` shows Data, Boundaries, Governance, Admin."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        order = {name: i for i, name in enumerate(n for names in HELP_PANELS.values() for n in names)}
+        return sorted(super().list_commands(ctx), key=lambda name: order.get(name, len(order)))
+
 
 app = typer.Typer(
     name="gridgov",
     help="GridGov: grid-based community governance on PostGIS (网格化治理).",
+    cls=_PanelOrderedGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -68,29 +115,107 @@ def open_engine(**kwargs: Any):  # noqa: ANN201 - sqlalchemy Engine
     return make_engine(**kwargs)
 
 
-def parse_as_of(value: str | None) -> dt.date | dt.datetime | None:
-    """``YYYY-MM-DD`` (the end of that day, local time) or an ISO timestamp with offset."""
-    if not value:
-        return None
-    try:
-        if len(value) == 10:
-            return dt.date.fromisoformat(value)
-        stamp = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise GridGovUsage(f"--as-of was {value!r} but is expected to be YYYY-MM-DD or an ISO timestamp") from None
-    if stamp.tzinfo is None:
-        from zoneinfo import ZoneInfo
-
-        from gis.settings import get_settings
-
-        stamp = stamp.replace(tzinfo=ZoneInfo(get_settings().timezone))
-    return stamp
-
-
 class GridGovUsage(GridGovError, ValueError):
-    """A command-line value that cannot be used."""
+    """A command-line value that cannot be used (exit code 2)."""
 
     exit_code = 2
+
+
+_AS_OF_FORMS = "YYYY-MM-DD or an ISO timestamp (e.g. 2026-11-30 or 2026-11-30T18:00+08:00)"
+
+
+def _local_zone():  # noqa: ANN202 - ZoneInfo
+    from zoneinfo import ZoneInfo
+
+    from gis.settings import get_settings
+
+    return ZoneInfo(get_settings().timezone)
+
+
+def parse_as_of(value: str | None, *, option: str = "--as-of", end_of_day: bool = True) -> dt.datetime | None:
+    """A moment from the command line: aware, in the ``GRIDGOV_TIMEZONE`` zone unless it has an offset.
+
+    ``YYYY-MM-DD`` is the end of that local day (23:59:59; ``end_of_day=False``: its start),
+    as :mod:`store.lookup` reads a date; an ISO timestamp without offset is local time.
+
+    Raises
+    ------
+    GridGovUsage
+        (exit 2) naming ``option`` and the expected forms.
+    """
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = dt.date.fromisoformat(text)
+            return dt.datetime.combine(day, dt.time(23, 59, 59) if end_of_day else dt.time(0), tzinfo=_local_zone())
+        stamp = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise GridGovUsage(f"{option} was {value!r} but is expected to be {_AS_OF_FORMS}") from None
+    return stamp.replace(tzinfo=_local_zone()) if stamp.tzinfo is None else stamp
+
+
+def parse_day(value: str | None, *, option: str = "--as-of") -> dt.date | None:
+    """A day from the command line (``YYYY-MM-DD``, or a timestamp's local day); ``None`` when not given."""
+    moment = parse_as_of(value, option=option)
+    return None if moment is None else moment.astimezone(_local_zone()).date()
+
+
+def today() -> dt.date:
+    """Today in the ``GRIDGOV_TIMEZONE`` zone."""
+    return dt.datetime.now(_local_zone()).date()
+
+
+def parse_month(value: str | None, *, option: str = "--month") -> str | None:
+    """``YYYY-MM`` (month 01–12) as given; ``None`` when not given.
+
+    Raises
+    ------
+    GridGovUsage
+        (exit 2) naming ``option`` and the expected form.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit() and 1 <= int(text[5:]) <= 12:
+        return text
+    raise GridGovUsage(f"{option} was {value!r} but is expected to be YYYY-MM (e.g. 2026-11)")
+
+
+def parse_region_option(value: str | None) -> tuple[float, float, float, float] | None:
+    """``--region lon_min,lat_min,lon_max,lat_max`` (degrees) parsed like ``GRIDGOV_REGION``; ``None`` when not given."""
+    if value is None:
+        return None
+    from gis.settings import parse_region
+
+    try:
+        return parse_region(value)
+    except ConfigurationError as exc:
+        raise GridGovUsage(str(exc).replace("GRIDGOV_REGION", "--region", 1)) from None
+
+
+def default_actor(by: str | None = None) -> str:
+    """Who acts: ``--by``, else the ``GRIDGOV_ACTOR`` setting, else the operating-system user."""
+    if by and by.strip():
+        return by.strip()
+    from gis.settings import get_settings
+
+    configured = get_settings().actor
+    if configured:
+        return configured
+    import getpass
+
+    try:
+        return getpass.getuser() or "cli"
+    except (OSError, KeyError):  # no login name and no passwd entry (some containers)
+        return "cli"
+
+
+#: Option help shared by every command that takes ``--by``.
+BY_HELP = "Who acts (recorded as the actor); default: the GRIDGOV_ACTOR setting, else the OS user."
+AS_OF_HELP = "The moment to look at: YYYY-MM-DD (end of that day) or an ISO timestamp; default now."
+JSON_HELP = "Print JSON."
 
 
 # -- db ----------------------------------------------------------------------------------
@@ -100,8 +225,14 @@ def _cluster():
     return local_cluster()
 
 
+def _database_url_set() -> bool:
+    from gis.settings import get_settings
+
+    return bool(get_settings().database_url)
+
+
 def _refuse_with_database_url(action: str) -> None:
-    if os.environ.get("DATABASE_URL"):
+    if _database_url_set():
         raise fail(f"DATABASE_URL is set, so there is no local cluster to {action}", 2)
 
 
@@ -124,9 +255,9 @@ def db_down() -> None:
 
 
 @db_app.command("status")
-def db_status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def db_status(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Show whether the local cluster is initialized and running."""
-    if os.environ.get("DATABASE_URL"):
+    if _database_url_set():
         from store.engine import database_url
         from sqlalchemy.engine import make_url
 
@@ -137,11 +268,12 @@ def db_status(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
 
 
 @db_app.command("url")
-def db_url() -> None:
+def db_url(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Print the SQLAlchemy URL of the database in use."""
     from store.engine import database_url
 
-    typer.echo(database_url())
+    url = database_url()
+    emit({"database_url": url}, as_json=as_json, render=lambda d: typer.echo(d["database_url"]))
 
 
 # -- schema and demo ------------------------------------------------------------------------
@@ -207,15 +339,15 @@ def lookup(
     lon: Optional[float] = typer.Option(None, help="Longitude (EPSG:4490 degrees)."),
     lat: Optional[float] = typer.Option(None, help="Latitude (EPSG:4490 degrees)."),
     code: Optional[str] = typer.Option(None, help="Grid code of any level."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD) or timestamp: the plan then."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="The plan at this moment: " + AS_OF_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """The grid at a point (with its parents) or the card of a grid code."""
     from store.lookup import GridNotFoundAtPoint, grid_card, lookup_point
 
+    when = parse_as_of(as_of)
     if code is None and (lon is None or lat is None):
         raise fail("give --code, or both --lon and --lat", 2)
-    when = parse_as_of(as_of)
     engine = open_engine()
     with engine.connect() as conn:
         if code is not None:
@@ -237,7 +369,7 @@ def lookup(
 
 
 @app.command("stats")
-def stats(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def stats(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Counts: grids per level, households, residents, staff, incidents by status, unassigned."""
     from store.lookup import subdistrict_stats
 
@@ -256,13 +388,17 @@ def stats(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
 
 @app.command("app")
 def serve_app(
-    port: Optional[int] = typer.Option(None, help="Port (default GRIDGOV_APP_PORT or 8501)."),
-    address: str = typer.Option("0.0.0.0", help="Address to listen on."),
+    port: Optional[int] = typer.Option(None, help="Port (default: the GRIDGOV_APP_PORT setting, 8501)."),
+    address: Optional[str] = typer.Option(
+        None, help="Address to listen on (default: the GRIDGOV_APP_ADDRESS setting, 127.0.0.1: this machine only; "
+                   "0.0.0.0 opens the app to the network)."),
 ) -> None:
     """Serve the Streamlit app (``serve.py``: app.py, with the map rendered before the first visitor)."""
     from gis.settings import PROJECT_ROOT, get_settings
 
-    port = port or get_settings().app_port
+    settings = get_settings()
+    port = port or settings.app_port
+    address = address or settings.app_address
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "serve.py"),
         "--server.port", str(port), "--server.address", address, "--server.headless", "true",
@@ -306,15 +442,31 @@ def _register_subcommands() -> None:
         getattr(module, attr)(app)
 
 
+def _assign_help_panels(typer_app: typer.Typer) -> None:
+    """Put every top-level command and group in its :data:`HELP_PANELS` panel (one table, not per decorator)."""
+    panel_of = {name: panel for panel, names in HELP_PANELS.items() for name in names}
+    for info in [*typer_app.registered_commands, *typer_app.registered_groups]:
+        if info.name in panel_of:
+            info.rich_help_panel = panel_of[info.name]
+
+
 def get_app() -> typer.Typer:
     """The complete ``gridgov`` app with every sub-command registered (for tests and ``main``)."""
     _register_subcommands()
+    _assign_help_panels(app)
     return app
 
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: domain errors become one line on stderr and an exit code."""
-    logging.basicConfig(level=os.environ.get("GRIDGOV_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    from gis.settings import get_settings
+
+    try:
+        settings = get_settings()
+    except ConfigurationError as exc:  # a bad GRIDGOV_* setting: nothing can run
+        typer.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     try:
         result = get_app()(args=argv, standalone_mode=False)
         if isinstance(result, int):  # click returns the code of a typer.Exit in this mode
@@ -324,6 +476,12 @@ def main(argv: list[str] | None = None) -> int:
     except GridGovError as exc:
         typer.echo(f"error: {exc}", err=True)
         return exc.exit_code
+    except OSError as exc:
+        if exc.filename is None:  # not a file the user named: a bug, shown in full
+            raise
+        # a file the user named cannot be read or written (missing directory, no permission …)
+        typer.echo(f"error: {exc.filename}: {exc.strerror or exc}", err=True)
+        return 1
     except Exception as exc:  # click's usage errors (typer vendors click, so match by shape)
         if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()

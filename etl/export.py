@@ -9,9 +9,10 @@ so Excel opens Chinese text correctly).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from typing import Any
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import geopandas as gpd
 import numpy as np
@@ -22,7 +23,8 @@ import shapely
 from gis.crs import DISPLAY_EPSG, STORAGE_EPSG
 from gis.errors import DataSourceError
 
-__all__ = ["FORMATS", "EXPORTABLE", "export_frame", "shapefile_field_names", "query_export"]
+__all__ = ["FORMATS", "EXPORTABLE", "STAFF_FORMATS", "export_frame", "shapefile_field_names", "query_export",
+           "write_staff"]
 
 logger = logging.getLogger(__name__)
 
@@ -233,10 +235,6 @@ _GRIDS_SQL = """
       AND (CAST(:level AS int) IS NULL OR level = :level)
     ORDER BY code
 """
-_STAFF_SQL = """
-    SELECT s.staff_key, s.name, s.phone, s.organisation, a.role, a.grid_code, a.start_date, a.end_date, a.building_no
-    FROM staff s LEFT JOIN staff_assignments a ON a.staff_id = s.id ORDER BY s.staff_key, a.grid_code, a.role
-"""
 #: Personal-data columns masked unless the export is made ``with_personal_data``.
 PERSONAL_COLUMNS = {
     "households": {"householder_name": "name", "householder_id_number": "id_number", "householder_phone": "phone"},
@@ -268,7 +266,9 @@ def query_export(
         raise ValueError(f"what was {what!r} but is expected to be one of {list(EXPORTABLE)}")
     params = {"level": level, "as_of": as_of}
     if what == "staff":
-        frame: pd.DataFrame = pd.read_sql(text(_STAFF_SQL), db)
+        from store.governance import staff_table
+
+        frame: pd.DataFrame = staff_table(db)
     else:
         sql = {"grids": _GRIDS_SQL, "households": _HOUSEHOLDS_SQL, "incidents": _INCIDENTS_SQL}[what]
         frame = gpd.read_postgis(text(sql), db, geom_col="geom", params=params)
@@ -277,3 +277,82 @@ def query_export(
     if not with_personal_data and PERSONAL_COLUMNS[what]:
         frame = mask_personal_data(frame, PERSONAL_COLUMNS[what])
     return frame
+
+
+# ---------------------------------------------------------------------------------------
+# staff: a plain table that `gridgov import staff` reads back unchanged
+# ---------------------------------------------------------------------------------------
+#: Formats a staff table (no geometry) is written in.
+STAFF_FORMATS = ("xlsx", "csv")
+
+
+def _staff_value(column: str, value: Any) -> Any:
+    if value is None or (not isinstance(value, (str, dt.date)) and pd.isna(value)):
+        return None
+    if column in ("start_date", "end_date"):
+        if isinstance(value, dt.datetime):
+            return value.date()
+        return value if isinstance(value, dt.date) else pd.Timestamp(str(value)).date()
+    return str(value)
+
+
+def write_staff(
+    staff: pd.DataFrame, target: str | Path | BinaryIO, *, format: str | None = None  # noqa: A002
+) -> str | Path | BinaryIO:
+    """Write a roster frame (:data:`governance.roster.ROSTER_COLUMNS`, extra columns dropped) as XLSX or CSV.
+
+    The headers are the column keys and roles their codes, so :func:`etl.readers.read_staff`
+    reads the file back to the same rows: codes and phones stay text (XLSX cells formatted
+    ``@``), dates are ``YYYY-MM-DD`` (XLSX date cells). CSV is UTF-8 with a BOM (Excel).
+    ``target`` is a path (format from the suffix unless ``format``) or a binary file.
+
+    Raises
+    ------
+    DataSourceError
+        A format other than ``xlsx``/``csv``, or the file cannot be written.
+    """
+    from governance.roster import ROSTER_COLUMNS
+
+    name = (format or (Path(target).suffix.lower().lstrip(".") if isinstance(target, (str, Path)) else "xlsx")).lower()
+    if name not in STAFF_FORMATS:
+        raise DataSourceError(f"staff has no geometry: write it as {' or '.join(STAFF_FORMATS)}, not {name!r}")
+    if isinstance(target, (str, Path)):
+        target = Path(target)
+        if not target.parent.exists():
+            raise DataSourceError(f"{target.parent}: output directory does not exist")
+    records = [
+        [_staff_value(column, record[column]) for column in ROSTER_COLUMNS]
+        for record in staff.reindex(columns=list(ROSTER_COLUMNS)).to_dict("records")
+    ]
+    try:
+        if name == "csv":
+            frame = pd.DataFrame(records, columns=list(ROSTER_COLUMNS))
+            for column in ("start_date", "end_date"):
+                frame[column] = frame[column].map(lambda d: None if d is None else d.isoformat())
+            frame.to_csv(target, index=False, encoding="utf-8-sig")
+        else:
+            _write_staff_xlsx(records, target, ROSTER_COLUMNS)
+    except OSError as exc:
+        raise DataSourceError(f"cannot write the staff table: {exc.strerror or exc}") from None
+    logger.info("wrote %d staff rows (%s)", len(records), name)
+    return target
+
+
+def _write_staff_xlsx(records: list[list[Any]], target: Path | BinaryIO, columns: tuple[str, ...]) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "staff"
+    ws.append(list(columns))
+    for row in records:
+        ws.append(row)
+    for cells in ws.iter_cols(min_row=2):
+        for cell in cells:
+            if isinstance(cell.value, str):
+                cell.number_format = "@"
+            elif isinstance(cell.value, dt.date):
+                cell.number_format = "yyyy-mm-dd"
+    for col, width in zip("ABCDEFGHI", (12, 10, 14, 16, 22, 16, 12, 12, 10)):
+        ws.column_dimensions[col].width = width
+    wb.save(target)

@@ -16,21 +16,25 @@ from __future__ import annotations
 
 import logging
 import re
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from boundaries.coding import CodeScheme, default_scheme
-from gis.crs import CHINA_BOUNDS, STORAGE_EPSG, to_storage_crs
+from gis.crs import STORAGE_EPSG, to_storage_crs
 from gis.errors import CRSError, DataSourceError
 from gis.io import read_table, read_vector
+from governance.roster import ROSTER_COLUMNS, check_roster, normalize_phone
 from etl.transform import (
     ERROR,
+    REGION_FROM_SETTINGS,
     WARNING,
+    Region,
     RowProblem,
     coordinate_problems,
     duplicate_key_problems,
@@ -44,7 +48,6 @@ __all__ = [
     "FIELD_NAMES",
     "SPECIAL_KINDS",
     "STATUS_ALIASES",
-    "ROLE_ALIASES",
     "find_field",
     "read_grids",
     "read_households",
@@ -74,9 +77,12 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
     "staff_key": ("staff_id", "staff_key", "工号", "人员编号", "编号", "id"),
     "staff_name": ("name", "姓名", "名字"),
     "phone": ("phone", "mobile", "tel", "电话", "手机", "手机号", "联系电话"),
-    "role": ("role", "角色", "岗位", "职务"),
+    "role": ("role", "角色", "岗位", "职务", "职责"),
     "grid_code": ("grid_code", "网格编码", "网格代码", "网格编号", "所属网格", "code"),
     "organisation": ("organisation", "organization", "单位", "所属单位", "部门"),
+    "start_date": ("start_date", "start", "开始日期", "起始日期", "任职日期", "上岗日期"),
+    "end_date": ("end_date", "end", "结束日期", "截止日期", "离岗日期"),
+    "assignment_building": ("building_no", "building", "楼栋号", "楼栋", "楼号", "栋号"),
 }
 
 #: Special-household kinds (``households.special_kinds`` values) by the words that name them,
@@ -100,20 +106,6 @@ STATUS_ALIASES: dict[str, str] = {
     "派遣": "dispatched", "已派遣": "dispatched", "处理中": "dispatched", "办理中": "dispatched", "in_progress": "dispatched",
     "处置": "handled", "已处置": "handled", "已处理": "handled",
     "办结": "closed", "已办结": "closed", "结案": "closed", "已完成": "closed", "完成": "closed",
-}
-
-#: Staff role labels → ``staff_assignments.role``.
-ROLE_ALIASES: dict[str, str] = {
-    **{r: r for r in ("liaison_leader", "grid_head", "micro_worker", "grid_police", "family_doctor",
-                      "supervisor", "coordinator", "building_head")},
-    "包片领导": "liaison_leader", "联系领导": "liaison_leader", "挂点领导": "liaison_leader",
-    "网格长": "grid_head",
-    "网格员": "micro_worker", "专职网格员": "micro_worker", "微网格员": "micro_worker", "兼职网格员": "micro_worker",
-    "网格警": "grid_police", "网格民警": "grid_police", "社区民警": "grid_police", "民警": "grid_police",
-    "家庭医生": "family_doctor", "医生": "family_doctor",
-    "督导员": "supervisor", "监督员": "supervisor", "网格督导": "supervisor",
-    "协调员": "coordinator", "网格协调员": "coordinator", "联络员": "coordinator",
-    "楼栋长": "building_head", "单元长": "building_head",
 }
 
 
@@ -213,7 +205,7 @@ def read_grids(
     encoding: str | None = None,
     fix: bool = False,
     scheme: CodeScheme | None = None,
-    region: tuple[float, float, float, float] | None = CHINA_BOUNDS,
+    region: Region | None = REGION_FROM_SETTINGS,
 ) -> tuple[gpd.GeoDataFrame, list[RowProblem]]:
     """Read grid polygons.
 
@@ -327,7 +319,7 @@ def _read_points(
     crs: object | None,
     encoding: str | None,
     layer: str | None,
-    region: tuple[float, float, float, float] | None,
+    region: Region | None,
     key_required: bool = True,
 ) -> tuple[gpd.GeoDataFrame, str, str | None, list[str | None], list[RowProblem]]:
     source = Path(path).name
@@ -399,7 +391,7 @@ def read_households(
     crs: object | None = None,
     encoding: str | None = None,
     layer: str | None = None,
-    region: tuple[float, float, float, float] | None = CHINA_BOUNDS,
+    region: Region | None = REGION_FROM_SETTINGS,
 ) -> tuple[gpd.GeoDataFrame, list[RowProblem]]:
     """Read household points.
 
@@ -492,7 +484,7 @@ def read_incidents(
     encoding: str | None = None,
     layer: str | None = None,
     timezone: str = "Asia/Shanghai",
-    region: tuple[float, float, float, float] | None = CHINA_BOUNDS,
+    region: Region | None = REGION_FROM_SETTINGS,
 ) -> tuple[gpd.GeoDataFrame, list[RowProblem]]:
     """Read incident points.
 
@@ -561,7 +553,7 @@ def read_incidents(
 # staff (a plain table)
 # ---------------------------------------------------------------------------------------
 def read_staff(
-    path: str | Path,
+    source: str | Path | BinaryIO,
     *,
     id_field: str | None = None,
     name_field: str | None = None,
@@ -569,74 +561,68 @@ def read_staff(
     role_field: str | None = None,
     grid_code_field: str | None = None,
     encoding: str | None = None,
+    sheet: str | int | None = None,
+    filename: str | None = None,
     scheme: CodeScheme | None = None,
 ) -> tuple[pd.DataFrame, list[RowProblem]]:
-    """Read a staff table (CSV/XLSX; no geometry).
+    """Read a staff file (any table the ETL reads: XLSX, CSV, TSV ...; no geometry): the one staff reader.
 
-    Returns ``(staff, problems)``; ``staff`` has ``staff_key`` (str; the id column, else the
-    phone number), ``name``, ``phone`` (digits only), ``role``, ``grid_code`` (str or None),
-    ``organisation``; ``role`` is a ``staff_assignments.role`` code (网格长 → grid_head,
-    网格员 → micro_worker ..., see :data:`ROLE_ALIASES`). Rules: ``missing_name``,
-    ``missing_key``, ``duplicate_key``, ``bad_phone`` (warning), ``unknown_role`` (warning),
-    ``invalid_code``.
+    One row per assignment (a person on several grids has several rows; a row without role
+    and grid code is a person without an assignment). Columns are recognised by their English
+    or Chinese names (工号/staff_key, 姓名/name, 电话/phone, 单位/organisation, 网格编码/grid_code,
+    角色/role, 开始日期/start_date, 结束日期/end_date, 楼栋号/building_no), so the file written by
+    ``gridgov export staff`` reads back unchanged. Without an id column the phone number is the
+    staff id. ``source`` may be an open binary file (an upload): ``filename`` (or its ``name``)
+    gives the format.
+
+    Returns
+    -------
+    (staff, problems)
+        ``staff`` has :data:`governance.roster.ROSTER_COLUMNS` (text; ``role`` a code of
+        :data:`governance.vocab.STAFF_ROLE_TERMS`; dates as ``datetime.date``; a missing
+        ``start_date`` means "from the load date"), only rows without errors, indexed by the
+        row's position in the file. ``problems``: every :class:`RowProblem` of
+        :func:`governance.roster.check_roster` (``unknown_role``, ``staff_name_conflict``,
+        ``invalid_code``, ``bad_date`` ... errors; ``bad_phone`` warnings).
     """
-    scheme = scheme or default_scheme()
-    source = Path(path).name
-    table = read_table(path, encoding=encoding)
+    if hasattr(source, "read"):
+        name = filename or str(getattr(source, "name", "") or "staff.xlsx")
+        with tempfile.TemporaryDirectory(prefix="gridgov-staff-") as tmp:
+            spooled = Path(tmp) / Path(name).name
+            spooled.write_bytes(source.read())  # type: ignore[union-attr]
+            return read_staff(spooled, id_field=id_field, name_field=name_field, phone_field=phone_field,
+                              role_field=role_field, grid_code_field=grid_code_field, encoding=encoding,
+                              sheet=sheet, scheme=scheme)
+    source_name = Path(source).name  # type: ignore[arg-type]
+    table = read_table(source, encoding=encoding, sheet=sheet)  # type: ignore[arg-type]
     columns = list(table.columns)
-    key_col = find_field(columns, "staff_key", given=id_field, source=source)
-    name_col = find_field(columns, "staff_name", given=name_field, required=True, source=source)
-    phone_col = find_field(columns, "phone", given=phone_field, source=source)
-    role_col = find_field(columns, "role", given=role_field, source=source)
-    grid_col = find_field(columns, "grid_code", given=grid_code_field, source=source)
-    org_col = find_field(columns, "organisation", source=source)
-
-    names = _column_text(table, name_col)
-    phones_raw = _column_text(table, phone_col)
-    phones = phones_raw.map(lambda v: None if v is None else re.sub(r"[\s\-()+]", "", str(v)), na_action=None)
-    keys_series = _column_text(table, key_col) if key_col else phones.copy()
-    keys = _keys_list(keys_series)
-    grid_codes = _column_text(table, grid_col)
-    problems: list[RowProblem] = []
-    for i in np.flatnonzero(names.isna().to_numpy()):
-        problems.append(RowProblem(int(i), keys[i], "missing_name", f"column {name_col!r} is empty"))
-    for i in np.flatnonzero(keys_series.isna().to_numpy()):
-        problems.append(
-            RowProblem(int(i), None, "missing_key",
-                       f"no staff id ({key_col!r} is empty)" if key_col else "no staff id column and no phone number")
-        )
-    problems += duplicate_key_problems(keys_series, what="staff id")
-    for i, phone in enumerate(phones.to_numpy(dtype=object)):
-        if phone is not None and not re.fullmatch(r"(86)?1\d{10}|0\d{9,11}|\d{7,8}", phone):
-            problems.append(
-                RowProblem(i, keys[i], "bad_phone", f"phone {phones_raw.iloc[i]!r} is not a Chinese phone number",
-                           severity=WARNING)
-            )
-    roles: list[str | None] = []
-    for i, label in enumerate(_column_text(table, role_col).to_numpy(dtype=object)):
-        role = None if label is None else ROLE_ALIASES.get(str(label).strip().lower())
-        if label is not None and role is None:
-            problems.append(
-                RowProblem(i, keys[i], "unknown_role",
-                           f"role {label!r} is not one of {sorted(set(ROLE_ALIASES.values()))} or their Chinese "
-                           "labels (网格长, 网格员, 网格警, 家庭医生 ...); no assignment is made", severity=WARNING)
-            )
-        roles.append(role)
-    for i, code in enumerate(grid_codes.to_numpy(dtype=object)):
-        if code is not None and not scheme.is_valid(code):
-            problems.append(
-                RowProblem(i, keys[i], "invalid_code",
-                           f"grid code {code!r} does not follow the code scheme (digits per level {list(scheme.widths)})")
-            )
-    staff = pd.DataFrame(
-        {
-            "staff_key": _object(keys),
-            "name": _object(names.to_numpy(dtype=object)),
-            "phone": _object(phones.to_numpy(dtype=object)),
-            "role": _object(roles),
-            "grid_code": _object(grid_codes.to_numpy(dtype=object)),
-            "organisation": _object(_column_text(table, org_col).to_numpy(dtype=object)),
-        }
-    )
-    staff = staff.drop(index=_rejected_rows(problems))
+    key_col = find_field(columns, "staff_key", given=id_field, source=source_name)
+    name_col = find_field(columns, "staff_name", given=name_field, required=True, source=source_name,
+                          exclude=[c for c in (key_col,) if c])
+    found = {
+        "phone": find_field(columns, "phone", given=phone_field, source=source_name),
+        "organisation": find_field(columns, "organisation", source=source_name),
+        "grid_code": find_field(columns, "grid_code", given=grid_code_field, source=source_name),
+        "role": find_field(columns, "role", given=role_field, source=source_name),
+        "start_date": find_field(columns, "start_date", source=source_name),
+        "end_date": find_field(columns, "end_date", source=source_name),
+        "building_no": find_field(columns, "assignment_building", source=source_name),
+    }
+    roster = pd.DataFrame({"name": _column_text(table, name_col)}, index=table.index)
+    for column, found_col in found.items():
+        roster[column] = _column_text(table, found_col)
+    if key_col is not None:
+        roster["staff_key"] = _column_text(table, key_col)
+    else:  # the phone is the id
+        roster["staff_key"] = roster["phone"].map(normalize_phone)
+    roster = roster.reindex(columns=list(ROSTER_COLUMNS))
+    staff, checked = check_roster(roster, scheme=scheme)
+    problems = [
+        RowProblem(p.row, p.key, p.rule,
+                   p.message if p.rule != "missing_key" or key_col else "no staff id column and no phone number",
+                   severity=p.severity)
+        for p in checked
+    ]
+    staff = staff.drop(index=staff.index[_rejected_rows(problems)])
+    logger.info("%s: %d staff rows accepted, %d problems", source_name, len(staff), len(problems))
     return staff, problems

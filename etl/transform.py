@@ -21,7 +21,6 @@ import pandas as pd
 import shapely
 
 from gis.crs import (
-    CHINA_BOUNDS,
     COORD_MISSING,
     COORD_OUT_OF_RANGE,
     COORD_OUTSIDE_REGION,
@@ -43,6 +42,9 @@ __all__ = [
     "geometry_problems",
     "prepare_polygons",
     "representative_lonlat",
+    "REGION_FROM_SETTINGS",
+    "resolve_region",
+    "format_region",
 ]
 
 logger = logging.getLogger(__name__)
@@ -56,8 +58,41 @@ _COORD_MESSAGES = {
     COORD_MISSING: "coordinates are missing or not numbers",
     COORD_OUT_OF_RANGE: "coordinates are outside -180..180 / -90..90 (wrong CRS? use --crs)",
     COORD_SWAPPED: "longitude and latitude look swapped (x holds the latitude)",
-    COORD_OUTSIDE_REGION: "coordinates are outside the expected region",
 }
+
+Region = tuple[float, float, float, float]
+
+
+class _RegionFromSettings:
+    """Sentinel default of every ``region=`` parameter: the ``GRIDGOV_REGION`` setting, read when called."""
+
+    def __repr__(self) -> str:
+        return "REGION_FROM_SETTINGS"
+
+
+#: Default of ``region=``: :attr:`gis.settings.Settings.region` at call time (never frozen at import).
+REGION_FROM_SETTINGS: Any = _RegionFromSettings()
+
+
+def resolve_region(region: Region | None | _RegionFromSettings) -> Region | None:
+    """The region to check against: ``region`` itself, or the configured one for :data:`REGION_FROM_SETTINGS`."""
+    if isinstance(region, _RegionFromSettings):
+        from gis.settings import get_settings
+
+        return get_settings().region
+    return region
+
+
+def format_region(region: Region) -> str:
+    """``lon_min,lat_min,lon_max,lat_max`` as the setting and ``--region`` spell it (``73.4,3.3,135.2,53.6``)."""
+    return ",".join(f"{v:g}" for v in region)
+
+
+def _coordinate_message(code: str, region: Region | None, where: str) -> str:
+    if code == COORD_OUTSIDE_REGION and region is not None:
+        return (f"coordinates{where} are outside the expected region {format_region(region)} "
+                "(set GRIDGOV_REGION, or --region for one file)")
+    return _COORD_MESSAGES.get(code, code) + where
 
 
 @dataclass(frozen=True)
@@ -201,15 +236,19 @@ def coordinate_problems(
     geoms: Sequence[Any] | np.ndarray,
     *,
     keys: Sequence[Any] | None = None,
-    region: tuple[float, float, float, float] | None = CHINA_BOUNDS,
+    region: Region | None | _RegionFromSettings = REGION_FROM_SETTINGS,
     rows: Sequence[int] | None = None,
 ) -> tuple[np.ndarray, list[RowProblem]]:
     """Check where geometries in EPSG:4490 lie; returns (mask of rejected rows, problems).
+
+    ``region`` is (lon_min, lat_min, lon_max, lat_max) in degrees; default: the
+    ``GRIDGOV_REGION`` setting (China's bounds unless configured); ``None`` skips the check.
 
     Points are checked as they are; other geometries by every vertex's bounding box
     corners. Missing/empty geometries are left to :func:`geometry_problems` (not reported
     here, but flagged in the mask only if their coordinates are non-finite).
     """
+    region = resolve_region(region)
     arr = np.asarray(geoms, dtype=object)
     n = len(arr)
     key_list = list(keys) if keys is not None else [None] * n
@@ -231,7 +270,7 @@ def coordinate_problems(
         where = f" ({lon[i]:.6f}, {lat[i]:.6f})" if np.isfinite(lon[i]) and np.isfinite(lat[i]) else ""
         problems.append(
             RowProblem(int(row_list[i]), None if key_list[i] is None else str(key_list[i]), code,
-                       _COORD_MESSAGES.get(code, code) + where,
+                       _coordinate_message(code, region, where),
                        _finite_or_none(lon[i]), _finite_or_none(lat[i]))
         )
     return codes != "", problems

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from governance.assessment import Assessment, ScoreWeights, assess_month, rank
 from governance.deadlines import DeadlinePolicy, overdue_incidents, overdue_mask
-from governance.roster import ROLE_LABELS, TEAM_ROLES, ContactCard, contact_card, roster_gaps, validate_roster
+from governance.roster import TEAM_ROLES, ContactCard, check_roster, contact_card, roster_gaps, validate_roster
 from governance.visits import VisitPlan, VisitRecord, visit_plan
 from governance.workflow import ACTIONS, TRANSITIONS, IncidentState, allowed_actions, apply_transition
 
@@ -32,10 +32,10 @@ __all__ = [
     "ScoreWeights",
     "assess_month",
     "rank",
-    "ROLE_LABELS",
     "TEAM_ROLES",
     "ContactCard",
     "contact_card",
     "roster_gaps",
+    "check_roster",
     "validate_roster",
 ]

@@ -1,45 +1,48 @@
-"""Staff roster rules: gaps in the "one grid, five roles" teams, contact cards, XLSX in/out.
+"""Staff roster rules: the one validation of a staff file, team gaps, contact cards.
 
-Pure functions over frames; :mod:`store.governance` loads and saves them. The roster
-frame has one row per assignment::
+Pure functions over frames (no files, no database): :mod:`etl.readers` reads a staff file
+into a roster frame and :func:`check_roster` checks it; :mod:`store.bulk` loads it and
+:mod:`store.governance` reads it back. The roster frame has one row per assignment::
 
     staff_key, name, phone, organisation, grid_code, role, start_date, end_date, building_no
 
-(``end_date`` inclusive, ``None`` = open). Grid codes are strings (leading zeros matter).
-Staff phones are work numbers shown on the public card (公示栏); residents' personal data
-never appear here (masking of residents' data lives in :mod:`access.masking`).
+(``end_date`` inclusive, ``None`` = open; a row without ``role`` and ``grid_code`` is a
+person without an assignment). Grid codes are strings (leading zeros matter). Roles are the
+codes of :data:`governance.vocab.STAFF_ROLE_TERMS` (the one role catalogue: files may use
+its codes, Chinese or English labels, or aliases). Staff phones are work numbers shown on the
+public card (公示栏); residents' personal data never appear here (masking of residents'
+data lives in :mod:`access.masking`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import BinaryIO
 
 import pandas as pd
 
 from boundaries.coding import CodeScheme, default_scheme
-from governance.vocab import STAFF_ROLES
-from gis.errors import DataSourceError, ValidationError
-from boundaries.coding import InvalidGridCodeError
+from gis.errors import ValidationError
+from governance.vocab import STAFF_ROLE_TERMS, STAFF_ROLES, TEAM_ROLES
 
 __all__ = [
     "ROSTER_COLUMNS",
-    "ROLE_LABELS",
     "TEAM_ROLES",
+    "RosterProblem",
+    "check_roster",
     "validate_roster",
+    "normalize_phone",
     "roster_gaps",
     "active_assignments",
     "ContactEntry",
     "ContactCard",
     "contact_card",
     "contact_card_html",
-    "read_roster_xlsx",
-    "write_roster_xlsx",
 ]
 
+#: The columns of a roster frame, in the order files are written (``gridgov export staff``).
 ROSTER_COLUMNS = (
     "staff_key",
     "name",
@@ -51,37 +54,29 @@ ROSTER_COLUMNS = (
     "end_date",
     "building_no",
 )
-#: Chinese headers accepted on import (and written as a second header line is not needed:
-#: the export uses the English keys so files round-trip exactly).
-_ZH_HEADERS = {
-    "工号": "staff_key",
-    "人员编号": "staff_key",
-    "姓名": "name",
-    "电话": "phone",
-    "联系电话": "phone",
-    "单位": "organisation",
-    "网格编码": "grid_code",
-    "网格代码": "grid_code",
-    "角色": "role",
-    "职责": "role",
-    "开始日期": "start_date",
-    "结束日期": "end_date",
-    "楼栋号": "building_no",
-}
-#: role → (zh, en) label.
-ROLE_LABELS: dict[str, tuple[str, str]] = {
-    "liaison_leader": ("包联领导", "Liaison leader"),
-    "grid_head": ("网格长", "Grid head"),
-    "micro_worker": ("微网格员", "Micro-grid worker"),
-    "grid_police": ("网格民警", "Grid police"),
-    "family_doctor": ("家庭医生", "Family doctor"),
-    "supervisor": ("网格监督员", "Supervisor"),
-    "coordinator": ("网格协调员", "Coordinator"),
-    "building_head": ("楼栋长", "Building head"),
-}
-#: The "one grid, five roles" team every micro-grid needs.
-TEAM_ROLES = ("micro_worker", "grid_police", "family_doctor", "supervisor", "coordinator")
-_ROLE_BY_LABEL = {label: role for role, (zh, en) in ROLE_LABELS.items() for label in (zh, en, en.lower())}
+_TEXT_COLUMNS = ("staff_key", "name", "phone", "organisation", "grid_code", "building_no")
+
+#: Phones of Chinese staff: mobile (optionally with 86), fixed line with area code, or local.
+_PHONE = re.compile(r"(86)?1\d{10}|0\d{9,11}|\d{7,8}")
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class RosterProblem:
+    """One problem with one roster row.
+
+    ``row`` is the 0-based position of the row among the data rows (spreadsheet line =
+    row + 2); ``severity`` is ``"error"`` (the row is refused) or ``"warning"`` (kept).
+    """
+
+    row: int
+    key: str | None
+    column: str
+    rule: str
+    message: str
+    severity: str = ERROR
 
 
 def _date(value: object) -> dt.date | None:
@@ -93,7 +88,10 @@ def _date(value: object) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    return pd.Timestamp(str(value).strip()).date()
+    stamp = pd.Timestamp(str(value).strip())
+    if pd.isna(stamp):
+        raise ValueError(value)
+    return stamp.date()
 
 
 def _text(value: object) -> str | None:
@@ -105,72 +103,134 @@ def _text(value: object) -> str | None:
     return text or None
 
 
-def validate_roster(roster: pd.DataFrame, *, scheme: CodeScheme | None = None) -> pd.DataFrame:
-    """Normalize and check a roster frame; return a new frame with exactly :data:`ROSTER_COLUMNS`.
+def normalize_phone(value: object) -> str | None:
+    """A phone as stored: spaces, dashes, dots, brackets and ``+`` removed (``None`` when empty)."""
+    text = _text(value)
+    return None if text is None else (re.sub(r"[\s\-().+]", "", text) or None)
 
-    Accepts Chinese headers and role labels (``微网格员``...). Every problem is collected
-    (with the spreadsheet row number: header is row 1) and raised once.
+
+def check_roster(
+    roster: pd.DataFrame, *, scheme: CodeScheme | None = None
+) -> tuple[pd.DataFrame, list[RosterProblem]]:
+    """Normalize and check a roster frame; return ``(roster, problems)``, every problem collected.
+
+    ``roster`` has (some of) :data:`ROSTER_COLUMNS`; ``staff_key`` and ``name`` are required.
+    The result has exactly :data:`ROSTER_COLUMNS` and the input's index and rows (the
+    caller drops the rows with errors): text trimmed, phones normalized
+    (:func:`normalize_phone`), roles as codes, dates as :class:`datetime.date`.
+
+    Rules (rule name, severity):
+
+    * ``missing_key``, ``missing_name`` (error): every row names a person;
+    * ``staff_name_conflict``, ``staff_detail_conflict`` (error): one ``staff_key`` is one
+      person: the same name on every row, and no two different phones or organisations;
+    * ``unknown_role`` (error): the role is not in :data:`governance.vocab.STAFF_ROLE_TERMS`
+      (codes, Chinese and English labels, aliases); the message lists the accepted labels
+      in both languages;
+    * ``missing_role``, ``missing_grid_code`` (error): an assignment needs both;
+    * ``invalid_code`` (error): the grid code does not follow the code scheme;
+    * ``bad_date``, ``bad_date_range``, ``end_without_start`` (error);
+    * ``bad_phone`` (warning): not a Chinese phone number (kept as given);
+    * ``duplicate_assignment`` (warning): the same person, grid, role and start twice.
+
+    Whether a grid exists (and is active for an open assignment) only the database can
+    tell: :func:`store.bulk.load_staff` checks it.
+    """
+    scheme = scheme or default_scheme()
+    missing = [c for c in ("staff_key", "name") if c not in roster.columns]
+    if missing:
+        raise ValidationError(
+            f"roster lacks columns {missing}; expected {list(ROSTER_COLUMNS)} (or their Chinese headers)",
+            findings=[{"row": 1, "column": c, "problem": "missing column"} for c in missing],
+        )
+    frame = roster.reindex(columns=list(ROSTER_COLUMNS))
+    problems: list[RosterProblem] = []
+    rows: list[dict[str, object]] = []
+    first_of_key: dict[str, dict[str, object]] = {}
+    seen_assignments: dict[tuple[object, ...], int] = {}
+    for position, record in enumerate(frame.to_dict("records")):
+        out: dict[str, object] = {c: _text(record.get(c)) for c in _TEXT_COLUMNS}
+        key = out["staff_key"]
+
+        def bad(column: str, rule: str, message: str, severity: str = ERROR) -> None:
+            problems.append(RosterProblem(position, key, column, rule, message, severity))  # noqa: B023
+
+        if not key:
+            bad("staff_key", "missing_key", "no staff id")
+        if not out["name"]:
+            bad("name", "missing_name", "the name is empty")
+        raw_phone = out["phone"]
+        out["phone"] = normalize_phone(raw_phone)
+        if out["phone"] is not None and not _PHONE.fullmatch(out["phone"]):
+            bad("phone", "bad_phone", f"phone {raw_phone!r} is not a Chinese phone number", WARNING)
+        role_raw = _text(record.get("role"))
+        role = STAFF_ROLE_TERMS.parse(role_raw) if role_raw else None
+        if role_raw and role is None:
+            bad("role", "unknown_role",
+                f"role {role_raw!r} is not a staff role; accepted: {STAFF_ROLE_TERMS.accepted()}")
+        out["role"] = role
+        code = out["grid_code"]
+        if code and not scheme.is_valid(code):
+            bad("grid_code", "invalid_code",
+                f"grid code {code!r} does not follow the code scheme (digits per level {list(scheme.widths)})")
+        if role_raw and not code:
+            bad("grid_code", "missing_grid_code", f"role {role_raw!r} needs the grid code it is held in")
+        if code and not role_raw:
+            bad("role", "missing_role", f"grid {code} needs the role held in it ({STAFF_ROLE_TERMS.accepted()})")
+        for col in ("start_date", "end_date"):
+            try:
+                out[col] = _date(record.get(col))
+            except (ValueError, TypeError, OverflowError):
+                out[col] = None
+                bad(col, "bad_date", f"{col} {record.get(col)!r} is not a date (YYYY-MM-DD)")
+        start, end = out["start_date"], out["end_date"]
+        if start and end and end < start:  # type: ignore[operator]
+            bad("end_date", "bad_date_range", f"end date {end} is before the start date {start}")
+        if end and not start and _text(record.get("start_date")) is None:
+            bad("start_date", "end_without_start", f"an end date ({end}) needs a start date")
+        if key:
+            first = first_of_key.setdefault(key, out)
+            if first is not out:
+                if out["name"] and first["name"] and out["name"] != first["name"]:
+                    bad("name", "staff_name_conflict",
+                        f"staff {key} is named {out['name']!r} here but {first['name']!r} on another row")
+                for col in ("phone", "organisation"):
+                    if out[col] and first[col] and out[col] != first[col]:
+                        bad(col, "staff_detail_conflict",
+                            f"staff {key} has {col} {out[col]!r} here but {first[col]!r} on another row")
+                    elif out[col] and not first[col]:
+                        first[col] = out[col]
+            if role and code:
+                assignment = (key, code, role, start)
+                if assignment in seen_assignments:
+                    bad("role", "duplicate_assignment",
+                        f"{key} as {role} in {code} from {start or 'the load date'} is listed twice "
+                        f"(first on row {seen_assignments[assignment] + 2}); loaded once", WARNING)
+                seen_assignments.setdefault(assignment, position)
+        rows.append(out)
+    result = pd.DataFrame(rows, columns=list(ROSTER_COLUMNS), index=roster.index).astype(object)
+    return result.where(result.notna(), None), problems
+
+
+def validate_roster(roster: pd.DataFrame, *, scheme: CodeScheme | None = None) -> pd.DataFrame:
+    """:func:`check_roster`, raising once when any problem is an error.
 
     Raises
     ------
     ValidationError
-        ``findings`` lists ``{"row", "column", "problem"}`` dicts.
+        ``findings`` lists ``{"row", "column", "rule", "problem"}`` dicts for the errors
+        (``row`` is the spreadsheet line: the header is line 1).
     """
-    scheme = scheme or default_scheme()
-    frame = roster.rename(columns={c: _ZH_HEADERS.get(str(c).strip(), str(c).strip()) for c in roster.columns})
-    missing = [c for c in ("staff_key", "name", "grid_code", "role", "start_date") if c not in frame.columns]
-    if missing:
-        raise ValidationError(
-            f"roster lacks columns {missing}; expected {list(ROSTER_COLUMNS)} (or the Chinese headers)",
-            findings=[{"row": 1, "column": c, "problem": "missing column"} for c in missing],
-        )
-    findings: list[dict] = []
-    rows = []
-    names_by_key: dict[str, str] = {}
-    for position, record in enumerate(frame.to_dict("records")):
-        excel_row = position + 2
-
-        def bad(column: str, problem: str) -> None:
-            findings.append({"row": excel_row, "column": column, "problem": problem})
-
-        out = {c: _text(record.get(c)) for c in ("staff_key", "name", "phone", "organisation", "grid_code", "building_no")}
-        for col in ("staff_key", "name"):
-            if not out[col]:
-                bad(col, "empty")
-        code = out["grid_code"]
-        if not code:
-            bad("grid_code", "empty")
-        else:
-            try:
-                scheme.parse(code)
-            except InvalidGridCodeError as exc:
-                bad("grid_code", str(exc))
-        role_raw = _text(record.get("role")) or ""
-        role = role_raw if role_raw in STAFF_ROLES else _ROLE_BY_LABEL.get(role_raw, _ROLE_BY_LABEL.get(role_raw.lower()))
-        if role is None:
-            bad("role", f"{role_raw!r} is not one of {list(STAFF_ROLES)} (or their Chinese names)")
-        out["role"] = role
-        for col in ("start_date", "end_date"):
-            try:
-                out[col] = _date(record.get(col))
-            except (ValueError, TypeError):
-                out[col] = None
-                bad(col, f"{record.get(col)!r} is not a date (YYYY-MM-DD)")
-        if out["start_date"] is None and not any(f["row"] == excel_row and f["column"] == "start_date" for f in findings):
-            bad("start_date", "empty")
-        if out["start_date"] and out["end_date"] and out["end_date"] < out["start_date"]:
-            bad("end_date", f"{out['end_date']} is before the start date {out['start_date']}")
-        key, name = out["staff_key"], out["name"]
-        if key and name:
-            if names_by_key.setdefault(key, name) != name:
-                bad("name", f"staff {key} is named {names_by_key[key]!r} on another row")
-        rows.append(out)
+    frame, problems = check_roster(roster, scheme=scheme)
+    findings = [
+        {"row": p.row + 2, "column": p.column, "rule": p.rule, "problem": p.message}
+        for p in problems if p.severity == ERROR
+    ]
     if findings:
         head = "; ".join(f"row {f['row']} {f['column']}: {f['problem']}" for f in findings[:5])
         more = f" (and {len(findings) - 5} more)" if len(findings) > 5 else ""
         raise ValidationError(f"roster has {len(findings)} problem(s): {head}{more}", findings=findings)
-    result = pd.DataFrame(rows, columns=list(ROSTER_COLUMNS))
-    return result.astype({c: object for c in ROSTER_COLUMNS})
+    return frame
 
 
 def active_assignments(roster: pd.DataFrame, on: dt.date) -> pd.DataFrame:
@@ -281,7 +341,7 @@ def contact_card(
             here = here.loc[here["role"].isin(["liaison_leader", "grid_head"])]
         here = here.assign(_o=here["role"].map(order)).sort_values(["_o", "name"], kind="stable")
         for r in here.itertuples(index=False):
-            label = ROLE_LABELS[r.role][0 if language == "zh" else 1]
+            label = STAFF_ROLE_TERMS.label(r.role, language)
             entries.append(
                 ContactEntry(r.role, label, r.name, _text(getattr(r, "phone", None)) or "", code, names.get(code, ""),
                              _text(getattr(r, "building_no", None)))
@@ -325,62 +385,3 @@ th {{ background: #eee; }}
 </tbody></table>
 </body></html>
 """
-
-
-def read_roster_xlsx(source: str | Path | BinaryIO, *, sheet: str | int = 0, scheme: CodeScheme | None = None) -> pd.DataFrame:
-    """Read and validate a roster workbook (a path or an open binary file; first sheet by default).
-
-    Codes and phones are read as text.
-
-    Raises
-    ------
-    DataSourceError
-        The file is missing or not an XLSX workbook.
-    ValidationError
-        The rows do not make a valid roster (every problem listed).
-    """
-    name = getattr(source, "name", source)
-    if isinstance(source, (str, Path)):
-        source = Path(source)
-        if not source.is_file():
-            raise DataSourceError(f"roster file {source} does not exist")
-    try:
-        frame = pd.read_excel(source, sheet_name=sheet, dtype=object, engine="openpyxl")
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, ValueError from openpyxl
-        raise DataSourceError(f"cannot read {name} as an XLSX workbook: {exc}") from exc
-    return validate_roster(frame, scheme=scheme)
-
-
-def write_roster_xlsx(roster: pd.DataFrame, target: str | Path | BinaryIO) -> str | Path | BinaryIO:
-    """Write the roster (columns :data:`ROSTER_COLUMNS`) to a path or binary file; codes and phones stay text."""
-    from openpyxl import Workbook
-
-    if isinstance(target, (str, Path)):
-        target = Path(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "roster"
-    ws.append(list(ROSTER_COLUMNS))
-    for record in roster.reindex(columns=list(ROSTER_COLUMNS)).to_dict("records"):
-        row = []
-        for col in ROSTER_COLUMNS:
-            value = record[col]
-            if col in ("start_date", "end_date"):
-                value = _date(value)
-            elif value is None or (not isinstance(value, str) and pd.isna(value)):
-                value = None
-            else:
-                value = str(value)
-            row.append(value)
-        ws.append(row)
-    for cells in ws.iter_cols(min_row=2):
-        for cell in cells:
-            if isinstance(cell.value, str):
-                cell.number_format = "@"
-            elif isinstance(cell.value, dt.date):
-                cell.number_format = "yyyy-mm-dd"
-    for col, width in zip("ABCDEFGHI", (12, 10, 14, 16, 22, 16, 12, 12, 10)):
-        ws.column_dimensions[col].width = width
-    wb.save(target)
-    return target

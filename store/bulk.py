@@ -86,6 +86,8 @@ class ImportReport:
     problems: list[RowProblem] = field(default_factory=list)
     fixed: int = 0
     seconds: float | None = None
+    #: Staff imports: assignments ``inserted`` / ``updated`` / ``unchanged`` / ``deleted``.
+    assignments: dict[str, int] | None = None
 
     @property
     def read(self) -> int:
@@ -104,6 +106,7 @@ class ImportReport:
             "unchanged": self.unchanged, "fixed": self.fixed, "rejected": self.rejected,
             "changeset_id": self.changeset_id, "assigned": self.assigned, "unassigned": self.unassigned,
             "seconds": None if self.seconds is None else round(self.seconds, 3),
+            "assignments": self.assignments,
             "problems": [p.to_record() for p in self.problems],
         }
 
@@ -542,6 +545,34 @@ def load_incidents(
 # ---------------------------------------------------------------------------------------
 # staff
 # ---------------------------------------------------------------------------------------
+def _local_today() -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    from gis.settings import get_settings
+
+    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
+
+
+def _staff_findings(conn: Connection, stage: str, today: dt.date) -> list[RowProblem]:
+    """Assignments whose grid cannot take them: unknown codes; open assignments on grids that are not active."""
+    findings = []
+    for row_no, key, code, status, is_open in conn.execute(text(
+        f"""SELECT s.row_no, s.staff_key, s.grid_code, c.status, (s.end_date IS NULL OR s.end_date >= :today)
+            FROM {stage} s LEFT JOIN grid_codes c ON c.code = s.grid_code LEFT JOIN grids g ON g.code = s.grid_code
+            WHERE s.grid_code IS NOT NULL
+              AND (c.code IS NULL OR (g.code IS NULL AND (s.end_date IS NULL OR s.end_date >= :today)))
+            ORDER BY s.row_no"""
+    ), {"today": today}):
+        if status is None:
+            findings.append(RowProblem(row_no, key, "unknown_grid", f"grid {code!r} does not exist in the database"))
+        else:
+            findings.append(RowProblem(
+                row_no, key, "inactive_grid",
+                f"grid {code!r} is {status}, not an active grid: an open assignment needs an active grid "
+                "(give the row an end_date, or assign the grid that replaced it)"))
+    return findings
+
+
 def load_staff(
     bind: Engine | Connection,
     staff: pd.DataFrame,
@@ -552,66 +583,112 @@ def load_staff(
     source: str | None = None,
     skip_invalid: bool = False,
     start_date: dt.date | None = None,
+    replace_assignments: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Upsert staff on ``staff_key``; rows with a ``role`` and ``grid_code`` get an open
-    assignment from ``start_date`` (default today) unless the same one is already open.
+    """The one staff import: upsert people on ``staff_key`` and their assignments, as one changeset.
+
+    ``staff`` is a roster frame from :func:`etl.readers.read_staff` (one row per assignment,
+    :data:`governance.roster.ROSTER_COLUMNS`, already checked by
+    :func:`governance.roster.check_roster`). In one transaction:
+
+    * every assignment's grid is checked: an open assignment (no end date, or one not yet
+      passed) needs an active grid, an ended one a known code; any failure refuses the file;
+    * people are upserted (name, phone, organisation; the first non-empty value of their rows);
+    * an assignment with a ``start_date`` matches the one with the same person, grid, role and
+      start (its end date and building are updated when they differ); one without a start
+      date matches the same person, grid and role still open, else starts on ``start_date``
+      (default: today in ``GRIDGOV_TIMEZONE``); unmatched ones are inserted;
+    * with ``replace_assignments`` the other assignments of the people in the file are deleted;
+    * a ``changesets`` row (kind ``import``) is written only when something changed.
+
+    Re-loading the table :func:`store.governance.staff_table` returns changes nothing.
+    ``inserted``/``updated``/``unchanged`` count people; ``assignments`` counts assignments.
 
     Raises
     ------
     ValidationError
-        Reader errors (without ``skip_invalid``), or a grid code that is not an active grid.
+        Reader errors (without ``skip_invalid``), or assignments whose grid cannot take them.
     """
     clock = Stopwatch()
     report = ImportReport("staff", source=source, rows=len(staff), problems=list(problems))
     report.rejected = _refuse_errors("staff", problems, skip_invalid=skip_invalid)
-    start = start_date or dt.date.today()
+    today = start_date or _local_today()
+    frame = staff.reindex(columns=["staff_key", "name", "phone", "organisation", "grid_code", "role", "start_date",
+                                   "end_date", "building_no"])
     rows = [
-        (int(i), str(k), str(n), _none(p), _none(r), _none(g), _none(o))
-        for i, k, n, p, r, g, o in zip(
-            staff.index, staff["staff_key"], staff["name"], staff["phone"], staff["role"], staff["grid_code"],
-            staff["organisation"],
+        (int(i), str(k), str(n), _none(p), _none(o), _none(g), _none(r), _none(a), _none(b), _none(bn))
+        for i, k, n, p, o, g, r, a, b, bn in zip(
+            frame.index, frame["staff_key"], frame["name"], frame["phone"], frame["organisation"],
+            frame["grid_code"], frame["role"], frame["start_date"], frame["end_date"], frame["building_no"],
         )
     ]
+    people = len({r[1] for r in rows})
     with _transaction(bind) as conn:
         stage = _stage(
             conn,
-            {"row_no": "integer", "staff_key": "text", "name": "text", "phone": "text", "role": "text",
-             "grid_code": "text", "organisation": "text"},
+            {"row_no": "integer", "staff_key": "text", "name": "text", "phone": "text", "organisation": "text",
+             "grid_code": "text", "role": "text", "start_date": "date", "end_date": "date", "building_no": "text"},
             rows,
             progress=progress,
         )
-        findings = [
-            RowProblem(row_no, key, "unknown_grid", f"grid {code!r} is not an active grid in the database")
-            for row_no, key, code in conn.execute(text(
-                f"""SELECT s.row_no, s.staff_key, s.grid_code FROM {stage} s WHERE s.grid_code IS NOT NULL
-                    AND NOT EXISTS (SELECT 1 FROM grids g WHERE g.code = s.grid_code) ORDER BY s.row_no"""
-            ))
-        ]
+        findings = _staff_findings(conn, stage, today)
         if findings:
             raise ValidationError(
-                f"{len(findings)} staff row(s) name grids that do not exist: "
-                + "; ".join(f"row {p.row}: {p.message}" for p in findings[:5]),
+                f"{len(findings)} staff row(s) name grids that cannot take them; nothing was loaded: "
+                + "; ".join(f"row {p.row}: {p.message}" for p in findings[:5]) + (" …" if len(findings) > 5 else ""),
                 findings,
             )
         report.inserted, report.updated, report.unchanged = _upsert_counts(conn, f"""
             INSERT INTO staff AS t (staff_key, name, phone, organisation)
-            SELECT staff_key, name, phone, organisation FROM {stage}
+            SELECT staff_key, (array_agg(name ORDER BY row_no))[1],
+                   (array_agg(phone ORDER BY row_no) FILTER (WHERE phone IS NOT NULL))[1],
+                   (array_agg(organisation ORDER BY row_no) FILTER (WHERE organisation IS NOT NULL))[1]
+            FROM {stage} GROUP BY staff_key
             ON CONFLICT (staff_key) DO UPDATE SET name = EXCLUDED.name, phone = EXCLUDED.phone,
                 organisation = EXCLUDED.organisation
             WHERE (t.name, t.phone, t.organisation) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.phone, EXCLUDED.organisation)
-            RETURNING (xmax = 0)""", {}, len(rows))
+            RETURNING (xmax = 0)""", {}, people)
+        wanted = f"{stage}_a"
         conn.execute(text(f"""
-            INSERT INTO staff_assignments (staff_id, grid_code, role, start_date)
-            SELECT t.id, s.grid_code, s.role, :start FROM {stage} s JOIN staff t ON t.staff_key = s.staff_key
+            CREATE TEMPORARY TABLE {wanted} ON COMMIT DROP AS
+            SELECT DISTINCT ON (t.id, s.grid_code, s.role, s.start_date)
+                   t.id AS staff_id, s.grid_code, s.role, s.start_date, s.end_date, s.building_no,
+                   CAST(NULL AS bigint) AS match_id
+            FROM {stage} s JOIN staff t ON t.staff_key = s.staff_key
             WHERE s.role IS NOT NULL AND s.grid_code IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM staff_assignments a WHERE a.staff_id = t.id AND a.grid_code = s.grid_code
-                              AND a.role = s.role AND (a.end_date IS NULL OR a.end_date >= :start))"""),
-            {"start": start})
-        if report.inserted or report.updated:
+            ORDER BY t.id, s.grid_code, s.role, s.start_date, s.row_no"""))
+        conn.execute(text(f"""
+            UPDATE {wanted} w SET match_id = (
+                SELECT min(a.id) FROM staff_assignments a
+                WHERE a.staff_id = w.staff_id AND a.grid_code = w.grid_code AND a.role = w.role
+                  AND CASE WHEN w.start_date IS NOT NULL THEN a.start_date = w.start_date
+                           ELSE a.end_date IS NULL OR a.end_date >= :today END)"""), {"today": today})
+        updated = conn.execute(text(f"""
+            UPDATE staff_assignments a SET end_date = w.end_date, building_no = w.building_no
+            FROM {wanted} w
+            WHERE a.id = w.match_id AND w.start_date IS NOT NULL
+              AND (a.end_date, a.building_no) IS DISTINCT FROM (w.end_date, w.building_no)""")).rowcount
+        deleted = 0
+        if replace_assignments:
+            deleted = conn.execute(text(f"""
+                DELETE FROM staff_assignments a
+                WHERE a.staff_id IN (SELECT t.id FROM staff t JOIN {stage} s ON s.staff_key = t.staff_key)
+                  AND a.id NOT IN (SELECT match_id FROM {wanted} WHERE match_id IS NOT NULL)""")).rowcount
+        inserted = conn.execute(text(f"""
+            INSERT INTO staff_assignments (staff_id, grid_code, role, start_date, end_date, building_no)
+            SELECT staff_id, grid_code, role, coalesce(start_date, :today), end_date, building_no
+            FROM {wanted} WHERE match_id IS NULL"""), {"today": today}).rowcount
+        matched = conn.execute(text(f"SELECT count(*) FROM {wanted} WHERE match_id IS NOT NULL")).scalar_one()
+        report.assignments = {"inserted": int(inserted), "updated": int(updated),
+                              "unchanged": int(matched) - int(updated), "deleted": int(deleted)}
+        if report.inserted or report.updated or inserted or updated or deleted:
             report.changeset_id = _new_changeset(conn, author=author, reason=reason, details={
                 "operation": "import_staff", "source": source, "inserted": report.inserted, "updated": report.updated,
+                "assignments": report.assignments,
             })
+        conn.execute(text(f"DROP TABLE {wanted}"))
         conn.execute(text(f"DROP TABLE {stage}"))
     report.seconds = clock.seconds
+    logger.info("staff import: %s", {k: v for k, v in report.to_dict().items() if k != "problems"})
     return report

@@ -18,7 +18,6 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import bindparam, func, insert, select, text, update
@@ -58,8 +57,9 @@ __all__ = [
     "load_staff",
     "load_grids",
     "load_roster",
-    "save_roster",
     "staff_id_by_key",
+    "staff_table",
+    "staff_exists",
 ]
 
 logger = logging.getLogger(__name__)
@@ -546,62 +546,25 @@ def load_roster(db: Executor, *, on: dt.date | None = None, scope: Scope | Seque
     return frame
 
 
-def save_roster(db: Executor, roster: pd.DataFrame, *, replace_assignments: bool = False) -> dict[str, int]:
-    """Upsert staff (on ``staff_key``) and insert the roster's assignments that are new.
+def staff_table(db: Executor) -> pd.DataFrame:
+    """Every person with each of their assignments (one row each; a person without any gets one
+    row with empty assignment columns): :data:`governance.roster.ROSTER_COLUMNS`, the table that
+    ``gridgov export staff`` writes and ``gridgov import staff`` reads back.
 
-    ``roster`` is validated first (:func:`governance.roster.validate_roster`). An assignment
-    is new when no row has the same staff, grid, role and start date; with
-    ``replace_assignments`` the assignments of the staff in the file are replaced instead.
-    Grid codes must exist in ``grid_codes``.
+    The roster is written by :func:`store.bulk.load_staff` (the one staff import).
     """
-    from governance.roster import validate_roster
+    result = db.execute(text(
+        """
+        SELECT s.staff_key, s.name, s.phone, s.organisation, a.grid_code, a.role, a.start_date, a.end_date,
+               a.building_no
+        FROM staff s LEFT JOIN staff_assignments a ON a.staff_id = s.id
+        ORDER BY s.staff_key, a.grid_code, a.role, a.start_date, a.id
+        """
+    ))
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    return frame.astype(object).where(frame.notna(), None)
 
-    roster = validate_roster(roster)
-    known = set(db.execute(select(_codes.c.code).where(_codes.c.code.in_(bindparam("c", expanding=True))), {"c": sorted(set(roster["grid_code"]))}).scalars())
-    unknown = sorted(set(roster["grid_code"]) - known)
-    if unknown:
-        raise ValidationError(
-            f"roster names {len(unknown)} grid code(s) that do not exist: {', '.join(unknown[:10])}",
-            findings=[{"grid_code": c, "problem": "unknown grid code"} for c in unknown],
-        )
-    people = roster.drop_duplicates("staff_key", keep="last")
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-    stmt = pg_insert(_staff).values(
-        [
-            {"staff_key": r.staff_key, "name": r.name, "phone": r.phone, "organisation": r.organisation}
-            for r in people.itertuples(index=False)
-        ]
-    )
-    db.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["staff_key"],
-            set_={"name": stmt.excluded.name, "phone": stmt.excluded.phone, "organisation": stmt.excluded.organisation},
-        )
-    )
-    ids = staff_id_by_key(db, people["staff_key"])
-    deleted = 0
-    if replace_assignments:
-        deleted = db.execute(
-            _assignments.delete().where(_assignments.c.staff_id.in_(bindparam("ids", expanding=True))), {"ids": sorted(ids.values())}
-        ).rowcount
-    existing = set(
-        db.execute(
-            select(_assignments.c.staff_id, _assignments.c.grid_code, _assignments.c.role, _assignments.c.start_date)
-            .where(_assignments.c.staff_id.in_(bindparam("ids", expanding=True))),
-            {"ids": sorted(ids.values())},
-        ).all()
-    )
-    rows = []
-    for r in roster.itertuples(index=False):
-        key = (ids[r.staff_key], r.grid_code, r.role, r.start_date)
-        if key in existing:
-            continue
-        existing.add(key)
-        rows.append(
-            {"staff_id": key[0], "grid_code": r.grid_code, "role": r.role, "start_date": r.start_date,
-             "end_date": r.end_date, "building_no": r.building_no}
-        )
-    if rows:
-        db.execute(insert(_assignments), rows)
-    return {"staff": len(people), "assignments_added": len(rows), "assignments_deleted": int(deleted or 0)}
+def staff_exists(db: Executor, staff_id: int) -> bool:
+    """Whether a staff member has the id ``staff_id``."""
+    return db.execute(select(_staff.c.id).where(_staff.c.id == staff_id)).scalar() is not None

@@ -54,6 +54,8 @@ __all__ = [
     "leaf_grids_at",
     "assign_points_at",
     "assign_points_at_times",
+    "changeset_time",
+    "assignment_counts",
 ]
 
 logger = logging.getLogger(__name__)
@@ -628,3 +630,18 @@ def later_changeset_touching(db: Executor, changeset_id: int, codes: Sequence[st
         {"id": changeset_id, "codes": list(codes)},
     ).mappings().first()
     return None if row is None else dict(row)
+
+
+def changeset_time(db: Executor, changeset_id: int) -> dt.datetime | None:
+    """When changeset ``changeset_id`` was saved (``None`` when there is no such changeset)."""
+    return db.execute(text("SELECT created_at FROM changesets WHERE id = :id"), {"id": changeset_id}).scalar()
+
+
+def assignment_counts(db: Executor, table: str) -> dict[str, int]:
+    """``{"assigned": n, "unassigned": m}``: rows of ``households`` or ``incidents`` with and without a grid."""
+    if table not in ("households", "incidents"):
+        raise ValueError(f"table was {table!r} but is expected to be 'households' or 'incidents'")
+    assigned, unassigned = db.execute(text(
+        f"SELECT count(*) FILTER (WHERE grid_code IS NOT NULL), count(*) FILTER (WHERE grid_code IS NULL) FROM {table}"
+    )).one()
+    return {"assigned": int(assigned), "unassigned": int(unassigned)}

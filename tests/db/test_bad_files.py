@@ -291,3 +291,37 @@ def test_killed_import_leaves_the_database_as_it_was(loaded, empty_database_url,
             conn.commit()
             time.sleep(0.05)
     assert _snapshot(loaded) == before
+
+
+# --------------------------------------------------------------------------------------
+# the expected region: GRIDGOV_REGION, or --region for one file
+# --------------------------------------------------------------------------------------
+def test_region_setting_and_option(loaded, tmp_path, monkeypatch, capsys):
+    from cli.main import main
+    from gis.settings import get_settings
+
+    households = tmp_path / "region.csv"
+    households.write_text("户号,地址,经度,纬度\nH8,八号,112.915,28.205\n", encoding="utf-8")
+    before = _snapshot(loaded)
+    assert main(["import", "households", str(households), "--crs", "4490", "--region", "100,20,110,25"]) == 1
+    err = capsys.readouterr().err
+    assert "outside_region" in err and "100,20,110,25" in err and "GRIDGOV_REGION" in err and "--region" in err
+    assert _snapshot(loaded) == before
+
+    monkeypatch.setenv("GRIDGOV_REGION", "100,20,110,25")  # the setting refuses it …
+    get_settings.cache_clear()
+    assert main(["import", "households", str(households), "--crs", "4490", "--dry-run"]) == 1
+    assert "100,20,110,25" in capsys.readouterr().err
+    plan = _write(_plan(), tmp_path / "plan_region.gpkg")
+    assert main(["validate", str(plan), "--json"]) == 1
+    assert "outside_region" in capsys.readouterr().out
+    assert main(["validate", str(plan), "--region", "112,28,113,29", "--json"]) == 0
+    capsys.readouterr()
+    assert _snapshot(loaded) == before
+    # … and --region widens it for this one file
+    assert main(["import", "households", str(households), "--crs", "4490", "--region", "112,28,113,29", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["inserted"] == 1
+    assert main(["import", "households", str(households), "--region", "112,28"]) == 2
+    assert capsys.readouterr().err.startswith("error: --region was '112,28'")
+    monkeypatch.delenv("GRIDGOV_REGION")
+    get_settings.cache_clear()

@@ -49,7 +49,9 @@ def _split_line(url: str, code: str) -> str:
     return shapely.LineString([(minx - 0.001, y), (maxx + 0.001, y)]).wkt
 
 
-def test_split_dry_run_save_history_rollback(demo_url, capsys) -> None:
+def test_split_dry_run_save_history_rollback(demo_url, capsys, monkeypatch) -> None:
+    from gis.settings import get_settings
+
     code = "430603003001001001"
     before = _counts(demo_url)
     line = _split_line(demo_url, code)
@@ -64,7 +66,7 @@ def test_split_dry_run_save_history_rollback(demo_url, capsys) -> None:
     assert main(["edit", "split", code, "--line", line]) == 2  # no reason: refused
     assert "--reason" in capsys.readouterr().err
 
-    assert main(["edit", "split", code, "--line", line, "--reason", "new estate", "--author", "planner", "--json"]) == 0
+    assert main(["edit", "split", code, "--line", line, "--reason", "new estate", "--by", "planner", "--json"]) == 0
     saved = json.loads(capsys.readouterr().out)
     assert sum(m["count"] for m in saved["households_moved"]) == moved_preview
     after = _counts(demo_url)
@@ -77,12 +79,23 @@ def test_split_dry_run_save_history_rollback(demo_url, capsys) -> None:
     assert main(["history", code, "--json"]) == 0
     history = json.loads(capsys.readouterr().out)
     assert history[0]["id"] == saved["changeset_id"] and history[0]["reason"] == "new estate"
+    assert history[0]["author"] == "planner"
 
     assert main(["resolve", code, "--json"]) == 0
     assert sorted(json.loads(capsys.readouterr().out)["current"]) == sorted(preview["added"])
 
+    after_split = _counts(demo_url)
+    assert main(["rollback", str(saved["changeset_id"]), "--dry-run", "--json"]) == 0
+    dry = json.loads(capsys.readouterr().out)
+    assert dry["changeset_id"] is None and sorted(dry["retired"]) == sorted(preview["added"])
+    assert _counts(demo_url) == after_split, "a dry-run rollback wrote something"
+
+    monkeypatch.setenv("GRIDGOV_ACTOR", "网格办")
+    get_settings.cache_clear()
     assert main(["rollback", str(saved["changeset_id"]), "--json"]) == 0
     capsys.readouterr()
+    assert main(["history", code, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["author"] == "网格办"  # --by defaults to GRIDGOV_ACTOR
     restored = _counts(demo_url)
     assert restored["grids"] == before["grids"] and restored["assigned"] == before["assigned"]
     assert main(["lookup", "--code", code, "--json"]) == 0
@@ -134,13 +147,13 @@ def test_export_households_masks_personal_data_unless_asked(demo_url, tmp_path, 
     def read(path):
         return pd.read_excel(path, dtype=str) if fmt == "xlsx" else gpd.read_file(path)
 
-    masked = read(tmp_path / f"hh.{fmt}") if main(["export", "households", str(tmp_path / f"hh.{fmt}")]) == 0 else None
+    masked = read(tmp_path / f"hh.{fmt}") if main(["export", "households", "--out", str(tmp_path / f"hh.{fmt}")]) == 0 else None
     assert masked is not None and len(masked) == 6297
     assert masked["grid_code"].astype(str).str.len().eq(18).all()
     assert _columns_matching(masked, r"HH\d+|[A-Z0-9-]+")  # the natural key travels along
     assert _columns_matching(masked, r"\d{6}\*{8}\d{3}[\dX]"), "ID numbers are not masked"
     assert _columns_matching(masked, r"1\d{2}\*{4}\d{4}"), "phones are not masked"
     assert not _columns_matching(masked, r"\d{6}(19|20)\d{9}[\dX]")
-    assert main(["export", "households", str(tmp_path / f"full.{fmt}"), "--with-personal-data"]) == 0
+    assert main(["export", "households", "--out", str(tmp_path / f"full.{fmt}"), "--with-personal-data"]) == 0
     full = read(tmp_path / f"full.{fmt}")
     assert _columns_matching(full, r"\d{6}(19|20)\d{9}[\dX]"), "--with-personal-data should export full ID numbers"

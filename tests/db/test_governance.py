@@ -436,20 +436,25 @@ def test_cli_incident_loop_and_one_line_errors(cli_env, capsys):
 
 # -- roster ------------------------------------------------------------------------------------
 def test_roster_round_trip_through_the_database(gov_engine, tmp_path):
-    from store.governance import load_roster, save_roster
-    from governance.roster import read_roster_xlsx, roster_gaps, write_roster_xlsx
+    from etl.export import write_staff
+    from etl.readers import read_staff
+    from governance.roster import roster_gaps
+    from store.bulk import load_staff
+    from store.governance import load_roster
 
     with gov_engine.connect() as conn:
         trans = conn.begin()
         roster = load_roster(conn)
-        path = write_roster_xlsx(roster, tmp_path / "roster.xlsx")
-        back = read_roster_xlsx(path)
-        counts = save_roster(conn, back)
-        assert counts["assignments_added"] == 0  # nothing new
+        path = write_staff(roster, tmp_path / "roster.xlsx")
+        back, problems = read_staff(path)
+        assert problems == []
+        report = load_staff(conn, back, problems=problems)
+        assert report.assignments == {"inserted": 0, "updated": 0, "unchanged": len(roster), "deleted": 0}
+        assert (report.inserted, report.updated, report.changeset_id) == (0, 0, None)  # nothing new
         added = back.iloc[[0]].assign(staff_key="W9", name="新人", grid_code=D, role="grid_police")
-        assert save_roster(conn, added)["assignments_added"] == 1
-        with pytest.raises(ValidationError, match="do not exist"):
-            save_roster(conn, back.iloc[[0]].assign(grid_code=data.L2 + "099"))
+        assert load_staff(conn, added).assignments["inserted"] == 1
+        with pytest.raises(ValidationError, match="does not exist"):
+            load_staff(conn, back.iloc[[0]].assign(grid_code=data.L2 + "099"))
         from store.governance import load_grids
 
         gaps = roster_gaps(load_grids(conn), load_roster(conn), on=dt.date(2026, 11, 25))
@@ -490,14 +495,16 @@ def test_cli_report_roster_and_visit_commands(cli_env, capsys, tmp_path):
     assert [h["household_id"] for h in plan["special_pending"]] == [3]
     assert main(["roster", "export", "--out", str(tmp_path / "r.xlsx")]) == 0
     assert main(["roster", "import", str(tmp_path / "r.xlsx")]) == 0
-    assert "assignments_added 0" in capsys.readouterr().out
-    assert main(["roster", "gaps", "--on", "2026-11-25", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert "written 0" in out and "assignments 0 inserted, 0 updated" in out and "0 deleted" in out
+    assert main(["roster", "gaps", "--as-of", "2026-11-25", "--json"]) == 0
     gaps = json.loads(capsys.readouterr().out)
     assert {(g["grid_code"], g["role"]) for g in gaps} >= {(D, "family_doctor"), (data.A, "supervisor")}
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(b"not a workbook")
     assert main(["roster", "import", str(bad)]) == 1
-    assert capsys.readouterr().err.startswith("error: cannot read")
+    err = capsys.readouterr().err
+    assert err.startswith("error: bad.xlsx: cannot be read as an Excel workbook") and "Traceback" not in err
 
 
 def test_imported_incidents_get_their_grid_and_an_event_log(gov_engine, cli_env, capsys, tmp_path):
@@ -516,7 +523,7 @@ def test_imported_incidents_get_their_grid_and_an_event_log(gov_engine, cli_env,
     })
     path = tmp_path / "in.csv"
     frame.to_csv(path, index=False)
-    assert main(["import", "incidents", str(path), "--crs", "4490", "--author", "导入", "--json"]) == 0
+    assert main(["import", "incidents", str(path), "--crs", "4490", "--by", "导入", "--json"]) == 0
     out = capsys.readouterr().out
     assert '"inserted": 3' in out and '"unassigned": 1' in out
     with gov_engine.connect() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -133,8 +134,10 @@ def test_households_incidents_staff_load_and_assign(engine, tmp_path):
     staff_path.write_text(f"工号,姓名,电话,角色,网格编码\n001,张三,13812345678,网格员,{L1}001001\n", encoding="utf-8")
     staff, problems = read_staff(staff_path, scheme=SCHEME)
     report = load_staff(engine, staff, problems=problems)
-    assert report.inserted == 1
-    load_staff(engine, staff, problems=problems)
+    assert report.inserted == 1 and report.assignments["inserted"] == 1 and report.changeset_id is not None
+    again = load_staff(engine, staff, problems=problems)  # no start date: the open assignment is the same one
+    assert (again.inserted, again.updated, again.unchanged, again.changeset_id) == (0, 0, 1, None)
+    assert again.assignments == {"inserted": 0, "updated": 0, "unchanged": 1, "deleted": 0}
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM staff_assignments WHERE role = 'micro_worker'")).scalar() == 1
 
@@ -143,7 +146,7 @@ def test_staff_with_unknown_grid_is_refused(engine, tmp_path):
     staff_path = tmp_path / "staff.csv"
     staff_path.write_text(f"工号,姓名,角色,网格编码\n001,张三,网格员,{L1}009009\n", encoding="utf-8")
     staff, problems = read_staff(staff_path, scheme=SCHEME)
-    with pytest.raises(ValidationError, match="do not exist"):
+    with pytest.raises(ValidationError, match="does not exist"):
         load_staff(engine, staff, problems=problems)
 
 
@@ -175,12 +178,17 @@ def test_cli_import_export_assign(empty_database_url, tmp_path, monkeypatch, cap
         assert main(["import", "households", str(tmp_path / "missing.csv"), "--crs", "4326"]) == 1
         assert "file not found" in capsys.readouterr().err
 
+        assert main(["assign", "--dry-run", "--json"]) == 0
+        assert '"assigned": 1' in capsys.readouterr().out
         assert main(["assign", "--json"]) == 0
         assert '"assigned": 1' in capsys.readouterr().out
 
         out = tmp_path / "grids.geojson"
-        assert main(["export", "grids", str(out), "--level", "3"]) == 0
+        assert main(["export", "grids", "--out", str(out), "--level", "3", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out) == {"what": "grids", "rows": 2, "out": str(out)}
         assert len(gpd.read_file(out)) == 2
+        assert main(["export", "grids", str(out)]) == 2  # OUT is an option now: --out FILE
+        assert "Traceback" not in capsys.readouterr().err
     finally:
         get_settings.cache_clear()
 

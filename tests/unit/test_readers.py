@@ -147,17 +147,49 @@ def test_read_staff(tmp_path):
         "张三,138-1234-5678,网格员,430104001001001\n"
         "李四,12345,网格长,4301\n"
         ",13900000000,网格员,\n"
-        "王五,13911112222,扫地僧,\n",
+        "王五,13911112222,扫地僧,\n"
+        "赵六,13922223333,,\n",
         encoding="utf-8",
     )
     staff, problems = read_staff(path, scheme=SCHEME)
-    assert staff["name"].tolist() == ["张三", "王五"]
-    assert staff["phone"].tolist() == ["13812345678", "13911112222"]
-    assert staff["staff_key"].tolist() == ["13812345678", "13911112222"]
+    assert staff["name"].tolist() == ["张三", "赵六"]
+    assert staff["phone"].tolist() == ["13812345678", "13922223333"]
+    assert staff["staff_key"].tolist() == ["13812345678", "13922223333"]
     assert staff["grid_code"].tolist() == ["430104001001001", None]
-    assert staff["role"].tolist() == ["micro_worker", None]
+    assert staff["role"].tolist() == ["micro_worker", None]  # 赵六: a person without an assignment
     rules = {(p.row, p.rule) for p in problems}
     assert {(1, "bad_phone"), (1, "invalid_code"), (2, "missing_name"), (3, "unknown_role")} <= rules
+    # an unknown role refuses the row (never a warning that drops the assignment) and names every accepted label
+    unknown = next(p for p in problems if p.rule == "unknown_role")
+    assert unknown.severity == "error" and unknown.key == "13911112222"
+    assert "'扫地僧'" in unknown.message and "微网格员" in unknown.message and "Micro-grid worker" in unknown.message
+    assert next(p for p in problems if p.rule == "bad_phone").severity == "warning"
+
+
+def test_outside_region_message_names_the_region_and_the_setting(tmp_path, monkeypatch):
+    from gis.settings import get_settings
+
+    path = tmp_path / "hh.csv"
+    path.write_text("户号,经度,纬度\n1,9.52,47.14\n", encoding="utf-8")  # Vaduz: outside China
+    _, problems = read_households(path, crs=4326)
+    assert [p.rule for p in problems] == ["outside_region"]
+    assert "outside the expected region 73.4,3.3,135.2,53.6 (set GRIDGOV_REGION, or --region for one file)" in (
+        problems[0].message)
+    households, problems = read_households(path, crs=4326, region=(9.4, 47.0, 9.7, 47.3))
+    assert problems == [] and len(households) == 1
+    # the default is the setting when the reader runs, not a value frozen at import
+    monkeypatch.setenv("GRIDGOV_REGION", "9.4,47.0,9.7,47.3")
+    get_settings.cache_clear()
+    try:
+        households, problems = read_households(path, crs=4326)
+        assert problems == [] and len(households) == 1
+        monkeypatch.setenv("GRIDGOV_REGION", "112.9,29.2,113.5,29.7")
+        get_settings.cache_clear()
+        _, problems = read_households(path, crs=4326)
+        assert "region 112.9,29.2,113.5,29.7 " in problems[0].message
+    finally:
+        monkeypatch.delenv("GRIDGOV_REGION")
+        get_settings.cache_clear()
 
 
 def test_unknown_special_kind_is_a_warning(tmp_path):

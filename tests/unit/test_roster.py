@@ -1,4 +1,4 @@
-"""Roster gaps, contact cards and the XLSX round trip."""
+"""Roster rules (the one staff validation), gaps, contact cards and the file round trip (XLSX, CSV)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from etl.export import write_staff
+from etl.readers import read_staff
 from gis.errors import DataSourceError, ValidationError
 from governance.roster import (
+    check_roster,
     contact_card,
     contact_card_html,
-    read_roster_xlsx,
     roster_gaps,
     validate_roster,
-    write_roster_xlsx,
 )
+from governance.vocab import STAFF_ROLE_TERMS
 
 L1 = "430603003001"
 L2 = L1 + "001"
@@ -86,12 +88,62 @@ def test_validation_collects_every_problem_with_row_numbers():
     assert {(f["row"], f["column"]) for f in info.value.findings} == {(2, "role"), (3, "grid_code"), (4, "end_date")}
 
 
-def test_chinese_headers_and_role_labels_are_accepted():
-    zh = _roster().head(2).rename(columns={"staff_key": "工号", "name": "姓名", "grid_code": "网格编码", "role": "角色",
-                                          "start_date": "开始日期"})
-    zh["角色"] = ["包联领导", "网格长"]
-    roster = validate_roster(zh)
+def test_chinese_headers_and_role_labels_are_accepted(tmp_path):
+    path = tmp_path / "zh.csv"
+    path.write_text(f"工号,姓名,电话,网格编码,角色,开始日期\nS1,刘书记,13900000001,{L1},包联领导,2026-01-01\n"
+                    f"S2,陈主任,139-0000-0002,{L1},网格长,2026/01/01\n", encoding="utf-8")
+    roster, problems = read_staff(path)
+    assert problems == []
     assert roster["role"].tolist() == ["liaison_leader", "grid_head"]
+    assert roster["phone"].tolist() == ["13900000001", "13900000002"]
+    assert roster["start_date"].tolist() == [dt.date(2026, 1, 1)] * 2
+
+
+@pytest.mark.parametrize(
+    ("label", "code"),
+    [("网格监督员", "supervisor"), ("网格督导员", "supervisor"), ("包联领导", "liaison_leader"),
+     ("Liaison leader", "liaison_leader"), ("Micro-grid worker", "micro_worker"), ("micro_worker", "micro_worker"),
+     ("grid head", "grid_head"), ("Grid police officer", "grid_police"), ("网格员", "micro_worker")],
+)
+def test_roles_are_parsed_by_the_one_vocabulary(label, code):
+    roster = _roster().head(1).assign(role=label)
+    assert validate_roster(roster)["role"].tolist() == [code]
+
+
+def test_unknown_role_is_an_error_naming_the_accepted_labels():
+    _, problems = check_roster(_roster().head(2).assign(role=["boss", "grid_head"]))
+    assert [(p.row, p.rule, p.severity) for p in problems] == [(0, "unknown_role", "error")]
+    message = problems[0].message
+    assert "'boss'" in message
+    for term in STAFF_ROLE_TERMS:  # every role, in both languages
+        assert term.zh in message and term.en in message
+
+
+def test_one_staff_key_is_one_person():
+    roster = _roster()
+    roster.loc[10, "name"] = "张警察"  # S5 again, with another name
+    roster.loc[11, "phone"] = "13999999999"  # S6 again, with another phone
+    _, problems = check_roster(roster)
+    assert {(p.row, p.rule) for p in problems if p.severity == "error"} == {
+        (10, "staff_name_conflict"), (11, "staff_detail_conflict")}
+    conflict = next(p for p in problems if p.row == 10).message
+    assert "'张警察'" in conflict and "'张警官'" in conflict
+
+
+def test_assignment_rows_need_role_and_grid_and_valid_dates():
+    rows = pd.DataFrame({
+        "staff_key": ["A", "B", "C", "D", "E", "F"],
+        "name": ["甲", "乙", "丙", "丁", "戊", "己"],
+        "grid_code": [M1, None, M1, M1, M1, None],
+        "role": [None, "grid_head", "micro_worker", "micro_worker", "micro_worker", None],
+        "start_date": [None, None, "2026-13-45", None, "2026-02-01", None],
+        "end_date": [None, None, None, "2026-03-01", "2026-01-31", None],
+    })
+    frame, problems = check_roster(rows)
+    assert {(p.row, p.rule) for p in problems} == {
+        (0, "missing_role"), (1, "missing_grid_code"), (2, "bad_date"), (3, "end_without_start"),
+        (4, "bad_date_range")}
+    assert frame.loc[5, "role"] is None and frame.loc[5, "grid_code"] is None  # a person without an assignment
 
 
 def test_contact_card_lists_team_and_leaders_and_escapes(tmp_path):
@@ -123,28 +175,35 @@ def test_contact_card_lists_team_and_leaders_and_escapes(tmp_path):
     assert "13900000004" in parser.cells and "微网格员" in parser.cells
 
 
-def test_xlsx_round_trip_keeps_codes_phones_and_dates(tmp_path):
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_file_round_trip_keeps_codes_phones_and_dates(tmp_path, suffix):
     roster = validate_roster(_roster())
-    path = write_roster_xlsx(roster, tmp_path / "roster.xlsx")
-    ws = openpyxl.load_workbook(path).active
-    assert ws["E2"].value == L1 and isinstance(ws["E2"].value, str)
-    back = read_roster_xlsx(path)
+    path = write_staff(roster, tmp_path / f"roster{suffix}")
+    if suffix == ".xlsx":
+        ws = openpyxl.load_workbook(path).active
+        assert ws["E2"].value == L1 and isinstance(ws["E2"].value, str)
+    back, problems = read_staff(path)
+    assert problems == []
     pd.testing.assert_frame_equal(back, roster)
 
 
 def test_unreadable_file_is_a_data_source_error(tmp_path):
     (tmp_path / "x.xlsx").write_text("not a workbook")
-    with pytest.raises(DataSourceError, match="cannot read"):
-        read_roster_xlsx(tmp_path / "x.xlsx")
-    with pytest.raises(DataSourceError, match="does not exist"):
-        read_roster_xlsx(tmp_path / "missing.xlsx")
+    with pytest.raises(DataSourceError, match="cannot be read as an Excel workbook"):
+        read_staff(tmp_path / "x.xlsx")
+    with pytest.raises(DataSourceError, match="file not found"):
+        read_staff(tmp_path / "missing.xlsx")
+    with pytest.raises(DataSourceError, match="no geometry"):
+        write_staff(_roster(), tmp_path / "roster.gpkg")
 
 
-def test_xlsx_round_trip_in_memory():
+def test_file_round_trip_in_memory():
     import io
 
     roster = validate_roster(_roster())
     buffer = io.BytesIO()
-    write_roster_xlsx(roster, buffer)
+    write_staff(roster, buffer, format="xlsx")
     buffer.seek(0)
-    pd.testing.assert_frame_equal(read_roster_xlsx(buffer), roster)
+    back, problems = read_staff(buffer, filename="upload.xlsx")
+    assert problems == []
+    pd.testing.assert_frame_equal(back, roster)
