@@ -27,7 +27,8 @@ from typing import Any, Optional
 import typer
 
 from cli.main import AS_OF_HELP, BY_HELP, JSON_HELP, default_actor, emit, fail, open_engine, parse_region_option
-from etl.transform import ERROR, RowProblem, problems_frame, write_problem_report
+from etl.transform import problems_frame, write_problem_report
+from gis.problems import ERROR, RowProblem
 from gis.errors import ValidationError
 from gis.progress import Progress, Stopwatch, notify, tqdm_progress
 

@@ -20,7 +20,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from gis.crs import DISPLAY_EPSG, STORAGE_EPSG
+from gis.crs import DISPLAY_EPSG
 from gis.errors import DataSourceError
 
 __all__ = ["FORMATS", "EXPORTABLE", "STAFF_FORMATS", "export_frame", "shapefile_field_names", "query_export",
@@ -209,32 +209,6 @@ def _write_table(gdf: gpd.GeoDataFrame, target: Path, name: str) -> None:
 # ---------------------------------------------------------------------------------------
 EXPORTABLE = ("grids", "households", "incidents", "staff")
 
-_HOUSEHOLDS_SQL = """
-    SELECT h.household_key, h.address, h.building_no, h.house_no, h.members,
-           array_to_string(h.special_kinds, ',') AS special_kinds,
-           coalesce(h.grid_code, '') AS grid_code, h.refreshed_at,
-           r.name AS householder_name, r.id_number AS householder_id_number, r.phone AS householder_phone,
-           h.geom
-    FROM households h
-    LEFT JOIN LATERAL (
-        SELECT name, id_number, phone FROM residents r WHERE r.household_id = h.id
-        ORDER BY (r.relation = '户主') DESC NULLS LAST, r.id LIMIT 1
-    ) r ON TRUE
-    ORDER BY h.household_key
-"""
-_INCIDENTS_SQL = """
-    SELECT coalesce(i.incident_key, 'id:' || i.id) AS incident_key, i.id, i.reported_at, i.category, i.description,
-           i.status, i.disposition, i.address, coalesce(i.grid_code, '') AS grid_code,
-           coalesce(i.grid_code_at_report, '') AS grid_code_at_report, i.reporter_name, i.deadline, i.closed_at, i.geom
-    FROM incidents i ORDER BY i.id
-"""
-_GRIDS_SQL = """
-    SELECT code, level, parent_code, name, version, valid_from, geom FROM grid_versions
-    WHERE ((CAST(:as_of AS timestamptz) IS NULL AND valid_to IS NULL)
-           OR (valid_from <= CAST(:as_of AS timestamptz) AND (valid_to IS NULL OR valid_to > CAST(:as_of AS timestamptz))))
-      AND (CAST(:level AS int) IS NULL OR level = :level)
-    ORDER BY code
-"""
 #: Personal-data columns masked unless the export is made ``with_personal_data``.
 PERSONAL_COLUMNS = {
     "households": {"householder_name": "name", "householder_id_number": "id_number", "householder_phone": "phone"},
@@ -258,22 +232,12 @@ def query_export(
     unassigned). Personal data (householder name, ID number and phone; incident reporter)
     is masked unless ``with_personal_data``. ``as_of`` (tz-aware) exports grids as they were.
     """
-    from sqlalchemy import text
-
     from access.masking import mask_personal_data
+    from store.exports import export_rows
 
     if what not in EXPORTABLE:
         raise ValueError(f"what was {what!r} but is expected to be one of {list(EXPORTABLE)}")
-    params = {"level": level, "as_of": as_of}
-    if what == "staff":
-        from store.governance import staff_table
-
-        frame: pd.DataFrame = staff_table(db)
-    else:
-        sql = {"grids": _GRIDS_SQL, "households": _HOUSEHOLDS_SQL, "incidents": _INCIDENTS_SQL}[what]
-        frame = gpd.read_postgis(text(sql), db, geom_col="geom", params=params)
-        if frame.crs is None:
-            frame = frame.set_crs(STORAGE_EPSG)
+    frame = export_rows(db, what, level=level, as_of=as_of)
     if not with_personal_data and PERSONAL_COLUMNS[what]:
         frame = mask_personal_data(frame, PERSONAL_COLUMNS[what])
     return frame

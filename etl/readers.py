@@ -30,6 +30,7 @@ from gis.crs import STORAGE_EPSG, to_storage_crs
 from gis.errors import CRSError, DataSourceError
 from gis.io import read_table, read_vector
 from governance.roster import ROSTER_COLUMNS, check_roster, normalize_phone
+from governance.vocab import INCIDENT_CATEGORY_TERMS, INCIDENT_STATUS_TERMS, SPECIAL_KIND_WORDS
 from etl.transform import (
     ERROR,
     REGION_FROM_SETTINGS,
@@ -47,7 +48,6 @@ from etl.transform import (
 __all__ = [
     "FIELD_NAMES",
     "SPECIAL_KINDS",
-    "STATUS_ALIASES",
     "find_field",
     "read_grids",
     "read_households",
@@ -85,29 +85,11 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
     "assignment_building": ("building_no", "building", "楼栋号", "楼栋", "楼号", "栋号"),
 }
 
-#: Special-household kinds (``households.special_kinds`` values) by the words that name them,
-#: matched as substrings of a 特殊人群 value or of a yes/no column header.
-SPECIAL_KINDS: dict[str, tuple[str, ...]] = {
-    "empty_nest": ("empty_nest", "空巢", "独居", "孤寡", "失独"),
-    "disabled": ("disabled", "残疾", "残障"),
-    "left_behind_child": ("left_behind_child", "留守"),
-    "hardship": ("hardship", "困难", "低保", "特困", "优抚"),
-}
+#: Special-household kinds by the words that name them (matched as substrings of a 特殊人群 value or of
+#: a yes/no column header): the vocabulary's own list.
+SPECIAL_KINDS = SPECIAL_KIND_WORDS
 _TRUE_TEXT = {"1", "y", "yes", "true", "t", "是", "有", "√", "✓", "x", "●"}
 _SPLIT = re.compile(r"[;,，、；/|\s]+")
-
-#: Incident status labels (English codes and common Chinese labels) → ``incidents.status``.
-STATUS_ALIASES: dict[str, str] = {
-    **{s: s for s in ("reported", "accepted", "rejected", "classified", "dispatched", "handled", "closed")},
-    "上报": "reported", "已上报": "reported", "待受理": "reported", "新建": "reported",
-    "受理": "accepted", "已受理": "accepted",
-    "驳回": "rejected", "不予受理": "rejected", "已驳回": "rejected",
-    "分类": "classified", "已分类": "classified", "研判": "classified",
-    "派遣": "dispatched", "已派遣": "dispatched", "处理中": "dispatched", "办理中": "dispatched", "in_progress": "dispatched",
-    "处置": "handled", "已处置": "handled", "已处理": "handled",
-    "办结": "closed", "已办结": "closed", "结案": "closed", "已完成": "closed", "完成": "closed",
-}
-
 
 # ---------------------------------------------------------------------------------------
 # column recognition
@@ -491,7 +473,7 @@ def read_incidents(
     Returns ``(incidents, problems)``; ``incidents`` has ``incident_key`` (str or None),
     ``reported_at`` (tz-aware; naive times are in ``timezone``), ``category``,
     ``description``, ``status`` (an ``incidents.status`` code; Chinese
-    labels mapped, see :data:`STATUS_ALIASES`), ``address`` and ``geometry`` (Point, EPSG:4490). A missing or
+    labels mapped by :data:`governance.vocab.INCIDENT_STATUS_TERMS`), ``address`` and ``geometry`` (Point, EPSG:4490). A missing or
     unparsable report time or a missing category rejects the row.
     """
     frame, source, key_col, keys, problems = _read_points(
@@ -520,12 +502,11 @@ def read_incidents(
         if value is None:
             statuses.append("reported")
             continue
-        mapped = STATUS_ALIASES.get(str(value).strip().lower())
+        mapped = INCIDENT_STATUS_TERMS.parse(value)
         if mapped is None:
             problems.append(
                 RowProblem(i, keys[i], "unknown_status",
-                           f"status {value!r} is not one of {sorted(set(STATUS_ALIASES.values()))} or their "
-                           "Chinese labels; using 'reported'",
+                           f"status {value!r} is not one of {INCIDENT_STATUS_TERMS.accepted()}; using 'reported'",
                            severity=WARNING)
             )
             mapped = "reported"
@@ -536,7 +517,10 @@ def read_incidents(
         {
             "incident_key": _object(keys),
             "reported_at": times.reset_index(drop=True),
-            "category": _object(categories.to_numpy(dtype=object)),
+            # a category the vocabulary knows (code, zh/en label or alias) is stored as its code;
+            # any other text is kept as it is (the catalogue is not closed)
+            "category": _object([None if c is None else (INCIDENT_CATEGORY_TERMS.parse(c) or c)
+                                 for c in categories.to_numpy(dtype=object)]),
             "description": _object(d or "" for d in _column_text(frame, description_col).to_numpy(dtype=object)),
             "status": _object(statuses),
             "address": _object(a or "" for a in _column_text(frame, address_col).to_numpy(dtype=object)),

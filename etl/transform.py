@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from gis.crs import (
     check_coordinates,
 )
 from gis.errors import DataSourceError
+from gis.problems import ERROR, WARNING, RowProblem
 from gis.geometry import explain_invalid, normalize_polygons
 
 __all__ = [
@@ -48,11 +48,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: Severity of a row problem that rejects the row.
-ERROR = "error"
-#: Severity of a row problem that was repaired or is informational (the row is kept).
-WARNING = "warning"
 
 _COORD_MESSAGES = {
     COORD_MISSING: "coordinates are missing or not numbers",
@@ -93,44 +88,6 @@ def _coordinate_message(code: str, region: Region | None, where: str) -> str:
         return (f"coordinates{where} are outside the expected region {format_region(region)} "
                 "(set GRIDGOV_REGION, or --region for one file)")
     return _COORD_MESSAGES.get(code, code) + where
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    """One problem with one input row.
-
-    Attributes
-    ----------
-    row:
-        0-based position of the row in the file's data rows (spreadsheet line = row + 2).
-    id:
-        The row's natural key (grid code, household id ...) when known (also as ``.key``).
-    rule:
-        Machine-readable rule name (``duplicate_key``, ``swapped_lon_lat``, ``invalid_geometry`` ...).
-    message:
-        Human-readable explanation naming the bad value.
-    lon, lat:
-        Where the row is, in EPSG:4490 degrees (or as read when it could not be transformed).
-    severity:
-        :data:`ERROR` (row rejected) or :data:`WARNING` (row kept, e.g. repaired).
-    """
-
-    row: int
-    id: str | None
-    rule: str
-    message: str
-    lon: float | None = None
-    lat: float | None = None
-    severity: str = ERROR
-
-    @property
-    def key(self) -> str | None:
-        """Alias of :attr:`id`."""
-        return self.id
-
-    def to_record(self) -> dict[str, Any]:
-        """``{"row", "id", "rule", "message", "lon", "lat", "severity"}``."""
-        return asdict(self)
 
 
 def problems_frame(problems: Iterable[RowProblem]) -> pd.DataFrame:

@@ -36,7 +36,7 @@ import shapely
 from sqlalchemy import Connection, Engine, text
 
 from boundaries.coding import CodeScheme
-from etl.transform import ERROR, RowProblem
+from gis.problems import ERROR, RowProblem
 from gis.crs import STORAGE_EPSG
 from gis.errors import CRSError, ValidationError
 from gis.progress import Progress, Stopwatch, notify

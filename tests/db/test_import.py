@@ -95,7 +95,7 @@ def test_grid_import_refuses_errors_and_unknown_parents(engine, tmp_path):
     with engine.connect() as conn:  # all or nothing
         assert conn.execute(text("SELECT count(*) FROM grids")).scalar() == 0
         assert conn.execute(text("SELECT count(*) FROM changesets")).scalar() == 0
-    from etl.transform import RowProblem
+    from gis.problems import RowProblem
 
     bad = [RowProblem(0, L1, "invalid_geometry", "bowtie")]
     with pytest.raises(ValidationError, match="--skip-invalid"):
