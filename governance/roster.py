@@ -21,7 +21,7 @@ from typing import BinaryIO
 import pandas as pd
 
 from boundaries.coding import CodeScheme, default_scheme
-from store.models import STAFF_ROLES
+from governance.vocab import STAFF_ROLES
 from gis.errors import DataSourceError, ValidationError
 from boundaries.coding import InvalidGridCodeError
 
