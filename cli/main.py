@@ -163,7 +163,8 @@ def demo(
     """(Re)load the demo subdistrict (松杨湖街道, Yunxi District, Yueyang)."""
     from sqlalchemy import text
 
-    from demo.generate import generate_demo, load_demo
+    from demo.generate import generate_demo
+    from store.seed import load_demo
 
     engine = open_engine()
     if if_empty:

@@ -1,24 +1,33 @@
-"""demo.generate.load_demo on the real PostGIS: counts, exact geometries, keys and one transaction."""
+"""The demo in PostGIS: store.seed.load_demo (counts, exact geometries, keys, one transaction) and
+store.seed.foreign_data (what the demo did not write)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
-from demo.generate import load_demo
+from store.seed import ForeignData, foreign_data, load_demo
+
+pytestmark = pytest.mark.db
 
 TABLES = (
     "grid_codes", "grids", "grid_versions", "households", "residents", "staff", "staff_assignments",
     "incidents", "incident_events", "visits",
 )
+SH = dt.timezone(dt.timedelta(hours=8))
 
 
 def _counts(conn) -> dict[str, int]:
     return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in (*TABLES, "changesets")}
 
 
+# -- store.seed.load_demo -------------------------------------------------------------------------
 def test_every_frame_is_loaded(db_conn, demo_data) -> None:
     counts = _counts(db_conn)
     assert counts == {
@@ -91,6 +100,29 @@ def test_keys_and_links(db_conn) -> None:
     assert visits_wrong_grid == 0
 
 
+def test_incident_state_is_stored_as_generated(db_conn, demo_data) -> None:
+    """The workflow state the generator computed arrives unchanged (keys resolved to ids)."""
+    stored = pd.DataFrame(db_conn.execute(text("""
+        SELECT i.incident_key, i.status, i.disposition, a.staff_key AS assigned_to, i.deadline, i.closed_at, i.version,
+               r.staff_key AS reported_by
+        FROM incidents i LEFT JOIN staff a ON a.id = i.assigned_to LEFT JOIN staff r ON r.id = i.reported_by
+        ORDER BY i.incident_key""")).mappings().all())
+    frame = demo_data.incidents.sort_values("incident_key").reset_index(drop=True)
+    def values(series: pd.Series) -> list:
+        return [None if pd.isna(v) else v for v in series.tolist()]
+
+    for column in ("incident_key", "status", "disposition", "assigned_to", "version", "reported_by"):
+        assert values(stored[column]) == values(frame[column]), column
+    for column in ("deadline", "closed_at"):
+        got = pd.to_datetime(stored[column], utc=True)
+        assert got.equals(frame[column].reset_index(drop=True)), column
+    # a stored deadline is a local midnight in Shanghai (calendar days, governance.deadlines)
+    odd = db_conn.execute(text(
+        "SELECT count(*) FROM incidents WHERE deadline IS NOT NULL "
+        "AND (deadline AT TIME ZONE 'Asia/Shanghai')::time <> time '00:00'")).scalar_one()
+    assert odd == 0
+
+
 def test_load_replaces_and_is_one_transaction(empty_database_url, demo_data) -> None:
     engine = create_engine(empty_database_url)
     try:
@@ -101,11 +133,66 @@ def test_load_replaces_and_is_one_transaction(empty_database_url, demo_data) -> 
         assert first == second
         with engine.connect() as conn:
             before = _counts(conn)
+            assert not foreign_data(conn).found
         assert before["households"] == 6297 and before["changesets"] == 1
         # adding the same demo again clashes on natural keys: nothing of the attempt remains
         with pytest.raises(IntegrityError), engine.begin() as conn:
             load_demo(conn, demo_data, replace=False)
         with engine.connect() as conn:
             assert _counts(conn) == before
+    finally:
+        engine.dispose()
+
+
+# -- store.seed.foreign_data ----------------------------------------------------------------------
+def _households(keys: list[str]) -> gpd.GeoDataFrame:
+    """Households to import, inside the demo street (EPSG:4490)."""
+    points = [shapely.Point(113.23 + 0.002 * i, 29.47) for i in range(len(keys))]
+    return gpd.GeoDataFrame(
+        {"household_key": keys, "address": [f"导入地址{i}" for i in range(len(keys))], "building_no": [None] * len(keys),
+         "house_no": [None] * len(keys), "members": [2] * len(keys), "special_kinds": [[] for _ in keys]},
+        geometry=points, crs=4490,
+    )
+
+
+def test_foreign_data_sees_every_kind_of_write(db_conn) -> None:
+    """Writes with and without a changeset, inserts and in-place updates: all count (rolled back)."""
+    from governance.visits import VisitRecord
+    from store.bulk import load_households
+    from store.governance import record_visit, transition_incident
+
+    clean = foreign_data(db_conn)
+    assert not clean.found and clean.demo_changeset_id is not None and clean.grid_codes == 164
+    # an in-place edit of a demo row (no changeset, no new row)
+    db_conn.execute(text("UPDATE residents SET phone = '13800000000' WHERE id = (SELECT min(id) FROM residents)"))
+    assert foreign_data(db_conn).rows == {"residents": 1}
+    # an incident moved on in the app: the incident row and a new event
+    incident_id, staff_id = db_conn.execute(text(
+        "SELECT id, assigned_to FROM incidents WHERE status = 'dispatched' ORDER BY id LIMIT 1")).one()
+    transition_incident(db_conn, incident_id, "handle", actor="tester", note="done", at=dt.datetime.now(SH))
+    # a visit recorded
+    household_id = db_conn.execute(text("SELECT min(id) FROM households")).scalar_one()
+    record_visit(db_conn, VisitRecord(household_id=household_id, staff_id=staff_id, visited_at=dt.datetime.now(SH)))
+    # an import: its changeset and its households
+    load_households(db_conn, _households(["IMP-1", "IMP-2", "IMP-3"]))
+    found = foreign_data(db_conn)
+    assert found.changesets == {"import": 1}
+    assert found.rows == {"households": 3, "residents": 1, "incidents": 1, "incident_events": 1, "visits": 1}
+    assert found.found and found.demo_changeset_id == clean.demo_changeset_id
+
+
+def test_foreign_data_without_a_demo_counts_everything(empty_database_url) -> None:
+    from store.bulk import load_households
+
+    engine = create_engine(empty_database_url)
+    try:
+        with engine.connect() as conn:
+            assert foreign_data(conn) == ForeignData()
+            assert foreign_data(conn).empty
+        load_households(engine, _households(["A", "B"]), assign=False)
+        with engine.connect() as conn:
+            found = foreign_data(conn)
+        assert found == ForeignData(None, 0, {"import": 1}, {"households": 2})
+        assert found.found and not found.empty
     finally:
         engine.dispose()
