@@ -17,7 +17,8 @@ from gis import clock
 from gis.errors import GridGovError
 from services import visits as visit_service
 from gis.clock import month_bounds, recent_months
-from governance.visits import MIN_HOUSEHOLDS_PER_MONTH, VISIT_KINDS, VisitRecord, visit_plan, worker_households
+from governance.visits import MIN_HOUSEHOLDS_PER_MONTH, VisitRecord, visit_plan, worker_households
+from governance.vocab import VISIT_KINDS
 
 
 def _special_labels(kinds: object) -> str:

@@ -290,23 +290,46 @@ def init() -> None:
 @app.command("demo")
 def demo(
     seed: int = typer.Option(7, help="Random seed; the same seed gives the same subdistrict."),
-    if_empty: bool = typer.Option(False, "--if-empty", help="Load only when the database has no grids."),
+    if_empty: bool = typer.Option(
+        False, "--if-empty", help="Load only into an empty database; otherwise say so and change nothing."
+    ),
+    replace_all_data: bool = typer.Option(
+        False, "--replace-all-data",
+        help="Delete everything in the database (imports, edits, incidents, visits, ...) and load the demo.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """(Re)load the demo subdistrict (松杨湖街道, Yunxi District, Yueyang)."""
-    from sqlalchemy import text
+    """(Re)load the demo subdistrict (松杨湖街道, Yunxi District, Yueyang).
 
-    from demo.generate import generate_demo, load_demo
+    Replaces an earlier demo load. Refuses (exit 1, nothing changed) when the database holds
+    data the demo did not create, unless --replace-all-data.
+    """
+    from demo.generate import generate_demo
+    from governance.deadlines import DeadlinePolicy
+    from services.demo import ForeignDataError, describe_foreign, load_demo
 
-    engine = open_engine()
-    if if_empty:
-        with engine.connect() as conn:
-            if conn.execute(text("SELECT EXISTS (SELECT 1 FROM grid_codes)")).scalar():
-                typer.echo("demo not loaded: the database already has grids")
-                return
-    data = generate_demo(seed)
-    with engine.begin() as conn:
-        counts = load_demo(conn, data)
-    typer.echo("demo loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if if_empty and replace_all_data:
+        raise fail("give --if-empty or --replace-all-data, not both", 2)
+    policy = DeadlinePolicy.from_settings()
+    try:
+        result = load_demo(
+            open_engine(), lambda: generate_demo(seed, policy=policy),
+            if_empty=if_empty, replace_all_data=replace_all_data,
+        )
+    except ForeignDataError as exc:
+        if as_json:
+            emit({"loaded": False, "refused": True, "found": exc.found.to_dict()}, as_json=True)
+        raise fail(f"{exc}. Run `gridgov demo --replace-all-data` to delete everything and load the demo") from None
+
+    def render(_data: Any) -> None:
+        if not result.loaded:
+            typer.echo(f"demo not loaded: {result.reason}")
+            return
+        if result.replaced.found:
+            typer.echo(f"deleted: {describe_foreign(result.replaced)}")
+        typer.echo("demo loaded: " + ", ".join(f"{k} {v}" for k, v in result.counts.items()))
+
+    emit(result.to_dict(), as_json=as_json, render=render)
 
 
 # -- lookup and stats -----------------------------------------------------------------------

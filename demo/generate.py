@@ -20,8 +20,16 @@ EPSG:4547, then transformed to EPSG:4490):
    micro-grids inside each level-2 (seeds balanced with a few Lloyd iterations);
 5. each grid is the ``coverage_union`` of its faces, so children tile their parent exactly.
 
-:func:`load_demo` writes a :class:`DemoData` into the tables of :mod:`store.models` in one
-transaction with bulk inserts.
+Incidents are not given a status: the generator plans what the street's staff do (who
+reports, accepts, classifies, dispatches, handles, closes or reopens, when, with which note)
+and plays those actions through :mod:`governance.workflow` — the state machine the app and
+``gridgov incident`` use — with a :class:`governance.deadlines.DeadlinePolicy`. Status,
+version, disposition, assignee, deadline, ``closed_at`` and every event are what the state
+machine returned. Codes (categories, roles, statuses, dispositions, special kinds, visit
+kinds) are those of :mod:`governance.vocab`.
+
+The generator is pure: :func:`store.seed.load_demo` writes a :class:`DemoData` into the
+database and :func:`services.demo.load_demo` is the use case behind ``gridgov demo``.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ import datetime as dt
 import heapq
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import geopandas as gpd
@@ -39,19 +47,23 @@ import pandas as pd
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
-from boundaries.coding import CodeScheme, default_scheme
-from demo import names as vocab
+from boundaries.coding import CodeScheme, InvalidGridCodeError, default_scheme
+from demo import names as zh
 from gis.crs import STORAGE_EPSG, transformer
-from gis.errors import CRSError
-from boundaries.coding import InvalidGridCodeError
-
-if TYPE_CHECKING:
-    from sqlalchemy import Column, Connection
+from governance.deadlines import DeadlinePolicy
+from governance.vocab import (
+    DISPOSITIONS,
+    INCIDENT_CATEGORIES,
+    INCIDENT_STATUSES,
+    SPECIAL_KINDS,
+    TEAM_ROLES,
+)
+from governance.workflow import EventRecord, IncidentState, apply_transition, report_event
 
 __all__ = [
     "DemoData",
     "generate_demo",
-    "load_demo",
+    "staff_number",
     "COMMUNITIES",
     "STREET_CODE",
     "STREET_NAME",
@@ -120,19 +132,27 @@ class DemoData:
     residents:
         household_key, name, relation, gender, birth_date, id_number, phone.
     staff:
-        staff_key, name, phone, organisation.
+        staff_key, name, phone, organisation. Staff keys are ``ST`` + a 5-digit number
+        (:func:`staff_number`); the workflow saw that number as the person's staff id.
     staff_assignments:
         staff_key, grid_code, role, start_date, end_date, building_no.
     incidents:
         incident_key, reported_at (UTC), category, description, address, status, disposition,
-        reported_by, reporter_name, assigned_to (staff keys), deadline, closed_at, grid_code,
-        geometry (Point).
+        reported_by, reporter_name, assigned_to (staff keys), deadline (UTC; a local midnight
+        in the deadline policy's zone), closed_at (UTC), version, grid_code, geometry (Point). Status, disposition,
+        assigned_to, deadline, closed_at and version are the :class:`governance.workflow.IncidentState`
+        after the incident's events.
     incident_events:
-        incident_key, at (UTC), action, actor, actor_staff_key, from_status, to_status, note.
+        incident_key, at (UTC), action, actor, actor_staff_key, from_status, to_status, note:
+        the :class:`governance.workflow.EventRecord` of each step, in order.
     visits:
         household_key, staff_key, visited_at, kind, note, grid_code.
     hotspots:
         name, kind ('market', 'school', 'old_estate', 'dock'), grid_code, geometry (Point).
+    seed, until:
+        The arguments of :func:`generate_demo`.
+    valid_from:
+        When the demo plan (grid version 1) takes effect (aware).
     """
 
     grids: gpd.GeoDataFrame
@@ -146,6 +166,17 @@ class DemoData:
     hotspots: gpd.GeoDataFrame
     seed: int
     until: dt.date
+    valid_from: dt.datetime
+
+    @property
+    def reason(self) -> str:
+        """The reason recorded on the demo's changeset."""
+        return f"加载演示数据：{STREET_NAME}（seed {self.seed}，截至 {self.until.isoformat()}）"
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """The details recorded on the demo's changeset (JSON-serialisable)."""
+        return {"seed": int(self.seed), "until": self.until.isoformat(), "street": STREET_CODE}
 
 
 # ---------------------------------------------------------------------------------------
@@ -455,7 +486,7 @@ def _build_grids(rng: np.random.Generator, scheme: CodeScheme) -> _Plan:
         l2_geoms = []
         for seq2, (l2_faces, n_micro) in enumerate(zip(l2_groups, community.micro_counts, strict=True), start=1):
             l2_code = scheme.child_code(l1_code, seq2)
-            l2_name = f"{community.name}第{vocab.chinese_numeral(seq2)}网格"
+            l2_name = f"{community.name}第{zh.chinese_numeral(seq2)}网格"
             micro_groups = _partition(l2_faces, n_micro, neighbours, centroids, areas, rng)
             micro_geoms = []
             for seq3, m_faces in enumerate(micro_groups, start=1):
@@ -559,15 +590,15 @@ class _Roster:
 
     def person(self, organisation: str, *, name: str | None = None, phone: str | None = None) -> str:
         """Add a person (a new unique name unless ``name`` is given); returns the staff key."""
-        key = f"ST{len(self.staff) + 1:05d}"
+        key = _staff_key(len(self.staff) + 1)
         generated = name is None
         while name is None or (name in self._names and generated):
             generated = True
             gender = np.array(["男" if self.rng.random() < 0.55 else "女"])
-            name = vocab.person_names(self.rng, gender)[0]
+            name = zh.person_names(self.rng, gender)[0]
         self._names.add(name)
         if phone is None:
-            phone = vocab.mobile_numbers(self.rng, 1)[0]
+            phone = zh.mobile_numbers(self.rng, 1)[0]
         self.staff.append({"staff_key": key, "name": name, "phone": phone, "organisation": organisation})
         return key
 
@@ -586,6 +617,11 @@ class _Roster:
             )
 
 
+#: The team roles filled once per level-2 grid (and on each of its micro-grids); the micro-grid
+#: worker is the one role filled per micro-grid.
+_LEVEL2_TEAM_ROLES = tuple(role for role in TEAM_ROLES if role != "micro_worker")
+
+
 def _build_roster(grids: gpd.GeoDataFrame, roster: _Roster) -> dict[str, dict[str, str]]:
     """Assign liaison leaders, grid heads, micro workers and the five-role teams.
 
@@ -601,22 +637,22 @@ def _build_roster(grids: gpd.GeoDataFrame, roster: _Roster) -> dict[str, dict[st
     teams: dict[str, dict[str, str]] = {}
     for l1 in sorted(grids.loc[grids["level"] == 1, "code"]):
         community = names[l1]
-        roster.assign(roster.person(vocab.ORGANISATIONS["liaison_leader"]), [l1], "liaison_leader", roster.start())
-        committee = vocab.committee(community)
+        roster.assign(roster.person(zh.ORGANISATIONS["liaison_leader"]), [l1], "liaison_leader", roster.start())
+        committee = zh.committee(community)
         roster.assign(roster.person(committee), [l1], "grid_head", roster.start())
         for seq2, l2 in enumerate(sorted(children[l1]), start=1):
             micros = sorted(children[l2])
             head = roster.person(committee)
             roster.assign(head, [l2], "grid_head", roster.start())
             team = {"grid_head": head}
-            for role in ("grid_police", "family_doctor", "supervisor", "coordinator"):
-                key = roster.person(vocab.ORGANISATIONS[role])
+            for role in _LEVEL2_TEAM_ROLES:
+                key = roster.person(zh.ORGANISATIONS[role])
                 roster.assign(key, [l2, *micros], role, roster.start())
                 team[role] = key
             # two village workers each look after the last two micro-grids of one level-2 grid
             # (131 workers for 133 micro-grids)
             shared_last_two = (l1, seq2) in _SHARED_WORKER_GRIDS
-            workstation = vocab.ORGANISATIONS["micro_worker"].format(community=community)
+            workstation = zh.ORGANISATIONS["micro_worker"].format(community=community)
             start = roster.start()
             worker = ""
             for i, micro in enumerate(micros):
@@ -707,14 +743,20 @@ def _place_village(
     return rows, first_group + hamlets
 
 
+#: Relative frequency of each special kind (codes of :data:`governance.vocab.SPECIAL_KINDS`).
+_SPECIAL_KIND_WEIGHTS = {"empty_nest": 0.4, "disabled": 0.2, "left_behind_child": 0.2, "hardship": 0.2}
+#: Kinds a household may carry as its second one.
+_SECOND_SPECIAL_KINDS = ("disabled", "hardship")
+
+
 def _special_kinds(rng: np.random.Generator, n: int) -> list[list[str]]:
     """About 8% special households; a few carry two kinds."""
-    kinds = np.array(["empty_nest", "disabled", "left_behind_child", "hardship"])
-    p = np.array([0.4, 0.2, 0.2, 0.2])
+    kinds = np.array(SPECIAL_KINDS)
+    p = np.array([_SPECIAL_KIND_WEIGHTS[k] for k in SPECIAL_KINDS])
     out: list[list[str]] = []
     special = rng.random(n) < _SPECIAL_SHARE
-    first = rng.choice(4, size=n, p=p)
-    second = rng.choice([1, 3], size=n)
+    first = rng.choice(len(kinds), size=n, p=p)
+    second = rng.choice([SPECIAL_KINDS.index(k) for k in _SECOND_SPECIAL_KINDS], size=n)
     double = rng.random(n) < 0.12
     for s, a, b, d in zip(special, first, second, double, strict=True):
         if not s:
@@ -732,14 +774,14 @@ def _build_households(
 ) -> gpd.GeoDataFrame:
     """6,297 households (EPSG:4490 points ≥ 2 m inside their micro-grid)."""
     counts = _household_counts(plan, rng)
-    road_numbers = {road: 0 for roads in vocab.ROADS.values() for road in roads}
+    road_numbers = {road: 0 for roads in zh.ROADS.values() for road in roads}
     next_group: dict[str, int] = {c.code: 1 for c in COMMUNITIES}
     rows: list[dict[str, object]] = []
     for code in sorted(plan.micro_faces):
         community = plan.micro_community[code]
         faces = plan.faces_metric[plan.micro_faces[code]]
         if community.urban:
-            placed = _place_urban(faces, counts[code], vocab.ROADS[community.name], road_numbers, rng)
+            placed = _place_urban(faces, counts[code], zh.ROADS[community.name], road_numbers, rng)
         else:
             placed, next_group[community.code] = _place_village(faces, counts[code], next_group[community.code], rng)
         for row in placed:
@@ -836,15 +878,15 @@ def _build_residents(
             ages.append(age)
     n = len(keys)
     gender_arr = np.array(genders)
-    names = vocab.person_names(rng, gender_arr)
+    names = zh.person_names(rng, gender_arr)
     # birth date: ``age`` full years before ``until`` (plus up to 364 days)
     age_arr = np.array(ages)
     extra = rng.integers(1, 365, n)
     births = [
         _years_before(until, int(a)) - dt.timedelta(days=int(e)) for a, e in zip(age_arr, extra, strict=True)
     ]
-    ids = vocab.id_numbers(rng, births, gender_arr, region=STREET_CODE[:6])
-    phones = vocab.mobile_numbers(rng, n)
+    ids = zh.id_numbers(rng, births, gender_arr, region=STREET_CODE[:6])
+    phones = zh.mobile_numbers(rng, n)
     phones_or_none = [p if a >= 14 else None for p, a in zip(phones, age_arr, strict=True)]
     return pd.DataFrame(
         {
@@ -885,7 +927,8 @@ _HOTSPOTS: tuple[tuple[str, str, int, float], ...] = (
     ("东风村集贸点", "market", 4, 0.5),
 )
 
-#: category → (share of incidents, share near a hotspot, hotspot kinds, monthly factors Jan..Dec)
+#: category (codes of :data:`governance.vocab.INCIDENT_CATEGORIES`) → (share of incidents, share
+#: near a hotspot, hotspot kinds, monthly factors Jan..Dec)
 _CATEGORIES: dict[str, tuple[float, float, tuple[str, ...], tuple[float, ...]]] = {
     "sanitation": (0.27, 0.5, ("market", "old_estate", "dock"),
                    (0.8, 0.8, 0.9, 1.0, 1.1, 1.3, 1.4, 1.4, 1.2, 1.0, 0.9, 0.8)),
@@ -903,8 +946,6 @@ _CATEGORIES: dict[str, tuple[float, float, tuple[str, ...], tuple[float, ...]]] 
                    (1.4, 1.3, 1.0, 0.9, 0.9, 1.0, 1.2, 1.1, 1.0, 0.9, 1.0, 1.3)),
 }
 _INCIDENTS = 2640
-#: Days to the deadline per disposition (counted from dispatch).
-_DEADLINE_DAYS = {"solve_now": 3, "research_assign": 30, "explain_respond": 7}
 _GUARD_M = 2.5  # minimum distance (m) of generated points from micro-grid edges
 
 
@@ -1012,20 +1053,42 @@ def _report_times(categories: np.ndarray, now: pd.Timestamp, rng: np.random.Gene
     return pd.DatetimeIndex(local).tz_convert("UTC")
 
 
-_FLOW = (  # action, from_status, to_status (the happy path after 'report')
-    ("accept", "reported", "accepted"),
-    ("classify", "accepted", "classified"),
-    ("dispatch", "classified", "dispatched"),
-    ("handle", "dispatched", "handled"),
-    ("close", "handled", "closed"),
-)
+# ---------------------------------------------------------------------------------------
+# the incident workflow: planned by the demo, played through governance.workflow
+# ---------------------------------------------------------------------------------------
+#: Share of reports the coordinator rejects.
+_REJECT_SHARE = 0.05
+#: Share of closed incidents the supervisor reopens (the resident was not satisfied).
 _REOPEN_SHARE = 0.015
-_STALL_AT = ("accepted", "classified", "dispatched", "handled")
+#: Share of incidents that stop moving, and the status they stop at (so the overdue list and
+#: every queue of the incident page have something in them).
+_STALL_SHARE = 0.04
+_STALL_AT = {"accepted": 0.1, "classified": 0.1, "dispatched": 0.5, "handled": 0.3}
+#: How often each disposition is chosen (codes of :data:`governance.vocab.DISPOSITIONS`).
+_DISPOSITION_WEIGHTS = {"solve_now": 11, "research_assign": 5, "explain_respond": 4}
+_DISPOSITION_DRAW = tuple(d for d in DISPOSITIONS for _ in range(_DISPOSITION_WEIGHTS[d]))
+#: Hours from dispatch to the handling feedback, per disposition (uniform between the two).
+_HANDLE_HOURS = {"solve_now": (2.0, 60.0), "research_assign": (48.0, 600.0), "explain_respond": (12.0, 140.0)}
 
 
 def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
     """One of ``options``, uniformly."""
     return options[int(rng.integers(0, len(options)))]
+
+
+def _staff_key(number: int) -> str:
+    """The demo staff key of a staff number (42 → ``"ST00042"``)."""
+    return f"ST{number:05d}"
+
+
+def staff_number(staff_key: str) -> int:
+    """The number in a demo staff key (``"ST00042"`` → 42).
+
+    The generator plays the workflow with these numbers as staff ids
+    (:class:`governance.workflow.IncidentState` ``assigned_to``, ``actor_staff_id``); the
+    frames carry the keys, which :func:`store.seed.load_demo` resolves to database ids.
+    """
+    return int(staff_key[2:])
 
 
 def _assignee_role(category: str, disposition: str, rng: np.random.Generator) -> str:
@@ -1043,43 +1106,99 @@ def _assignee_role(category: str, disposition: str, rng: np.random.Generator) ->
     return "grid_head"
 
 
-def _lifecycle(
-    category: str, reported_at: pd.Timestamp, team: dict[str, str], rng: np.random.Generator
-) -> tuple[list[tuple[str, str | None, str, pd.Timestamp, str]], str | None, str | None, pd.Timestamp | None]:
-    """Full event chain (action, from, to, at, actor key) if nothing stalls, plus disposition,
-    assignee and deadline (set at dispatch)."""
+@dataclass(frozen=True)
+class _Step:
+    """One thing a person does about an incident: the arguments the app would pass to the workflow."""
+
+    action: str
+    #: When (UTC, whole seconds).
+    at: pd.Timestamp
+    #: Staff key of who acts.
+    actor: str
+    note: str
+    disposition: str | None = None
+    #: Staff key of the person an incident is dispatched to.
+    assignee: str | None = None
+
+
+def _note(rng: np.random.Generator, action: str, **fields: str) -> str:
+    return _pick(rng, zh.EVENT_NOTES[action]).format(**fields)
+
+
+def _plan_incident(
+    category: str, reported_at: pd.Timestamp, team: dict[str, str], staff_names: dict[str, str],
+    rng: np.random.Generator,
+) -> list[_Step]:
+    """What the micro-grid's team does about one incident, from the report to the last close.
+
+    The micro-grid worker (mostly) reports; the coordinator accepts, classifies and dispatches
+    or rejects; the assignee handles; the supervisor closes and now and then reopens. The plan
+    does not know about "now": the caller keeps the steps that have happened.
+    """
     hour = pd.Timedelta(hours=1)
     reporter = team["micro_worker"] if rng.random() < 0.86 else team[_pick(rng, ("grid_police", "supervisor", "grid_head"))]
-    chain: list[tuple[str, str | None, str, pd.Timestamp, str]] = [("report", None, "reported", reported_at, reporter)]
+    steps = [_Step("report", reported_at, reporter, _note(rng, "report"))]
     t = reported_at + rng.uniform(0.2, 6.0) * hour
-    if rng.random() < 0.05:
-        chain.append(("reject", "reported", "rejected", t.floor("s"), team["coordinator"]))
-        return chain, None, None, None
-    disposition = _pick(rng, ("solve_now",) * 11 + ("research_assign",) * 5 + ("explain_respond",) * 4)
+    coordinator, supervisor = team["coordinator"], team["supervisor"]
+    if rng.random() < _REJECT_SHARE:
+        steps.append(_Step("reject", t.floor("s"), coordinator, _note(rng, "reject")))
+        return steps
+    disposition = _pick(rng, _DISPOSITION_DRAW)
     assignee = team[_assignee_role(category, disposition, rng)]
-    handle_hours = {"solve_now": (2.0, 60.0), "explain_respond": (12.0, 140.0), "research_assign": (48.0, 600.0)}
-    steps = (
-        t,
-        rng.uniform(0.1, 3.0) * hour,
-        rng.uniform(0.1, 6.0) * hour,
-        rng.uniform(*handle_hours[disposition]) * hour,
-        rng.uniform(2.0, 72.0) * hour,
-    )
-    actors = (team["coordinator"], team["coordinator"], team["coordinator"], assignee, team["supervisor"])
-    deadline = None
-    for (action, src, dst), step, actor in zip(_FLOW, steps, actors, strict=True):
-        t = step if action == "accept" else t + step
-        chain.append((action, src, dst, t.floor("s"), actor))
-        if action == "dispatch":
-            deadline = (t + pd.Timedelta(days=_DEADLINE_DAYS[disposition])).floor("s")
-    if rng.random() < _REOPEN_SHARE:  # the resident was not satisfied: reopen, redo, close again
-        t = t + rng.uniform(24.0, 120.0) * hour
-        chain.append(("reopen", "closed", "dispatched", t.floor("s"), team["supervisor"]))
-        t = t + rng.uniform(*handle_hours[disposition]) * hour
-        chain.append(("handle", "dispatched", "handled", t.floor("s"), assignee))
-        t = t + rng.uniform(2.0, 48.0) * hour
-        chain.append(("close", "handled", "closed", t.floor("s"), team["supervisor"]))
-    return chain, disposition, assignee, deadline
+    handling = _HANDLE_HOURS[disposition]
+    accepted = t
+    classified = accepted + rng.uniform(0.1, 3.0) * hour
+    dispatched = classified + rng.uniform(0.1, 6.0) * hour
+    handled = dispatched + rng.uniform(*handling) * hour
+    closed = handled + rng.uniform(2.0, 72.0) * hour
+    steps += [
+        _Step("accept", accepted.floor("s"), coordinator, _note(rng, "accept")),
+        _Step("classify", classified.floor("s"), coordinator, _note(rng, "classify"), disposition=disposition),
+        _Step("dispatch", dispatched.floor("s"), coordinator, _note(rng, "dispatch", name=staff_names[assignee]),
+              assignee=assignee),
+        _Step("handle", handled.floor("s"), assignee, _note(rng, "handle")),
+        _Step("close", closed.floor("s"), supervisor, _note(rng, "close")),
+    ]
+    if rng.random() < _REOPEN_SHARE:  # reopened: the same worker handles it again, then it is closed
+        reopened = closed + rng.uniform(24.0, 120.0) * hour
+        handled = reopened + rng.uniform(*handling) * hour
+        closed = handled + rng.uniform(2.0, 48.0) * hour
+        steps += [
+            _Step("reopen", reopened.floor("s"), supervisor, _note(rng, "reopen")),
+            _Step("handle", handled.floor("s"), assignee, _note(rng, "handle")),
+            _Step("close", closed.floor("s"), supervisor, _note(rng, "close")),
+        ]
+    return steps
+
+
+def _play(
+    steps: list[_Step], staff_names: dict[str, str], policy: DeadlinePolicy
+) -> list[tuple[EventRecord, IncidentState]]:
+    """Run a plan through :mod:`governance.workflow`: each step's event and the state after it.
+
+    Raises :class:`governance.workflow.TransitionError` (or ``ValidationError``) if a step is one
+    the state machine does not allow — the demo cannot invent a transition.
+    """
+    first = steps[0]
+    state = IncidentState(id=None)
+    event = report_event(actor=staff_names[first.actor], at=first.at, note=first.note,
+                         actor_staff_id=staff_number(first.actor))
+    played = [(event, state)]
+    for step in steps[1:]:
+        result = apply_transition(
+            state,
+            step.action,
+            actor=staff_names[step.actor],
+            at=step.at,
+            note=step.note,
+            disposition=step.disposition,
+            assignee=None if step.assignee is None else staff_number(step.assignee),
+            actor_staff_id=staff_number(step.actor),
+            policy=policy,
+        )
+        state = result.state
+        played.append((result.event, state))
+    return played
 
 
 def _build_incidents(
@@ -1090,11 +1209,12 @@ def _build_incidents(
     staff_names: dict[str, str],
     rng: np.random.Generator,
     now: pd.Timestamp,
+    policy: DeadlinePolicy,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """About a year of incidents (EPSG:4490 points) and their workflow events (UTC)."""
-    shares = np.array([v[0] for v in _CATEGORIES.values()])
-    keys_cat = np.array(list(_CATEGORIES), dtype=object)
-    categories = keys_cat[rng.choice(len(keys_cat), size=_INCIDENTS, p=shares / shares.sum())]
+    shares = np.array([_CATEGORIES[c][0] for c in INCIDENT_CATEGORIES])
+    category_codes = np.array(INCIDENT_CATEGORIES, dtype=object)
+    categories = category_codes[rng.choice(len(category_codes), size=_INCIDENTS, p=shares / shares.sum())]
     reported = _report_times(categories, now, rng)
     order = np.argsort(reported.asi8, kind="stable")
     categories, reported = categories[order], reported[order]
@@ -1110,33 +1230,32 @@ def _build_incidents(
     xy, codes, spot, hh = _incident_points(categories, hotspots, hh_xy, micro_metric, micro_codes, rng)
     level1_name = {c.code: c.name for c in COMMUNITIES}
 
-    chains, dispositions, assignees, deadlines = [], [], [], []
+    stall_at = tuple(_STALL_AT)
+    stall_p = np.array(list(_STALL_AT.values()))
+    runs: list[list[tuple[EventRecord, IncidentState]]] = []
     for category, at, code in zip(categories, reported, codes, strict=True):
-        chain, disposition, assignee, deadline = _lifecycle(str(category), at, teams[code], rng)
-        stall = rng.random() < 0.04 and len(chain) > 2
+        played = _play(_plan_incident(str(category), at, teams[code], staff_names, rng), staff_names, policy)
+        stall = rng.random() < _STALL_SHARE and len(played) > 2
         if stall:
-            stop = _STALL_AT[rng.choice(4, p=[0.1, 0.1, 0.5, 0.3])]
-            chain = chain[: 1 + [c[2] for c in chain].index(stop)]
-        chains.append(chain)
-        dispositions.append(disposition)
-        assignees.append(assignee)
-        deadlines.append(deadline)
-    cut = [sum(1 for c in chain if c[3] <= now) for chain in chains]
-    # make sure every workflow state is present: stop the latest suitable incidents early
-    for state in ("reported", "accepted", "classified", "dispatched", "handled", "closed", "rejected"):
-        if any(chains[i][cut[i] - 1][2] == state for i in range(len(chains))):
+            stop = stall_at[rng.choice(len(stall_at), p=stall_p)]
+            played = played[: 1 + [state.status for _, state in played].index(stop)]
+        runs.append(played)
+    cut = [sum(1 for event, _ in played if event.at <= now) for played in runs]
+    # make sure every status is present: stop the latest suitable incidents early
+    for status in INCIDENT_STATUSES:
+        if any(runs[i][cut[i] - 1][1].status == status for i in range(len(runs))):
             continue
-        for i in range(len(chains) - 1, -1, -1):
-            states = [c[2] for c in chains[i][: cut[i]]]
-            if state in states[:-1]:
-                cut[i] = states.index(state) + 1
+        for i in range(len(runs) - 1, -1, -1):
+            statuses = [state.status for _, state in runs[i][: cut[i]]]
+            if status in statuses[:-1]:
+                cut[i] = statuses.index(status) + 1
                 break
 
     rows, events = [], []
     day_seq: dict[str, int] = {}
-    for i, chain in enumerate(chains):
-        done = chain[: cut[i]]
-        reached = {c[0] for c in done}
+    for i, played in enumerate(runs):
+        done = played[: cut[i]]
+        state = done[-1][1]
         local_day = f"{reported[i].tz_convert(_SHANGHAI):%Y%m%d}"
         day_seq[local_day] = day_seq.get(local_day, 0) + 1
         key = f"SJ{local_day}{day_seq[local_day]:03d}"
@@ -1146,9 +1265,8 @@ def _build_incidents(
             place = str(hotspots["name"].iloc[spot[i]])
         else:
             place = str(households["building_no"].iloc[hh[i]])
-        template = _pick(rng, vocab.INCIDENT_TEMPLATES[str(categories[i])])
-        reporter = chain[0][4]
-        assigned = assignees[i] if "dispatch" in reached else None
+        template = _pick(rng, zh.INCIDENT_TEMPLATES[str(categories[i])])
+        reporter = _staff_key(done[0][0].actor_staff_id)
         rows.append(
             {
                 "incident_key": key,
@@ -1156,27 +1274,27 @@ def _build_incidents(
                 "category": str(categories[i]),
                 "description": template.format(place=place),
                 "address": f"{STREET_NAME}{community}{place}附近",
-                "status": done[-1][2],
-                "disposition": dispositions[i] if "classify" in reached else None,
+                "status": state.status,
+                "disposition": state.disposition,
                 "reported_by": reporter,
                 "reporter_name": staff_names[reporter],
-                "assigned_to": assigned,
-                "deadline": deadlines[i] if "dispatch" in reached else None,
-                "closed_at": done[-1][3] if done[-1][0] == "close" else None,
+                "assigned_to": None if state.assigned_to is None else _staff_key(state.assigned_to),
+                "deadline": state.deadline,
+                "closed_at": state.closed_at,
+                "version": state.version,
                 "grid_code": code,
             }
         )
-        for action, src, dst, at, actor in done:
-            note = _pick(rng, vocab.EVENT_NOTES[action])
-            if action == "dispatch" and assigned is not None:
-                note = note.format(name=staff_names[assigned])
+        for event, _ in done:
             events.append(
-                {"incident_key": key, "at": at, "action": action, "actor": staff_names[actor],
-                 "actor_staff_key": actor, "from_status": src, "to_status": dst, "note": note}
+                {"incident_key": key, "at": event.at, "action": event.action, "actor": event.actor,
+                 "actor_staff_key": _staff_key(event.actor_staff_id), "from_status": event.from_status,
+                 "to_status": event.to_status, "note": event.note}
             )
     incidents = pd.DataFrame(rows)
     for column in ("deadline", "closed_at"):
         incidents[column] = pd.to_datetime(incidents[column], utc=True)
+    incidents["version"] = incidents["version"].astype("int64")
     incidents = gpd.GeoDataFrame(incidents, geometry=_to_storage_points(xy), crs=STORAGE_EPSG)
     incident_events = pd.DataFrame(events)
     incident_events["at"] = pd.to_datetime(incident_events["at"], utc=True)
@@ -1199,7 +1317,7 @@ def _add_building_heads(
         person = heads.loc[key]
         phone = person["phone"] if isinstance(person["phone"], str) else None
         staff_key = roster.person(
-            vocab.committee(community), name=str(person["name"]), phone=phone
+            zh.committee(community), name=str(person["name"]), phone=phone
         )
         roster.assign(staff_key, [code], "building_head", roster.start(), building_no=str(building))
 
@@ -1219,7 +1337,7 @@ def _build_visits(
 ) -> pd.DataFrame:
     """Visits over the last three full months and the current month to date (Asia/Shanghai).
 
-    Every refresh of household data in the window is a ``data_update`` visit; special
+    Every refresh of household data in the window is a ``data_refresh`` visit; special
     households get a monthly ``special`` visit; ``routine`` visits top each worker up to 12–18
     households a month — except the laggards, who stay well short of 10.
     """
@@ -1240,7 +1358,7 @@ def _build_visits(
 
     in_window = np.flatnonzero(refreshed >= starts[0])
     for i in in_window:
-        rows.append((keys[i], worker[i], refreshed[i], "data_update", codes[i]))
+        rows.append((keys[i], worker[i], refreshed[i], "data_refresh", codes[i]))
     lagging = np.array([w in laggards for w in worker])
     for start, end in zip(starts, ends, strict=True):
         fraction = min(1.0, (end - start) / pd.Timedelta(days=30))
@@ -1275,7 +1393,7 @@ def _build_visits(
     frame["visited_at"] = pd.to_datetime(frame["visited_at"]).dt.tz_convert(_SHANGHAI)
     frame = frame[frame["visited_at"] <= now]
     frame = frame.sort_values(["visited_at", "household_key"], kind="stable").reset_index(drop=True)
-    frame["note"] = [_pick(rng, vocab.VISIT_NOTES[k]) for k in frame["kind"]]
+    frame["note"] = [_pick(rng, zh.VISIT_NOTES[k]) for k in frame["kind"]]
     return frame[["household_key", "staff_key", "visited_at", "kind", "note", "grid_code"]]
 
 
@@ -1294,6 +1412,12 @@ def _nullable(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
 _LAGGARDS = 8  # micro-grid workers who fall short of the visit targets
 
 
+def _valid_from(until: dt.date) -> dt.datetime:
+    """:data:`DEMO_VALID_FROM`, or 400 days before ``until`` when that is earlier (local midnight)."""
+    earliest = dt.datetime.combine(until - dt.timedelta(days=400), dt.time(0, 0), tzinfo=_SHANGHAI)
+    return min(DEMO_VALID_FROM, earliest)
+
+
 def _check_scheme(scheme: CodeScheme) -> None:
     """Refuse schemes that cannot hold the street's 12-digit codes in three levels."""
     if scheme.levels != 3 or scheme.widths[0] != 12:
@@ -1304,7 +1428,11 @@ def _check_scheme(scheme: CodeScheme) -> None:
 
 
 def generate_demo(
-    seed: int = 7, *, scheme: CodeScheme | None = None, until: dt.date = dt.date(2026, 11, 20)
+    seed: int = 7,
+    *,
+    scheme: CodeScheme | None = None,
+    until: dt.date = dt.date(2026, 11, 20),
+    policy: DeadlinePolicy | None = None,
 ) -> DemoData:
     """Generate the demo street deterministically (no database, no clock).
 
@@ -1317,6 +1445,11 @@ def generate_demo(
     until:
         The "today" of the demo: incidents span the 12 months ending at 18:00 Asia/Shanghai on
         this date, visits the three months before it, household refreshes end there.
+    policy:
+        Deadline days per disposition and the zone they are counted in, for the workflow the
+        incidents are played through; default :class:`~governance.deadlines.DeadlinePolicy`
+        (3/30/7 days, Asia/Shanghai). ``gridgov demo`` passes the configured one
+        (``DeadlinePolicy.from_settings()``).
 
     Returns
     -------
@@ -1346,7 +1479,7 @@ def generate_demo(
     hotspots = _build_hotspots(plan, streams[4])
     staff_names = dict(zip(staff["staff_key"], staff["name"], strict=True))
     incidents, incident_events = _build_incidents(
-        households, hotspots, plan, teams, staff_names, streams[5], now
+        households, hotspots, plan, teams, staff_names, streams[5], now, policy or DeadlinePolicy()
     )
     visits = _build_visits(households, teams, laggards, streams[6], now)
     logger.info(
@@ -1365,205 +1498,5 @@ def generate_demo(
         hotspots=hotspots.drop(columns="weight"),
         seed=seed,
         until=until,
+        valid_from=_valid_from(until),
     )
-
-
-# ---------------------------------------------------------------------------------------
-# database load
-# ---------------------------------------------------------------------------------------
-def _value(value: object) -> object:
-    """A Python value psycopg can bind: ``None`` for NaN/NaT, builtin numbers and datetimes."""
-    if value is None:
-        return None
-    if isinstance(value, (list, tuple)):
-        return [str(v) for v in value]
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
-
-
-def _records(frame: pd.DataFrame, columns: dict[str, str]) -> list[dict[str, object]]:
-    """Rows of ``frame`` as dicts, renaming frame columns (keys) to table columns (values)."""
-    data = {target: [_value(v) for v in frame[source].tolist()] for source, target in columns.items()}
-    return [dict(zip(data, row, strict=True)) for row in zip(*data.values(), strict=True)]
-
-
-def _ewkb(geoms: gpd.GeoSeries) -> list[object]:
-    """Geometries as GeoAlchemy2 WKB elements with SRID 4490."""
-    from geoalchemy2.shape import from_shape
-
-    if geoms.crs is None or geoms.crs.to_epsg() != STORAGE_EPSG:
-        raise CRSError(f"geometries must be in EPSG:{STORAGE_EPSG} to be stored, but their CRS is {geoms.crs!r}")
-    return [from_shape(g, srid=STORAGE_EPSG) for g in geoms.to_numpy()]
-
-
-def _ids(connection: Connection, column: Column, key_column: Column, keys: list[str]) -> dict[str, int]:
-    """Map natural keys to the ids the database gave the rows just inserted."""
-    from sqlalchemy import select
-
-    rows = connection.execute(select(key_column, column).where(key_column.in_(keys))).all()
-    return {str(k): int(i) for k, i in rows}
-
-
-def load_demo(connection: Connection, data: DemoData, *, replace: bool = True) -> dict[str, int]:
-    """Write ``data`` into the tables of :mod:`store.models` on ``connection``.
-
-    Everything happens on the caller's transaction (one transaction: commit or roll back
-    around the call, e.g. ``with engine.begin() as conn: load_demo(conn, data)``); rows
-    go in with multi-row ``INSERT`` statements, never one ORM object at a time.
-    Geometries are bound as EWKB with SRID 4490.
-
-    Parameters
-    ----------
-    connection:
-        A SQLAlchemy ``Connection`` inside a transaction.
-    data:
-        From :func:`generate_demo`.
-    replace:
-        Delete every row of the demo's tables first (same transaction). With ``False`` the
-        rows are added, and a clash with existing keys raises the database's IntegrityError.
-
-    Returns
-    -------
-    dict
-        Rows inserted per table.
-    """
-    from sqlalchemy import delete, insert
-
-    from store import models as m
-
-    tables = [
-        m.Visit, m.IncidentEvent, m.Incident, m.Resident, m.Household, m.StaffAssignment, m.Staff,
-        m.CodeLineage, m.GridVersion, m.Grid, m.GridCode, m.Changeset,
-    ]
-    if replace:
-        for model in tables:
-            connection.execute(delete(model.__table__))
-    counts: dict[str, int] = {}
-
-    changeset_id = connection.execute(
-        insert(m.Changeset.__table__).returning(m.Changeset.__table__.c.id),
-        {
-            "author": "demo",
-            "reason": f"加载演示数据：{STREET_NAME}（seed {data.seed}，截至 {data.until.isoformat()}）",
-            "kind": "demo",
-            "details": {"seed": int(data.seed), "until": data.until.isoformat(), "street": STREET_CODE},
-        },
-    ).scalar_one()
-
-    grids = data.grids
-    valid_from = min(
-        DEMO_VALID_FROM,
-        dt.datetime.combine(data.until - dt.timedelta(days=400), dt.time(0, 0), tzinfo=_SHANGHAI),
-    )
-    connection.execute(
-        insert(m.GridCode.__table__),
-        [{"code": c, "level": int(lv), "status": "active", "created_changeset_id": changeset_id}
-         for c, lv in zip(grids["code"], grids["level"], strict=True)],
-    )
-    grid_rows = _records(grids, {"code": "code", "level": "level", "parent_code": "parent_code", "name": "name"})
-    for row, geom in zip(grid_rows, _ewkb(grids.geometry), strict=True):
-        row.update(geom=geom, changeset_id=changeset_id)
-    connection.execute(insert(m.Grid.__table__), [{**r, "version": 1} for r in grid_rows])
-    connection.execute(
-        insert(m.GridVersion.__table__),
-        [{**r, "version": 1, "valid_from": valid_from, "valid_to": None} for r in grid_rows],
-    )
-    counts.update(changesets=1, grid_codes=len(grids), grids=len(grids), grid_versions=len(grids))
-
-    households = data.households
-    rows = _records(
-        households,
-        {"household_key": "household_key", "address": "address", "building_no": "building_no",
-         "house_no": "house_no", "members": "members", "special_kinds": "special_kinds",
-         "grid_code": "grid_code", "refreshed_at": "refreshed_at"},
-    )
-    for row, geom in zip(rows, _ewkb(households.geometry), strict=True):
-        row["geom"] = geom
-    connection.execute(insert(m.Household.__table__), rows)
-    household_id = _ids(connection, m.Household.__table__.c.id, m.Household.__table__.c.household_key,
-                        households["household_key"].tolist())
-    residents = data.residents.assign(household_id=data.residents["household_key"].map(household_id))
-    connection.execute(
-        insert(m.Resident.__table__),
-        _records(residents, {"household_id": "household_id", "name": "name", "relation": "relation",
-                             "gender": "gender", "birth_date": "birth_date", "id_number": "id_number",
-                             "phone": "phone"}),
-    )
-    counts.update(households=len(households), residents=len(residents))
-
-    staff = data.staff
-    connection.execute(
-        insert(m.Staff.__table__),
-        _records(staff, {"staff_key": "staff_key", "name": "name", "phone": "phone", "organisation": "organisation"}),
-    )
-    staff_id = _ids(connection, m.Staff.__table__.c.id, m.Staff.__table__.c.staff_key, staff["staff_key"].tolist())
-    assignments = data.staff_assignments.assign(staff_id=data.staff_assignments["staff_key"].map(staff_id))
-    connection.execute(
-        insert(m.StaffAssignment.__table__),
-        _records(assignments, {"staff_id": "staff_id", "grid_code": "grid_code", "role": "role",
-                               "start_date": "start_date", "end_date": "end_date", "building_no": "building_no"}),
-    )
-    counts.update(staff=len(staff), staff_assignments=len(assignments))
-
-    incidents = data.incidents
-    events = data.incident_events
-    versions = events.groupby("incident_key").size()
-    frame = incidents.assign(
-        reported_by_id=incidents["reported_by"].map(staff_id),
-        assigned_to_id=incidents["assigned_to"].map(staff_id),
-        version=incidents["incident_key"].map(versions).astype("int64"),
-        grid_code_at_report=incidents["grid_code"],
-    )
-    rows = _records(
-        frame,
-        {"incident_key": "incident_key", "address": "address", "reported_at": "reported_at",
-         "category": "category", "description": "description", "status": "status",
-         "disposition": "disposition", "grid_code": "grid_code", "grid_code_at_report": "grid_code_at_report",
-         "reported_by_id": "reported_by", "reporter_name": "reporter_name", "assigned_to_id": "assigned_to",
-         "deadline": "deadline", "closed_at": "closed_at", "version": "version"},
-    )
-    for row, geom in zip(rows, _ewkb(incidents.geometry), strict=True):
-        row["geom"] = geom
-        for column in ("reported_by", "assigned_to"):
-            if row[column] is not None:
-                row[column] = int(row[column])
-    connection.execute(insert(m.Incident.__table__), rows)
-    incident_id = _ids(connection, m.Incident.__table__.c.id, m.Incident.__table__.c.incident_key,
-                       incidents["incident_key"].tolist())
-    events = events.assign(
-        incident_id=events["incident_key"].map(incident_id),
-        actor_staff_id=events["actor_staff_key"].map(staff_id),
-    )
-    connection.execute(
-        insert(m.IncidentEvent.__table__),
-        _records(events, {"incident_id": "incident_id", "at": "at", "action": "action", "actor": "actor",
-                          "actor_staff_id": "actor_staff_id", "from_status": "from_status",
-                          "to_status": "to_status", "note": "note"}),
-    )
-    counts.update(incidents=len(incidents), incident_events=len(events))
-
-    visits = data.visits
-    points = households.set_index("household_key").geometry
-    visit_points = gpd.GeoSeries(points.loc[visits["household_key"]].to_numpy(), crs=STORAGE_EPSG)
-    frame = visits.assign(
-        household_id=visits["household_key"].map(household_id), staff_id=visits["staff_key"].map(staff_id)
-    )
-    rows = _records(frame, {"household_id": "household_id", "staff_id": "staff_id", "visited_at": "visited_at",
-                            "kind": "kind", "note": "note", "grid_code": "grid_code"})
-    for row, geom in zip(rows, _ewkb(visit_points), strict=True):
-        row["geom"] = geom
-    connection.execute(insert(m.Visit.__table__), rows)
-    counts["visits"] = len(visits)
-    logger.info("demo street loaded: %s", counts)
-    return counts

@@ -155,7 +155,8 @@ def committee(community: str) -> str:
     return f"{community}{'居民委员会' if community.endswith('社区') else '村民委员会'}"
 
 
-#: Description templates per incident category; ``{place}`` is filled with a place name.
+#: Description templates per incident category (codes of :data:`governance.vocab.INCIDENT_CATEGORIES`);
+#: ``{place}`` is filled with a place name.
 INCIDENT_TEMPLATES: dict[str, tuple[str, ...]] = {
     "sanitation": (
         "{place}垃圾堆积未及时清运，散发异味",
@@ -206,7 +207,7 @@ INCIDENT_TEMPLATES: dict[str, tuple[str, ...]] = {
     ),
 }
 
-#: Note text per workflow action (``{name}`` = actor or assignee name).
+#: Note text per workflow action (``report`` and :data:`governance.workflow.ACTIONS`; ``{name}`` = the assignee).
 EVENT_NOTES: dict[str, tuple[str, ...]] = {
     "report": ("网格员巡查发现上报", "居民反映，网格员核实后上报", "网格员走访中发现"),
     "accept": ("经核实情况属实，予以受理", "已核实，受理"),
@@ -218,9 +219,9 @@ EVENT_NOTES: dict[str, tuple[str, ...]] = {
     "reopen": ("回访群众不满意，重新派遣办理", "复核发现问题反弹，重新办理"),
 }
 
-#: Visit notes per kind.
+#: Visit notes per kind (codes of :data:`governance.vocab.VISIT_KINDS`).
 VISIT_NOTES: dict[str, tuple[str, ...]] = {
     "routine": ("日常走访，情况正常", "宣传防诈骗知识", "了解家庭近况", "宣传消防安全"),
     "special": ("关爱走访，身体状况良好", "送去慰问品，了解需求", "协助办理相关补贴", "叮嘱注意安全"),
-    "data_update": ("核实更新家庭人口信息", "更新房屋及人口信息", "季度信息核查"),
+    "data_refresh": ("核实更新家庭人口信息", "更新房屋及人口信息", "季度信息核查"),
 }

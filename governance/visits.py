@@ -30,7 +30,6 @@ from gis.clock import month_bounds, require_aware
 
 __all__ = [
     "MIN_HOUSEHOLDS_PER_MONTH",
-    "VISIT_KINDS",
     "VisitPlan",
     "VisitRecord",
     "visit_plan",
@@ -41,8 +40,6 @@ __all__ = [
 
 #: Minimum distinct households a worker visits per month.
 MIN_HOUSEHOLDS_PER_MONTH = 10
-#: Visit kinds the app offers (free text is accepted, these are the defaults).
-VISIT_KINDS = ("routine", "special_care", "data_refresh", "incident_followup", "policy_outreach")
 
 HOUSEHOLD_COLUMNS = ("id", "grid_code", "special_kinds", "refreshed_at")
 VISIT_COLUMNS = ("household_id", "staff_id", "visited_at")

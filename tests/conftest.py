@@ -75,7 +75,7 @@ def throwaway_databases() -> Iterator[ThrowawayDatabases]:
 @pytest.fixture(scope="session")
 def database_url(throwaway_databases: ThrowawayDatabases) -> str:
     """URL of this session's migrated test database with the demo subdistrict loaded (committed)."""
-    from demo.generate import load_demo
+    from store.seed import load_demo
 
     url = throwaway_databases.create()
     engine = create_engine(url)

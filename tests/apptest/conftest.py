@@ -46,7 +46,7 @@ def app_db(database_url: str) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def private_demo_db(throwaway_databases, demo_data) -> Iterator[str]:
     """A committed demo database of the module's own (for pages that write)."""
-    from demo.generate import load_demo
+    from store.seed import load_demo
 
     url = throwaway_databases.create()
     engine = create_engine(url)

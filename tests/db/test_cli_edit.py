@@ -14,7 +14,7 @@ from cli.main import main
 @pytest.fixture()
 def demo_url(throwaway_databases, demo_data, monkeypatch):
     """A committed copy of the demo in its own database, used through DATABASE_URL."""
-    from demo.generate import load_demo
+    from store.seed import load_demo
     from gis.settings import get_settings
 
     url = throwaway_databases.create()

@@ -210,7 +210,7 @@ def test_worker_workload_before_and_after(db_conn: Connection) -> None:
 
 
 def test_concurrent_edits_of_the_same_grid_one_wins(throwaway_databases, demo_data) -> None:
-    from demo.generate import load_demo
+    from store.seed import load_demo
 
     url = throwaway_databases.create()
     engine = create_engine(url)

@@ -91,7 +91,7 @@ def test_stale_version_is_refused_and_nothing_is_written(db_conn) -> None:
 
 
 def test_two_concurrent_sessions_exactly_one_wins(throwaway_databases, demo_data) -> None:
-    from demo.generate import load_demo
+    from store.seed import load_demo
 
     url = throwaway_databases.create()
     engine = create_engine(url)

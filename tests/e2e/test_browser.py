@@ -24,7 +24,7 @@ XSS = "<img src=x onerror=alert(1)>"
 @pytest.fixture(scope="module")
 def e2e_db(throwaway_databases, demo_data) -> Iterator[dict]:
     """A private demo database with XSS payloads in an incident and a household address."""
-    from demo.generate import load_demo
+    from store.seed import load_demo
 
     url = throwaway_databases.create()
     engine = create_engine(url)

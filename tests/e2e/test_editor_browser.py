@@ -28,7 +28,7 @@ OVERSHOOT_DEG = 0.00005
 
 @pytest.fixture(scope="module")
 def editor_e2e_db(throwaway_databases, demo_data) -> str:
-    from demo.generate import load_demo
+    from store.seed import load_demo
 
     url = throwaway_databases.create()
     engine = create_engine(url)

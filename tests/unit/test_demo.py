@@ -1,4 +1,8 @@
-"""The deterministic demo street (demo.generate.generate_demo), without a database."""
+"""The deterministic demo street (demo.generate.generate_demo), without a database.
+
+The incidents are checked against governance.workflow itself: every event sequence must replay
+through the real state machine to exactly the stored state.
+"""
 
 from __future__ import annotations
 
@@ -13,27 +17,27 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 from pandas.testing import assert_frame_equal
 
-from boundaries.coding import CodeScheme
+from boundaries.coding import CodeScheme, InvalidGridCodeError
+from demo import generate as demo_generate
+from demo import names as demo_names
 from demo.generate import COMMUNITIES, DemoData, generate_demo
 from demo.names import chinese_numeral, id_check_digit
-from governance.vocab import DISPOSITIONS, INCIDENT_STATUSES, SPECIAL_KINDS, STAFF_ROLES
-from boundaries.coding import InvalidGridCodeError
+from governance.deadlines import DeadlinePolicy
+from governance.vocab import (
+    DISPOSITIONS,
+    INCIDENT_CATEGORIES,
+    INCIDENT_STATUSES,
+    SPECIAL_KINDS,
+    STAFF_ROLES,
+    TEAM_ROLES,
+    VISIT_KINDS,
+)
+from governance.workflow import ACTIONS, TRANSITIONS, EventRecord, IncidentState, apply_transition, report_event
 
 METRIC = 4547  # CGCS2000 / 3-degree GK CM 114E, metres
 UNTIL = dt.date(2026, 11, 20)
 NOW = pd.Timestamp("2026-11-20 18:00", tz="Asia/Shanghai")
 SCHEME = CodeScheme()
-CATEGORIES = {"sanitation", "dispute", "safety_hazard", "illegal_construction", "municipal", "public_order", "livelihood"}
-#: action -> {from: to}, the closed loop the events must follow.
-TRANSITIONS = {
-    "accept": {"reported": "accepted"},
-    "reject": {"reported": "rejected"},
-    "classify": {"accepted": "classified"},
-    "dispatch": {"classified": "dispatched"},
-    "handle": {"dispatched": "handled"},
-    "close": {"handled": "closed"},
-    "reopen": {"closed": "dispatched"},
-}
 
 
 @pytest.fixture(scope="module")
@@ -330,7 +334,7 @@ def test_incidents_basic(demo: DemoData, micro_metric: gpd.GeoSeries) -> None:
     assert incidents["reported_at"].max() <= NOW
     span = incidents["reported_at"].max() - incidents["reported_at"].min()
     assert pd.Timedelta(days=340) < span <= pd.Timedelta(days=366)
-    assert set(incidents["category"]) == CATEGORIES
+    assert set(incidents["category"]) == set(INCIDENT_CATEGORIES)
     assert set(incidents["status"]) == set(INCIDENT_STATUSES)
     assert set(incidents["disposition"].dropna()) == set(DISPOSITIONS)
     inside = _distance_inside(incidents.geometry, incidents["grid_code"], micro_metric)
@@ -353,8 +357,11 @@ def test_incident_statuses_follow_age(demo: DemoData) -> None:
     dispatched = incidents["status"].isin(["dispatched", "handled", "closed"])
     assert incidents.loc[dispatched, "assigned_to"].notna().all()
     assert incidents.loc[~dispatched, "assigned_to"].isna().all()
-    assert incidents.loc[dispatched, "deadline"].notna().all()
-    assert incidents.loc[~dispatched, "deadline"].isna().all()
+    # the workflow sets the deadline when an incident is classified: a local midnight in Shanghai
+    assert incidents.loc[in_progress, "deadline"].notna().all()
+    assert incidents.loc[~in_progress, "deadline"].isna().all()
+    local = incidents["deadline"].dropna().dt.tz_convert("Asia/Shanghai")
+    assert (local == local.dt.normalize()).all()
     closed = incidents["status"] == "closed"
     assert incidents.loc[closed, "closed_at"].notna().all()
     assert incidents.loc[~closed, "closed_at"].isna().all()
@@ -408,12 +415,87 @@ def test_incident_events_form_valid_chains(demo: DemoData) -> None:
         if status == "closed":
             assert last == incidents.at[key, "closed_at"]
     assert (events["action"] == "reopen").any()
+    assert set(events["action"]) <= {"report", *ACTIONS}
+
+
+def _replay(data: DemoData, policy: DeadlinePolicy) -> int:
+    """Replay every incident's events through governance.workflow; assert the stored state; return the count.
+
+    The event log does not carry the disposition and the assignee: the stored ones are the
+    arguments of ``classify`` and ``dispatch`` (the demo classifies and dispatches each incident
+    at most once; a reopened incident goes back to the same worker).
+    """
+    number = {key: i for i, key in enumerate(data.staff["staff_key"], start=1)}
+    incidents = data.incidents.set_index("incident_key")
+    replayed = 0
+    for key, chain in data.incident_events.groupby("incident_key", sort=False):
+        incident = incidents.loc[key]
+        rows = chain.to_dict("records")
+        assert sum(r["action"] == "dispatch" for r in rows) <= 1 and sum(r["action"] == "classify" for r in rows) <= 1
+        first = rows[0]
+        expected = report_event(actor=first["actor"], at=first["at"], note=first["note"],
+                                actor_staff_id=number[first["actor_staff_key"]])
+        assert (first["action"], first["from_status"], first["to_status"]) == (
+            expected.action, expected.from_status, expected.to_status)
+        state = IncidentState(id=None)
+        for row in rows[1:]:
+            result = apply_transition(
+                state,
+                row["action"],
+                actor=row["actor"],
+                at=row["at"],
+                note=row["note"],
+                disposition=incident["disposition"] if row["action"] == "classify" else None,
+                assignee=number[incident["assigned_to"]] if row["action"] == "dispatch" else None,
+                actor_staff_id=number[row["actor_staff_key"]],
+                policy=policy,
+            )
+            event = result.event
+            assert event == EventRecord(row["action"], row["actor"], row["at"], row["from_status"], row["to_status"],
+                                        row["note"], number[row["actor_staff_key"]]), (key, row)
+            state = result.state
+        assert state.status == incident["status"], key
+        assert state.version == incident["version"] == len(rows), key
+        assert state.disposition == incident["disposition"], key
+        assigned = None if incident["assigned_to"] is None else number[incident["assigned_to"]]
+        assert state.assigned_to == assigned, key
+        for column in ("deadline", "closed_at"):
+            stored = incident[column]
+            if pd.isna(stored):
+                assert getattr(state, column) is None, (key, column)
+            else:
+                assert getattr(state, column) == stored, (key, column)
+        replayed += 1
+    return replayed
+
+
+def test_every_incident_replays_through_the_workflow(demo: DemoData) -> None:
+    """Status, version, disposition, assignee, deadline and closed_at are what the real state machine makes
+    of the stored events, with the default policy (3/30/7 days counted in Asia/Shanghai)."""
+    assert _replay(demo, DeadlinePolicy()) == len(demo.incidents)
+    # the replay can fail: a deadline policy other than the one the demo was played with disagrees
+    with pytest.raises(AssertionError):
+        _replay(demo, DeadlinePolicy(days={"solve_now": 4, "research_assign": 30, "explain_respond": 7}))
+
+
+def test_demo_data_is_keyed_by_the_vocabulary() -> None:
+    """The demo's own tables (weights, texts) use the codes of governance.vocab, no private ones."""
+    assert tuple(demo_generate._CATEGORIES) == INCIDENT_CATEGORIES
+    assert set(demo_names.INCIDENT_TEMPLATES) == set(INCIDENT_CATEGORIES)
+    assert set(demo_generate._DISPOSITION_WEIGHTS) == set(DISPOSITIONS) == set(demo_generate._HANDLE_HOURS)
+    assert set(demo_generate._SPECIAL_KIND_WEIGHTS) == set(SPECIAL_KINDS)
+    assert set(demo_generate._STALL_AT) <= set(INCIDENT_STATUSES)
+    assert set(demo_names.EVENT_NOTES) == {"report", *ACTIONS}
+    assert set(demo_names.VISIT_NOTES) <= set(VISIT_KINDS)
+    assert set(demo_names.ORGANISATIONS) <= set(STAFF_ROLES)
+    assert set(demo_generate._LEVEL2_TEAM_ROLES) | {"micro_worker"} == set(TEAM_ROLES)
 
 
 # -- visits ------------------------------------------------------------------------------
 def test_visits(demo: DemoData) -> None:
     visits = demo.visits
-    assert set(visits["kind"]) == {"routine", "special", "data_update"}
+    assert set(visits["kind"]) == {"routine", "special", "data_refresh"}
+    assert set(visits["kind"]) <= set(VISIT_KINDS)
     assert str(visits["visited_at"].dt.tz) == "Asia/Shanghai"
     assert visits["visited_at"].max() <= NOW
     assert visits["visited_at"].min() >= NOW - pd.Timedelta(days=125)
@@ -434,8 +516,8 @@ def test_visits(demo: DemoData) -> None:
     seen = visits[full & visits["household_key"].isin(special) & (visits["kind"] == "special")]
     coverage = seen.groupby(month).household_key.nunique() / len(special)
     assert (coverage > 0.85).all()
-    # every refresh in the window is a data_update visit
-    updates = visits[visits["kind"] == "data_update"].set_index("household_key")["visited_at"]
+    # every refresh in the window is a data_refresh visit
+    updates = visits[visits["kind"] == "data_refresh"].set_index("household_key")["visited_at"]
     assert (updates == households.loc[updates.index, "refreshed_at"]).all()
 
 
@@ -448,8 +530,9 @@ def test_same_seed_gives_identical_frames(demo: DemoData) -> None:
         assert_frame_equal(getattr(again, name), getattr(demo, name))
 
 
-def test_other_seed_and_date_change_the_street() -> None:
-    other = generate_demo(8, until=dt.date(2025, 6, 30))
+def test_other_seed_date_and_policy_change_the_street() -> None:
+    policy = DeadlinePolicy(days={"solve_now": 1, "research_assign": 10, "explain_respond": 2})
+    other = generate_demo(8, until=dt.date(2025, 6, 30), policy=policy)
     assert other.grids.groupby("level").size().to_dict() == {1: 6, 2: 25, 3: 133}
     assert len(other.households) == 6297
     end = pd.Timestamp("2025-06-30 18:00", tz="Asia/Shanghai")
@@ -457,6 +540,8 @@ def test_other_seed_and_date_change_the_street() -> None:
     assert other.incidents["reported_at"].min() >= end - pd.Timedelta(days=366)
     assert other.visits["visited_at"].max() <= end
     assert shapely.coverage_is_valid(_level(other.grids, 3).geometry.to_numpy())
+    # the incidents were played with the policy given
+    assert _replay(other, policy) == len(other.incidents)
 
 
 def test_scheme_must_carry_the_statistical_codes() -> None:
