@@ -32,7 +32,7 @@ TABLES = ("staff", "staff_assignments", "changesets")
 @pytest.fixture(scope="module")
 def demo_database(throwaway_databases, demo_data) -> str:
     """A committed copy of the demo in its own database (shared by this module's tests that write nothing)."""
-    from demo.generate import load_demo
+    from store.seed import load_demo
 
     url = throwaway_databases.create()
     engine = create_engine(url)
