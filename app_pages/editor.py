@@ -39,19 +39,17 @@ from services.editing import (
     start_edit,
     worker_workload,
 )
+from boundaries.edits.catalogue import OPERATIONS as EDIT_OPERATIONS
 from gis import webmap
 from gis.crs import STORAGE_EPSG
 from gis.errors import GridGovError, StaleVersionError, ValidationError
 
 logger = logging.getLogger(__name__)
 
-#: Operations offered, in menu order.
-OPERATIONS = ("split", "merge", "reshape", "transfer", "reshape_grid", "annex", "replace")
-#: What each operation needs drawn: a line, an area, either, several areas, or nothing.
-GEOMETRY_KIND: dict[str, str | None] = {
-    "split": "line", "merge": None, "reshape": "line_or_area", "transfer": "area",
-    "reshape_grid": "area", "annex": "area", "replace": "areas",
-}
+#: Operations offered, in menu order (the catalogue's order).
+OPERATIONS = tuple(EDIT_OPERATIONS)
+#: What each operation needs drawn: a line, an area, either, several areas, or nothing (from the catalogue).
+GEOMETRY_KIND: dict[str, str | None] = {name: op.geometry_kind for name, op in EDIT_OPERATIONS.items()}
 DRAW_SHAPES: dict[str | None, tuple[str, ...]] = {
     "line": ("polyline",), "area": ("polygon", "rectangle"), "line_or_area": ("polyline", "polygon", "rectangle"),
     "areas": ("polygon", "rectangle"), None: ("polyline", "polygon", "rectangle"),

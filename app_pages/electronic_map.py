@@ -46,6 +46,24 @@ def _on_pick(basemap) -> None:
         _zoom_to(hits[choice], basemap)
 
 
+def select_point(token: str, basemap, lng: float, lat: float) -> None:
+    """A click at display (lng, lat): the grid there by the one point lookup (the same rule as bulk
+    assignment: the micro-grid covering the point, the smallest code on a shared boundary)."""
+    lon, lat4490 = webmap.from_display_xy(lng, lat, basemap=basemap)
+    st.session_state["map.outside"] = None
+    try:
+        cards = common.load_lookup_point(token, float(lon), float(lat4490))
+    except common.GridNotFoundAtPoint as exc:
+        st.session_state["map.selected"] = None
+        near = exc.nearest
+        st.session_state["map.outside"] = (
+            t("map.outside_near", code=near.code, name=near.name, distance=f"{near.distance_m:.0f}")
+            if near else t("map.outside")
+        )
+        return
+    st.session_state["map.selected"] = cards[0].code
+
+
 def render() -> None:
     """The page. The map is emitted first (into its place below the search form and the
     switches) so the browser starts loading the map component while the other widgets
@@ -81,16 +99,19 @@ def render() -> None:
             key="map.main",
             height=MAP_HEIGHT,
             use_container_width=True,
-            returned_objects=["last_object_clicked_tooltip", "last_object_clicked"],
+            returned_objects=["last_clicked"],
             center=view["center"] if view else None,
             zoom=view["zoom"] if view else None,
         )
-    clicked = maps.code_from_tooltip((state or {}).get("last_object_clicked_tooltip"))
+    clicked = (state or {}).get("last_clicked")
     if clicked and clicked != st.session_state.get("map.last_click"):
         st.session_state["map.last_click"] = clicked
-        st.session_state["map.selected"] = clicked
+        select_point(token, basemap, float(clicked["lng"]), float(clicked["lat"]))
     with right:
         code = st.session_state["map.selected"]
+        outside = st.session_state.get("map.outside")
+        if outside:
+            st.warning(outside)
         if code:
             try:
                 common.show_grid_card(common.load_card(token, code, scope))

@@ -92,6 +92,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh": "共 {grids} 个网格，{households} 户，{incidents} 起事件。",
         "en": "{grids} grids, {households} households, {incidents} incidents.",
     },
+    "map.outside": {"zh": "这里不在任何网格内。", "en": "This point is in no grid."},
+    "map.outside_near": {
+        "zh": "这里不在任何网格内；最近的网格是 {code} {name}，相距 {distance} 米。",
+        "en": "This point is in no grid; the nearest is {code} {name}, {distance} m away.",
+    },
     "search.kind.grid": {"zh": "网格", "en": "Grid"},
     "search.kind.staff": {"zh": "人员", "en": "Staff"},
     "search.kind.household": {"zh": "住户地址", "en": "Household address"},

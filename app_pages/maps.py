@@ -7,7 +7,6 @@ EPSG:4490; each function converts to the display CRS itself.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 import folium
@@ -26,7 +25,6 @@ __all__ = [
     "incident_time_map",
     "changes_map",
     "CHANGE_STYLES",
-    "code_from_tooltip",
     "display_bounds",
     "display_bounds_of_box",
     "staff_lines",
@@ -62,14 +60,6 @@ def display_bounds_of_box(
     """An EPSG:4490 box (minx, miny, maxx, maxy) in display degrees (GCJ-02 shifted for Amap)."""
     lon, lat = webmap.to_display_xy([bounds[0], bounds[2]], [bounds[1], bounds[3]], basemap=basemap)
     return float(lon[0]), float(lat[0]), float(lon[1]), float(lat[1])
-
-
-def code_from_tooltip(text: str | None) -> str | None:
-    """The grid code in a clicked grid's tooltip text (the longest run of 12+ digits)."""
-    if not text:
-        return None
-    runs = re.findall(r"\d{12,}", text)
-    return max(runs, key=len) if runs else None
 
 
 def _status_label(tr: Translate, status: object) -> str:

@@ -222,6 +222,17 @@ def _geometry_file(path: Path, crs: str | None) -> Any:
     return geom
 
 
+def _geometry_parts(path: Path, crs: str | None) -> list[Any]:
+    from gis.crs import to_storage_crs
+    from gis.io import read_vector
+
+    frame = to_storage_crs(read_vector(path, crs=crs), source_crs=crs)
+    parts = [g for g in frame.geometry.to_numpy() if g is not None and not g.is_empty]
+    if not parts:
+        raise fail(f"{path} has no geometry", 1)
+    return parts
+
+
 def _run_edit(operation: str, *, dry_run: bool, by: str | None, reason: str | None, as_json: bool,
               **parameters: Any) -> None:
     from boundaries.edits import EditRefused
@@ -281,14 +292,54 @@ def edit_merge(
 
 @edit_app.command("reshape")
 def edit_reshape(
-    code: str = typer.Argument(..., help="Micro-grid to reshape."),
+    code_a: str = typer.Argument(..., help="One of the two neighbouring micro-grids."),
+    code_b: str = typer.Argument(..., help="The other one."),
+    line: Optional[str] = typer.Option(None, "--line", help="Their new shared boundary as WKT (EPSG:4490 lon/lat)."),
+    area: Optional[str] = typer.Option(None, "--area", help="Or: the new area of CODE_A as WKT polygon."),
+    dry_run: bool = _DRY, by: Optional[str] = _BY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+) -> None:
+    """Move the boundary between two neighbouring grids (the editor's 调整边界)."""
+    if (line is None) == (area is None):
+        raise fail("give exactly one of --line (the new shared boundary) or --area (CODE_A's new area)", 2)
+    geometry = _wkt(line, "--line") if line is not None else _wkt(area, "--area")
+    _run_edit("reshape", dry_run=dry_run, by=by, reason=reason, as_json=as_json,
+              code_a=code_a, code_b=code_b, new_line_or_area=geometry)
+
+
+@edit_app.command("reshape-grid")
+def edit_reshape_grid(
+    code: str = typer.Argument(..., help="Micro-grid to give a new outline."),
     geometry: Path = typer.Option(..., "--geometry", help="File with the new outline (any format the ETL reads)."),
     crs: Optional[str] = typer.Option(None, help="CRS of the file when it has none."),
     dry_run: bool = _DRY, by: Optional[str] = _BY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
 ) -> None:
-    """Give a grid a new outline; its neighbours give and take the difference."""
+    """Give a grid a new outline; its neighbours give and take the difference (the editor's 重绘网格)."""
     _run_edit("reshape_grid", dry_run=dry_run, by=by, reason=reason, as_json=as_json,
               code=code, geometry=_geometry_file(geometry, crs))
+
+
+@edit_app.command("annex")
+def edit_annex(
+    parent_code: str = typer.Argument(..., help="Grid that receives the new land as a new child."),
+    area: str = typer.Option(..., "--area", help="The new land as WKT polygon (EPSG:4490 lon/lat), outside every grid."),
+    name: Optional[str] = typer.Option(None, "--name", help="Name of the new grid."),
+    dry_run: bool = _DRY, by: Optional[str] = _BY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+) -> None:
+    """Add land outside the street as a new grid under a parent."""
+    _run_edit("annex", dry_run=dry_run, by=by, reason=reason, as_json=as_json,
+              parent_code=parent_code, area=_wkt(area, "--area"), name=name)
+
+
+@edit_app.command("replace")
+def edit_replace(
+    parent_code: str = typer.Argument(..., help="Grid whose children are replaced."),
+    areas: Path = typer.Option(..., "--areas", help="File with the new children's areas (any format the ETL reads)."),
+    crs: Optional[str] = typer.Option(None, help="CRS of the file when it has none."),
+    dry_run: bool = _DRY, by: Optional[str] = _BY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+) -> None:
+    """Replace all children of a grid by new areas (new codes; the old children are retired)."""
+    _run_edit("replace", dry_run=dry_run, by=by, reason=reason, as_json=as_json,
+              parent_code=parent_code, new_children_geoms=_geometry_parts(areas, crs))
 
 
 @edit_app.command("transfer")

@@ -31,9 +31,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from boundaries import edits
-from boundaries.edits.annex import annex_area
 from boundaries.coding import CodeScheme, default_scheme
-from boundaries.edits.reshape import reshape_grid
+from boundaries.edits.catalogue import OPERATIONS
 from boundaries.impact import ImpactReport, assess_impact, balance_stats
 from store.grids import AppliedChangeset, apply_plan, compare_plans, load_plan, plan_versions
 from store.grids import check_versions
@@ -63,18 +62,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-#: Edit operations by name → function of boundaries.edits.
-OPERATIONS = {
-    "split": edits.split_grid,
-    "merge": edits.merge_grids,
-    "reshape": edits.reshape_boundary,
-    "reshape_grid": reshape_grid,
-    "transfer": edits.transfer_area,
-    "replace": edits.replace_children,
-    "annex": annex_area,
-}
 
 
 @dataclass(frozen=True)
@@ -262,8 +249,10 @@ def preview_edit(
     """
     if operation not in OPERATIONS:
         raise ValidationError(f"operation was {operation!r} but is expected to be one of {sorted(OPERATIONS)}")
+    spec = OPERATIONS[operation]
+    spec.check(parameters)
     scheme = scheme or default_scheme()
-    result = OPERATIONS[operation](draft.plan, retired_codes=draft.retired_codes, scheme=scheme, **parameters)
+    result = spec.run(draft.plan, retired_codes=draft.retired_codes, scheme=scheme, **parameters)
     frames = dict(points) if points is not None else load_points_for_impact(db)
     impact = assess_impact(draft.plan, result.plan, lineage=result.lineage, **frames)
     return EditPreview(draft=draft, operation=operation, parameters=dict(parameters), result=result, impact=impact)

@@ -157,3 +157,30 @@ def test_export_households_masks_personal_data_unless_asked(demo_url, tmp_path, 
     assert main(["export", "households", "--out", str(tmp_path / f"full.{fmt}"), "--with-personal-data"]) == 0
     full = read(tmp_path / f"full.{fmt}")
     assert _columns_matching(full, r"\d{6}(19|20)\d{9}[\dX]"), "--with-personal-data should export full ID numbers"
+
+
+def test_cli_reshape_is_the_editors_reshape(demo_url, capsys) -> None:
+    """`gridgov edit reshape A B --area` runs the same catalogue operation as the editor's 调整边界."""
+    from services.editing import preview_edit, start_edit
+    from store.grids import load_plan
+
+    engine = create_engine(demo_url)
+    with engine.connect() as conn:
+        plan = load_plan(conn)
+        micro = plan[plan["level"] == 3].reset_index(drop=True)
+        tree = shapely.STRtree(micro.geometry.to_numpy())
+        left, right = tree.query(micro.geometry.to_numpy(), predicate="touches")
+        a, b = next((micro.iloc[i], micro.iloc[j]) for i, j in zip(left, right)
+                    if micro.iloc[i]["parent_code"] == micro.iloc[j]["parent_code"])
+        shared = shapely.intersection(a.geometry.boundary, b.geometry.boundary)
+        strip = shapely.intersection(b.geometry, shapely.buffer(shared, 0.0003, cap_style="flat"))
+        new_a = shapely.union(a.geometry, strip)
+        expected = preview_edit(conn, start_edit(conn), "reshape", code_a=a["code"], code_b=b["code"],
+                                new_line_or_area=new_a).to_dict()
+    engine.dispose()
+    assert main(["edit", "reshape", a["code"], b["code"], "--area", new_a.wkt, "--dry-run"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["operation"] == "reshape" and got["reshaped"] == expected["reshaped"] and got["can_save"]
+    assert set(got["reshaped"]) >= {a["code"], b["code"]}
+    # exactly one of --line / --area
+    assert main(["edit", "reshape", a["code"], b["code"], "--dry-run"]) == 2

@@ -135,7 +135,7 @@ def test_no_author_no_on_and_out_is_always_an_option() -> None:
 def test_writes_that_can_hurt_have_a_dry_run() -> None:
     commands = dict(_commands(_click_root()))
     for path in [("import", "grids"), ("import", "households"), ("import", "incidents"), ("import", "staff"),
-                 ("roster", "import"), ("edit", "split"), ("edit", "merge"), ("edit", "reshape"),
+                 ("roster", "import"), ("edit", "split"), ("edit", "merge"), ("edit", "reshape"), ("edit", "reshape-grid"), ("edit", "annex"), ("edit", "replace"),
                  ("edit", "transfer"), ("rollback",), ("assign",)]:
         assert any("--dry-run" in p.opts for p in commands[path].params), path
 
@@ -254,3 +254,12 @@ def test_a_file_that_cannot_be_written_is_one_line_not_a_traceback(monkeypatch, 
     assert main(["roster", "export", "--out", str(tmp_path / "missing" / "r.xlsx")]) == 1
     err = capsys.readouterr().err
     assert err.strip() == f"error: {tmp_path / 'missing' / 'r.xlsx'}: No such file or directory"
+
+
+def test_every_edit_operation_has_its_command() -> None:
+    """The editor's operations (one catalogue) are the `gridgov edit` commands, name for name."""
+    from boundaries.edits.catalogue import OPERATIONS
+
+    commands = dict(_commands(_click_root()))
+    edit_commands = {path[1] for path in commands if len(path) == 2 and path[0] == "edit"}
+    assert edit_commands == {name.replace("_", "-") for name in OPERATIONS}

@@ -278,9 +278,7 @@ def test_grid_map_simplifies_big_coverages() -> None:
     assert len(simple) < 0.5 * len(full)
 
 
-def test_code_from_tooltip_and_view() -> None:
-    assert maps.code_from_tooltip("编码 430603003001001002 名称 x") == "430603003001001002"
-    assert maps.code_from_tooltip("no code") is None and maps.code_from_tooltip(None) is None
+def test_view_for_bounds() -> None:
     (lat, lon), zoom_small = webmap.view_for_bounds((113.200, 29.440, 113.201, 29.441))
     _, zoom_big = webmap.view_for_bounds((113.1, 29.3, 113.4, 29.6))
     assert (lat, lon) == pytest.approx((29.4405, 113.2005))
