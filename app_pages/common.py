@@ -59,6 +59,7 @@ __all__ = [
     "show_grid_card",
     "map_tolerance_m",
     "load_contact_card",
+    "load_contact_card_html",
     "load_edit_points",
     "load_history",
     "load_plan_as_of",
@@ -418,24 +419,22 @@ def _md_text(value: str) -> str:
 @st.cache_data(show_spinner=False, max_entries=64)
 def load_contact_card(token: str, code: str, lang: str, fmt: str) -> bytes:
     """The printable contact card of grid ``code`` as PNG or PDF bytes."""
-    from gis.sketch import render_sketch
-
-    def tr(key: str, /, **kwargs: object) -> str:
-        return translate(key, lang, **kwargs)
+    from etl.cards import contact_card_image
 
     with get_engine().connect() as conn:
         card = lookup.grid_card(conn, code)
         geometry = queries.grid_geometry(conn, code)
-    from app_pages.maps import staff_lines
+    return contact_card_image(card, geometry.geometry, language=lang, fmt=fmt)
 
-    return render_sketch(
-        geometry.geometry,
-        title=tr("contact.title"),
-        subtitle=f"{card.name} · " + tr("contact.code", code=card.code),
-        lines=staff_lines(card.staff, tr=tr),
-        footer=tr("contact.footer"),
-        fmt=fmt,
-    )
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_contact_card_html(token: str, code: str, lang: str, day: dt.date) -> tuple[Any, str]:
+    """The card of grid ``code`` on ``day`` and its printable HTML page."""
+    from etl.cards import contact_card_html
+
+    with get_engine().connect() as conn:
+        card = lookup.grid_card(conn, code, as_of=day)
+    return card, contact_card_html(card, language=lang)
 
 
 # -- editor and history loaders (boundary editor helper) --------------------------------------

@@ -27,7 +27,6 @@ __all__ = [
     "CHANGE_STYLES",
     "display_bounds",
     "display_bounds_of_box",
-    "staff_lines",
 ]
 
 #: Leaflet path styles per grid level: level 1 thick outline, level 2 medium, micro-grids filled.
@@ -261,10 +260,3 @@ def changes_map(
     return webmap.assert_offline(fmap)
 
 
-def staff_lines(staff: Sequence[object], *, tr: Translate) -> list[str]:
-    """Contact-card lines "role: name phone" for a card's staff list (phones shown in full: public)."""
-    return [
-        tr("contact.staff_line", role=tr(f"role.{s.role}") if getattr(s, "role", None) else "",
-           name=getattr(s, "name", ""), phone=getattr(s, "phone", "") or "")
-        for s in staff
-    ]

@@ -20,7 +20,7 @@ from gis import clock
 from etl.export import write_staff
 from etl.readers import read_staff
 from etl.transform import ERROR, problems_frame
-from governance.roster import active_assignments, contact_card, contact_card_html, roster_gaps
+from governance.roster import active_assignments, roster_gaps
 from store.bulk import load_staff
 
 
@@ -79,15 +79,16 @@ def _card(grids: pd.DataFrame, roster: pd.DataFrame, on: dt.date) -> None:
     if not code:
         return
     lang = st.session_state.get("ui.lang", "zh")
-    card = contact_card(code, grids, roster, on=on, language=lang)
-    if card.entries:
+    card, page = common.load_contact_card_html(common.data_token(), code, lang, on)
+    entries = card.contact_entries(lang)
+    if entries:
         st.dataframe(
             pd.DataFrame(
                 {
-                    t("field.role"): [e.role_label for e in card.entries],
-                    t("field.staff"): [e.name for e in card.entries],
-                    t("field.phone"): [e.phone for e in card.entries],
-                    t("field.grid"): [e.grid_name or e.grid_code for e in card.entries],
+                    t("field.role"): [e.role_label for e in entries],
+                    t("field.staff"): [e.name for e in entries],
+                    t("field.phone"): [e.phone for e in entries],
+                    t("field.grid"): [e.grid_name or e.grid_code for e in entries],
                 }
             ),
             hide_index=True, width="stretch",
@@ -95,7 +96,7 @@ def _card(grids: pd.DataFrame, roster: pd.DataFrame, on: dt.date) -> None:
     else:
         st.info(t("card.no_staff"))
     st.download_button(
-        t("roster.card_download"), contact_card_html(card, language=lang).encode("utf-8"),
+        t("roster.card_download"), page.encode("utf-8"),
         file_name=f"contact-card-{code}.html", mime="text/html", key="roster.card_download",
     )
 

@@ -359,12 +359,13 @@ def roster_card(code: str, out: Optional[Path] = typer.Option(None, "--out", hel
     """The public contact card (公示栏) of a grid."""
     from dataclasses import asdict
 
-    from store.governance import load_grids, load_roster
-    from governance.roster import contact_card, contact_card_html
+    from etl.cards import contact_card_html
+    from store.lookup import grid_card
 
     on = _day(as_of)
     with _cli().open_engine().connect() as conn:
-        card = contact_card(code, load_grids(conn), load_roster(conn), on=on)
+        card = grid_card(conn, code.strip(), as_of=on)
+    entries = card.contact_entries()
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(contact_card_html(card), encoding="utf-8")
@@ -372,11 +373,12 @@ def roster_card(code: str, out: Optional[Path] = typer.Option(None, "--out", hel
         return
 
     def render(_: Any) -> None:
-        typer.echo(f"{card.grid_code} {card.grid_name}")
-        for e in card.entries:
+        typer.echo(f"{card.code} {card.name}")
+        for e in entries:
             typer.echo(f"  {e.role_label}\t{e.name}\t{e.phone}\t{e.grid_name}")
 
-    _emit(asdict(card), as_json, render)
+    _emit({"grid_code": card.code, "grid_name": card.name, "parents": card.parents, "on": on,
+           "entries": [asdict(e) for e in entries]}, as_json, render)
 
 
 # -- visit -----------------------------------------------------------------------------------------

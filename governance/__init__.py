@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from governance.assessment import Assessment, ScoreWeights, assess_month, rank
 from governance.deadlines import DeadlinePolicy, overdue_incidents, overdue_mask
-from governance.roster import TEAM_ROLES, ContactCard, check_roster, contact_card, roster_gaps, validate_roster
+from governance.cards import GridCard, StaffMember
+from governance.roster import TEAM_ROLES, check_roster, roster_gaps, validate_roster
 from governance.visits import VisitPlan, VisitRecord, visit_plan
 from governance.workflow import ACTIONS, TRANSITIONS, IncidentState, allowed_actions, apply_transition
 
@@ -33,8 +34,8 @@ __all__ = [
     "assess_month",
     "rank",
     "TEAM_ROLES",
-    "ContactCard",
-    "contact_card",
+    "GridCard",
+    "StaffMember",
     "roster_gaps",
     "check_roster",
     "validate_roster",

@@ -36,10 +36,6 @@ __all__ = [
     "normalize_phone",
     "roster_gaps",
     "active_assignments",
-    "ContactEntry",
-    "ContactCard",
-    "contact_card",
-    "contact_card_html",
 ]
 
 #: The columns of a roster frame, in the order files are written (``gridgov export staff``).
@@ -297,91 +293,3 @@ def roster_gaps(grids: pd.DataFrame, roster: pd.DataFrame, *, on: dt.date, schem
     return gaps[columns].sort_values(["grid_code", "role"], kind="stable").reset_index(drop=True)
 
 
-@dataclass(frozen=True)
-class ContactEntry:
-    role: str
-    role_label: str
-    name: str
-    phone: str
-    grid_code: str
-    grid_name: str
-    building_no: str | None = None
-
-
-@dataclass(frozen=True)
-class ContactCard:
-    """The public contact card (公示栏) of one grid: its team and the leaders above it."""
-
-    grid_code: str
-    grid_name: str
-    parents: list[tuple[str, str]]
-    entries: list[ContactEntry] = field(default_factory=list)
-    on: dt.date | None = None
-
-
-def contact_card(
-    grid_code: str, grids: pd.DataFrame, roster: pd.DataFrame, *, on: dt.date, language: str = "zh",
-    scheme: CodeScheme | None = None,
-) -> ContactCard:
-    """Card of ``grid_code``: people active on ``on`` in it and in its ancestors (leaders/heads only)."""
-    scheme = scheme or default_scheme()
-    scheme.parse(grid_code)
-    names = dict(zip(grids["code"], grids["name"]))
-    if grid_code not in names:
-        from gis.errors import NotFoundError
-
-        raise NotFoundError(f"no current grid has the code {grid_code}")
-    ancestors = scheme.ancestors_of(grid_code)
-    active = _active(roster, on)
-    order = {role: i for i, role in enumerate(STAFF_ROLES)}
-    entries = []
-    for code in [*ancestors, grid_code]:
-        here = active.loc[active["grid_code"] == code]
-        if code != grid_code:
-            here = here.loc[here["role"].isin(["liaison_leader", "grid_head"])]
-        here = here.assign(_o=here["role"].map(order)).sort_values(["_o", "name"], kind="stable")
-        for r in here.itertuples(index=False):
-            label = STAFF_ROLE_TERMS.label(r.role, language)
-            entries.append(
-                ContactEntry(r.role, label, r.name, _text(getattr(r, "phone", None)) or "", code, names.get(code, ""),
-                             _text(getattr(r, "building_no", None)))
-            )
-    return ContactCard(grid_code, names[grid_code], [(c, names.get(c, "")) for c in ancestors], entries, on)
-
-
-def contact_card_html(card: ContactCard, *, language: str = "zh") -> str:
-    """A printable A4 HTML page for the card (user text escaped)."""
-    zh = language == "zh"
-    title = "网格公示栏" if zh else "Grid contact card"
-    head = ("职责", "姓名", "联系电话", "所在网格") if zh else ("Role", "Name", "Phone", "Grid")
-    path = " › ".join(html.escape(n or c) for c, n in card.parents)
-    rows = "\n".join(
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>".format(
-            html.escape(e.role_label + (f" ({e.building_no})" if e.building_no else "")),
-            html.escape(e.name),
-            html.escape(e.phone),
-            html.escape(e.grid_name or e.grid_code),
-        )
-        for e in card.entries
-    )
-    on = card.on.isoformat() if card.on else ""
-    return f"""<!doctype html>
-<html lang="{'zh-CN' if zh else 'en'}"><head><meta charset="utf-8">
-<title>{title} {html.escape(card.grid_code)}</title>
-<style>
-@page {{ size: A4; margin: 18mm; }}
-body {{ font-family: "Noto Sans CJK SC", "Noto Sans", sans-serif; }}
-h1 {{ font-size: 22pt; margin: 0 0 4pt 0; }}
-.sub {{ color: #444; margin-bottom: 12pt; }}
-table {{ border-collapse: collapse; width: 100%; font-size: 14pt; }}
-th, td {{ border: 1px solid #333; padding: 6pt 8pt; text-align: left; }}
-th {{ background: #eee; }}
-</style></head><body>
-<h1>{title}: {html.escape(card.grid_name)}</h1>
-<div class="sub">{html.escape(card.grid_code)}{' · ' + path if path else ''} · {on}</div>
-<table><thead><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr></thead>
-<tbody>
-{rows}
-</tbody></table>
-</body></html>
-"""

@@ -9,7 +9,7 @@ micro-grid code, so a grid of any level counts the micro-grids below it (code pr
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
@@ -18,6 +18,7 @@ import shapely
 
 from boundaries.assign import ancestor_at_level
 from boundaries.coding import CodeScheme, default_scheme
+from governance.cards import LEADER_ROLES, GridCard, StaffMember
 from governance.vocab import STAFF_ROLES, TERMINAL_STATUSES
 from gis import clock
 from gis.errors import NotFoundError
@@ -36,42 +37,6 @@ __all__ = [
     "subdistrict_stats",
 ]
 
-
-
-@dataclass(frozen=True)
-class StaffMember:
-    name: str
-    role: str
-    phone: str | None
-    grid_code: str
-    building_no: str | None = None
-
-
-@dataclass(frozen=True)
-class GridCard:
-    """Everything a worker or leader needs to know about one grid."""
-
-    code: str
-    name: str
-    level: int
-    parent_code: str | None
-    #: Ancestors from level 1 down to the parent: (code, name) pairs.
-    parents: list[tuple[str, str]]
-    staff: list[StaffMember]
-    households: int
-    special_households: int
-    residents: int
-    open_incidents: int
-    area_m2: float
-    #: Direct children (code, name), for grids above the finest level.
-    children: list[tuple[str, str]] = field(default_factory=list)
-    version: int = 1
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["parents"] = [{"code": c, "name": n} for c, n in self.parents]
-        data["children"] = [{"code": c, "name": n} for c, n in self.children]
-        return data
 
 
 @dataclass(frozen=True)
@@ -182,20 +147,25 @@ def grid_card(
         ).all()
     ) if ancestors else {}
     staff_date = clock.local_date(when) if when else clock.today()
-    staff = [
-        StaffMember(name=r.name, role=r.role, phone=r.phone, grid_code=r.grid_code, building_no=r.building_no)
+    people = [
+        StaffMember(name=r.name, role=r.role, phone=r.phone, grid_code=r.grid_code, building_no=r.building_no,
+                    staff_id=int(r.staff_id))
         for r in db.execute(
             text(
                 """
-                SELECT s.name, sa.role, s.phone, sa.grid_code, sa.building_no
+                SELECT s.id AS staff_id, s.name, sa.role, s.phone, sa.grid_code, sa.building_no
                 FROM staff_assignments sa JOIN staff s ON s.id = sa.staff_id
-                WHERE sa.grid_code = :code AND sa.start_date <= :d AND (sa.end_date IS NULL OR sa.end_date >= :d)
+                WHERE (sa.grid_code = :code OR (sa.grid_code = ANY(:ancestors) AND sa.role = ANY(:leader_roles)))
+                  AND sa.start_date <= :d AND (sa.end_date IS NULL OR sa.end_date >= :d)
                 ORDER BY array_position(CAST(:roles AS text[]), sa.role), s.name
                 """
             ),
-            {"code": code, "d": staff_date, "roles": list(STAFF_ROLES)},
+            {"code": code, "ancestors": ancestors, "leader_roles": list(LEADER_ROLES), "d": staff_date,
+             "roles": list(STAFF_ROLES)},
         ).all()
     ]
+    staff = [m for m in people if m.grid_code == code]
+    leaders = [m for m in people if m.grid_code != code]
     counts = db.execute(
         text(
             """
@@ -236,6 +206,8 @@ def grid_card(
         area_m2=float(row.area_m2),
         children=children,
         version=int(row.version),
+        leaders=leaders,
+        on=staff_date,
     )
 
 

@@ -85,6 +85,15 @@ def test_lookup_by_point_returns_the_covering_grid_and_its_parents(db_conn) -> N
         text("SELECT count(*) FROM households WHERE grid_code = :c"), {"c": expected}).scalar()
     assert {s.role for s in micro.staff} >= {"micro_worker", "grid_police", "family_doctor", "supervisor", "coordinator"}
     assert [c for c, _ in micro.parents] == [expected[:12], expected[:15]]
+    # the same card is the public contact card: the parents' liaison leaders and grid heads first
+    heads = db_conn.execute(text(
+        "SELECT s.name FROM staff_assignments sa JOIN staff s ON s.id = sa.staff_id WHERE sa.grid_code = ANY(:c) "
+        "AND sa.role IN ('liaison_leader', 'grid_head') AND sa.end_date IS NULL"), {"c": [expected[:12], expected[:15]]}
+    ).scalars().all()
+    entries = micro.contact_entries("zh")
+    assert heads and {e.name for e in entries[: len(heads)]} == set(heads)
+    assert [e.role for e in entries[len(heads):]] == [s.role for s in micro.staff]
+    assert all(e.role_label and e.role_label != e.role for e in entries)
 
 
 def test_lookup_by_code_lists_children_for_upper_levels(db_conn) -> None:

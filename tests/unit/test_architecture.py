@@ -2,7 +2,7 @@
 
 Layers (docs/architecture.md)::
 
-    gis  ←  boundaries, governance, access  ←  store  ←  etl, services  ←  demo, cli, api, app_pages, app.py, serve.py
+    gis  ←  boundaries, governance, access, i18n  ←  store  ←  etl, services  ←  demo, cli, api, app_pages, app.py, serve.py
 
 Every import counts, including those inside functions (a lazy import is still a dependency).
 """
@@ -24,15 +24,16 @@ ALLOWED: dict[str, set[str]] = {
     "boundaries": {"gis"},
     "governance": {"gis", "boundaries"},
     "access": {"gis", "boundaries", "governance"},
+    "i18n": {"gis", "boundaries", "governance"},
     "store": {"gis", "boundaries", "governance", "access"},
-    "etl": {"gis", "boundaries", "governance", "access", "store"},
-    "services": {"gis", "boundaries", "governance", "access", "store", "etl"},
-    "demo": {"gis", "boundaries", "governance", "access", "store", "etl", "services"},
-    "cli": {"gis", "boundaries", "governance", "access", "store", "etl", "services", "demo"},
-    "api": {"gis", "boundaries", "governance", "access", "store", "etl", "services"},
-    "app_pages": {"gis", "boundaries", "governance", "access", "store", "etl", "services"},
-    "app": {"gis", "boundaries", "governance", "access", "store", "etl", "services", "app_pages"},
-    "serve": {"gis", "boundaries", "governance", "access", "store", "etl", "services", "app_pages", "api", "app"},
+    "etl": {"gis", "boundaries", "governance", "access", "i18n", "store"},
+    "services": {"gis", "boundaries", "governance", "access", "i18n", "store", "etl"},
+    "demo": {"gis", "boundaries", "governance", "access", "i18n", "store", "etl", "services"},
+    "cli": {"gis", "boundaries", "governance", "access", "i18n", "store", "etl", "services", "demo"},
+    "api": {"gis", "boundaries", "governance", "access", "i18n", "store", "etl", "services"},
+    "app_pages": {"gis", "boundaries", "governance", "access", "i18n", "store", "etl", "services"},
+    "app": {"gis", "boundaries", "governance", "access", "i18n", "store", "etl", "services", "app_pages"},
+    "serve": {"gis", "boundaries", "governance", "access", "i18n", "store", "etl", "services", "app_pages", "api", "app"},
 }
 PROJECT = set(ALLOWED)
 

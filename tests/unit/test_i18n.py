@@ -59,7 +59,7 @@ def test_pages_contain_no_literal_chinese(path: Path) -> None:
     if path.name == "i18n.py":
         return
     bad = [(n, text) for n, text in _ui_literals(path) if CJK.search(text)]
-    assert bad == [], f"{path.name}: move these strings to app_pages/i18n.py: {bad}"
+    assert bad == [], f"{path.name}: move these strings to i18n/catalogue.py: {bad}"
 
 
 def test_the_literal_check_catches_chinese(tmp_path: Path) -> None:

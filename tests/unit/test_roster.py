@@ -12,13 +12,9 @@ import pytest
 from etl.export import write_staff
 from etl.readers import read_staff
 from gis.errors import DataSourceError, ValidationError
-from governance.roster import (
-    check_roster,
-    contact_card,
-    contact_card_html,
-    roster_gaps,
-    validate_roster,
-)
+from etl.cards import contact_card_html
+from governance.cards import GridCard, StaffMember
+from governance.roster import active_assignments, check_roster, roster_gaps, validate_roster
 from governance.vocab import STAFF_ROLE_TERMS
 
 L1 = "430603003001"
@@ -147,10 +143,18 @@ def test_assignment_rows_need_role_and_grid_and_valid_dates():
 
 
 def test_contact_card_lists_team_and_leaders_and_escapes(tmp_path):
-    roster = validate_roster(_roster())
-    roster.loc[3, "name"] = "王<一>"
-    card = contact_card(M1, GRIDS, roster, on=ON)
-    assert [(e.role, e.name) for e in card.entries] == [
+    roster = active_assignments(validate_roster(_roster()), ON)
+    roster.loc[roster["name"] == "王一", "name"] = "王<一>"
+    people = [StaffMember(r.name, r.role, r.phone, r.grid_code) for r in roster.itertuples()]
+    card = GridCard(
+        code=M1, name="一网格", level=3, parent_code=L2, parents=[(L1, "杨树港社区"), (L2, "一片区")],
+        staff=[p for p in people if p.grid_code == M1], households=0, special_households=0, residents=0,
+        open_incidents=0, area_m2=1.0,
+        # what store.lookup.grid_card reads for the parents: their liaison leaders and grid heads only
+        leaders=[p for p in people if p.grid_code in (L1, L2) and p.role in ("liaison_leader", "grid_head")],
+        on=ON,
+    )
+    assert [(e.role, e.name) for e in card.contact_entries()] == [
         ("liaison_leader", "刘书记"), ("grid_head", "陈主任"), ("grid_head", "周片长"), ("micro_worker", "王<一>"),
         ("grid_police", "张警官"), ("family_doctor", "李医生"), ("supervisor", "赵监督"), ("coordinator", "钱协调"),
     ]
