@@ -1,8 +1,7 @@
 """The grid domain: code scheme, plan validation, versions, topology-safe edits, impact.
 
-Everything here is pure (GeoDataFrames, shapely arrays, dataclasses) except
-:mod:`store.grids`, which persists plans in PostGIS and is imported on its own.
-Plans are GeoDataFrames in EPSG:4490 with the columns ``code``, ``level``,
+Everything here is pure (GeoDataFrames, shapely arrays, dataclasses); plans are persisted by
+:mod:`store.grids`. :mod:`boundaries.assign` is the one point → grid rule. Plans are GeoDataFrames in EPSG:4490 with the columns ``code``, ``level``,
 ``parent_code``, ``name``, ``geometry`` (see :mod:`boundaries.model`).
 """
 

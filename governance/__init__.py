@@ -1,11 +1,9 @@
-"""Governance workflows: staff roster, the incident closed loop, visits, assessment, reports.
+"""Governance rules, pure (no database, no files, no UI): the vocabularies, the incident closed loop,
+deadlines, visits, assessment, roster rules, the grid card and the monthly report's figures.
 
-Pure rules live in :mod:`governance.workflow`, :mod:`governance.deadlines`,
-:mod:`governance.visits`, :mod:`governance.assessment` and :mod:`governance.roster`;
-:mod:`store.governance` reads and writes PostGIS; :mod:`governance.report` builds the
-monthly joint-meeting report; :mod:`cli.governance` is the ``gridgov
-incident|report|roster|visit`` command group. Import direction:
-app pages → governance → etl → boundaries → gis.
+:mod:`governance.vocab` is the one catalogue of roles, statuses, dispositions, special kinds,
+categories and visit kinds with their zh/en labels. The database side is :mod:`store.governance`,
+the use cases are in :mod:`services`. Imports: :mod:`gis` and :mod:`boundaries` only.
 """
 
 from __future__ import annotations

@@ -489,12 +489,11 @@ def reassign_points(
 ) -> dict[tuple[str | None, str | None], int]:
     """Re-assign ``households`` or ``incidents`` to the leaf grid covering each point.
 
-    The one assignment rule of GridGov, used at import, by ``gridgov assign`` and after a
-    boundary edit: points are read from PostGIS, assigned with the vectorized
-    :func:`gis.join.assign_points` (``covered_by``, so boundary points match; a point on a
-    shared boundary goes to the smallest code) to the leaf grids (grids without children: the
-    micro-grids of a full plan, so always the finest level), and only the rows whose grid
-    changed are written back through a temporary table. Points outside every grid become
+    Bulk assignment at import, by ``gridgov assign`` and after a boundary edit: the points are
+    read from PostGIS and assigned in Python by the one rule of :mod:`boundaries.assign`
+    (``covered_by``, so boundary points match; a point on a shared boundary goes to the smallest
+    code) to the current leaf grids (grids without children: the micro-grids of a full plan), and
+    only the rows whose grid changed are written back through a temporary table. Points outside every grid become
     unassigned (NULL), never dropped. For incidents, ``grid_code_at_report`` is filled where
     it is still empty (it keeps the grid valid when the incident was reported).
 

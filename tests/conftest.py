@@ -143,3 +143,26 @@ def testdata() -> Path:
     if not TESTDATA.is_dir():
         raise FileNotFoundError(f"real-world test data expected at {TESTDATA}")
     return TESTDATA
+
+
+#: Fixtures that reach the project's PostGIS: a test using one is a database test.
+DATABASE_FIXTURES = frozenset(
+    {"database_url", "engine", "db_conn", "db_session", "empty_database_url", "throwaway_databases"}
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark tests by folder (tests/db, tests/apptest: ``db``; tests/e2e: ``e2e`` and ``db``), and refuse a
+    test under tests/unit that asks for the database: unit tests are pure."""
+    misplaced = []
+    for item in items:
+        parts = Path(str(item.fspath)).relative_to(PROJECT_ROOT / "tests").parts
+        folder = parts[0] if len(parts) > 1 else ""
+        if folder in ("db", "apptest", "e2e"):
+            item.add_marker(pytest.mark.db)
+        if folder == "e2e":
+            item.add_marker(pytest.mark.e2e)
+        if folder == "unit" and DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            misplaced.append(item.nodeid)
+    if misplaced:
+        raise pytest.UsageError(f"unit tests must not use the database (move them to tests/db): {misplaced}")

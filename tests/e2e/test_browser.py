@@ -116,7 +116,7 @@ def test_map_draws_every_grid_offline(tab: Browser, app_url: str, e2e_db: dict) 
     _all_micro_grids_drawn(page, counts[3])
     warm = time.perf_counter() - start
     (_artifacts() / "e2e-timings.txt").open("a").write(f"map page, returning browser: {warm:.2f} s to draw all grids\n")
-    assert warm < 15
+    # load times are measured by bench/map_load.py (docs/performance.md), not asserted here
 
 
 def test_search_zooms_to_a_code_and_click_opens_the_card(tab: Browser, app_url: str, e2e_db: dict) -> None:

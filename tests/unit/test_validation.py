@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -274,18 +273,14 @@ def test_report_api() -> None:
     assert "error" in report.summary()
 
 
-def test_speed_133_and_10000_grids() -> None:
+def test_133_and_10000_grid_plans_validate_clean() -> None:
+    """Correctness at both sizes; how fast is measured by bench/validate_demo.py, not asserted here."""
     plan = rectangular_plan(splits=((7, 1), (3, 6)))  # 7 communities, 126 micro-grids
     assert len(plan) == 133
-    start = time.perf_counter()
     assert validate_plan(plan).findings == []
-    assert time.perf_counter() - start < 1.0
     big = rectangular_plan(splits=((10, 10), (3, 3), (3, 3)), cell_deg=0.0005)
     assert len(big) == 100 + 900 + 8100
-    start = time.perf_counter()
-    report = validate_plan(big)
-    assert report.ok
-    assert time.perf_counter() - start < 10.0
+    assert validate_plan(big).ok
 
 
 def test_real_municipalities_liechtenstein() -> None:
