@@ -21,7 +21,7 @@ from etl.export import write_staff
 from etl.readers import read_staff
 from etl.transform import ERROR, problems_frame
 from governance.roster import active_assignments, roster_gaps
-from store.bulk import load_staff
+from services.imports import load_rows
 
 
 def _load(scope) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -127,9 +127,8 @@ def _import_export(roster: pd.DataFrame) -> None:
     replace = st.checkbox(t("roster.replace"), key="roster.replace")
     if st.button(t("roster.save"), key="roster.save", type="primary"):
         try:
-            with common.get_engine().begin() as conn:
-                report = load_staff(conn, incoming, problems=problems, source=upload.name,
-                                    author=common.current_actor().name, replace_assignments=replace)
+            report = load_rows(common.get_engine(), common.current_actor(), "staff", incoming, problems,
+                               source=upload.name, replace_assignments=replace)
         except GridGovError as exc:
             st.error(t("roster.invalid", error=exc))
             return

@@ -94,7 +94,6 @@ def _run(
     source: Path,
     *,
     read: Callable[[], tuple[Any, list[RowProblem]]],
-    load: Any,
     report_path: Optional[Path],
     dry_run: bool,
     as_json: bool,
@@ -111,7 +110,7 @@ def _run(
         notify(progress, 0, None, "read")
         frame, problems = read()
         notify(progress, len(frame), len(frame), "read")
-        _finish(kind, source, frame, problems, load=load, report_path=report_path, dry_run=dry_run,
+        _finish(kind, source, frame, problems, report_path=report_path, dry_run=dry_run,
                 as_json=as_json, clock=clock, progress=progress, **load_options)
 
 
@@ -121,7 +120,6 @@ def _finish(
     frame: Any,
     problems: list[RowProblem],
     *,
-    load: Any,
     report_path: Optional[Path],
     dry_run: bool,
     as_json: bool,
@@ -141,14 +139,14 @@ def _finish(
         emit(summary, as_json=as_json, render=lambda d: typer.echo(
             f"{kind}: {d['valid_rows']} valid rows, {d['errors']} error(s), {d['problems']} problem(s); dry run, nothing loaded"))
         raise typer.Exit(1)
-    engine = open_engine()
+    from access.actor import Actor
+    from services.imports import load_rows
+
+    by = load_options.pop("author", None)
     try:
-        with engine.connect() as conn:
-            # A dry run does the whole load, database checks included, and rolls it back.
-            with conn.begin() as trans:
-                report = load(conn, frame, problems=problems, source=source.name, progress=progress, **load_options)
-                if dry_run:
-                    trans.rollback()
+        # A dry run does the whole load, database checks included, and rolls it back.
+        report = load_rows(open_engine(), Actor(default_actor(by)), kind, frame, problems, dry_run=dry_run,
+                           source=source.name, progress=progress, **load_options)
     except ValidationError as exc:
         if report_path:
             findings = [f for f in exc.findings if isinstance(f, RowProblem)]
@@ -156,8 +154,6 @@ def _finish(
         if not as_json:
             _print_problems([f for f in exc.findings if isinstance(f, RowProblem) and f not in problems])
         raise
-    if dry_run:
-        report.changeset_id = None
     report.seconds = clock.seconds
     if report_path:
         write_problem_report(report.problems, report_path)
@@ -202,14 +198,13 @@ def import_grids(
     as_json: bool = _JSON,
 ) -> None:
     """Import grid polygons (upsert on the grid code; new versions for changed grids)."""
-    from store.bulk import load_grids
     from etl.readers import read_grids
 
     where = _region_options(region)
     _run("grids", path, read=lambda: read_grids(
         path, layer=layer, code_field=code_field, level_field=level_field, parent_field=parent_field,
         name_field=name_field, crs=crs, encoding=encoding, fix=fix, **where,
-    ), load=load_grids, report_path=report, dry_run=dry_run, as_json=as_json,
+    ), report_path=report, dry_run=dry_run, as_json=as_json,
             skip_invalid=skip_invalid, author=default_actor(by), reason=reason,
             validate_options={"allow_multipart": allow_multipart})
 
@@ -233,14 +228,13 @@ def import_households(
     as_json: bool = _JSON,
 ) -> None:
     """Import household points (upsert on the household id) and put each in its micro-grid."""
-    from store.bulk import load_households
     from etl.readers import read_households
 
     where = _region_options(region)
     _run("households", path, read=lambda: read_households(
         path, id_field=id_field, address_field=address_field, x_field=x_field, y_field=y_field,
         crs=crs, encoding=encoding, layer=layer, **where,
-    ), load=load_households, report_path=report, dry_run=dry_run,
+    ), report_path=report, dry_run=dry_run,
             as_json=as_json, skip_invalid=skip_invalid, author=default_actor(by), reason=reason)
 
 
@@ -262,13 +256,12 @@ def import_incidents(
     as_json: bool = _JSON,
 ) -> None:
     """Import incidents (upsert on the incident id; rows without one are added) and assign grids."""
-    from store.bulk import load_incidents
     from etl.readers import read_incidents
 
     where = _region_options(region)
     _run("incidents", path, read=lambda: read_incidents(
         path, id_field=id_field, x_field=x_field, y_field=y_field, crs=crs, encoding=encoding, layer=layer, **where,
-    ), load=load_incidents, report_path=report, dry_run=dry_run,
+    ), report_path=report, dry_run=dry_run,
             as_json=as_json, skip_invalid=skip_invalid, author=default_actor(by), reason=reason)
 
 
@@ -298,13 +291,12 @@ def import_staff(
     (default: today), 结束日期 end_date, 楼栋号 building_no. An open assignment needs an active grid.
     """
     from etl.readers import read_staff
-    from store.bulk import load_staff
 
     sheet_option: str | int | None = int(sheet) if sheet is not None and sheet.isdigit() else sheet
     _run("staff", path, read=lambda: read_staff(
         path, id_field=id_field, name_field=name_field, phone_field=phone_field, role_field=role_field,
         grid_code_field=grid_code_field, encoding=encoding, sheet=sheet_option,
-    ), load=load_staff, report_path=report, dry_run=dry_run, as_json=as_json, skip_invalid=skip_invalid,
+    ), report_path=report, dry_run=dry_run, as_json=as_json, skip_invalid=skip_invalid,
             author=default_actor(by), reason=reason, replace_assignments=replace)
 
 
