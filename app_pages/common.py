@@ -22,7 +22,7 @@ from access.actor import Actor
 from app_pages.folium_view import RenderedMap
 from app_pages.i18n import CATALOGUE, LANGUAGES, t, translate
 from store import lookup, queries
-from store.lookup import GridNotFoundAtPoint
+
 from gis import webmap
 from gis.errors import ConfigurationError, NotFoundError
 from gis.settings import get_settings

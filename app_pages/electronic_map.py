@@ -7,6 +7,7 @@ import streamlit as st
 from app_pages import common, folium_view, maps
 from app_pages.i18n import t
 from gis import webmap
+from store.lookup import GridNotFoundAtPoint
 
 MAP_HEIGHT = 620
 
@@ -53,7 +54,7 @@ def select_point(token: str, basemap, lng: float, lat: float) -> None:
     st.session_state["map.outside"] = None
     try:
         cards = common.load_lookup_point(token, float(lon), float(lat4490))
-    except common.GridNotFoundAtPoint as exc:
+    except GridNotFoundAtPoint as exc:
         st.session_state["map.selected"] = None
         near = exc.nearest
         st.session_state["map.outside"] = (

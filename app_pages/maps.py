@@ -7,7 +7,7 @@ EPSG:4490; each function converts to the display CRS itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import folium
 import geopandas as gpd

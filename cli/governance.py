@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Any, Optional
-from zoneinfo import ZoneInfo
+from gis import clock
 
 import typer
 
@@ -43,12 +43,6 @@ def _cli():  # noqa: ANN202 - the cli.main module (imported late: it imports us)
     from cli import main as cli
 
     return cli
-
-
-def _tz() -> ZoneInfo:
-    from gis.settings import get_settings
-
-    return ZoneInfo(get_settings().timezone)
 
 
 def _when(value: str | None, *, option: str = "--as-of") -> dt.datetime | None:
@@ -84,7 +78,7 @@ def _emit(data: Any, as_json: bool, render=None) -> None:  # noqa: ANN001
 
 
 def _render_incident(detail: dict[str, Any]) -> None:
-    tz = _tz()
+    tz = clock.zone()
 
     def local(value: Any) -> str:
         return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if isinstance(value, dt.datetime) else ""
@@ -415,7 +409,7 @@ def visit_plan_cmd(
     from store.governance import load_frames
     from governance.visits import visit_plan
 
-    month = parse_month(month) or dt.datetime.now(_tz()).strftime("%Y-%m")
+    month = parse_month(month) or clock.month_of()[0]
     when = _when(as_of)
     with _cli().open_engine().connect() as conn:
         frames = load_frames(conn, month=month)

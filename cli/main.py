@@ -33,6 +33,7 @@ from typing import Any, Optional
 import typer
 from typer.core import TyperGroup
 
+from gis import clock
 from gis.errors import ConfigurationError, GridGovError
 
 __all__ = [
@@ -124,18 +125,10 @@ class GridGovUsage(GridGovError, ValueError):
 _AS_OF_FORMS = "YYYY-MM-DD or an ISO timestamp (e.g. 2026-11-30 or 2026-11-30T18:00+08:00)"
 
 
-def _local_zone():  # noqa: ANN202 - ZoneInfo
-    from zoneinfo import ZoneInfo
-
-    from gis.settings import get_settings
-
-    return ZoneInfo(get_settings().timezone)
-
-
 def parse_as_of(value: str | None, *, option: str = "--as-of", end_of_day: bool = True) -> dt.datetime | None:
     """A moment from the command line: aware, in the ``GRIDGOV_TIMEZONE`` zone unless it has an offset.
 
-    ``YYYY-MM-DD`` is the end of that local day (23:59:59; ``end_of_day=False``: its start),
+    ``YYYY-MM-DD`` is the end of that local day (:func:`gis.clock.end_of_day`; ``end_of_day=False``: its start),
     as :mod:`store.lookup` reads a date; an ISO timestamp without offset is local time.
 
     Raises
@@ -149,22 +142,22 @@ def parse_as_of(value: str | None, *, option: str = "--as-of", end_of_day: bool 
     try:
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
-            return dt.datetime.combine(day, dt.time(23, 59, 59) if end_of_day else dt.time(0), tzinfo=_local_zone())
+            return clock.end_of_day(day) if end_of_day else clock.start_of_day(day)
         stamp = dt.datetime.fromisoformat(text)
     except ValueError:
         raise GridGovUsage(f"{option} was {value!r} but is expected to be {_AS_OF_FORMS}") from None
-    return stamp.replace(tzinfo=_local_zone()) if stamp.tzinfo is None else stamp
+    return stamp.replace(tzinfo=clock.zone()) if stamp.tzinfo is None else stamp
 
 
 def parse_day(value: str | None, *, option: str = "--as-of") -> dt.date | None:
     """A day from the command line (``YYYY-MM-DD``, or a timestamp's local day); ``None`` when not given."""
     moment = parse_as_of(value, option=option)
-    return None if moment is None else moment.astimezone(_local_zone()).date()
+    return None if moment is None else moment.astimezone(clock.zone()).date()
 
 
 def today() -> dt.date:
     """Today in the ``GRIDGOV_TIMEZONE`` zone."""
-    return dt.datetime.now(_local_zone()).date()
+    return clock.today()
 
 
 def parse_month(value: str | None, *, option: str = "--month") -> str | None:

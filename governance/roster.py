@@ -17,15 +17,14 @@ data lives in :mod:`access.masking`).
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
 from boundaries.coding import CodeScheme, default_scheme
 from gis.errors import ValidationError
-from governance.vocab import STAFF_ROLE_TERMS, STAFF_ROLES, TEAM_ROLES
+from governance.vocab import STAFF_ROLE_TERMS, TEAM_ROLES
 
 __all__ = [
     "ROSTER_COLUMNS",

@@ -11,7 +11,6 @@ import re
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 import pytest
 import shapely
 from sqlalchemy import Connection, text
