@@ -24,8 +24,7 @@ import datetime as dt
 import json
 import logging
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +40,7 @@ from gis.crs import STORAGE_EPSG
 from gis.errors import CRSError, ValidationError
 from gis.progress import Progress, Stopwatch, notify
 from store.grids import assign_points_at_times
+from store.session import unit_of_work
 from store.sql import geometries
 
 __all__ = [
@@ -118,19 +118,6 @@ def _fixed_rows(problems: Sequence[RowProblem]) -> int:
 # ---------------------------------------------------------------------------------------
 # plumbing
 # ---------------------------------------------------------------------------------------
-@contextmanager
-def _transaction(bind: Engine | Connection) -> Iterator[Connection]:
-    if isinstance(bind, Engine):
-        with bind.begin() as conn:
-            yield conn
-    elif bind.in_transaction():
-        with bind.begin_nested():
-            yield bind
-    else:
-        with bind.begin():
-            yield bind
-
-
 def _refuse_errors(kind: str, problems: Sequence[RowProblem], *, skip_invalid: bool) -> int:
     errors = [p for p in problems if p.severity == ERROR]
     rows = len({p.row for p in errors})
@@ -249,7 +236,7 @@ def load_grids(
             grids.index, grids["code"], grids["level"], grids["parent_code"], grids["name"], _ewkb(grids.geometry.values)
         )
     ]
-    with _transaction(bind) as conn:
+    with unit_of_work(bind) as conn:
         stage = _stage(
             conn,
             {"row_no": "integer", "code": "text", "level": "smallint", "parent_code": "text", "name": "text",
@@ -410,7 +397,7 @@ def load_households(
             households["members"], households["special_kinds"], _ewkb(households.geometry.values),
         )
     ]
-    with _transaction(bind) as conn:
+    with unit_of_work(bind) as conn:
         stage = _stage(
             conn,
             {"household_key": "text", "address": "text", "building_no": "text", "house_no": "text",
@@ -461,7 +448,7 @@ def load_incidents(
             incidents["status"], incidents["address"], _ewkb(incidents.geometry.values),
         )
     ]
-    with _transaction(bind) as conn:
+    with unit_of_work(bind) as conn:
         stage = _stage(
             conn,
             {"incident_key": "text", "reported_at": "timestamptz", "category": "text", "description": "text",
@@ -624,7 +611,7 @@ def load_staff(
         )
     ]
     people = len({r[1] for r in rows})
-    with _transaction(bind) as conn:
+    with unit_of_work(bind) as conn:
         stage = _stage(
             conn,
             {"row_no": "integer", "staff_key": "text", "name": "text", "phone": "text", "organisation": "text",

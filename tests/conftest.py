@@ -166,3 +166,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             misplaced.append(item.nodeid)
     if misplaced:
         raise pytest.UsageError(f"unit tests must not use the database (move them to tests/db): {misplaced}")
+
+
+def demo_copy(dbs: "ThrowawayDatabases", data) -> str:
+    """A new database holding a committed copy of the demo; returns its URL."""
+    from store.seed import load_demo
+
+    url = dbs.create()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        load_demo(conn, data)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture()
+def demo_url(throwaway_databases: ThrowawayDatabases, demo_data, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A committed copy of the demo in its own database, used through ``DATABASE_URL`` (CLI tests)."""
+    from gis.settings import get_settings
+
+    url = demo_copy(throwaway_databases, demo_data)
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()

@@ -11,21 +11,6 @@ from sqlalchemy import create_engine, text
 from cli.main import main
 
 
-@pytest.fixture()
-def demo_url(throwaway_databases, demo_data, monkeypatch):
-    """A committed copy of the demo in its own database, used through DATABASE_URL."""
-    from store.seed import load_demo
-    from gis.settings import get_settings
-
-    url = throwaway_databases.create()
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        load_demo(conn, demo_data)
-    engine.dispose()
-    monkeypatch.setenv("DATABASE_URL", url)
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
 
 
 def _counts(url: str) -> dict[str, int]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 
-import pytest
 from sqlalchemy import create_engine, text
 
 from cli.main import main
@@ -12,20 +11,6 @@ from etl.export import query_export
 from store.queries import household_roster
 
 
-@pytest.fixture()
-def demo_url(throwaway_databases, demo_data, monkeypatch):
-    from gis.settings import get_settings
-    from store.seed import load_demo
-
-    url = throwaway_databases.create()
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        load_demo(conn, demo_data)
-    engine.dispose()
-    monkeypatch.setenv("DATABASE_URL", url)
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
 
 
 def test_a_household_is_masked_the_same_everywhere(demo_url, tmp_path, capsys) -> None:

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from conftest import demo_copy
+
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,14 +34,7 @@ TABLES = ("staff", "staff_assignments", "changesets")
 @pytest.fixture(scope="module")
 def demo_database(throwaway_databases, demo_data) -> str:
     """A committed copy of the demo in its own database (shared by this module's tests that write nothing)."""
-    from store.seed import load_demo
-
-    url = throwaway_databases.create()
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        load_demo(conn, demo_data)
-    engine.dispose()
-    return url
+    return demo_copy(throwaway_databases, demo_data)
 
 
 def _use(url: str, monkeypatch: pytest.MonkeyPatch) -> None:

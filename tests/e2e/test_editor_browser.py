@@ -9,6 +9,8 @@ mouse clicks (polyline button, two clicks on the map canvas, "Finish"). Screensh
 
 from __future__ import annotations
 
+from conftest import demo_copy
+
 import time
 from collections.abc import Iterator
 
@@ -28,14 +30,7 @@ OVERSHOOT_DEG = 0.00005
 
 @pytest.fixture(scope="module")
 def editor_e2e_db(throwaway_databases, demo_data) -> str:
-    from store.seed import load_demo
-
-    url = throwaway_databases.create()
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        load_demo(conn, demo_data)
-    engine.dispose()
-    return url
+    return demo_copy(throwaway_databases, demo_data)
 
 
 @pytest.fixture(scope="module")
