@@ -854,17 +854,17 @@ def _in_block(blocks, off, px, py, rx, ry):
 def assign_xy(x, y, xmin, ymin, xmax, ymax, inv, nx, ny, cxs, cys, cell_value, block_off, blocks, rank_poly, out):
     """Polygon index per point into ``out`` (int32): -1 none, :data:`SLOW` for shapely.
 
-    Points in cells without edges are answered in one pass; the others are collected,
-    sorted by block (counting sort) and tested block by block, so the blocks are read in
-    memory order rather than at random.
+    Points in cells without edges are answered in one pass; the others are collected (index
+    and block id, 8 bytes each), sorted by block (counting sort) and tested block by block,
+    so the blocks are read in memory order rather than at random. Returns the number of
+    :data:`SLOW` points.
     """
     n = len(x)
     n_blocks = len(block_off)
-    bx = np.empty(n, dtype=np.float64)
-    by = np.empty(n, dtype=np.float64)
-    bi = np.empty(n, dtype=np.int64)
-    bb = np.empty(n, dtype=np.int32)
+    pend = np.empty(n, dtype=np.int32)  # only the first m entries are ever touched
+    pblock = np.empty(n, dtype=np.int32)
     m = 0
+    n_slow = 0
     for i in range(n):
         px = x[i]
         py = y[i]
@@ -884,48 +884,42 @@ def assign_xy(x, y, xmin, ymin, xmax, ymax, inv, nx, ny, cxs, cys, cell_value, b
         bid = -2 - value
         if bid == 0 or (px != 0.0 and abs(px) < TINY) or (py != 0.0 and abs(py) < TINY):
             out[i] = SLOW
+            n_slow += 1
             continue
-        bx[m] = px
-        by[m] = py
-        bi[m] = i
-        bb[m] = bid
+        pend[m] = i
+        pblock[m] = bid
         m += 1
     if m == 0:
-        return out
-    if m * 4 < n_blocks:  # few: no sort
+        return n_slow
+    if m * 4 < n_blocks:  # few: not worth a sort
         for k in range(m):
-            px = bx[k]
-            py = by[k]
-            j = min(int((px - xmin) * inv), nx - 1)
-            g = min(int((py - ymin) * inv), ny - 1)
-            best = _in_block(blocks, block_off[bb[k]], px, py, cxs[j], cys[g])
-            out[bi[k]] = NONE if best == _NO_RANK else rank_poly[int(best)]
-        return out
+            i = pend[k]
+            _assign_one(x[i], y[i], i, xmin, ymin, inv, nx, ny, cxs, cys, blocks, block_off[pblock[k]], rank_poly, out)
+        return n_slow
     start = np.zeros(n_blocks + 1, dtype=np.int64)
     for k in range(m):
-        start[bb[k] + 1] += 1
+        start[pblock[k] + 1] += 1
     for b in range(n_blocks):
         start[b + 1] += start[b]
-    sx = np.empty(m, dtype=np.float64)
-    sy = np.empty(m, dtype=np.float64)
-    si = np.empty(m, dtype=np.int64)
+    order = np.empty(m, dtype=np.int32)
     for k in range(m):
-        b = bb[k]
-        p = start[b]
-        sx[p] = bx[k]
-        sy[p] = by[k]
-        si[p] = bi[k]
-        start[b] = p + 1
+        b = pblock[k]
+        order[start[b]] = pend[k]
+        start[b] += 1
     # start[b] is now the end of block b's points
     k = 0
     for b in range(1, n_blocks):
         off = block_off[b]
         while k < start[b]:
-            px = sx[k]
-            py = sy[k]
-            j = min(int((px - xmin) * inv), nx - 1)
-            g = min(int((py - ymin) * inv), ny - 1)
-            best = _in_block(blocks, off, px, py, cxs[j], cys[g])
-            out[si[k]] = NONE if best == _NO_RANK else rank_poly[int(best)]
+            i = order[k]
+            _assign_one(x[i], y[i], i, xmin, ymin, inv, nx, ny, cxs, cys, blocks, off, rank_poly, out)
             k += 1
-    return out
+    return n_slow
+
+
+@_jit
+def _assign_one(px, py, i, xmin, ymin, inv, nx, ny, cxs, cys, blocks, off, rank_poly, out):
+    j = min(int((px - xmin) * inv), nx - 1)
+    g = min(int((py - ymin) * inv), ny - 1)
+    best = _in_block(blocks, off, px, py, cxs[j], cys[g])
+    out[i] = NONE if best == _NO_RANK else rank_poly[int(best)]
