@@ -244,6 +244,16 @@ def _reset_peak() -> int | None:
     return _status_kb("VmRSS")
 
 
+def _trim() -> None:
+    """Return freed heap memory to the system, so the next call's growth is measured from it."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def child(method: str, directory: Path, runs: int) -> dict:
     import geopandas as gpd
     import pandas as pd
@@ -302,6 +312,7 @@ def child(method: str, directory: Path, runs: int) -> dict:
     for _ in range(runs):
         result = None
         gc.collect()
+        _trim()
         baseline = _reset_peak()
         c0 = time.process_time()
         t0 = time.perf_counter()
