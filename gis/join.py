@@ -5,68 +5,79 @@ The rule
 A point gets the key of a polygon that *covers* it (shapely/GEOS ``covered_by``: interior
 or boundary, so a point exactly on an edge or a vertex matches). When several polygons
 cover a point — a shared edge or vertex of a coverage, or overlapping polygons — the
-smallest key wins (keys are compared as ``str(key)``). A point that no polygon covers, and a
-missing, empty, NaN or infinite point, gets ``None``. Holes are not part of their polygon
-(a point inside a hole is not covered; a point on a hole's ring is, it is on the boundary);
-a MultiPolygon covers a point when one of its parts does. The answers are those of
+smallest key wins (keys compared as ``str(key)``). A point no polygon covers, and a missing,
+empty, NaN or infinite point, gets ``None``. A point inside a hole is not covered by that
+polygon, one on a hole's ring is (it is on the boundary); a MultiPolygon covers a point
+when one of its parts does; for an invalid polygon the answer is still GEOS's (its
+point-in-polygon rule ring by ring: outside the shell → no, on any ring → yes, inside the
+first hole that does not exclude the point → no). The answers are those of
 ``shapely.STRtree(polygons).query(points, predicate="covered_by")`` plus the tie rule, on
-every point, also for points exactly on vertices and edges (kept as
-:func:`_assign_points_strtree`, the reference the tests compare with).
+every point; that query is kept as :func:`_assign_points_strtree`, the reference the tests
+compare against.
 
 CRS and units
 -------------
 Points and polygons must be in the same CRS: GeoSeries/GeoDataFrame inputs are checked
-(:class:`~gis.errors.CRSError` when they differ or only one has a CRS); plain arrays are
-taken to be in the same CRS. The method is planar and works in any CRS, geographic
-(lon/lat degrees, GridGov stores EPSG:4490) or projected (metres): the predicates are
-those of GEOS, evaluated on the coordinates as given, and the grid below is laid out in the
-input's coordinate units. Nothing is reprojected.
+(:class:`~gis.errors.CRSError` when they differ or only one has a CRS); plain arrays and
+``xy=`` coordinates are taken to be in the polygons' CRS. The method is planar, like GEOS's
+predicates, and works in any CRS — geographic (lon/lat degrees; GridGov stores EPSG:4490)
+or projected (metres): nothing is reprojected and the grid below is laid out in the input's
+coordinate units (a cell is a square in those units, e.g. 0.00018° × 0.00018° for 10,000
+grids over 0.15° × 0.13°, or 20 m × 20 m in a metric CRS).
 
-The method (many points: :class:`CoverageIndex`)
-------------------------------------------------
-1. *Cells.* A regular grid of square cells is laid over the polygons' extent, about
-   ``_CELLS_PER_POLYGON`` cells per polygon part (or per 32 edges), whichever is more,
-   whichever is more; the cell side is in the input's units (e.g. ~0.0001° for 10,000 grids
-   over 0.15° × 0.13°). Each edge of every ring (shells and holes) is listed in every cell
-   it may touch — a conservative superset: the cells are widened by a margin (1e-9 of a
-   cell plus 256 ulps of the largest coordinate) that dominates the rounding of the
-   binning and of this rasterisation.
-2. *Interior lookup.* A sweep along the centre line of each row of cells computes, with
-   exact predicates, which rings contain each cell centre. A cell that no edge touches lies
-   wholly inside (or outside) every polygon, so its points take one precomputed answer —
-   the covering polygon with the smallest key, or none — by an array lookup (int32 per
-   cell). Most points end here.
-3. *Exact boundary test.* For a point in a cell that edges touch, a compiled kernel
-   (numba) decides each candidate ring from the ring's parity at the cell centre ``r``
-   (known from the sweep) and the crossings of the segment ``r → p`` with the ring's edges
-   in the cell, after an exact on-edge test (so boundary points are covered). Candidates
-   are tried in key order and the first polygon covering the point wins: the tie rule.
-   Holes follow GEOS's rule for a polygon (outside the shell: no; on a ring: yes; inside a
-   hole: no). Polygons that cover the whole cell (no edge of theirs in it) are folded
-   into a per-cell best key, so they cost nothing.
-4. *Exactness.* Every geometric decision is an orientation sign computed with a
-   floating-point filter and an exact expansion fallback (``gis._grid_kernels``), valid
-   for non-zero coordinate magnitudes in ``[1e-100, 1e100]``. The few points the kernel
-   cannot decide that way — coordinates outside that range, cells whose centre lies
-   exactly on an edge, rings nested in ways no valid polygon has — are answered by the
-   shapely reference, so the result is exact everywhere.
+The method (:class:`CoverageIndex`)
+-----------------------------------
+1. **Cells.** A regular grid of square cells covers the polygons' extent: about
+   ``cells_per_polygon`` cells per polygon part (or per 32 edges, whichever is more; 32 for
+   a one-shot :func:`assign_points`, 128 for a kept index). Every edge of every ring —
+   shells and holes alike — is listed in each cell it may touch. The list is a superset:
+   cells are widened by a margin (1e-9 of a cell + 256 ulps of the largest coordinate) that
+   is larger than any rounding in the binning of points or in this rasterisation.
+2. **Interior lookup.** A sweep along the centre line of every row of cells counts, with
+   exact orientation tests, the ring crossings left of each cell centre, so it knows which
+   rings contain each centre. A cell no edge touches lies wholly inside or outside every
+   ring, so all its points get one precomputed answer — the covering polygon with the
+   smallest key, or none — through one int32 lookup. Most points end here.
+3. **Exact boundary test.** A cell that edges touch (a *boundary cell*) keeps a block: the
+   candidate polygon parts in key order, each with its rings' edges in the cell and the
+   rings' parity at the cell centre ``r``. A point ``p`` there is first tested for lying on
+   an edge (exact: boundary points are covered); otherwise a ring's parity at ``p`` is its
+   parity at ``r`` flipped by each crossing of the axis-parallel path ``r → (p.x, r.y) → p``
+   (which stays inside the cell) with the ring's edges in the cell — with the straight
+   segment ``r p`` instead in the rare case where the path's corner lies on an edge. The
+   first part in key order that covers ``p`` wins: that is the tie rule. Polygons covering
+   the whole cell (none of their edges in it) are folded into one "best key so far" per
+   cell; a cell split by one shared chain of edges between two parts is stored once and
+   decided with one ring test. A kept index also splits each boundary cell into 4 × 4
+   sub-cells and stores the answer of every sub-cell no edge touches (one exact evaluation
+   per connected group of them), so most points in boundary cells are a lookup too. All of
+   this runs in compiled kernels (numba, :mod:`gis._grid_kernels`), one call per batch,
+   with the boundary points processed in block order (a counting sort) for cache locality.
+4. **Exactness.** Every geometric decision is an orientation sign from a floating-point
+   filter with an exact expansion fallback (Shewchuk's error bound, error-free two-sum and
+   two-product), valid for non-zero coordinate magnitudes in ``[1e-100, 1e100]``. The rare
+   points the kernel does not decide that way — such coordinates, cells whose centre lies
+   exactly on an edge, rings nested as no valid polygon is — and non-point geometries among
+   the points are answered by the shapely reference. The result is exact on every point.
 
-Memory: the index holds the ring coordinates (16 bytes per vertex), one int32 per cell
-and a few int32 per boundary cell (about 4 MB for 10,000 grids of ~29 vertices); a call
-adds about 24 bytes per point (x, y as float64, an int32 result; the output object array
-is another 8) plus shapely's own work for the rare shapely-decided points. Input that is
-already coordinates can be passed as ``xy=(x, y)`` (no shapely points needed at all).
+Memory (float64 coordinates, int32 indices): a one-shot call at 1,000,000 points × 10,000
+grids of ~29 vertices grows the process by ~80 bytes per point in all (measured with
+``bench/assign.py``: the index, ~25 MB, freed after the call; the points' x and y, 16 bytes
+per point; an int32 answer and 8 bytes per boundary point in the kernel; the output object
+array, 8 bytes per point). A kept index of 10,000 such grids holds ~75 MB; each call then
+adds ~30 bytes per point (16 fewer with ``xy=``). Coordinates can be passed as ``xy=(x, y)``
+or an ``(n, 2)`` array instead of shapely points, which saves making the points at all.
 
-If numba cannot be imported or a kernel cannot be compiled, the index falls back to the
-shapely reference (same answers, ~10× slower) with a logged warning. Few points per polygon
-(fewer than ``_BUCKET_MIN_POINTS`` in all or ``_BUCKET_POINTS_PER_POLYGON`` per polygon) use
-the reference directly: building the grid would cost more than it saves.
+When numba cannot be imported or a kernel fails to compile, the index falls back to the
+shapely reference (same answers, ~10× slower) with a logged warning. Few points (fewer than
+``_BUCKET_MIN_POINTS`` or ``_BUCKET_POINTS_PER_POLYGON`` per polygon) go straight to the
+reference, which is then faster than building a grid.
 
-Keeping the index: grids change rarely, so a caller assigning batches of points to the same
-polygons can build a :class:`CoverageIndex` once, or pass ``cache_token=`` (e.g. a
-changeset id) to :func:`assign_points`, which keeps the last few indexes in a small LRU cache
-keyed by that token (:func:`coverage_index`). The caller guarantees that one token always
-names the same polygons and keys.
+Keeping the index: grids change rarely. A caller assigning batches of points to the same
+polygons can build a :class:`CoverageIndex` once, or pass ``cache_token=`` (e.g. a changeset
+id or data version) to :func:`assign_points`, which keeps the last few indexes in a small
+LRU cache by that token (:func:`coverage_index`); the caller guarantees that one token
+always names the same polygons and keys.
 """
 
 from __future__ import annotations
@@ -145,7 +156,11 @@ def _check_same_crs(points: Any, polygons: Any) -> None:
 
 def _key_ranks(key_arr: np.ndarray) -> np.ndarray:
     """Rank of each key (0 = smallest ``str(key)``; equal strings by position)."""
-    order = np.argsort(np.array([str(k) for k in key_arr], dtype=object), kind="stable")
+    text = [str(k) for k in key_arr]
+    if any(t.endswith("\x00") for t in text):  # NumPy's fixed-width strings drop trailing NULs
+        order = np.argsort(np.array(text, dtype=object), kind="stable")
+    else:
+        order = np.argsort(np.array(text, dtype=str), kind="stable")  # code point order, like str
     rank = np.empty(len(key_arr), dtype=np.int64)
     rank[order] = np.arange(len(key_arr))
     return rank
