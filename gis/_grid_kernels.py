@@ -82,8 +82,6 @@ NONE = -1
 SLOW_BLOCK = -2
 #: Returned by :func:`assign_xy` for points that must be decided by shapely.
 SLOW = -3
-#: Sub-cells per side of a boundary cell in a refined index (:func:`refine`).
-SUB = 4
 _NO_RANK = np.iinfo(np.int32).max
 _EXT, _BDY, _INT = 0, 1, 2
 
@@ -532,13 +530,11 @@ def sweep(xs, ys, vert_ring, ring_comp, ring_is_hole, ring_pos, comp_poly, poly_
     cross_sorted = np.empty(max_row, dtype=np.int32)
     bucket = np.zeros(nx + 2, dtype=np.int64)
     block_off = np.empty(n_nonempty + 1, dtype=np.int64)
-    block_cell = np.empty(n_nonempty + 1, dtype=np.int32)
     # an upper bound of the blocks' size: per cell 2 + per part 4 + per ring 2 + per run 1
     # + 2 per vertex (runs have one vertex more than edges) <= 2 + 11 per edge entry
     blocks = np.empty(1 + 2 * n_nonempty + 11 * len(cell_edges), dtype=np.float64)
     blocks[0] = SLOW_BLOCK
     block_off[0] = 0
-    block_cell[0] = -1
     used = 1
     n_blocks = 1
     comp_mark = np.zeros(n_comps, dtype=np.uint8)
@@ -700,104 +696,10 @@ def sweep(xs, ys, vert_ring, ring_comp, ring_is_hole, ring_pos, comp_poly, poly_
                 q = _try_complement(blocks, off, q, seg_a, seg_b)
             used = q
             block_off[n_blocks] = off
-            block_cell[n_blocks] = cell
             cell_value[cell] = -2 - n_blocks
             n_blocks += 1
     # views: the untouched tail of the over-allocated arrays never becomes resident
-    return cell_value, block_off[:n_blocks], block_cell[:n_blocks], blocks[:used], n_boundary, n_slow
-
-
-@_jit
-def _mark_runs(blocks, q, end, touched, x0, y0, step, m):
-    """Mark the sub-cells the widened boxes of the edges in ``blocks[q:end]`` (runs) meet."""
-    while q < end:
-        nv = int(blocks[q])
-        q += 1
-        for k in range(nv - 1):
-            ax = blocks[q + 2 * k]
-            ay = blocks[q + 2 * k + 1]
-            bx = blocks[q + 2 * k + 2]
-            by = blocks[q + 2 * k + 3]
-            a0 = _clamp(int(np.floor((min(ax, bx) - m - x0) / step)), 0, SUB - 1)
-            a1 = _clamp(int(np.floor((max(ax, bx) + m - x0) / step)), 0, SUB - 1)
-            c0 = _clamp(int(np.floor((min(ay, by) - m - y0) / step)), 0, SUB - 1)
-            c1 = _clamp(int(np.floor((max(ay, by) + m - y0) / step)), 0, SUB - 1)
-            for u in range(c0, c1 + 1):
-                for w in range(a0, a1 + 1):
-                    touched[u * SUB + w] = 1
-        q += 2 * nv
-
-
-@_jit
-def refine(blocks, block_off, block_cell, nx, xmin, ymin, size, m, cxs, cys, rank_poly):
-    """Answers for the ``SUB`` × ``SUB`` sub-cells of each boundary cell (int32 per sub-cell).
-
-    A sub-cell that no edge of its block may touch (edge boxes widened by ``m``, the
-    grid's margin, which dominates the rounding of the sub-cell binning) lies wholly on
-    one side of every ring that matters there, so its answer is the block's answer at the
-    sub-cell's centre (exact, :func:`_in_block`): a polygon index or -1. Touched sub-cells
-    get ``-2`` (test the point); the shapely block's get :data:`SLOW`.
-    """
-    n_blocks = len(block_off)
-    sub = np.empty(n_blocks * SUB * SUB, dtype=np.int32)
-    step = size / SUB
-    touched = np.zeros(SUB * SUB, dtype=np.uint8)
-    stack = np.empty(SUB * SUB, dtype=np.int64)
-    for k in range(SUB * SUB):
-        sub[k] = SLOW
-    for b in range(1, n_blocks):
-        off = block_off[b]
-        cell = block_cell[b]
-        j = cell % nx
-        g = cell // nx
-        x0 = xmin + j * size
-        y0 = ymin + g * size
-        touched[:] = 0
-        n_parts = int(blocks[off + 1])
-        if n_parts == -1:
-            _mark_runs(blocks, off + 6, off + 6 + int(blocks[off + 5]), touched, x0, y0, step, m)
-        else:
-            q = off + 2
-            for _ in range(n_parts):
-                n_rings = int(blocks[q + 2])
-                q += 4
-                for _ in range(n_rings):
-                    ring_end = q + 2 + int(blocks[q + 1])
-                    _mark_runs(blocks, q + 2, ring_end, touched, x0, y0, step, m)
-                    q = ring_end
-        # untouched neighbours (sharing a side no edge meets) have the same answer: one
-        # evaluation per connected group of untouched sub-cells
-        base_k = b * SUB * SUB
-        for k in range(SUB * SUB):
-            sub[base_k + k] = -2 if touched[k] else -4  # -4: untouched, not yet known
-        for k0 in range(SUB * SUB):
-            if sub[base_k + k0] != -4:
-                continue
-            u = k0 // SUB
-            w = k0 % SUB
-            px = x0 + (w + 0.5) * step
-            py = y0 + (u + 0.5) * step
-            if (px != 0.0 and abs(px) < TINY) or (py != 0.0 and abs(py) < TINY):
-                sub[base_k + k0] = -2
-                continue
-            best = _in_block(blocks, off, px, py, cxs[j], cys[g])
-            answer = NONE if best == _NO_RANK else rank_poly[int(best)]
-            sub[base_k + k0] = answer
-            n_stack = 1
-            stack[0] = k0
-            while n_stack:
-                n_stack -= 1
-                k = stack[n_stack]
-                u = k // SUB
-                w = k % SUB
-                for du, dw in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-                    uu = u + du
-                    ww = w + dw
-                    if 0 <= uu < SUB and 0 <= ww < SUB and sub[base_k + uu * SUB + ww] == -4:
-                        sub[base_k + uu * SUB + ww] = answer
-                        stack[n_stack] = uu * SUB + ww
-                        n_stack += 1
-    return sub
+    return cell_value, block_off[:n_blocks], blocks[:used], n_boundary, n_slow
 
 
 # --------------------------------------------------------------------------------------
@@ -949,18 +851,16 @@ def _in_block(blocks, off, px, py, rx, ry):
 
 
 @_jit
-def assign_xy(x, y, xmin, ymin, xmax, ymax, inv, nx, ny, cxs, cys, cell_value, block_off, blocks, rank_poly, sub, out):
+def assign_xy(x, y, xmin, ymin, xmax, ymax, inv, nx, ny, cxs, cys, cell_value, block_off, blocks, rank_poly, out):
     """Polygon index per point into ``out`` (int32): -1 none, :data:`SLOW` for shapely.
 
-    Points in cells without edges, or (when ``sub`` is not empty, see :func:`refine`) in a
-    sub-cell without edges, are answered in one pass; the others are collected (index
-    and block id, 8 bytes each), sorted by block (counting sort) and tested block by block,
-    so the blocks are read in memory order rather than at random. Returns the number of
-    :data:`SLOW` points.
+    Points in cells without edges are answered in one pass; the others are collected (index and
+    block id), sorted by block with their coordinates (counting sort; 28 bytes per such
+    point in all) and tested block by block, so the blocks are read in memory order rather
+    than at random. Returns the number of :data:`SLOW` points.
     """
     n = len(x)
     n_blocks = len(block_off)
-    refined = len(sub) > 0
     pend = np.empty(n, dtype=np.int32)  # only the first m entries are ever touched
     pblock = np.empty(n, dtype=np.int32)
     m = 0
@@ -971,12 +871,10 @@ def assign_xy(x, y, xmin, ymin, xmax, ymax, inv, nx, ny, cxs, cys, cell_value, b
         if not (px >= xmin and px <= xmax and py >= ymin and py <= ymax):  # NaN: False
             out[i] = NONE
             continue
-        fx = (px - xmin) * inv
-        fy = (py - ymin) * inv
-        j = int(fx)
+        j = int((px - xmin) * inv)
         if j >= nx:
             j = nx - 1
-        g = int(fy)
+        g = int((py - ymin) * inv)
         if g >= ny:
             g = ny - 1
         value = cell_value[g * nx + j]
@@ -984,13 +882,6 @@ def assign_xy(x, y, xmin, ymin, xmax, ymax, inv, nx, ny, cxs, cys, cell_value, b
             out[i] = value
             continue
         bid = -2 - value
-        if refined and bid > 0:
-            sw = min(max(int((fx - j) * SUB), 0), SUB - 1)
-            su = min(max(int((fy - g) * SUB), 0), SUB - 1)
-            answer = sub[bid * SUB * SUB + su * SUB + sw]
-            if answer >= NONE:
-                out[i] = answer
-                continue
         if bid == 0 or (px != 0.0 and abs(px) < TINY) or (py != 0.0 and abs(py) < TINY):
             out[i] = SLOW
             n_slow += 1
@@ -1010,19 +901,39 @@ def assign_xy(x, y, xmin, ymin, xmax, ymax, inv, nx, ny, cxs, cys, cell_value, b
         start[pblock[k] + 1] += 1
     for b in range(n_blocks):
         start[b + 1] += start[b]
+    # scatter index and coordinates into block order; x[pend[k]] is read in increasing
+    # index order (cache friendly), the later loop reads sx/sy sequentially
     order = np.empty(m, dtype=np.int32)
+    sx = np.empty(m, dtype=np.float64)
+    sy = np.empty(m, dtype=np.float64)
     for k in range(m):
         b = pblock[k]
-        order[start[b]] = pend[k]
-        start[b] += 1
+        p = start[b]
+        i = pend[k]
+        order[p] = i
+        sx[p] = x[i]
+        sy[p] = y[i]
+        start[b] = p + 1
+        pblock[k] = p  # from now on: where point k went
     # start[b] is now the end of block b's points
+    sb = np.empty(m, dtype=np.int32)
     k = 0
     for b in range(1, n_blocks):
-        off = block_off[b]
         while k < start[b]:
-            i = order[k]
-            _assign_one(x[i], y[i], i, xmin, ymin, inv, nx, ny, cxs, cys, blocks, off, rank_poly, out)
+            sb[k] = b
             k += 1
+    # answers in block order into `order` (sequential stores), then out[] in point order
+    # (sequential stores again; random stores into `out` would stall on cache misses)
+    for k in range(m):
+        off = block_off[sb[k]]
+        px = sx[k]
+        py = sy[k]
+        j = min(int((px - xmin) * inv), nx - 1)
+        g = min(int((py - ymin) * inv), ny - 1)
+        best = _in_block(blocks, off, px, py, cxs[j], cys[g])
+        order[k] = NONE if best == _NO_RANK else rank_poly[int(best)]
+    for k in range(m):
+        out[pend[k]] = order[pblock[k]]
     return n_slow
 
 

@@ -48,11 +48,9 @@ The method (:class:`CoverageIndex`)
    first part in key order that covers ``p`` wins: that is the tie rule. Polygons covering
    the whole cell (none of their edges in it) are folded into one "best key so far" per
    cell; a cell split by one shared chain of edges between two parts is stored once and
-   decided with one ring test. A kept index also splits each boundary cell into 4 × 4
-   sub-cells and stores the answer of every sub-cell no edge touches (one exact evaluation
-   per connected group of them), so most points in boundary cells are a lookup too. All of
-   this runs in compiled kernels (numba, :mod:`gis._grid_kernels`), one call per batch,
-   with the boundary points processed in block order (a counting sort) for cache locality.
+   decided with one ring test. All of this runs in compiled kernels (numba,
+   :mod:`gis._grid_kernels`), one call per batch; the points of boundary cells are processed
+   in block order (a counting sort) for cache locality.
 4. **Exactness.** Every geometric decision is an orientation sign from a floating-point
    filter with an exact expansion fallback (Shewchuk's error bound, error-free two-sum and
    two-product), valid for non-zero coordinate magnitudes in ``[1e-100, 1e100]``. The rare
@@ -109,7 +107,6 @@ _BUCKET_POINTS_PER_POLYGON = 8
 #: fastest build + assign, 128 the fastest assign).
 _CELLS_PER_POLYGON = 128
 _CELLS_PER_POLYGON_ONE_SHOT = 32
-_REFINE_ONE_SHOT = False
 #: Upper bound of the number of cells (int32 each) and of cells along one axis.
 _MAX_CELLS = 1 << 26
 _MAX_CELLS_PER_AXIS = 1 << 15
@@ -287,11 +284,10 @@ class _Grid:
     """The compiled index's arrays (see the module docstring)."""
 
     __slots__ = ("xmin", "ymin", "xmax", "ymax", "size", "inv", "nx", "ny", "cxs", "cys", "cell_value", "block_off", "blocks",
-                 "rank_poly", "sub", "n_boundary", "n_slow", "n_edge_entries")
+                 "rank_poly", "n_boundary", "n_slow", "n_edge_entries")
 
 
-def _build_grid(kernels: Any, polys: np.ndarray, rank: np.ndarray, cells_per_polygon: float,
-                refine: bool = True) -> _Grid | None:
+def _build_grid(kernels: Any, polys: np.ndarray, rank: np.ndarray, cells_per_polygon: float) -> _Grid | None:
     """Build the grid over the usable polygons, or ``None`` when the reference must be used.
 
     ``polys``: geometries with ``None`` for unusable ones; ``rank``: key rank per polygon.
@@ -365,17 +361,12 @@ def _build_grid(kernels: Any, polys: np.ndarray, rank: np.ndarray, cells_per_pol
     if nx * ny + 2 >= 2**31 - 16:
         return None  # block ids would not fit int32
     row_ptr, row_list = kernels.row_edges(xs, ys, ring_start, ring_end, cys, inv)
-    cell_value, block_off, block_cell, blocks, n_boundary, n_slow = kernels.sweep(
+    cell_value, block_off, blocks, n_boundary, n_slow = kernels.sweep(
         xs, ys, vert_ring, ring_comp, ring_is_hole, ring_pos.astype(np.int32), comp_poly, poly_rank, rank_poly,
         cxs, cys, xmin, inv, cell_ptr, cell_edges, row_ptr, row_list)
     n_edge_entries = len(cell_edges)
     del cell_ptr, cell_edges, row_ptr, row_list  # the build's temporaries
-    if refine:
-        sub = kernels.refine(blocks, block_off, block_cell, nx, xmin, ymin, size, margin, cxs, cys, rank_poly)
-    else:
-        sub = np.empty(0, dtype=np.int32)
     grid = _Grid()
-    grid.sub = sub
     grid.xmin, grid.ymin, grid.xmax, grid.ymax = xmin, ymin, xmax, ymax
     grid.size, grid.inv, grid.nx, grid.ny = size, inv, nx, ny
     grid.cxs, grid.cys = cxs, cys
@@ -405,8 +396,7 @@ class CoverageIndex:
         edge). Finer: faster :meth:`assign`, slower build, more memory.
     """
 
-    def __init__(self, polygons: Any, keys: Any, *, cells_per_polygon: float | None = None,
-                 refine: bool = True) -> None:
+    def __init__(self, polygons: Any, keys: Any, *, cells_per_polygon: float | None = None) -> None:
         self._crs = _crs_of(polygons)
         polys = _geometry_array(polygons)
         self.keys = _keys_array(keys, len(polys))
@@ -420,8 +410,7 @@ class CoverageIndex:
         kernels = _kernels() if len(polys) else None
         if kernels is not None:
             try:
-                self._grid = _build_grid(kernels, self._polys, self._rank,
-                                         cells_per_polygon or _CELLS_PER_POLYGON, refine)
+                self._grid = _build_grid(kernels, self._polys, self._rank, cells_per_polygon or _CELLS_PER_POLYGON)
             except Exception as exc:  # a kernel that does not compile here: stay exact
                 logger.warning("gis.join: the grid index could not be built (%s: %s); using the exact shapely "
                                "path", type(exc).__name__, exc)
@@ -446,8 +435,7 @@ class CoverageIndex:
             "boundary_cells": grid.n_boundary,
             "shapely_cells": grid.n_slow,
             "edge_entries": grid.n_edge_entries,
-            "bytes": int(grid.cell_value.nbytes + grid.block_off.nbytes + grid.blocks.nbytes + grid.sub.nbytes
-                         + grid.cxs.nbytes
+            "bytes": int(grid.cell_value.nbytes + grid.block_off.nbytes + grid.blocks.nbytes + grid.cxs.nbytes
                          + grid.cys.nbytes + grid.rank_poly.nbytes),
         }
 
@@ -492,7 +480,7 @@ class CoverageIndex:
 def _grid_assign(x: np.ndarray, y: np.ndarray, grid: _Grid, out: np.ndarray) -> np.ndarray:
     """Run the compiled point kernel (one call for the whole batch)."""
     return _kernels().assign_xy(x, y, grid.xmin, grid.ymin, grid.xmax, grid.ymax, grid.inv, grid.nx, grid.ny,
-                                grid.cxs, grid.cys, grid.cell_value, grid.block_off, grid.blocks, grid.rank_poly, grid.sub, out)
+                                grid.cxs, grid.cys, grid.cell_value, grid.block_off, grid.blocks, grid.rank_poly, out)
 
 
 _INDEX_CACHE: OrderedDict[Hashable, CoverageIndex] = OrderedDict()
@@ -576,8 +564,7 @@ def assign_points(points: Any, polygons: Any, *, keys: Any, xy: Any = None,
         return out
     n_usable = int((~(shapely.is_missing(polys) | shapely.is_empty(polys))).sum())
     if n_points >= _BUCKET_MIN_POINTS and n_points >= _BUCKET_POINTS_PER_POLYGON * n_usable and n_usable:
-        return CoverageIndex(polys, key_arr, cells_per_polygon=_CELLS_PER_POLYGON_ONE_SHOT,
-                             refine=_REFINE_ONE_SHOT).assign(points, xy=xy)
+        return CoverageIndex(polys, key_arr, cells_per_polygon=_CELLS_PER_POLYGON_ONE_SHOT).assign(points, xy=xy)
     if points is None:
         x, y, _, _ = _points_xy(None, xy)
         points = shapely.points(x, y)
