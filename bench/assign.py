@@ -34,9 +34,10 @@ small slice (imports, numba's on-disk cache) and then ``--runs`` timed calls on 
 
 Reported per method: median wall-clock seconds of the runs, points/s, the speed-up over
 ``sjoin`` measured in the same invocation, peak memory (growth of the child's resident set
-during a timed call: Linux ``VmHWM`` reset through ``/proc/self/clear_refs`` before each call;
-the largest of the runs), bytes per point, and the number of points whose answer differs
-from the reference. Also the load average before and during the run.
+during one more, untimed call made after ``gc.collect()`` and ``malloc_trim``: Linux
+``VmHWM`` reset through ``/proc/self/clear_refs``), bytes per point, and the number of
+points whose answer differs from the reference. Also the load average before and during
+the run.
 
 ``--write`` puts the table, the machine, the load, the date and the command into
 ``docs/performance.md`` ("Point-to-grid assignment"); it refuses when the 1-minute load average
@@ -307,25 +308,29 @@ def child(method: str, directory: Path, runs: int) -> dict:
         raise SystemExit(f"unknown method {method!r}")
 
     warm()
-    seconds, cpu, peaks, loads = [], [], [], []
+    seconds, cpu, loads = [], [], []
     result = None
     for _ in range(runs):
         result = None
         gc.collect()
-        _trim()
-        baseline = _reset_peak()
         c0 = time.process_time()
         t0 = time.perf_counter()
         result = run()
         seconds.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
-        peak = _status_kb("VmHWM")
-        if baseline is not None and peak is not None:
-            peaks.append(max(0, peak - baseline) * 1024)
         loads.append(os.getloadavg()[0])
+    # memory: one more call, after handing freed memory back to the system, so that the
+    # growth of the resident set is this call's own (not timed: the fresh pages cost time)
+    result = None
+    gc.collect()
+    _trim()
+    baseline = _reset_peak()
+    result = run()
+    peak = _status_kb("VmHWM")
+    peak_bytes = max(0, peak - baseline) * 1024 if baseline is not None and peak is not None else None
     positions = pd.Index(keys).get_indexer(pd.Index(result, dtype=object)).astype(np.int32)
     np.save(directory / f"result_{method}.npy", positions)
-    return {"method": method, "seconds": seconds, "cpu_seconds": cpu, "peak_bytes": max(peaks) if peaks else None,
+    return {"method": method, "seconds": seconds, "cpu_seconds": cpu, "peak_bytes": peak_bytes,
             "loads": loads, "assigned": int((positions >= 0).sum()), **extra}
 
 

@@ -759,6 +759,10 @@ def _ring_location(blocks, q, end, parity, px, py, rx, ry):
     """
     start = q
     par = parity
+    lx = min(rx, px)
+    hx = max(rx, px)
+    ly = min(ry, py)
+    hy = max(ry, py)
     while q < end:
         nv = int(blocks[q])
         q += 1
@@ -771,32 +775,24 @@ def _ring_location(blocks, q, end, parity, px, py, rx, ry):
             xhi = max(ax, bx)
             ylo = min(ay, by)
             yhi = max(ay, by)
-            if xlo <= px <= xhi and ylo <= py <= yhi:
+            # (non-short-circuit tests: fewer mispredicted branches on random points)
+            if (xlo <= px) & (px <= xhi) & (ylo <= py) & (py <= yhi):
                 if orient(ax, ay, bx, by, px, py) == 0:
                     return _BDY
-            # horizontal leg: y = ry (+δ), x from rx to px (+ε)
-            if (ay > ry) != (by > ry) and not (xhi < min(rx, px) or xlo > max(rx, px)):
-                if ay < by:
-                    s_r = orient(ax, ay, bx, by, rx, ry)
-                    s_q = orient(ax, ay, bx, by, px, ry)
-                else:
-                    s_r = orient(bx, by, ax, ay, rx, ry)
-                    s_q = orient(bx, by, ax, ay, px, ry)
+            # horizontal leg: y = ry (+δ), x from rx to px (+ε). Swapping a and b flips the
+            # sign of both orientations, so "different signs" needs no upward orientation.
+            if ((ay > ry) != (by > ry)) & (xhi >= lx) & (xlo <= hx):
+                s_q = orient(ax, ay, bx, by, px, ry)
                 if s_q == 0:
                     return _ring_location_segment(blocks, start, end, parity, px, py, rx, ry)
-                if s_r != s_q:
+                if orient(ax, ay, bx, by, rx, ry) != s_q:
                     par ^= 1
             # vertical leg: x = px (+ε), y from ry (+δ) to py
-            if (ax > px) != (bx > px) and not (yhi < min(ry, py) or ylo > max(ry, py)):
-                if ax < bx:
-                    t_q = orient(ax, ay, bx, by, px, ry)
-                    t_p = orient(ax, ay, bx, by, px, py)
-                else:
-                    t_q = orient(bx, by, ax, ay, px, ry)
-                    t_p = orient(bx, by, ax, ay, px, py)
+            if ((ax > px) != (bx > px)) & (yhi >= ly) & (ylo <= hy):
+                t_q = orient(ax, ay, bx, by, px, ry)
                 if t_q == 0:
                     return _ring_location_segment(blocks, start, end, parity, px, py, rx, ry)
-                if t_q != t_p:
+                if orient(ax, ay, bx, by, px, py) != t_q:
                     par ^= 1
             ax = bx
             ay = by

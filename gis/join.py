@@ -58,13 +58,14 @@ The method (:class:`CoverageIndex`)
    exactly on an edge, rings nested as no valid polygon is — and non-point geometries among
    the points are answered by the shapely reference. The result is exact on every point.
 
-Memory (float64 coordinates, int32 indices): a one-shot call at 1,000,000 points × 10,000
-grids of ~29 vertices grows the process by ~80 bytes per point in all (measured with
-``bench/assign.py``: the index, ~25 MB, freed after the call; the points' x and y, 16 bytes
-per point; an int32 answer and 8 bytes per boundary point in the kernel; the output object
-array, 8 bytes per point). A kept index of 10,000 such grids holds ~75 MB; each call then
-adds ~30 bytes per point (16 fewer with ``xy=``). Coordinates can be passed as ``xy=(x, y)``
-or an ``(n, 2)`` array instead of shapely points, which saves making the points at all.
+Memory (float64 coordinates, int32 indices), measured with ``bench/assign.py`` at
+1,000,000 points × 10,000 grids of ~29 vertices: a one-shot call grows the process by ~80
+bytes per point in all — the index (~25 MB here, freed after the call), the points' x and
+y (16 bytes per point), an int32 answer, 28 bytes per point of a boundary cell in the
+kernel, and the output object array (8 bytes per point). A kept index of those grids
+holds ~50 MB; a call on it then adds ~34 bytes per point (~22 with ``xy=``). Coordinates
+can be passed as ``xy=(x, y)`` or an ``(n, 2)`` array instead of shapely points, which also
+saves making (and reading) the points.
 
 When numba cannot be imported or a kernel fails to compile, the index falls back to the
 shapely reference (same answers, ~10× slower) with a logged warning. Few points (fewer than
