@@ -227,8 +227,6 @@ def cover_edges(xs, ys, ring_by_key, ring_start, ring_end, xmin, ymin, size, inv
         n_edges += ring_end[r] - ring_start[r] - 1
     cells = np.empty(max(16, 3 * n_edges), dtype=np.int32)
     verts = np.empty(max(16, 3 * n_edges), dtype=np.int32)
-    r0s = np.empty(nx, dtype=np.int64)
-    r1s = np.empty(nx, dtype=np.int64)
     n = 0
     for rk in range(len(ring_by_key)):
         r = ring_by_key[rk]
@@ -537,7 +535,6 @@ def sweep(xs, ys, vert_ring, ring_comp, ring_is_hole, ring_pos, comp_poly, poly_
     block_off[0] = 0
     used = 1
     n_blocks = 1
-    comp_mark = np.zeros(n_comps, dtype=np.uint8)
     n_slow = 0
     n_boundary = 0
     for g in range(ny):

@@ -22,8 +22,8 @@ Points and polygons must be in the same CRS: GeoSeries/GeoDataFrame inputs are c
 ``xy=`` coordinates are taken to be in the polygons' CRS. The method is planar, like GEOS's
 predicates, and works in any CRS — geographic (lon/lat degrees; GridGov stores EPSG:4490)
 or projected (metres): nothing is reprojected and the grid below is laid out in the input's
-coordinate units (a cell is a square in those units, e.g. 0.00018° × 0.00018° for 10,000
-grids over 0.15° × 0.13°, or 20 m × 20 m in a metric CRS).
+coordinate units (a cell is a square in those units: for 10,000 grids over 0.15° × 0.13°,
+0.00025° for a one-shot call and 0.00012° for a kept index; in a metric CRS, metres).
 
 The method (:class:`CoverageIndex`)
 -----------------------------------
