@@ -1,4 +1,4 @@
-"""gis.join's bucket index (many points) gives exactly the answers of the plain STRtree path."""
+"""gis.join's grid index (many points) gives exactly the answers of the plain STRtree path."""
 
 from __future__ import annotations
 
@@ -12,13 +12,20 @@ import gis.join as join
 
 
 def _plain(points, polygons, keys):
-    """Reference: the STRtree ``covered_by`` path (bucket index switched off)."""
+    """Reference: the STRtree ``covered_by`` path (grid index switched off)."""
     saved = join._BUCKET_MIN_POINTS
     join._BUCKET_MIN_POINTS = 10**18
     try:
         return join.assign_points(points, polygons, keys=keys)
     finally:
         join._BUCKET_MIN_POINTS = saved
+
+
+def test_plain_is_the_strtree_reference():
+    cells = _voronoi(40, np.random.default_rng(9))
+    keys = [str(i) for i in range(len(cells))]
+    points = shapely.points(np.random.default_rng(10).uniform(-1, 11, (500, 2)))
+    assert _plain(points, cells, keys).tolist() == join._assign_points_strtree(points, cells, keys=keys).tolist()
 
 
 @pytest.fixture()
@@ -35,13 +42,13 @@ def _voronoi(n: int, rng: np.random.Generator) -> np.ndarray:
 
 def _spy(monkeypatch):
     calls = []
-    original = join._assign_bucketed
+    original = join._grid_assign  # the compiled point kernel (one call per batch)
 
     def spy(*args):
         calls.append(len(args[0]))
         return original(*args)
 
-    monkeypatch.setattr(join, "_assign_bucketed", spy)
+    monkeypatch.setattr(join, "_grid_assign", spy)
     return calls
 
 
@@ -81,14 +88,18 @@ def test_bucketed_handles_holes_multipolygons_overlaps_and_unusable_polygons(buc
         "a", "c", "a"]  # smallest key wins where polygons overlap or touch
 
 
-def test_missing_or_non_point_geometries_fall_back_to_the_plain_path(bucket_always, monkeypatch):
+def test_missing_empty_and_non_point_geometries(bucket_always, monkeypatch):
+    # The grid path now takes missing and empty points itself (they get None); a non-point
+    # geometry among the points is answered by the STRtree query, as before.
     cells = _voronoi(50, np.random.default_rng(5))
     keys = np.arange(len(cells)).astype(str).astype(object)
-    points = np.array([shapely.Point(1, 1), None, shapely.Point(), shapely.Point(5, 5)], dtype=object)
+    points = np.array([shapely.Point(1, 1), None, shapely.Point(), shapely.Point(5, 5), shapely.box(1, 1, 1.01, 1.01)],
+                      dtype=object)
     calls = _spy(monkeypatch)
     got = join.assign_points(points, cells, keys=keys)
-    assert calls == []
+    assert calls == [len(points)]
     assert got[1] is None and got[2] is None and got[0] is not None and got[3] is not None
+    assert got.tolist() == _plain(points, cells, keys).tolist()
 
 
 @settings(max_examples=25, deadline=None)
