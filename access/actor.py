@@ -1,8 +1,9 @@
-"""Who is acting: the person behind a page, a command or an API call.
+"""Who is acting: the account behind a page, a command or an API call.
 
-Every write records its actor, and every read runs in the actor's scope. Until accounts exist
-(the access-control work), the CLI acts as the configured actor (``GRIDGOV_ACTOR`` or the
-operating-system user) over the whole street.
+Every write records its actor, and every read runs in the actor's scope. An actor comes from a
+login session (:func:`services.auth.actor_for_token`); its ``session_token`` is what the database
+checks in every transaction (:mod:`store.engine`). An actor without a token (a name only) is used
+by the owner's own tools (migrations, the demo load) and by pure tests.
 """
 
 from __future__ import annotations
@@ -30,11 +31,19 @@ class Actor:
     role: str | None = None
     staff_id: int | None = None
     session_token: str | None = field(default=None, repr=False)
+    read_only: bool = False
+    account_id: int | None = None
+    display_name: str = ""
 
     def __post_init__(self) -> None:
         if not (self.name or "").strip():
             raise ValidationError("the actor has no name: every change records who made it")
         object.__setattr__(self, "name", self.name.strip())
+
+    @property
+    def label(self) -> str:
+        """What a page shows for the person: the display name, else the account name."""
+        return self.display_name or self.name
 
     @classmethod
     def named(cls, name: str | None, *, default: str | None = None) -> "Actor":

@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 import typer
 
-from cli.main import AS_OF_HELP, BY_HELP, JSON_HELP, default_actor, emit, fail, open_engine, parse_as_of, parse_region_option
+from cli.main import AS_OF_HELP, JSON_HELP, default_actor, emit, fail, open_engine, parse_as_of, parse_region_option
 
 __all__ = ["register"]
 
@@ -192,7 +192,6 @@ def resolve(
 edit_app = typer.Typer(help="Edit grid boundaries (the boundary editor's operations).", no_args_is_help=True)
 
 _DRY = typer.Option(False, "--dry-run", help="Preview only (validation, who moves, workload balance) as JSON; write nothing.")
-_BY = typer.Option(None, "--by", help=BY_HELP + " Recorded as the changeset's author.")
 _REASON = typer.Option(None, help="Why the boundary changes (required to save).")
 _JSON = typer.Option(False, "--json", help=JSON_HELP)
 
@@ -233,7 +232,7 @@ def _geometry_parts(path: Path, crs: str | None) -> list[Any]:
     return parts
 
 
-def _run_edit(operation: str, *, dry_run: bool, by: str | None, reason: str | None, as_json: bool,
+def _run_edit(operation: str, *, dry_run: bool, reason: str | None, as_json: bool,
               **parameters: Any) -> None:
     from boundaries.edits import EditRefused
     from services.editing import preview_edit, save_edit, start_edit
@@ -257,7 +256,7 @@ def _run_edit(operation: str, *, dry_run: bool, by: str | None, reason: str | No
     if not reason:
         raise fail("saving a boundary change needs --reason (or preview it with --dry-run)", 2)
     with engine.begin() as conn:
-        applied = save_edit(conn, preview, actor=Actor(default_actor(by)), reason=reason)
+        applied = save_edit(conn, preview, actor=Actor(default_actor()), reason=reason)
 
     def render(d: dict[str, Any]) -> None:
         typer.echo(f"saved changeset {d['changeset_id']}: added {', '.join(d['added']) or '-'}; "
@@ -272,22 +271,22 @@ def _run_edit(operation: str, *, dry_run: bool, by: str | None, reason: str | No
 def edit_split(
     code: str = typer.Argument(..., help="Grid to split."),
     line: str = typer.Option(..., "--line", help="Split line as WKT (EPSG:4490 lon/lat)."),
-    dry_run: bool = _DRY, by: Optional[str] = _BY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+    dry_run: bool = _DRY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
 ) -> None:
     """Split a grid along a line; the parts get new codes, the old code is retired."""
-    _run_edit("split", dry_run=dry_run, by=by, reason=reason, as_json=as_json,
+    _run_edit("split", dry_run=dry_run, reason=reason, as_json=as_json,
               code=code, line=_wkt(line, "--line"))
 
 
 @edit_app.command("merge")
 def edit_merge(
     codes: list[str] = typer.Argument(..., help="Two or more adjacent sibling grids."),
-    dry_run: bool = _DRY, by: Optional[str] = _BY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+    dry_run: bool = _DRY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
 ) -> None:
     """Merge adjacent grids; the largest keeps its code, the others are retired (never reused)."""
     if len(codes) < 2:
         raise fail("merge needs at least two grid codes", 2)
-    _run_edit("merge", dry_run=dry_run, by=by, reason=reason, as_json=as_json, codes=codes)
+    _run_edit("merge", dry_run=dry_run, reason=reason, as_json=as_json, codes=codes)
 
 
 @edit_app.command("reshape")
@@ -296,13 +295,13 @@ def edit_reshape(
     code_b: str = typer.Argument(..., help="The other one."),
     line: Optional[str] = typer.Option(None, "--line", help="Their new shared boundary as WKT (EPSG:4490 lon/lat)."),
     area: Optional[str] = typer.Option(None, "--area", help="Or: the new area of CODE_A as WKT polygon."),
-    dry_run: bool = _DRY, by: Optional[str] = _BY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+    dry_run: bool = _DRY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
 ) -> None:
     """Move the boundary between two neighbouring grids (the editor's 调整边界)."""
     if (line is None) == (area is None):
         raise fail("give exactly one of --line (the new shared boundary) or --area (CODE_A's new area)", 2)
     geometry = _wkt(line, "--line") if line is not None else _wkt(area, "--area")
-    _run_edit("reshape", dry_run=dry_run, by=by, reason=reason, as_json=as_json,
+    _run_edit("reshape", dry_run=dry_run, reason=reason, as_json=as_json,
               code_a=code_a, code_b=code_b, new_line_or_area=geometry)
 
 
@@ -311,10 +310,10 @@ def edit_reshape_grid(
     code: str = typer.Argument(..., help="Micro-grid to give a new outline."),
     geometry: Path = typer.Option(..., "--geometry", help="File with the new outline (any format the ETL reads)."),
     crs: Optional[str] = typer.Option(None, help="CRS of the file when it has none."),
-    dry_run: bool = _DRY, by: Optional[str] = _BY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+    dry_run: bool = _DRY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
 ) -> None:
     """Give a grid a new outline; its neighbours give and take the difference (the editor's 重绘网格)."""
-    _run_edit("reshape_grid", dry_run=dry_run, by=by, reason=reason, as_json=as_json,
+    _run_edit("reshape_grid", dry_run=dry_run, reason=reason, as_json=as_json,
               code=code, geometry=_geometry_file(geometry, crs))
 
 
@@ -323,10 +322,10 @@ def edit_annex(
     parent_code: str = typer.Argument(..., help="Grid that receives the new land as a new child."),
     area: str = typer.Option(..., "--area", help="The new land as WKT polygon (EPSG:4490 lon/lat), outside every grid."),
     name: Optional[str] = typer.Option(None, "--name", help="Name of the new grid."),
-    dry_run: bool = _DRY, by: Optional[str] = _BY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+    dry_run: bool = _DRY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
 ) -> None:
     """Add land outside the street as a new grid under a parent."""
-    _run_edit("annex", dry_run=dry_run, by=by, reason=reason, as_json=as_json,
+    _run_edit("annex", dry_run=dry_run, reason=reason, as_json=as_json,
               parent_code=parent_code, area=_wkt(area, "--area"), name=name)
 
 
@@ -335,10 +334,10 @@ def edit_replace(
     parent_code: str = typer.Argument(..., help="Grid whose children are replaced."),
     areas: Path = typer.Option(..., "--areas", help="File with the new children's areas (any format the ETL reads)."),
     crs: Optional[str] = typer.Option(None, help="CRS of the file when it has none."),
-    dry_run: bool = _DRY, by: Optional[str] = _BY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+    dry_run: bool = _DRY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
 ) -> None:
     """Replace all children of a grid by new areas (new codes; the old children are retired)."""
-    _run_edit("replace", dry_run=dry_run, by=by, reason=reason, as_json=as_json,
+    _run_edit("replace", dry_run=dry_run, reason=reason, as_json=as_json,
               parent_code=parent_code, new_children_geoms=_geometry_parts(areas, crs))
 
 
@@ -347,16 +346,16 @@ def edit_transfer(
     from_code: str = typer.Argument(..., help="Grid giving the area."),
     to_code: str = typer.Argument(..., help="Neighbour receiving it."),
     area: str = typer.Option(..., "--area", help="Area to move as WKT polygon (EPSG:4490 lon/lat)."),
-    dry_run: bool = _DRY, by: Optional[str] = _BY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+    dry_run: bool = _DRY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
 ) -> None:
     """Move an area from one grid to its neighbour."""
-    _run_edit("transfer", dry_run=dry_run, by=by, reason=reason, as_json=as_json,
+    _run_edit("transfer", dry_run=dry_run, reason=reason, as_json=as_json,
               from_code=from_code, to_code=to_code, area=_wkt(area, "--area"))
 
 
 def rollback(
     changeset: int = typer.Argument(..., help="Changeset id to undo."),
-    by: Optional[str] = _BY,
+   
     reason: Optional[str] = typer.Option(None, help="Why (default: 'roll back changeset N')."),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Do the rollback, validation included, and undo it: show what it would change."),
@@ -368,7 +367,7 @@ def rollback(
     engine = open_engine()
     with engine.connect() as conn:
         with conn.begin() as trans:
-            applied = rollback_changeset(conn, changeset, actor=Actor(default_actor(by)), reason=reason)
+            applied = rollback_changeset(conn, changeset, actor=Actor(default_actor()), reason=reason)
             if dry_run:
                 trans.rollback()
     data = applied.to_dict()

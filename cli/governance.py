@@ -2,7 +2,7 @@
 
 Registered by :func:`register` from :mod:`cli.main`. Domain errors propagate to
 ``cli.main.main``, which prints one line on stderr and exits with the error's code.
-Options mean what they mean everywhere (:mod:`cli.main`): ``--by`` who acts, ``--as-of`` the
+Options mean what they mean everywhere (:mod:`cli.main`): ``--as-of`` the
 moment looked at (a day for the roster), ``--at`` when a recorded event happened,
 ``--month YYYY-MM``, ``--out FILE``, ``--json``. ``gridgov roster import`` is
 ``gridgov import staff`` (:func:`cli.io.import_staff`).
@@ -18,7 +18,7 @@ from gis import clock
 import typer
 
 from cli.io import import_staff
-from cli.main import AS_OF_HELP, BY_HELP, JSON_HELP, default_actor, parse_as_of, parse_day, parse_month, today
+from cli.main import AS_OF_HELP, JSON_HELP, default_actor, parse_as_of, parse_day, parse_month, today
 from gis.errors import NotFoundError, ValidationError
 
 __all__ = ["register", "incident_app", "report_app", "roster_app", "visit_app"]
@@ -55,8 +55,8 @@ def _day(value: str | None, *, option: str = "--as-of") -> dt.date:
     return parse_day(value, option=option) or today()
 
 
-def _actor(by: str | None) -> str:
-    return default_actor(by)
+def _actor() -> str:
+    return default_actor()
 
 
 def _staff_id(conn: Any, value: str | None) -> int | None:
@@ -104,8 +104,6 @@ def incident_report(
     category: str = typer.Option(..., help="Category, e.g. 环境卫生."),
     description: str = typer.Option("", help="What was seen."),
     address: str = typer.Option("", help="Address text."),
-    by: Optional[str] = typer.Option(None, "--by", help="Who reports (recorded as reporter and actor); default: "
-                                                       "the GRIDGOV_ACTOR setting, else the OS user."),
     staff: Optional[str] = typer.Option(None, "--staff", help="Reporter's staff key or id (a worker's discovery)."),
     at: Optional[str] = typer.Option(None, "--at", help="When it happened: YYYY-MM-DD or ISO timestamp; default now."),
     key: Optional[str] = typer.Option(None, "--key", help="Natural key from a source system."),
@@ -120,26 +118,25 @@ def incident_report(
         staff_id = _staff_id(conn, staff)
         iid = report_incident(
             conn, lon=lon, lat=lat, category=category, description=description, address=address,
-            actor=_actor(by), reported_at=reported_at, reported_by=staff_id, reporter_name=by, incident_key=key,
+            actor=_actor(), reported_at=reported_at, reported_by=staff_id, reporter_name=None, incident_key=key,
         )
         detail = incident_detail(conn, iid)
     _emit(detail, as_json, _render_incident)
 
 
-def _transition(action: str, incident_id: int, by: str | None, note: str, *, expected_version: int | None = None,
+def _transition(action: str, incident_id: int, note: str, *, expected_version: int | None = None,
                 as_json: bool = False, **kw: Any) -> None:
     from governance.deadlines import DeadlinePolicy
     from store.governance import incident_detail, transition_incident
 
     engine = _cli().open_engine()
     with engine.begin() as conn:
-        transition_incident(conn, incident_id, action, actor=_actor(by), note=note, expected_version=expected_version,
+        transition_incident(conn, incident_id, action, actor=_actor(), note=note, expected_version=expected_version,
                             policy=DeadlinePolicy.from_settings(), **kw)
         detail = incident_detail(conn, incident_id)
     _emit(detail, as_json, _render_incident)
 
 
-_BY = typer.Option(None, "--by", help=BY_HELP)
 _NOTE = typer.Option("", "--note", help="Note (reason / feedback).")
 _VERSION = typer.Option(None, "--expected-version", help="Refuse if the incident is no longer at this version.")
 _JSON = typer.Option(False, "--json", help=JSON_HELP)
@@ -148,27 +145,27 @@ _AS_OF_DAY = typer.Option(None, "--as-of", help="The day to look at (YYYY-MM-DD)
 
 
 @incident_app.command("accept")
-def incident_accept(incident_id: int, by: Optional[str] = _BY, note: str = _NOTE,
+def incident_accept(incident_id: int, note: str = _NOTE,
                     expected_version: Optional[int] = _VERSION, as_json: bool = _JSON) -> None:
     """Accept (verified): reported → accepted."""
-    _transition("accept", incident_id, by, note, expected_version=expected_version, as_json=as_json)
+    _transition("accept", incident_id, note, expected_version=expected_version, as_json=as_json)
 
 
 @incident_app.command("reject")
-def incident_reject(incident_id: int, by: Optional[str] = _BY, note: str = _NOTE,
+def incident_reject(incident_id: int, note: str = _NOTE,
                     expected_version: Optional[int] = _VERSION, as_json: bool = _JSON) -> None:
     """Reject with the reason in --note: reported → rejected."""
-    _transition("reject", incident_id, by, note, expected_version=expected_version, as_json=as_json)
+    _transition("reject", incident_id, note, expected_version=expected_version, as_json=as_json)
 
 
 @incident_app.command("classify")
 def incident_classify(
     incident_id: int,
     disposition: str = typer.Option(..., help="solve_now | research_assign | explain_respond"),
-    by: Optional[str] = _BY, note: str = _NOTE, expected_version: Optional[int] = _VERSION, as_json: bool = _JSON,
+    note: str = _NOTE, expected_version: Optional[int] = _VERSION, as_json: bool = _JSON,
 ) -> None:
     """Classify: accepted → classified; sets the deadline."""
-    _transition("classify", incident_id, by, note, expected_version=expected_version, as_json=as_json,
+    _transition("classify", incident_id, note, expected_version=expected_version, as_json=as_json,
                 disposition=disposition)
 
 
@@ -176,7 +173,7 @@ def incident_classify(
 def incident_dispatch(
     incident_id: int,
     to: Optional[str] = typer.Option(None, "--to", help="Staff key or id (default: the grid's micro-grid worker)."),
-    by: Optional[str] = _BY, note: str = _NOTE, expected_version: Optional[int] = _VERSION, as_json: bool = _JSON,
+    note: str = _NOTE, expected_version: Optional[int] = _VERSION, as_json: bool = _JSON,
 ) -> None:
     """Dispatch to a person: classified → dispatched (again: reassign)."""
     from store.governance import incident_detail, proposed_assignee
@@ -190,29 +187,29 @@ def incident_dispatch(
                 raise ValidationError(f"grid {grid} has no active micro-grid worker; name one with --to")
         else:
             assignee = _staff_id(conn, to)
-    _transition("dispatch", incident_id, by, note, expected_version=expected_version, as_json=as_json,
+    _transition("dispatch", incident_id, note, expected_version=expected_version, as_json=as_json,
                 assignee=assignee)
 
 
 @incident_app.command("handle")
-def incident_handle(incident_id: int, by: Optional[str] = _BY, note: str = _NOTE,
+def incident_handle(incident_id: int, note: str = _NOTE,
                     expected_version: Optional[int] = _VERSION, as_json: bool = _JSON) -> None:
     """Record the handling feedback (--note): dispatched → handled."""
-    _transition("handle", incident_id, by, note, expected_version=expected_version, as_json=as_json)
+    _transition("handle", incident_id, note, expected_version=expected_version, as_json=as_json)
 
 
 @incident_app.command("close")
-def incident_close(incident_id: int, by: Optional[str] = _BY, note: str = _NOTE,
+def incident_close(incident_id: int, note: str = _NOTE,
                    expected_version: Optional[int] = _VERSION, as_json: bool = _JSON) -> None:
     """Close: handled → closed."""
-    _transition("close", incident_id, by, note, expected_version=expected_version, as_json=as_json)
+    _transition("close", incident_id, note, expected_version=expected_version, as_json=as_json)
 
 
 @incident_app.command("reopen")
-def incident_reopen(incident_id: int, by: Optional[str] = _BY, note: str = _NOTE,
+def incident_reopen(incident_id: int, note: str = _NOTE,
                     expected_version: Optional[int] = _VERSION, as_json: bool = _JSON) -> None:
     """Reopen with the reason (--note): closed → dispatched, rejected → reported."""
-    _transition("reopen", incident_id, by, note, expected_version=expected_version, as_json=as_json)
+    _transition("reopen", incident_id, note, expected_version=expected_version, as_json=as_json)
 
 
 @incident_app.command("show")

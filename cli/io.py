@@ -26,7 +26,7 @@ from typing import Any, Optional
 
 import typer
 
-from cli.main import AS_OF_HELP, BY_HELP, JSON_HELP, default_actor, emit, fail, open_engine, parse_region_option
+from cli.main import AS_OF_HELP, JSON_HELP, current_actor, default_actor, emit, fail, open_engine, parse_region_option
 from etl.transform import problems_frame, write_problem_report
 from gis.problems import ERROR, RowProblem
 from gis.errors import ValidationError
@@ -48,7 +48,6 @@ _ENCODING = typer.Option(None, help=_ENC_HELP)
 _SKIP_INVALID = typer.Option(False, "--skip-invalid", help="Load the valid rows even if others have errors.")
 _DRY_RUN = typer.Option(False, "--dry-run", help="Validate and load inside a transaction that is rolled back.")
 _REPORT = typer.Option(None, "--report", help="Write every problem to FILE.csv or FILE.json.")
-_BY = typer.Option(None, "--by", help=BY_HELP + " Recorded in the changeset.")
 _REASON = typer.Option(None, help="Reason recorded in the changeset (default: '<kind> import').")
 _REGION = typer.Option(
     None, "--region", metavar="LON_MIN,LAT_MIN,LON_MAX,LAT_MAX",
@@ -139,13 +138,12 @@ def _finish(
         emit(summary, as_json=as_json, render=lambda d: typer.echo(
             f"{kind}: {d['valid_rows']} valid rows, {d['errors']} error(s), {d['problems']} problem(s); dry run, nothing loaded"))
         raise typer.Exit(1)
-    from access.actor import Actor
     from services.imports import load_rows
 
-    by = load_options.pop("author", None)
+    load_options.pop("author", None)
     try:
         # A dry run does the whole load, database checks included, and rolls it back.
-        report = load_rows(open_engine(), Actor(default_actor(by)), kind, frame, problems, dry_run=dry_run,
+        report = load_rows(open_engine(), current_actor(), kind, frame, problems, dry_run=dry_run,
                            source=source.name, progress=progress, **load_options)
     except ValidationError as exc:
         if report_path:
@@ -193,7 +191,7 @@ def import_grids(
     dry_run: bool = _DRY_RUN,
     report: Optional[Path] = _REPORT,
     region: Optional[str] = _REGION,
-    by: Optional[str] = _BY,
+   
     reason: Optional[str] = _REASON,
     as_json: bool = _JSON,
 ) -> None:
@@ -205,7 +203,7 @@ def import_grids(
         path, layer=layer, code_field=code_field, level_field=level_field, parent_field=parent_field,
         name_field=name_field, crs=crs, encoding=encoding, fix=fix, **where,
     ), report_path=report, dry_run=dry_run, as_json=as_json,
-            skip_invalid=skip_invalid, author=default_actor(by), reason=reason,
+            skip_invalid=skip_invalid, author=default_actor(), reason=reason,
             validate_options={"allow_multipart": allow_multipart})
 
 
@@ -223,7 +221,7 @@ def import_households(
     dry_run: bool = _DRY_RUN,
     report: Optional[Path] = _REPORT,
     region: Optional[str] = _REGION,
-    by: Optional[str] = _BY,
+   
     reason: Optional[str] = _REASON,
     as_json: bool = _JSON,
 ) -> None:
@@ -235,7 +233,7 @@ def import_households(
         path, id_field=id_field, address_field=address_field, x_field=x_field, y_field=y_field,
         crs=crs, encoding=encoding, layer=layer, **where,
     ), report_path=report, dry_run=dry_run,
-            as_json=as_json, skip_invalid=skip_invalid, author=default_actor(by), reason=reason)
+            as_json=as_json, skip_invalid=skip_invalid, author=default_actor(), reason=reason)
 
 
 @import_app.command("incidents")
@@ -251,7 +249,7 @@ def import_incidents(
     dry_run: bool = _DRY_RUN,
     report: Optional[Path] = _REPORT,
     region: Optional[str] = _REGION,
-    by: Optional[str] = _BY,
+   
     reason: Optional[str] = _REASON,
     as_json: bool = _JSON,
 ) -> None:
@@ -262,7 +260,7 @@ def import_incidents(
     _run("incidents", path, read=lambda: read_incidents(
         path, id_field=id_field, x_field=x_field, y_field=y_field, crs=crs, encoding=encoding, layer=layer, **where,
     ), report_path=report, dry_run=dry_run,
-            as_json=as_json, skip_invalid=skip_invalid, author=default_actor(by), reason=reason)
+            as_json=as_json, skip_invalid=skip_invalid, author=default_actor(), reason=reason)
 
 
 def import_staff(
@@ -280,7 +278,7 @@ def import_staff(
     skip_invalid: bool = _SKIP_INVALID,
     dry_run: bool = _DRY_RUN,
     report: Optional[Path] = _REPORT,
-    by: Optional[str] = _BY,
+   
     reason: Optional[str] = _REASON,
     as_json: bool = _JSON,
 ) -> None:
@@ -297,7 +295,7 @@ def import_staff(
         path, id_field=id_field, name_field=name_field, phone_field=phone_field, role_field=role_field,
         grid_code_field=grid_code_field, encoding=encoding, sheet=sheet_option,
     ), report_path=report, dry_run=dry_run, as_json=as_json, skip_invalid=skip_invalid,
-            author=default_actor(by), reason=reason, replace_assignments=replace)
+            author=default_actor(), reason=reason, replace_assignments=replace)
 
 
 import_app.command("staff")(import_staff)

@@ -7,8 +7,10 @@ take ``--json``.
 
 One meaning per option name, in every command (parsed here, once):
 
-* ``--by NAME``: who acts (recorded as actor/author); default the ``GRIDGOV_ACTOR`` setting,
-  else the operating-system user (:func:`default_actor`);
+* who acts is an account: the one logged in with ``gridgov login`` (its session token is kept in
+  a file only its owner can read), or, for the database owner on the server (scripts, cron),
+  ``gridgov --as NAME …`` (default the ``GRIDGOV_ACTOR`` setting); ``gridgov db|init|user|token|demo``
+  are owner commands (:func:`current_actor`, :func:`open_owner_engine`);
 * ``--as-of DATE|TIMESTAMP``: the moment the data is looked at (:func:`parse_as_of`; a date
   is the end of that local day; :func:`parse_day` where a day is meant); ``--at`` is when a
   recorded event happened (same forms); ``--month YYYY-MM`` a month (:func:`parse_month`);
@@ -47,6 +49,8 @@ __all__ = [
     "parse_month",
     "parse_region_option",
     "default_actor",
+    "current_actor",
+    "open_owner_engine",
     "GridGovUsage",
     "HELP_PANELS",
 ]
@@ -58,7 +62,7 @@ HELP_PANELS: dict[str, tuple[str, ...]] = {
     "数据 Data": ("import", "export", "assign", "lookup", "stats", "validate"),
     "边界 Boundaries": ("edit", "history", "diff", "resolve", "rollback"),
     "治理 Governance": ("incident", "visit", "roster", "report"),
-    "管理 Admin": ("db", "init", "demo", "app"),
+    "管理 Admin": ("login", "logout", "whoami", "user", "token", "audit", "db", "init", "demo", "app"),
 }
 
 
@@ -79,6 +83,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Manage the project-local PostGIS cluster (var/pg).", no_args_is_help=True)
+
+
+@app.callback()
+def _root(
+    as_: Optional[str] = typer.Option(
+        None, "--as", metavar="NAME",
+        help="Act as account NAME (honoured only for the database owner on the server: scripts, cron). "
+             "Default: the account of `gridgov login`, else the GRIDGOV_ACTOR setting.",
+    ),
+) -> None:
+    """GridGov: grid-based community governance on PostGIS (网格化治理)."""
+    _RUN["as"] = as_.strip().lower() if as_ and as_.strip() else None
 app.add_typer(db_app, name="db")
 
 
@@ -109,11 +125,89 @@ def fail(message: str, code: int = 1) -> "typer.Exit":
     return typer.Exit(code)
 
 
-def open_engine(**kwargs: Any):  # noqa: ANN201 - sqlalchemy Engine
-    """Engine for the configured database (DATABASE_URL or the local cluster)."""
-    from store.engine import make_engine
+#: What the root options chose (``--as``) and the actor of this run, once resolved.
+_RUN: dict[str, Any] = {"as": None, "actor": None, "engine": None}
 
-    return make_engine(**kwargs)
+
+def open_owner_engine(**kwargs: Any):  # noqa: ANN201 - sqlalchemy Engine
+    """The owner's engine (``DATABASE_URL``, or the local cluster's owner): owner commands only."""
+    from store.engine import OWNER, make_engine
+
+    return make_engine(role=OWNER, **kwargs)
+
+
+def open_engine(**kwargs: Any):  # noqa: ANN201 - sqlalchemy Engine
+    """The application engine, every transaction bound to the acting account (:func:`current_actor`)."""
+    from store.engine import APP, make_engine
+
+    current_actor()
+    if _RUN["engine"] is None or kwargs:
+        engine = make_engine(role=APP, **kwargs)
+        if kwargs:
+            return engine
+        _RUN["engine"] = engine
+    return _RUN["engine"]
+
+
+def session_file():  # noqa: ANN201 - Path
+    """Where ``gridgov login`` keeps this OS user's session token (mode 0600)."""
+    from pathlib import Path
+
+    base = Path(os.path.expanduser("~")) / ".config" / "gridgov"
+    return base / "session.json"
+
+
+def current_actor():  # noqa: ANN201 - access.actor.Actor
+    """The account this command acts as, bound to every transaction of the application engine.
+
+    ``--as NAME`` (or the ``GRIDGOV_ACTOR`` setting) when the database owner's credentials are at
+    hand (``DATABASE_URL``, or the local cluster's passwords file readable only by root), else the
+    session of ``gridgov login``. Raises :class:`GridGovUsage` (exit 2) saying how to log in.
+    """
+    if _RUN["actor"] is not None:
+        return _RUN["actor"]
+    from gis.settings import get_settings
+    from services.auth import actor_for_token, owner_session
+    from store.engine import APP, CURRENT_ACTOR_NAME, CURRENT_SESSION, make_engine
+
+    wanted = _RUN["as"] or None
+    saved = _saved_session()
+    if wanted is None and saved is None:
+        wanted = get_settings().actor
+    if wanted:
+        try:
+            owner = open_owner_engine()
+        except GridGovError as exc:
+            if isinstance(exc, ConfigurationError) or "readable only" in str(exc) or "passwords" in str(exc):
+                raise GridGovUsage(
+                    f"--as {wanted} is honoured only for the database owner on the server ({exc}); "
+                    "log in with `gridgov login` instead"
+                ) from None
+            raise
+        actor = owner_session(owner, make_engine(role=APP), wanted)
+        owner.dispose()
+    elif saved is not None:
+        actor = actor_for_token(make_engine(role=APP), saved)
+        if actor is None:
+            raise GridGovUsage("your session has ended (logged out, expired, or the account was disabled); "
+                               "log in again with `gridgov login`")
+    else:
+        raise GridGovUsage("log in first with `gridgov login` (or, as the database owner on the server, "
+                           "`gridgov --as NAME …`)")
+    CURRENT_SESSION.set(actor.session_token)
+    CURRENT_ACTOR_NAME.set(actor.name)
+    _RUN["actor"] = actor
+    return actor
+
+
+def _saved_session() -> str | None:
+    import json
+
+    path = session_file()
+    try:
+        return json.loads(path.read_text()).get("token") or None
+    except (FileNotFoundError, ValueError, PermissionError):
+        return None
 
 
 class GridGovUsage(GridGovError, ValueError):
@@ -188,25 +282,11 @@ def parse_region_option(value: str | None) -> tuple[float, float, float, float] 
         raise GridGovUsage(str(exc).replace("GRIDGOV_REGION", "--region", 1)) from None
 
 
-def default_actor(by: str | None = None) -> str:
-    """Who acts: ``--by``, else the ``GRIDGOV_ACTOR`` setting, else the operating-system user."""
-    if by and by.strip():
-        return by.strip()
-    from gis.settings import get_settings
-
-    configured = get_settings().actor
-    if configured:
-        return configured
-    import getpass
-
-    try:
-        return getpass.getuser() or "cli"
-    except (OSError, KeyError):  # no login name and no passwd entry (some containers)
-        return "cli"
+def default_actor() -> str:
+    """The name of the account this command acts as (:func:`current_actor`)."""
+    return current_actor().name
 
 
-#: Option help shared by every command that takes ``--by``.
-BY_HELP = "Who acts (recorded as the actor); default: the GRIDGOV_ACTOR setting, else the OS user."
 AS_OF_HELP = "The moment to look at: YYYY-MM-DD (end of that day) or an ISO timestamp; default now."
 JSON_HELP = "Print JSON."
 
@@ -273,11 +353,26 @@ def db_url(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> Non
 @app.command("init")
 def init() -> None:
     """Migrate the database to the latest schema (Alembic)."""
-    from store.migrate import current_revision, upgrade
+    from sqlalchemy.engine import make_url
 
-    engine = open_engine()
-    upgrade(engine)
+    from gis.settings import get_settings
+    from store.engine import app_database_url
+    from store.migrate import current_revision, prepare
+
+    engine = open_owner_engine()
+    try:
+        app_role = make_url(app_database_url()).username
+    except ConfigurationError:
+        app_role = None
+    todo = prepare(engine, app_role=app_role)
     typer.echo(f"schema at revision {current_revision(engine)}")
+    if todo:
+        typer.echo("the owner may not create or grant the application role; an administrator must run:", err=True)
+        for statement in todo:
+            typer.echo(f"  {statement};", err=True)
+        raise typer.Exit(2)
+    if app_role is None and get_settings().database_url:
+        typer.echo("warning: GRIDGOV_APP_DATABASE_URL is not set; the app cannot connect until it is", err=True)
 
 
 @app.command("demo")
@@ -306,7 +401,7 @@ def demo(
     policy = DeadlinePolicy.from_settings()
     try:
         result = load_demo(
-            open_engine(), lambda: generate_demo(seed, policy=policy),
+            open_owner_engine(), lambda: generate_demo(seed, policy=policy),
             if_empty=if_empty, replace_all_data=replace_all_data,
         )
     except ForeignDataError as exc:
@@ -448,6 +543,7 @@ def _register_subcommands() -> None:
         ("cli.io", "register"),
         ("cli.boundaries", "register"),
         ("cli.governance", "register"),
+        ("cli.accounts", "register"),
     ):
         try:
             module = importlib.import_module(module_name)
@@ -483,6 +579,35 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo(f"error: {exc}", err=True)
         return exc.exit_code
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    from store.engine import CURRENT_ACTOR_NAME, CURRENT_SESSION
+
+    _RUN.update({"as": None, "actor": None, "engine": None})
+    session_token, actor_name = CURRENT_SESSION.set(None), CURRENT_ACTOR_NAME.set(None)
+    try:
+        return _run(argv)
+    finally:
+        if _RUN["engine"] is not None:
+            _RUN["engine"].dispose()
+        _RUN.update({"as": None, "actor": None, "engine": None})
+        CURRENT_SESSION.reset(session_token)
+        CURRENT_ACTOR_NAME.reset(actor_name)
+
+
+def _database_refusal(exc: Exception) -> str | None:
+    """One line for a refusal the database made (row-level security, a permission), else ``None``."""
+    orig = getattr(exc, "orig", None)
+    state = getattr(orig, "sqlstate", None)
+    if state == "42501":  # insufficient_privilege: a policy or a permission check refused the write
+        detail = str(getattr(getattr(orig, "diag", None), "message_primary", "") or orig).splitlines()[0]
+        if "row-level security" in detail:
+            return "refused: your account may not change rows outside its grids (or of this kind)"
+        return f"refused: {detail}"
+    return None
+
+
+def _run(argv: list[str] | None) -> int:
+    from sqlalchemy.exc import DBAPIError
+
     try:
         result = get_app()(args=argv, standalone_mode=False)
         if isinstance(result, int):  # click returns the code of a typer.Exit in this mode
@@ -492,6 +617,12 @@ def main(argv: list[str] | None = None) -> int:
     except GridGovError as exc:
         typer.echo(f"error: {exc}", err=True)
         return exc.exit_code
+    except DBAPIError as exc:
+        refusal = _database_refusal(exc)
+        if refusal is None:
+            raise
+        typer.echo(f"error: {refusal}", err=True)
+        return 1
     except OSError as exc:
         if exc.filename is None:  # not a file the user named: a bug, shown in full
             raise

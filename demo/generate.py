@@ -37,7 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -61,6 +61,7 @@ from governance.vocab import (
 from governance.workflow import EventRecord, IncidentState, apply_transition, report_event
 
 __all__ = [
+    "DEMO_PASSWORD",
     "DemoData",
     "generate_demo",
     "staff_number",
@@ -76,6 +77,9 @@ logger = logging.getLogger(__name__)
 #: Statistical code and name of the demo street (township level).
 STREET_CODE = "430603003"
 STREET_NAME = "松杨湖街道"
+#: The password of every demo account (printed by ``gridgov demo``; in the README). Change it with
+#: ``gridgov user passwd NAME --password-stdin`` on any deployment that is more than a demo.
+DEMO_PASSWORD = "gridgov-demo-2026"
 #: CGCS2000 / 3-degree Gauss-Krüger CM 114°E: the metric CRS the demo is built in.
 DEMO_CRS_METRIC = 4547
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -149,6 +153,9 @@ class DemoData:
         household_key, staff_key, visited_at, kind, note, grid_code.
     hotspots:
         name, kind ('market', 'school', 'old_estate', 'dock'), grid_code, geometry (Point).
+    accounts:
+        name, display_name, role, staff_key (or ``None``), grants (grid codes), street_wide: one
+        login per role over the street (see :func:`_build_accounts`), all with :data:`DEMO_PASSWORD`.
     seed, until:
         The arguments of :func:`generate_demo`.
     valid_from:
@@ -167,6 +174,8 @@ class DemoData:
     seed: int
     until: dt.date
     valid_from: dt.datetime
+    accounts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    password: str = DEMO_PASSWORD
 
     @property
     def reason(self) -> str:
@@ -1427,6 +1436,54 @@ def _check_scheme(scheme: CodeScheme) -> None:
         )
 
 
+def _build_accounts(staff: pd.DataFrame, assignments: pd.DataFrame, grids: gpd.GeoDataFrame) -> pd.DataFrame:
+    """One login per role over the demo street.
+
+    ``admin``, ``leader`` (street leader), ``planner``, ``inspector`` (纪工委) see the whole street;
+    ``leader-001`` is the first community's liaison leader; ``head-001`` … ``head-006`` the grid heads of
+    the six communities (their subtree); ``worker-001`` … the micro-grid workers, numbered in the order
+    of their first grid code, linked to their staff records (their micro-grid(s)); ``police``,
+    ``doctor``, ``supervisor``, ``coordinator`` the five-role team of the first micro-grid.
+    """
+    names = dict(zip(staff["staff_key"], staff["name"]))
+    level1 = sorted(grids.loc[grids["level"] == 1, "code"])
+    rows: list[dict[str, object]] = [
+        {"name": "admin", "display_name": "系统管理员", "role": "admin", "staff_key": None, "grants": [], "street_wide": True},
+        {"name": "leader", "display_name": "街道领导", "role": "leader", "staff_key": None, "grants": [],
+         "street_wide": True},
+        {"name": "planner", "display_name": "网格规划员", "role": "planner", "staff_key": None, "grants": [],
+         "street_wide": True},
+        {"name": "inspector", "display_name": "纪工委督查员", "role": "inspector", "staff_key": None, "grants": [],
+         "street_wide": True},
+    ]
+    active = assignments.loc[assignments["end_date"].isna()]
+    first_liaison = active.loc[(active["role"] == "liaison_leader") & (active["grid_code"] == level1[0])]
+    if len(first_liaison):
+        key = first_liaison["staff_key"].iloc[0]
+        rows.append({"name": "leader-001", "display_name": names.get(key, ""), "role": "leader", "staff_key": key,
+                     "grants": [level1[0]], "street_wide": False})
+    heads = active.loc[(active["role"] == "grid_head") & active["grid_code"].isin(level1)].sort_values("grid_code")
+    for k, row in enumerate(heads.itertuples(index=False), start=1):
+        rows.append({"name": f"head-{k:03d}", "display_name": names.get(row.staff_key, ""), "role": "grid_head",
+                     "staff_key": row.staff_key, "grants": [row.grid_code], "street_wide": False})
+    workers = active.loc[active["role"] == "micro_worker"].sort_values(["grid_code", "staff_key"])
+    codes_of = workers.groupby("staff_key", sort=False)["grid_code"].apply(lambda c: sorted(set(c)))
+    order = sorted(codes_of.index, key=lambda key: codes_of[key][0])
+    for k, key in enumerate(order, start=1):
+        rows.append({"name": f"worker-{k:03d}", "display_name": names.get(key, ""), "role": "worker", "staff_key": key,
+                     "grants": list(codes_of[key]), "street_wide": False})
+    first_micro = sorted(grids.loc[grids["level"] == grids["level"].max(), "code"])[0]
+    team = active.loc[active["grid_code"] == first_micro]
+    for staff_role, role in (("grid_police", "police"), ("family_doctor", "doctor"), ("supervisor", "supervisor"),
+                             ("coordinator", "coordinator")):
+        member = team.loc[team["role"] == staff_role]
+        if len(member):
+            key = member["staff_key"].iloc[0]
+            rows.append({"name": role, "display_name": names.get(key, ""), "role": role, "staff_key": key,
+                         "grants": [first_micro], "street_wide": False})
+    return pd.DataFrame(rows, columns=["name", "display_name", "role", "staff_key", "grants", "street_wide"])
+
+
 def generate_demo(
     seed: int = 7,
     *,
@@ -1499,4 +1556,5 @@ def generate_demo(
         seed=seed,
         until=until,
         valid_from=_valid_from(until),
+        accounts=_build_accounts(staff, staff_assignments, plan.grids),
     )

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -39,9 +38,7 @@ logger = logging.getLogger(__name__)
 
 
 def _cache_dir() -> Path | None:
-    """The numba cache directory for GridGov (created), or ``None`` when none is writable."""
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        return Path(os.environ["NUMBA_CACHE_DIR"])
+    """The numba cache directory for GridGov (``var/numba-cache``, created), or ``None`` when it is not writable."""
     try:
         from gis.settings import get_settings
 
@@ -57,13 +54,11 @@ def _cache_dir() -> Path | None:
 
 
 _CACHE_DIR = _cache_dir()
-if _CACHE_DIR is not None and "numba" not in sys.modules:
-    os.environ.setdefault("NUMBA_CACHE_DIR", str(_CACHE_DIR))
 
 import numba  # noqa: E402
 
 if _CACHE_DIR is not None:
-    numba.config.CACHE_DIR = str(_CACHE_DIR)  # also when numba was imported before us
+    numba.config.CACHE_DIR = str(_CACHE_DIR)  # the JIT cache lives under var/, never in site-packages
 
 _jit = numba.njit(cache=_CACHE_DIR is not None, nogil=True, error_model="numpy")
 

@@ -126,6 +126,20 @@ class Settings:
         default: the operating-system user).
     log_level:
         Logging level of the entry points (``GRIDGOV_LOG_LEVEL``, default ``WARNING``).
+    app_database_url:
+        SQLAlchemy URL of the application role on an existing server (``GRIDGOV_APP_DATABASE_URL``):
+        the role the app, the CLI and the API connect as (owns nothing, no BYPASSRLS). With the local
+        cluster it is generated.
+    session_idle_hours:
+        A login session ends after this many hours without a request (``GRIDGOV_SESSION_IDLE_HOURS``,
+        default 8).
+    login_attempts, lockout_minutes:
+        Wrong passwords in a row that lock an account, and for how long (``GRIDGOV_LOGIN_ATTEMPTS``,
+        default 5; ``GRIDGOV_LOCKOUT_MINUTES``, default 15).
+    oidc_issuer, oidc_client_id, oidc_client_secret, oidc_account_claim, oidc_redirect_uri, oidc_cookie_secret:
+        Single sign-on through an OpenID Connect provider (``GRIDGOV_OIDC_ISSUER`` … ; login switches
+        to it when the issuer is set). The claim (default ``preferred_username``) names the GridGov
+        account; role and grids always come from GridGov.
     """
 
     database_url: str | None = None
@@ -143,6 +157,21 @@ class Settings:
     deadline_days: Mapping[str, int] = field(default_factory=dict)
     actor: str | None = None
     log_level: str = "WARNING"
+    app_database_url: str | None = None
+    session_idle_hours: float = 8.0
+    login_attempts: int = 5
+    lockout_minutes: int = 15
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    oidc_account_claim: str = "preferred_username"
+    oidc_redirect_uri: str | None = None
+    oidc_cookie_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Whether login goes through the OpenID Connect provider."""
+        return bool(self.oidc_issuer)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -157,6 +186,18 @@ class Settings:
                 return int(raw)
             except ValueError:
                 raise ConfigurationError(f"{name} was {raw!r} but is expected to be an integer") from None
+
+        def _positive_float(name: str, default: float) -> float:
+            raw = env.get(name)
+            if raw in (None, ""):
+                return default
+            try:
+                value = float(raw)
+            except ValueError:
+                value = -1.0
+            if not value > 0 or value == float("inf"):
+                raise ConfigurationError(f"{name} was {raw!r} but is expected to be a positive number")
+            return value
 
         basemap = env.get("GRIDGOV_BASEMAP", "none") or "none"
         if basemap not in _BASEMAPS:
@@ -185,6 +226,16 @@ class Settings:
             deadline_days=_parse_deadline_days(env.get("GRIDGOV_DEADLINE_DAYS") or ""),
             actor=(env.get("GRIDGOV_ACTOR") or "").strip() or None,
             log_level=log_level,
+            app_database_url=env.get("GRIDGOV_APP_DATABASE_URL") or None,
+            session_idle_hours=_positive_float("GRIDGOV_SESSION_IDLE_HOURS", 8.0),
+            login_attempts=_int("GRIDGOV_LOGIN_ATTEMPTS", 5),
+            lockout_minutes=_int("GRIDGOV_LOCKOUT_MINUTES", 15),
+            oidc_issuer=(env.get("GRIDGOV_OIDC_ISSUER") or "").rstrip("/") or None,
+            oidc_client_id=env.get("GRIDGOV_OIDC_CLIENT_ID") or None,
+            oidc_client_secret=env.get("GRIDGOV_OIDC_CLIENT_SECRET") or None,
+            oidc_account_claim=env.get("GRIDGOV_OIDC_ACCOUNT_CLAIM") or "preferred_username",
+            oidc_redirect_uri=env.get("GRIDGOV_OIDC_REDIRECT_URI") or None,
+            oidc_cookie_secret=env.get("GRIDGOV_OIDC_COOKIE_SECRET") or None,
         )
 
     @property

@@ -222,7 +222,7 @@ def load_grids(
     ValidationError
         Reader errors (without ``skip_invalid``), database conflicts, or coverage errors.
     """
-    from store.grids import apply_plan, load_plan, plan_versions
+    from store.grids import apply_plan, compare_plans, load_plan, plan_versions
     from boundaries.validation import validate_plan
 
     clock = Stopwatch()
@@ -279,17 +279,15 @@ def load_grids(
                 problems_found,
             )
         notify(progress, 2, 3, "grids")
-        applied = apply_plan(conn, merged, base_versions=plan_versions(current), author=author, reason=reason,
-                             kind="import", details={"operation": "import_grids", "source": source}, scheme=scheme)
-        changes = applied.changes
+        changes = compare_plans(current, merged)
+        if not changes.empty:  # nothing changed: no (empty) changeset
+            applied = apply_plan(conn, merged, base_versions=plan_versions(current), author=author, reason=reason,
+                                 kind="import", details={"operation": "import_grids", "source": source}, scheme=scheme)
+            changes = applied.changes
+            report.changeset_id = applied.changeset_id
         report.inserted = len(changes.added)
         report.updated = len(set(changes.touched) - set(changes.added))
         report.unchanged = len(incoming) - report.inserted - report.updated
-        if changes.empty:
-            # Nothing changed: do not keep an empty changeset.
-            conn.execute(text("DELETE FROM changesets WHERE id = :id"), {"id": applied.changeset_id})
-        else:
-            report.changeset_id = applied.changeset_id
         notify(progress, 3, 3, "grids")
     report.seconds = clock.seconds
     logger.info("grid import: %s", {k: v for k, v in report.to_dict().items() if k != "problems"})

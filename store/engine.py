@@ -1,7 +1,16 @@
-"""Engines and units of work.
+"""Engines and the binding of every transaction to the acting account.
 
 No module-level engine: call :func:`make_engine` (the app caches it with
 ``st.cache_resource``, the CLI makes one per command, tests one per session).
+
+Two database roles (see :mod:`store.cluster`): the **owner** (migrations, owner commands) and the
+**application role** (everything else: owns nothing, no BYPASSRLS). An application engine binds
+each transaction to the account acting in the current context (:data:`CURRENT_SESSION`, set by
+:func:`store.session.acting_as`): its first statement is ``set_config('gridgov.session', token,
+true)``, which lasts that transaction only — so a pooled connection never carries one person's
+scope into another's transaction, and a transaction with no account set sees nothing (the
+row-level security policies find no session). The token is never user input: it is the
+server-side session the person logged in with.
 """
 
 from __future__ import annotations
@@ -9,19 +18,39 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from store.cluster import LocalCluster
-from gis.errors import DatabaseUnavailableError, PostGISMissingError
+from gis.errors import ConfigurationError, DatabaseUnavailableError, PostGISMissingError
 from gis.settings import Settings, get_settings
+from store.cluster import LocalCluster
 
-__all__ = ["local_cluster", "database_url", "make_engine", "session_scope", "check_postgis"]
+__all__ = [
+    "CURRENT_SESSION",
+    "CURRENT_ACTOR_NAME",
+    "local_cluster",
+    "database_url",
+    "app_database_url",
+    "make_engine",
+    "session_scope",
+    "check_postgis",
+    "OWNER",
+    "APP",
+]
 
 logger = logging.getLogger(__name__)
+
+OWNER = "owner"
+APP = "app"
+
+#: The session token of the account acting in this context (thread / task); ``None``: nobody.
+CURRENT_SESSION: ContextVar[str | None] = ContextVar("gridgov_session", default=None)
+#: The acting name recorded by the database's audit triggers for owner-role writes (scripts).
+CURRENT_ACTOR_NAME: ContextVar[str | None] = ContextVar("gridgov_actor", default=None)
 
 
 def local_cluster(settings: Settings | None = None) -> LocalCluster:
@@ -37,19 +66,52 @@ def _normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def database_url(settings: Settings | None = None) -> str:
-    """``DATABASE_URL`` when set, else the local cluster's URL."""
+def database_url(settings: Settings | None = None, *, role: str = OWNER) -> str:
+    """The URL for ``role``: ``owner`` (``DATABASE_URL``, else the local cluster's owner) or ``app``."""
     settings = settings or get_settings()
+    if role == APP:
+        return app_database_url(settings)
+    if role != OWNER:
+        raise ValueError(f"role was {role!r} but is expected to be {OWNER!r} or {APP!r}")
     if settings.database_url:
         return _normalize_url(settings.database_url)
-    return local_cluster(settings).url()
+    return local_cluster(settings).url(role="owner")
 
 
-def make_engine(url: str | None = None, *, settings: Settings | None = None, check: bool = True, **kwargs) -> Engine:
-    """A SQLAlchemy engine for ``url`` (default :func:`database_url`).
+def app_database_url(settings: Settings | None = None) -> str:
+    """The application role's URL: ``GRIDGOV_APP_DATABASE_URL``, else the local cluster's ``gridgov_app``."""
+    settings = settings or get_settings()
+    if settings.app_database_url:
+        return _normalize_url(settings.app_database_url)
+    if settings.database_url:
+        raise ConfigurationError(
+            "DATABASE_URL is set but GRIDGOV_APP_DATABASE_URL is not: the app connects as a role that owns "
+            "nothing and has no BYPASSRLS; create it (`gridgov init` prints the SQL) and set "
+            "GRIDGOV_APP_DATABASE_URL to its URL"
+        )
+    return local_cluster(settings).url(role="app")
 
-    With ``check`` the connection is tried at once and PostGIS is required, so a
-    misconfiguration surfaces as one clear error instead of a failure deep in a query.
+
+def _bind_to_account(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _begin(conn) -> None:  # noqa: ANN001 - sqlalchemy Connection
+        token = CURRENT_SESSION.get()
+        actor = CURRENT_ACTOR_NAME.get()
+        conn.exec_driver_sql(
+            "SELECT set_config('gridgov.session', %(token)s, true), set_config('gridgov.actor', %(actor)s, true)",
+            {"token": token or "", "actor": actor or ""},
+        )
+
+
+def make_engine(
+    url: str | None = None, *, role: str = APP, settings: Settings | None = None, check: bool = True, **kwargs
+) -> Engine:
+    """A SQLAlchemy engine for ``url`` (default: the configured URL of ``role``).
+
+    Every transaction of the engine is bound to the account acting in the current context (see
+    the module docstring); for the owner role only the acting name is recorded (the owner
+    bypasses row-level security). With ``check`` the connection is tried at once and PostGIS is
+    required, so a misconfiguration surfaces as one clear error.
 
     Raises
     ------
@@ -58,9 +120,10 @@ def make_engine(url: str | None = None, *, settings: Settings | None = None, che
     PostGISMissingError
         The database has no PostGIS extension and it cannot be created.
     """
-    url = _normalize_url(url) if url else database_url(settings)
+    url = _normalize_url(url) if url else database_url(settings, role=role)
     kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)
+    _bind_to_account(engine)
     if check:
         check_postgis(engine)
     return engine

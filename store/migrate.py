@@ -39,3 +39,30 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def prepare(engine: Engine, *, app_role: str | None) -> list[str]:
+    """Migrate, write the permission matrix, and grant the application role its rights.
+
+    Returns the SQL an administrator must run by hand when ``engine``'s role may not grant
+    (an empty list when everything was done here).
+    """
+    from sqlalchemy.exc import ProgrammingError
+
+    from store.security import app_role_sql, check_app_role, grant_app_role, sync_access
+
+    upgrade(engine)
+    with engine.begin() as conn:
+        sync_access(conn)
+    if app_role is None:
+        return []
+    try:
+        with engine.begin() as conn:
+            exists = conn.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %(r)s", {"r": app_role}).first()
+            if exists is None:
+                return app_role_sql(app_role, create=True)
+            grant_app_role(conn, app_role)
+            check_app_role(conn, app_role)
+    except ProgrammingError:
+        return app_role_sql(app_role)
+    return []

@@ -60,6 +60,13 @@ __all__ = [
     "Incident",
     "IncidentEvent",
     "Visit",
+    "Account",
+    "AccountGrant",
+    "LoginSession",
+    "RoleAccess",
+    "RolePermission",
+    "AuditEntry",
+    "SECURITY_TABLES",
 ]
 
 #: Storage CRS of every geometry column: CGCS2000 geographic.
@@ -242,6 +249,8 @@ class Resident(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))
+    #: The household's micro-grid, kept equal to it by a trigger (row-level security keys on it).
+    grid_code: Mapped[str | None] = mapped_column(Text)
     name: Mapped[str] = mapped_column(Text)
     relation: Mapped[str | None] = mapped_column(Text)
     gender: Mapped[str | None] = mapped_column(Text)
@@ -347,6 +356,8 @@ class IncidentEvent(Base):
     from_status: Mapped[str | None] = mapped_column(Text)
     to_status: Mapped[str] = mapped_column(Text)
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: The incident's micro-grid, kept equal to it by a trigger (row-level security keys on it).
+    grid_code: Mapped[str | None] = mapped_column(Text)
 
     incident: Mapped[Incident] = relationship(back_populates="events")
 
@@ -370,3 +381,94 @@ class Visit(Base):
     geom: Mapped[WKBElement | None] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
     #: Micro-grid of the household when the visit happened.
     grid_code: Mapped[str | None] = mapped_column(ForeignKey("grid_codes.code"))
+    #: The account that recorded the visit (set by the database from the session).
+    recorded_by: Mapped[str | None] = mapped_column(Text)
+
+
+class Account(Base):
+    """A person who logs in. Role and grants decide what they may see and do (:mod:`access.permissions`)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    display_name: Mapped[str] = mapped_column(Text, default="", server_default="")
+    role: Mapped[str] = mapped_column(Text)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    street_wide: Mapped[bool] = mapped_column(default=False, server_default="false")
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(default=False, server_default="false")
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = _timestamp()
+
+
+class AccountGrant(Base):
+    """A grid (and everything below it) an account may see."""
+
+    __tablename__ = "account_grants"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    grid_code: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class LoginSession(Base):
+    """A server-side login session or API token (only the SHA-256 of its token is stored)."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(Text, default="", server_default="")
+    read_only: Mapped[bool] = mapped_column(default=False, server_default="false")
+    idle_seconds: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = _timestamp()
+    last_seen_at: Mapped[dt.datetime] = _timestamp()
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RoleAccess(Base):
+    """The permission matrix's table access (written by ``gridgov init`` from :mod:`access.permissions`)."""
+
+    __tablename__ = "role_access"
+
+    role: Mapped[str] = mapped_column(Text, primary_key=True)
+    resource: Mapped[str] = mapped_column(Text, primary_key=True)
+    read: Mapped[str] = mapped_column(Text)
+    write: Mapped[str] = mapped_column(Text)
+
+
+class RolePermission(Base):
+    """The permission matrix's actions (written by ``gridgov init``)."""
+
+    __tablename__ = "role_permissions"
+
+    role: Mapped[str] = mapped_column(Text, primary_key=True)
+    permission: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class AuditEntry(Base):
+    """One entry of the append-only audit trail."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    account_id: Mapped[int | None] = mapped_column(BigInteger)
+    account_name: Mapped[str] = mapped_column(Text, default="")
+    db_user: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    object_type: Mapped[str] = mapped_column(Text, default="")
+    object_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    grid_code: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+#: Tables of access control itself: the demo and the data tools leave these alone (the demo replaces
+#: only its own accounts, by name).
+SECURITY_TABLES = frozenset({"role_access", "role_permissions", "audit_log", "accounts", "account_grants", "sessions"})

@@ -43,7 +43,7 @@ from sqlalchemy import Connection, Table, text
 from gis.crs import STORAGE_EPSG
 from gis.errors import CRSError
 from store.bulk import _ewkb, _stage, _text_array
-from store.models import Base
+from store.models import SECURITY_TABLES, Base
 
 __all__ = ["DEMO_KIND", "DemoFrames", "ForeignData", "delete_all", "foreign_data", "load_demo", "lock_tables"]
 
@@ -68,6 +68,8 @@ class DemoFrames(Protocol):
     incident_events: pd.DataFrame
     visits: pd.DataFrame
     valid_from: dt.datetime
+    accounts: pd.DataFrame
+    password: str
 
     @property
     def reason(self) -> str: ...
@@ -77,8 +79,8 @@ class DemoFrames(Protocol):
 
 
 def _tables() -> list[Table]:
-    """Every table of the metadata, parents before children."""
-    return list(Base.metadata.sorted_tables)
+    """Every data table of the metadata (not the permission matrix or the audit trail), parents first."""
+    return [t for t in Base.metadata.sorted_tables if t.name not in SECURITY_TABLES]
 
 
 @dataclass(frozen=True)
@@ -323,5 +325,31 @@ def load_demo(conn: Connection, data: DemoFrames, *, replace: bool = True) -> di
         SELECT h.id, t.id, s.visited_at, s.kind, s.note, s.grid_code, h.geom
         FROM {stage} s LEFT JOIN households h USING (household_key) LEFT JOIN staff t USING (staff_key)
         ORDER BY s.ord""")
+    counts["accounts"] = _load_accounts(conn, data)
     logger.info("demo street loaded: %s", counts)
     return counts
+
+
+def _load_accounts(conn: Connection, data: DemoFrames) -> int:
+    """The demo's accounts, all with the demo password (hashed once: argon2id).
+
+    Accounts of the same names are replaced (their sessions end); other accounts are kept.
+    """
+    from access.passwords import hash_password
+    from store.accounts import create_accounts_bulk
+
+    accounts = getattr(data, "accounts", None)
+    if accounts is None or not len(accounts):
+        return 0
+    password_hash = hash_password(data.password)
+    keys = sorted({k for k in accounts["staff_key"] if isinstance(k, str) and k})
+    ids = dict(conn.execute(text("SELECT staff_key, id FROM staff WHERE staff_key = ANY(:k)"), {"k": keys}).all())
+    names = [r.name for r in accounts.itertuples(index=False)]
+    conn.execute(text("DELETE FROM accounts WHERE name = ANY(:n)"), {"n": names})
+    rows = [
+        {"name": r.name, "display_name": r.display_name, "role": r.role,
+         "staff_id": ids.get(r.staff_key) if isinstance(r.staff_key, str) else None,
+         "street_wide": bool(r.street_wide), "password_hash": password_hash, "grants": list(r.grants)}
+        for r in accounts.itertuples(index=False)
+    ]
+    return create_accounts_bulk(conn, rows)

@@ -15,12 +15,37 @@ from sqlalchemy import Connection, Engine
 
 from access.actor import Actor
 
-__all__ = ["unit_of_work", "read_only"]
+__all__ = ["unit_of_work", "read_only", "acting_as"]
+
+
+@contextmanager
+def acting_as(actor: Actor | None) -> Iterator[Actor | None]:
+    """Bind ``actor`` to every transaction opened in this context (thread or task) until the block ends.
+
+    Application engines then run each transaction in the actor's session (row-level security);
+    owner engines record the actor's name in the audit trail. ``None`` binds nobody (fail closed).
+    """
+    from store.engine import CURRENT_ACTOR_NAME, CURRENT_SESSION
+
+    session = CURRENT_SESSION.set(actor.session_token if actor else None)
+    name = CURRENT_ACTOR_NAME.set(actor.name if actor else None)
+    try:
+        yield actor
+    finally:
+        CURRENT_SESSION.reset(session)
+        CURRENT_ACTOR_NAME.reset(name)
 
 
 @contextmanager
 def unit_of_work(bind: Engine | Connection, actor: Actor | None = None) -> Iterator[Connection]:
     """A transaction for ``actor`` on ``bind`` (see the module docstring)."""
+    if actor is not None and actor.session_token is not None:
+        from store.engine import CURRENT_SESSION
+
+        if CURRENT_SESSION.get() != actor.session_token:
+            with acting_as(actor), unit_of_work(bind, None) as conn:
+                yield conn
+            return
     if isinstance(bind, Engine):
         with bind.begin() as conn:
             yield conn

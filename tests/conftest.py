@@ -23,40 +23,81 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TESTDATA = PROJECT_ROOT / "tests" / "data" / "real"
 
 
-def _admin_url() -> str:
-    """URL of a maintenance database on the server tests use (starting the local cluster if needed)."""
-    from store.engine import database_url, local_cluster
+def _server_urls() -> tuple[str, str, str | None]:
+    """(superuser URL, owner URL, application-role URL) of a maintenance database on the server tests use.
+
+    The local cluster (started if needed) has all three; with ``DATABASE_URL`` the superuser is the
+    owner of that URL (it must be allowed to create databases and PostGIS) and the application role
+    comes from ``GRIDGOV_APP_DATABASE_URL``.
+    """
+    from store.engine import app_database_url, database_url, local_cluster
     from gis.settings import Settings
 
     settings = Settings.from_env()
     if not settings.database_url:
-        local_cluster(settings).start()  # fails loudly when PostGIS is not installed
-    url = make_url(database_url(settings))
-    return url.set(database="postgres").render_as_string(hide_password=False)
+        cluster = local_cluster(settings)
+        cluster.start()  # fails loudly when PostGIS is not installed
+        return (cluster.url("postgres", role="superuser"), cluster.url("postgres", role="owner"),
+                cluster.url("postgres", role="app"))
+    owner = make_url(database_url(settings)).set(database="postgres").render_as_string(hide_password=False)
+    app = make_url(app_database_url(settings)).render_as_string(hide_password=False) if settings.app_database_url else None
+    return owner, owner, app
+
+
+_HASHES: dict[str, str] = {}
+
+
+def _admin_hash(hasher, password: str) -> str:  # noqa: ANN001
+    if password not in _HASHES:
+        _HASHES[password] = hasher(password)
+    return _HASHES[password]
 
 
 class ThrowawayDatabases:
-    """Creates migrated, empty PostGIS databases for tests and drops them at the end."""
+    """Creates migrated, empty PostGIS databases for tests and drops them at the end.
+
+    Each database belongs to the owner role, has PostGIS (created by the superuser), the schema
+    (migrated by the owner), the permission matrix and the application role's grants — exactly what
+    ``gridgov init`` makes. :meth:`create` returns the owner's URL; :meth:`app_url` gives the
+    application role's URL of the same database.
+    """
 
     def __init__(self) -> None:
-        self._admin = create_engine(_admin_url(), isolation_level="AUTOCOMMIT")
+        self.superuser_url, self.owner_url, self._app_url = _server_urls()
+        self._admin = create_engine(self.superuser_url, isolation_level="AUTOCOMMIT")
+        self._owner_role = make_url(self.owner_url).username
         self._created: list[str] = []
 
     def create(self, *, migrate: bool = True) -> str:
-        from store.migrate import upgrade
+        from store.migrate import prepare
 
         name = f"gridgov_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         with self._admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}" OWNER "{self._owner_role}"'))
         self._created.append(name)
-        url = make_url(self._admin.url).set(database=name).render_as_string(hide_password=False)
-        engine = create_engine(url)
-        with engine.begin() as conn:
+        superuser = create_engine(make_url(self.superuser_url).set(database=name), isolation_level="AUTOCOMMIT")
+        with superuser.connect() as conn:
             conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        superuser.dispose()
+        url = make_url(self.owner_url).set(database=name).render_as_string(hide_password=False)
         if migrate:
-            upgrade(engine)
-        engine.dispose()
+            engine = create_engine(url)
+            todo = prepare(engine, app_role=make_url(self._app_url).username if self._app_url else None)
+            assert not todo, f"the test server cannot grant the application role: {todo}"
+            with engine.begin() as conn:  # an account to act as (CLI tests: GRIDGOV_ACTOR=admin)
+                from access.passwords import hash_password
+                from demo.generate import DEMO_PASSWORD
+                from store.accounts import create_account
+
+                create_account(conn, "admin", "admin", password_hash=_admin_hash(hash_password, DEMO_PASSWORD))
+            engine.dispose()
         return url
+
+    def app_url(self, owner_url: str) -> str:
+        """The application role's URL of the database ``owner_url`` names."""
+        if self._app_url is None:
+            raise RuntimeError("set GRIDGOV_APP_DATABASE_URL to run the tests against DATABASE_URL")
+        return make_url(self._app_url).set(database=make_url(owner_url).database).render_as_string(hide_password=False)
 
     def drop_all(self) -> None:
         with self._admin.connect() as conn:
@@ -65,11 +106,33 @@ class ThrowawayDatabases:
         self._admin.dispose()
 
 
+_DATABASES: list[ThrowawayDatabases] = []
+
+
 @pytest.fixture(scope="session")
 def throwaway_databases() -> Iterator[ThrowawayDatabases]:
     dbs = ThrowawayDatabases()
+    _DATABASES.append(dbs)
     yield dbs
     dbs.drop_all()
+
+
+def database_env(url: str, *, actor: str | None = "admin") -> dict[str, str]:
+    """Environment variables that point GridGov at the test database ``url`` (owner URL) and its
+    application role; commands act as ``actor`` (``--as``, honoured for the owner)."""
+    env = {"DATABASE_URL": url, "GRIDGOV_APP_DATABASE_URL": _DATABASES[-1].app_url(url)}
+    if actor:
+        env["GRIDGOV_ACTOR"] = actor
+    return env
+
+
+def use_database(monkeypatch: pytest.MonkeyPatch, url: str, *, actor: str | None = "admin") -> None:
+    """Point this process's settings at the test database ``url`` (see :func:`database_env`)."""
+    from gis.settings import get_settings
+
+    for name, value in database_env(url, actor=actor).items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -105,11 +168,33 @@ def demo_data():
 
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
-    from store.engine import make_engine
+    """The owner's engine on the session's demo database (bypasses row-level security: set-up, checks)."""
+    from store.engine import OWNER, make_engine
 
-    eng = make_engine(database_url)
+    eng = make_engine(database_url, role=OWNER)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def app_engine(database_url: str, throwaway_databases: "ThrowawayDatabases") -> Iterator[Engine]:
+    """The application role's engine on the session's demo database: what the app, CLI and API use."""
+    from store.engine import make_engine
+
+    eng = make_engine(throwaway_databases.app_url(database_url))
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def login_as(engine: Engine, app_engine: Engine):
+    """``login_as(name)`` → an :class:`access.actor.Actor` on a fresh session of demo account ``name``."""
+    from services.auth import owner_session
+
+    def _login(name: str):
+        return owner_session(engine, app_engine, name)
+
+    return _login
 
 
 @pytest.fixture()
@@ -182,11 +267,25 @@ def demo_copy(dbs: "ThrowawayDatabases", data) -> str:
 
 @pytest.fixture()
 def demo_url(throwaway_databases: ThrowawayDatabases, demo_data, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A committed copy of the demo in its own database, used through ``DATABASE_URL`` (CLI tests)."""
+    """A committed copy of the demo in its own database, used through ``DATABASE_URL`` and
+    ``GRIDGOV_APP_DATABASE_URL`` (CLI tests); commands act as the demo's ``admin`` unless they say ``--as``."""
     from gis.settings import get_settings
 
     url = demo_copy(throwaway_databases, demo_data)
-    monkeypatch.setenv("DATABASE_URL", url)
-    get_settings.cache_clear()
+    use_database(monkeypatch, url)
     yield url
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A home directory of the test run's own, so `gridgov login` sessions of the person running the
+    tests (``~/.config/gridgov``) never leak into a test, and the tests' never into theirs."""
+    home = tmp_path_factory.mktemp("home")
+    old = os.environ.get("HOME")
+    os.environ["HOME"] = str(home)
+    yield
+    if old is None:
+        os.environ.pop("HOME", None)
+    else:
+        os.environ["HOME"] = old

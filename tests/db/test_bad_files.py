@@ -8,6 +8,8 @@ md5 checksum of every grid's code, version and geometry (EWKB) are identical bef
 
 from __future__ import annotations
 
+from conftest import use_database, database_env
+
 import json
 import os
 import signal
@@ -22,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from sqlalchemy.engine import make_url
 from sqlalchemy import Engine, create_engine, text
 
 pytestmark = pytest.mark.db
@@ -56,7 +59,8 @@ def _snapshot(engine: Engine) -> dict[str, object]:
     with engine.connect() as conn:
         tables = conn.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'spatial_ref_sys' "
-            "ORDER BY tablename")).scalars().all()
+            # a command's own login session and the audit trail of its attempt are not data
+            "AND tablename NOT IN ('sessions', 'audit_log') ORDER BY tablename")).scalars().all()
         state: dict[str, object] = {t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one() for t in tables}
         state["grids.md5"] = conn.execute(text(
             "SELECT md5(coalesce(string_agg(code || ':' || version || ':' || encode(ST_AsEWKB(geom), 'hex'), ',' "
@@ -74,7 +78,7 @@ def loaded(empty_database_url: str, tmp_path: Path, monkeypatch, capsys) -> Iter
     from cli.main import main
     from gis.settings import get_settings
 
-    monkeypatch.setenv("DATABASE_URL", empty_database_url)
+    use_database(monkeypatch, empty_database_url)
     get_settings.cache_clear()
     engine = create_engine(empty_database_url)
     try:
@@ -253,10 +257,10 @@ def _big_households(path: Path, n: int) -> Path:
     return path
 
 
-def test_killed_import_leaves_the_database_as_it_was(loaded, empty_database_url, tmp_path):
+def test_killed_import_leaves_the_database_as_it_was(loaded, empty_database_url, throwaway_databases, tmp_path):
     big = _big_households(tmp_path / "big.csv", 200_000)
     before = _snapshot(loaded)
-    env = {**os.environ, "DATABASE_URL": empty_database_url, "PYTHONPATH": str(PROJECT_ROOT)}
+    env = {**os.environ, **database_env(empty_database_url), "PYTHONPATH": str(PROJECT_ROOT)}
     process = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "import", "households", str(big), "--crs", "4490"],
         cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -264,7 +268,9 @@ def test_killed_import_leaves_the_database_as_it_was(loaded, empty_database_url,
     seen = None
     try:
         deadline = time.monotonic() + 60
-        with loaded.connect() as conn:
+        # the superuser sees every session's query (the import runs as the application role)
+        watcher = create_engine(make_url(throwaway_databases.superuser_url).set(database=make_url(empty_database_url).database))
+        with watcher.connect() as conn:
             conn.execute(text("SET application_name = 'bad-files-watcher'"))
             conn.commit()
             while time.monotonic() < deadline and process.poll() is None:
@@ -284,12 +290,13 @@ def test_killed_import_leaves_the_database_as_it_was(loaded, empty_database_url,
         process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
     # the server notices the dropped client and rolls its transaction back
-    with loaded.connect() as conn:
+    with watcher.connect() as conn:
         deadline = time.monotonic() + 30
         while conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": seen[0]}).scalar():
             assert time.monotonic() < deadline, "the killed import's backend is still alive"
             conn.commit()
             time.sleep(0.05)
+    watcher.dispose()
     assert _snapshot(loaded) == before
 
 

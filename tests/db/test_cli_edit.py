@@ -51,7 +51,7 @@ def test_split_dry_run_save_history_rollback(demo_url, capsys, monkeypatch) -> N
     assert main(["edit", "split", code, "--line", line]) == 2  # no reason: refused
     assert "--reason" in capsys.readouterr().err
 
-    assert main(["edit", "split", code, "--line", line, "--reason", "new estate", "--by", "planner", "--json"]) == 0
+    assert main(["--as", "planner", "edit", "split", code, "--line", line, "--reason", "new estate", "--json"]) == 0
     saved = json.loads(capsys.readouterr().out)
     assert sum(m["count"] for m in saved["households_moved"]) == moved_preview
     after = _counts(demo_url)
@@ -75,12 +75,12 @@ def test_split_dry_run_save_history_rollback(demo_url, capsys, monkeypatch) -> N
     assert dry["changeset_id"] is None and sorted(dry["retired"]) == sorted(preview["added"])
     assert _counts(demo_url) == after_split, "a dry-run rollback wrote something"
 
-    monkeypatch.setenv("GRIDGOV_ACTOR", "网格办")
+    monkeypatch.setenv("GRIDGOV_ACTOR", "planner")
     get_settings.cache_clear()
     assert main(["rollback", str(saved["changeset_id"]), "--json"]) == 0
     capsys.readouterr()
     assert main(["history", code, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)[0]["author"] == "网格办"  # --by defaults to GRIDGOV_ACTOR
+    assert json.loads(capsys.readouterr().out)[0]["author"] == "planner"  # the owner acts as GRIDGOV_ACTOR
     restored = _counts(demo_url)
     assert restored["grids"] == before["grids"] and restored["assigned"] == before["assigned"]
     assert main(["lookup", "--code", code, "--json"]) == 0

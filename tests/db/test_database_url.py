@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from conftest import database_env
+
 import os
 import subprocess
 import sys
@@ -18,14 +20,15 @@ from gis.errors import DatabaseUnavailableError, PostGISMissingError
 @pytest.fixture()
 def database_without_postgis(throwaway_databases):
     """A database without the extension, reached by a role that may not create it."""
-    admin_url = make_url(throwaway_databases.create(migrate=False))
+    throwaway_databases.create(migrate=False)
+    admin_url = make_url(throwaway_databases.superuser_url)
     admin = create_engine(admin_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     name = f"gridgov_nopostgis_{uuid.uuid4().hex[:6]}"
     role = f"gridgov_plain_{uuid.uuid4().hex[:6]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
-    url = admin_url.set(database=name, username=role).render_as_string(hide_password=False)
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN PASSWORD \'plain-role-password\''))
+    url = admin_url.set(database=name, username=role, password="plain-role-password").render_as_string(hide_password=False)
     yield url
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -39,7 +42,7 @@ def test_missing_postgis_is_one_clear_error(database_without_postgis) -> None:
 
 
 def test_cli_with_database_url_without_postgis_exits_2(database_without_postgis) -> None:
-    env = {**os.environ, "DATABASE_URL": database_without_postgis}
+    env = {**os.environ, **database_env(database_without_postgis)}
     proc = subprocess.run([sys.executable, "-m", "cli.main", "stats"], capture_output=True, text=True, env=env,
                           timeout=120)
     assert proc.returncode == 2
@@ -52,7 +55,7 @@ def test_unreachable_server_is_one_clear_error() -> None:
 
 
 def test_database_url_replaces_the_local_cluster(database_url) -> None:
-    env = {**os.environ, "DATABASE_URL": database_url}
+    env = {**os.environ, **database_env(database_url)}
     up = subprocess.run([sys.executable, "-m", "cli.main", "db", "up"], capture_output=True, text=True, env=env,
                         timeout=120)
     assert up.returncode == 2 and "DATABASE_URL is set" in up.stderr

@@ -4,6 +4,8 @@ data it did not create unless told to (--replace-all-data)."""
 
 from __future__ import annotations
 
+from conftest import use_database
+
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -244,7 +246,7 @@ def generated(monkeypatch, demo_data) -> list[dict]:
 def _use(url: str, monkeypatch) -> str:
     from gis.settings import get_settings
 
-    monkeypatch.setenv("DATABASE_URL", url)
+    use_database(monkeypatch, url)
     get_settings.cache_clear()
     return url
 

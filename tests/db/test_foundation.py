@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from conftest import database_env
+
 import json
 import os
 import subprocess
@@ -120,7 +122,7 @@ def test_point_outside_the_coverage_reports_the_nearest_grid(db_conn) -> None:
 
 
 def test_cli_lookup_outside_exits_1_with_nearest(database_url) -> None:
-    env = {**os.environ, "DATABASE_URL": database_url}
+    env = {**os.environ, **database_env(database_url)}
     proc = subprocess.run([sys.executable, "-m", "cli.main", "lookup", "--lon", "113.0", "--lat", "29.3", "--json"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 1, proc.stderr
@@ -130,7 +132,7 @@ def test_cli_lookup_outside_exits_1_with_nearest(database_url) -> None:
 
 
 def test_cli_lookup_by_code_and_stats_json(database_url) -> None:
-    env = {**os.environ, "DATABASE_URL": database_url}
+    env = {**os.environ, **database_env(database_url)}
     proc = subprocess.run([sys.executable, "-m", "cli.main", "lookup", "--code", "430603003200", "--json"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr

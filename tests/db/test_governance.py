@@ -9,6 +9,8 @@ hand-computed figures never look at.
 
 from __future__ import annotations
 
+from conftest import use_database
+
 import datetime as dt
 import importlib.util
 import json
@@ -389,7 +391,7 @@ def cli_env(gov_engine, monkeypatch):
     """Point the CLI at this module's database."""
     from gis.settings import get_settings
 
-    monkeypatch.setenv("DATABASE_URL", gov_engine.url.render_as_string(hide_password=False))
+    use_database(monkeypatch, gov_engine.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
@@ -410,21 +412,21 @@ def test_cli_incident_loop_and_one_line_errors(cli_env, capsys):
     from cli.main import main
 
     assert main(["incident", "report", "--lon", "116.435", "--lat", "39.905", "--category", "环境卫生",
-                 "--description", "垃圾堆积", "--by", "张三", "--json"]) == 0
+                 "--description", "垃圾堆积", "--json"]) == 0
     reported = json.loads(capsys.readouterr().out)
     iid = str(reported["id"])
     assert reported["grid_code"] == D and reported["status"] == "reported"
-    assert main(["incident", "accept", iid, "--by", "社区"]) == 0
+    assert main(["incident", "accept", iid]) == 0
     capsys.readouterr()
-    assert main(["incident", "close", iid, "--by", "社区"]) == 1
+    assert main(["incident", "close", iid]) == 1
     err = capsys.readouterr().err.strip()
     assert err == f"error: cannot close incident {iid}: it is 'accepted'; allowed now: classify"
-    assert main(["incident", "classify", iid, "--disposition", "explain_respond", "--by", "社区"]) == 0
-    assert main(["incident", "dispatch", iid, "--by", "社区"]) == 0  # default: the grid's worker (staff 5)
-    assert main(["incident", "handle", iid, "--by", "周五"]) == 1  # feedback missing
+    assert main(["incident", "classify", iid, "--disposition", "explain_respond"]) == 0
+    assert main(["incident", "dispatch", iid]) == 0  # default: the grid's worker (staff 5)
+    assert main(["incident", "handle", iid]) == 1  # feedback missing
     assert "needs a note" in capsys.readouterr().err
-    assert main(["incident", "handle", iid, "--by", "周五", "--note", "已清理"]) == 0
-    assert main(["incident", "dispatch", iid, "--to", "W6", "--by", "社区"]) == 1  # handled: too late
+    assert main(["incident", "handle", iid, "--note", "已清理"]) == 0
+    assert main(["incident", "dispatch", iid, "--to", "W6"]) == 1  # handled: too late
     capsys.readouterr()
     assert main(["incident", "show", iid, "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
@@ -523,7 +525,7 @@ def test_imported_incidents_get_their_grid_and_an_event_log(gov_engine, cli_env,
     })
     path = tmp_path / "in.csv"
     frame.to_csv(path, index=False)
-    assert main(["import", "incidents", str(path), "--crs", "4490", "--by", "导入", "--json"]) == 0
+    assert main(["import", "incidents", str(path), "--crs", "4490", "--json"]) == 0
     out = capsys.readouterr().out
     assert '"inserted": 3' in out and '"unassigned": 1' in out
     with gov_engine.connect() as conn:
@@ -531,7 +533,7 @@ def test_imported_incidents_get_their_grid_and_an_event_log(gov_engine, cli_env,
         first = incident_detail(conn, ids["IMP-1"])
         assert first["grid_code"] == data.A and first["grid_code_at_report"] == data.A
         assert first["reported_at"] == dt.datetime(2026, 11, 3, 8, tzinfo=SH)
-        assert [(e["action"], e["actor"], e["to_status"]) for e in first["events"]] == [("import", "导入", "reported")]
+        assert [(e["action"], e["actor"], e["to_status"]) for e in first["events"]] == [("import", "admin", "reported")]
         assert incident_detail(conn, ids["IMP-2"])["grid_code"] == data.C
         assert incident_detail(conn, ids["IMP-3"])["grid_code"] is None
     assert main(["import", "incidents", str(path), "--crs", "4490", "--json"]) == 0

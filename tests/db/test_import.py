@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from conftest import use_database
+
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -157,7 +159,7 @@ def test_cli_import_export_assign(empty_database_url, tmp_path, monkeypatch, cap
     from cli.main import main
     from gis.settings import get_settings
 
-    monkeypatch.setenv("DATABASE_URL", empty_database_url)
+    use_database(monkeypatch, empty_database_url)
     get_settings.cache_clear()
     try:
         plan = _plan_file(tmp_path)

@@ -11,6 +11,8 @@ against an independent computation.
 
 from __future__ import annotations
 
+from conftest import use_database
+
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,7 +101,7 @@ def cli_database(throwaway_databases) -> Iterator[str]:
 
     url = throwaway_databases.create()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DATABASE_URL", url)
+        use_database(patch, url)
         get_settings.cache_clear()
         yield url
     get_settings.cache_clear()

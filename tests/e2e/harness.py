@@ -6,6 +6,8 @@ Imported by the e2e test modules (pytest puts this folder on ``sys.path``) and b
 
 from __future__ import annotations
 
+from conftest import database_env
+
 import contextlib
 import os
 import socket
@@ -48,7 +50,7 @@ def running_app(database_url: str, *, log_name: str) -> Iterator[str]:
     Yields the base URL once the server answers its health check (after the warm-up).
     """
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "GRIDGOV_BASEMAP": "none", "GRIDGOV_LANG": "zh"}
+    env = {**os.environ, **database_env(database_url), "GRIDGOV_BASEMAP": "none", "GRIDGOV_LANG": "zh"}
     log = (artifacts() / log_name).open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port), "--server.headless", "true",

@@ -8,6 +8,8 @@ opened. Screenshots go to ``settings.artifacts_dir`` (var/artifacts/).
 
 from __future__ import annotations
 
+from conftest import database_env
+
 import time
 from collections.abc import Iterator
 
@@ -272,7 +274,7 @@ def test_gridgov_app_starts_without_reaching_the_internet(e2e_db: dict) -> None:
 
     port = free_port()
     log_path = _artifacts() / "e2e-gridgov-app.log"
-    env = {**os.environ, "DATABASE_URL": e2e_db["url"]}
+    env = {**os.environ, **database_env(e2e_db["url"])}
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "cli.main", "app", "--port", str(port), "--address", "0.0.0.0"],

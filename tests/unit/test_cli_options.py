@@ -128,8 +128,8 @@ def test_no_author_no_on_and_out_is_always_an_option() -> None:
             assert "--author" not in param.opts and "--on" not in param.opts, (path, param.opts)
             if param.name == "out":
                 assert param.param_type_name == "option" and param.opts == ["--out"], path
-            if param.name == "by":
-                assert param.opts == ["--by"], path
+            # who acts is an account (`gridgov login`, or the owner's global --as): no per-command actor
+            assert "--by" not in param.opts, (path, param.opts)
 
 
 def test_writes_that_can_hurt_have_a_dry_run() -> None:
@@ -160,17 +160,32 @@ def test_help_shows_the_four_groups(capsys) -> None:
         assert start < out.find(f" {name} ", start) < min(following, default=len(out)), name
 
 
-def test_actor_defaults_to_the_setting_then_the_os_user(monkeypatch) -> None:
-    import getpass
-
-    from cli.main import default_actor
+def test_without_a_login_a_command_says_how_to_log_in(monkeypatch, capsys, tmp_path) -> None:
+    """No session file, no --as, no GRIDGOV_ACTOR: exit 2 and one line naming `gridgov login`."""
+    from cli.main import main
     from gis.settings import get_settings
 
-    assert default_actor("  planner ") == "planner"
-    assert default_actor(None) == getpass.getuser()
-    monkeypatch.setenv("GRIDGOV_ACTOR", "街道网格办")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("GRIDGOV_ACTOR", raising=False)
     get_settings.cache_clear()
-    assert default_actor(None) == "街道网格办" and default_actor("张三") == "张三"
+    code = main(["stats"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("error: log in first with `gridgov login`") and len(err.splitlines()) == 1
+
+
+def test_as_is_honoured_only_for_the_database_owner(monkeypatch, capsys, tmp_path) -> None:
+    """--as needs the owner's credentials: without DATABASE_URL and without the cluster's passwords
+    file (another checkout's data directory), the command refuses, exit 2."""
+    from cli.main import main
+    from gis.settings import get_settings
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("GRIDGOV_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    code = main(["--as", "admin", "stats"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "--as admin is honoured only for the database owner" in err, err
 
 
 def test_a_bad_log_level_is_one_error_line_and_exit_2(monkeypatch, capsys) -> None:

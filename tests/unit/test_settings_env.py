@@ -20,7 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 #: Top-level packages and modules of the project (as in test_architecture.py).
-PROJECT = ("gis", "boundaries", "governance", "access", "store", "etl", "services", "demo", "cli", "api",
+PROJECT = ("gis", "boundaries", "governance", "access", "i18n", "store", "etl", "services", "demo", "cli", "api",
            "app_pages", "app", "serve")
 #: Modules allowed to read the environment, each with the reason.
 ALLOWED = {

@@ -1,0 +1,182 @@
+"""Logging in and out, and who is acting: the one way a person becomes an :class:`access.actor.Actor`.
+
+* :func:`login` checks a name and password (argon2id), counts failures (five in a row lock the
+  account for 15 minutes — in the database, so a restart does not forget), and opens a
+  server-side session whose random token the caller keeps (an HttpOnly cookie for the browser, a
+  file only its owner can read for the CLI);
+* :func:`actor_for_token` turns a token back into an actor at every request: the database checks
+  that the session is neither revoked nor expired nor of a disabled account, restarts its idle
+  timer, and reports the account's role, grants and staff record — so logout, ``user disable`` and
+  a password change take effect at the next request, in every tab;
+* :func:`login_oidc` opens a session for an account named by a verified OpenID Connect identity
+  (the account must exist; role and grids come from GridGov, never from the token);
+* :func:`owner_session` is the owner's ``--as NAME`` for scripts on the server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from access.actor import Actor
+from access.passwords import check_password_rules, hash_password, new_token, token_hash, verify_password
+from access.scope import Scope
+from gis.errors import GridGovError, ValidationError
+from gis.settings import Settings, get_settings
+from store import accounts
+from store.session import acting_as
+
+__all__ = [
+    "LoginRefused",
+    "LoginResult",
+    "login",
+    "login_oidc",
+    "logout",
+    "actor_for_token",
+    "owner_session",
+    "create_api_token",
+    "new_password_hash",
+]
+
+
+class LoginRefused(GridGovError, PermissionError):
+    """A login that did not succeed. ``reason``: ``wrong`` (unknown name or wrong password — the two
+    are not told apart), ``locked`` (``until``), ``disabled``, ``no_account`` (single sign-on)."""
+
+    def __init__(self, reason: str, *, until: dt.datetime | None = None, name: str = "") -> None:
+        self.reason, self.until, self.name = reason, until, name
+        messages = {
+            "wrong": "wrong account name or password",
+            "locked": f"the account is locked after too many wrong passwords until {until:%Y-%m-%d %H:%M %Z}"
+            if until else "the account is locked",
+            "disabled": "the account is disabled",
+            "no_account": f"no GridGov account is named {name!r}; ask an administrator to create it",
+        }
+        super().__init__(messages.get(reason, reason))
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    actor: Actor
+
+
+def _actor(account: accounts.SessionAccount, token: str) -> Actor:
+    scope = Scope.all() if account.street_wide else Scope.of(account.grants)
+    return Actor(
+        name=account.name, scope=scope, account=account.name, role=account.role, staff_id=account.staff_id,
+        session_token=token, read_only=account.read_only, account_id=account.account_id,
+        display_name=account.display_name,
+    )
+
+
+def _idle_seconds(settings: Settings) -> int:
+    return int(settings.session_idle_hours * 3600)
+
+
+def login(engine: Engine, name: str, password: str, *, kind: str = "web", settings: Settings | None = None) -> LoginResult:
+    """Check ``name``/``password`` and open a session (``kind``: ``web`` or ``cli``).
+
+    Raises :class:`LoginRefused`; every attempt is audited (login, login_failed, lockout).
+    """
+    settings = settings or get_settings()
+    name = (name or "").strip().lower()
+    with acting_as(None), engine.begin() as db:
+        record = accounts.auth_lookup(db, name)
+        if record is None:
+            verify_password(None, password)
+            accounts.auth_unknown(db, name)
+            raise_later: LoginRefused | None = LoginRefused("wrong")
+        elif record.disabled:
+            raise_later = LoginRefused("disabled")
+        elif record.locked_until is not None and record.locked_until > dt.datetime.now(dt.UTC):
+            raise_later = LoginRefused("locked", until=record.locked_until)
+        elif not verify_password(record.password_hash, password):
+            until = accounts.auth_failed(db, record.account_id, attempts=settings.login_attempts,
+                                         lock_minutes=settings.lockout_minutes)
+            raise_later = LoginRefused("locked", until=until) if until else LoginRefused("wrong")
+        else:
+            token = new_token()
+            accounts.open_session(db, record.account_id, token_hash(token), kind=kind,
+                                  idle_seconds=_idle_seconds(settings))
+            raise_later = None
+    if raise_later is not None:
+        raise raise_later
+    actor = actor_for_token(engine, token)
+    assert actor is not None
+    return LoginResult(token, actor)
+
+
+def login_oidc(engine: Engine, account_name: str, *, settings: Settings | None = None) -> LoginResult:
+    """Open a web session for the account a verified OpenID Connect identity names."""
+    settings = settings or get_settings()
+    name = (account_name or "").strip().lower()
+    with acting_as(None), engine.begin() as db:
+        record = accounts.auth_lookup(db, name)
+        if record is None:
+            accounts.auth_unknown(db, name)
+        elif not record.disabled:
+            token = new_token()
+            accounts.open_session(db, record.account_id, token_hash(token), kind="web",
+                                  idle_seconds=_idle_seconds(settings), method="oidc")
+    if record is None:
+        raise LoginRefused("no_account", name=name)
+    if record.disabled:
+        raise LoginRefused("disabled")
+    actor = actor_for_token(engine, token)
+    assert actor is not None
+    return LoginResult(token, actor)
+
+
+def actor_for_token(engine: Engine, token: str | None) -> Actor | None:
+    """The actor of a session token, or ``None`` when it is unknown, revoked, expired or disabled."""
+    if not token:
+        return None
+    with acting_as(Actor(name="session check", session_token=token)), engine.begin() as db:
+        account = accounts.whoami(db)
+        if account is None:
+            return None
+        accounts.touch_session(db)
+    return _actor(account, token)
+
+
+def logout(engine: Engine, token: str | None) -> None:
+    """End the session of ``token`` (audited); nothing happens for an invalid token."""
+    if not token:
+        return
+    with acting_as(Actor(name="logout", session_token=token)), engine.begin() as db:
+        accounts.end_session(db)
+
+
+def owner_session(owner_engine: Engine, app_engine: Engine, name: str, *, minutes: int = 60) -> Actor:
+    """An actor for account ``name`` on a short session opened with the owner's rights (``--as``)."""
+    token = new_token()
+    with owner_engine.begin() as db:
+        accounts.owner_open_session(db, name.strip().lower(), token_hash(token), minutes=minutes)
+    actor = actor_for_token(app_engine, token)
+    if actor is None:
+        raise ValidationError(f"account {name!r} cannot act now (disabled or locked)")
+    return actor
+
+
+def create_api_token(owner_engine: Engine, name: str, *, days: int | None = 90, read_only: bool = False,
+                     label: str = "") -> tuple[str, int]:
+    """A new API token for account ``name`` (shown once; stored hashed). Returns (token, token id)."""
+    token = new_token()
+    expires = None if days is None else dt.datetime.now(dt.UTC) + dt.timedelta(days=days)
+    with owner_engine.begin() as db:
+        account = accounts.account_by_name(db, name.strip().lower())
+        if account["disabled"]:
+            raise ValidationError(f"account {name!r} is disabled")
+        sid = accounts.open_session(db, int(account["id"]), token_hash(token), kind="api", idle_seconds=None,
+                                    expires_at=expires or dt.datetime(9999, 12, 31, tzinfo=dt.UTC), label=label,
+                                    read_only=read_only, method="token")
+    return token, sid
+
+
+def new_password_hash(name: str, password: str) -> str:
+    """Check the password rules for account ``name`` and hash the password."""
+    check_password_rules(name, password)
+    return hash_password(password)
