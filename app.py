@@ -23,30 +23,62 @@ def _page(module_name: str):
     return run
 
 
+#: (module, title key, url path, the permission that shows the page) — section by section.
+PAGES = {
+    "nav.section": (
+        ("electronic_map", "nav.map", "map", "view_map"),
+        ("my_grid", "nav.my_grid", "my_grid", "view_households"),
+        ("incidents", "nav.incidents", "incidents", "view_incidents"),
+        ("editor", "nav.editor", "editor", "edit_boundaries"),
+        ("history", "nav.history", "history", "view_history"),
+    ),
+    "nav.work_section": (
+        ("incidents_workflow", "nav.workflow", "workflow", "view_incidents"),
+        ("visits", "nav.visits", "visits", "view_visits"),
+        ("roster", "nav.roster", "roster", "manage_roster"),
+        ("assessment", "nav.assessment", "assessment", "view_assessment"),
+        ("admin", "nav.admin", "admin", "view_audit"),
+    ),
+}
+
+
+def pages_for(role: str | None) -> dict[str, list[tuple[str, str, str]]]:
+    """The pages a role sees, by section: (module, title key, url path)."""
+    from access.permissions import may
+
+    return {
+        section: [(module, title, path) for module, title, path, permission in entries if may(role, permission)]
+        for section, entries in PAGES.items()
+    }
+
+
 def main() -> None:
     st.set_page_config(page_title=t("app.title"), layout="wide")
     common.language_switch()
-    pages = [
-        st.Page(_page("electronic_map"), title=t("nav.map"), url_path="map", default=True),
-        st.Page(_page("my_grid"), title=t("nav.my_grid"), url_path="my_grid"),
-        st.Page(_page("incidents"), title=t("nav.incidents"), url_path="incidents"),
-        st.Page(_page("editor"), title=t("nav.editor"), url_path="editor"),
-        st.Page(_page("history"), title=t("nav.history"), url_path="history"),
-    ]
-    work = [
-        st.Page(_page("incidents_workflow"), title=t("nav.workflow"), url_path="workflow"),
-        st.Page(_page("visits"), title=t("nav.visits"), url_path="visits"),
-        st.Page(_page("roster"), title=t("nav.roster"), url_path="roster"),
-        st.Page(_page("assessment"), title=t("nav.assessment"), url_path="assessment"),
-    ]
-    navigation = st.navigation({t("nav.section"): pages, t("nav.work_section"): work})
     try:
         common.get_engine()
+        actor = common.authenticate()
     except GridGovError as exc:  # DatabaseUnavailableError, PostGISMissingError, ConfigurationError
         st.error(t("app.db_error", error=exc))
         st.stop()
+    if actor is None:  # nothing of the app renders before login: not a page, not a cached figure
+        common.show_login_prompt()
+        st.stop()
+    sections = {
+        t(section): [st.Page(_page(module), title=t(title), url_path=path, default=(path == "map"))
+                     for module, title, path in entries]
+        for section, entries in pages_for(actor.role).items() if entries
+    }
+    navigation = st.navigation(sections)
+    st.sidebar.caption(t("app.account", name=actor.label, role=t(f"account_role.{actor.role}")))
     if st.sidebar.button(t("app.refresh"), key="app.refresh"):
         common.clear_caches()
+    if st.sidebar.button(t("app.logout"), key="app.logout"):
+        common.logout()
+        import streamlit.components.v1 as components
+
+        components.html("<script>window.top.location.href = '/logout';</script>", height=0)
+        st.stop()
     navigation.run()
 
 

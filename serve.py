@@ -1,7 +1,9 @@
 """ASGI entry point: the Streamlit app of ``app.py``, warmed up before the first visitor.
 
 ``streamlit run serve.py`` (what ``gridgov app`` and ``make run`` do) serves ``app.py`` exactly
-as ``streamlit run app.py`` would, on the same Starlette server, with one addition: at start-up,
+as ``streamlit run app.py`` would, on the same Starlette server, with the login routes beside it
+(``/login``, ``/logout``: :mod:`api.login`) and, when single sign-on is configured, Streamlit's own
+OpenID Connect login (:mod:`api.oidc`). At start-up,
 before it accepts connections, the server imports every page module and renders the electronic
 map into the cache (:func:`app_pages.common.warm_up`), so the first visit after a restart draws the map
 as fast as any later one (``docs/performance.md``). A failed warm-up (database down,
@@ -52,4 +54,18 @@ async def _lifespan(_app: st.App) -> AsyncIterator[None]:
     yield
 
 
-app = st.App("app.py", lifespan=_lifespan)
+def _routes() -> list:
+    """HTTP routes served beside the UI by the same server: login and logout (``api.login``)."""
+    from api.login import routes
+
+    return routes()
+
+
+def _secrets() -> dict | None:
+    """Streamlit's ``[auth]`` secrets for single sign-on, from the GRIDGOV_OIDC_* settings (no file)."""
+    from api.oidc import streamlit_auth_secrets
+
+    return streamlit_auth_secrets()
+
+
+app = st.App("app.py", lifespan=_lifespan, routes=_routes(), secrets=_secrets())

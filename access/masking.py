@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-__all__ = ["mask_id_number", "mask_phone", "mask_name", "mask_personal_data", "MASKERS", "RESIDENT_PERSONAL_COLUMNS"]
+if TYPE_CHECKING:
+    from access.permissions import MaskingPolicy
+
+__all__ = ["mask_id_number", "mask_phone", "mask_name", "mask_personal_data", "mask_for_viewer", "hide", "HIDDEN",
+           "MASKERS", "RESIDENT_PERSONAL_COLUMNS"]
 
 _ID_RE = re.compile(r"^\d{17}[\dXx]$|^\d{15}$")
 
@@ -125,3 +130,55 @@ def mask_personal_data(
         masker = MASKERS[kind]
         result[column] = pd.Series([masker(v) for v in frame[column].tolist()], index=frame.index, dtype=object)
     return result
+
+
+#: What a fully hidden value shows (never the value, never its length).
+HIDDEN = "******"
+
+
+def hide(value: object) -> str | None:
+    """A hidden value: :data:`HIDDEN` where there was one, ``None`` where there was none."""
+    return None if _missing(value) else HIDDEN
+
+
+def mask_for_viewer(
+    frame: pd.DataFrame,
+    columns: Mapping[str, str],
+    policy: "MaskingPolicy",
+    *,
+    own_prefixes: Sequence[str] = (),
+    grid_column: str = "grid_code",
+) -> tuple[pd.DataFrame, int]:
+    """A copy of ``frame`` with its personal-data ``columns`` (column → kind) shown as ``policy`` says.
+
+    ``policy`` is the viewer's role's :class:`access.permissions.MaskingPolicy`. A phone is shown in
+    full (``phone="own"``) only on rows whose ``grid_column`` starts with one of ``own_prefixes`` (the
+    viewer's own grants: a worker calls the households of her own grid). Returns the frame and the
+    number of rows in which some value is shown unmasked (to audit).
+    """
+    result = frame.copy()
+    shown = pd.Series(False, index=frame.index)
+    own = pd.Series(False, index=frame.index)
+    if own_prefixes and grid_column in frame.columns:
+        codes = frame[grid_column].astype(object)
+        own = codes.map(lambda c: isinstance(c, str) and any(c.startswith(p) for p in own_prefixes)).astype(bool)
+    for column, kind in columns.items():
+        values = frame[column].astype(object)
+        present = values.map(lambda v: not _missing(v)).astype(bool)
+        if kind == "id_number":
+            how = policy.id_number
+            masked = values.map(mask_id_number if how == "partial" else hide)
+        elif kind == "phone":
+            masked_all = values.map(mask_phone)
+            masked = masked_all.where(~own, values) if policy.phone == "own" else masked_all
+            if policy.phone == "own":
+                shown |= own & present
+        elif kind == "name":
+            how = policy.name
+            masked = values if how == "full" else values.map(mask_name if how == "masked" else hide)
+            if how == "full":
+                shown |= present
+        else:
+            raise ValueError(f"mask kind {kind!r} is unknown; expected one of {sorted(MASKERS)}")
+        result[column] = pd.Series(list(masked), index=frame.index, dtype=object)
+    return result, int(shown.sum())

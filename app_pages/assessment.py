@@ -66,7 +66,7 @@ def _report_downloads(month: str, scope) -> None:
     st.caption(t("assess.monthly_hint"))
     if st.button(t("assess.make_report"), key="assess.make_report"):
         with st.spinner(t("assess.making")):
-            with common.get_engine().connect() as conn:
+            with common.connect() as conn:
                 report = monthly_report(conn, month=month, as_of=dt.datetime.now(dt.UTC),
                                               timezone=get_settings().timezone, scope=scope)
             with tempfile.TemporaryDirectory() as tmp:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -19,6 +20,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from access.actor import Actor
+from access.scope import Scope
 from app_pages.folium_view import RenderedMap
 from app_pages.i18n import CATALOGUE, LANGUAGES, t, translate
 from store import lookup, queries
@@ -33,6 +35,12 @@ __all__ = [
     "clear_caches",
     "user_scope",
     "current_actor",
+    "authenticate",
+    "connect",
+    "require_actor",
+    "show_login_prompt",
+    "logout",
+    "ViewerScope",
     "current_basemap",
     "language_switch",
     "load_summary",
@@ -76,16 +84,134 @@ _TOKEN_TTL_S = 5
 
 @st.cache_resource(show_spinner=False)
 def get_engine() -> Engine:
-    """The process-wide engine for ``DATABASE_URL`` / the local cluster (settings)."""
-    from store.engine import make_engine
+    """The process-wide engine of the application role (owns nothing, under row-level security).
 
-    return make_engine(settings=get_settings())
+    Every transaction on it runs in the session of the person this script run belongs to
+    (:func:`authenticate` binds it), so a forgotten filter still returns only their rows.
+    """
+    from store.engine import APP, make_engine
+
+    return make_engine(role=APP, settings=get_settings())
+
+
+#: The cookie the login route sets (``api.login``).
+SESSION_COOKIE = "gridgov_session"
+
+
+@dataclass(frozen=True)
+class ViewerScope(Scope):
+    """The scope of the person looking, with their role and account: the key every cached loader
+    takes, so a result computed for one person is never shown to another who may see other rows."""
+
+    role: str = ""
+    account: str = ""
+
+
+def _session_token() -> str | None:
+    token = st.session_state.get("auth.token")
+    if token:
+        return str(token)
+    try:
+        cookie = st.context.cookies.get(SESSION_COOKIE)
+    except Exception:  # outside a browser session (bare script runs)
+        cookie = None
+    return str(cookie) if cookie else None
+
+
+def authenticate() -> Actor | None:
+    """The logged-in person of this script run (``None``: nobody), bound to every query it makes.
+
+    The session token comes from the HttpOnly cookie of the login route (or, with single sign-on,
+    from this browser session); the database checks it at every run, so a logout, a disabled
+    account or a changed password ends every open tab at its next interaction.
+    """
+    from services.auth import actor_for_token
+    from store.engine import CURRENT_ACTOR_NAME, CURRENT_SESSION
+
+    token = _session_token()
+    actor = actor_for_token(get_engine(), token) if token else None
+    if actor is None and get_settings().oidc_enabled:
+        actor = _oidc_actor()
+    CURRENT_SESSION.set(actor.session_token if actor else None)
+    CURRENT_ACTOR_NAME.set(actor.name if actor else None)
+    return actor
+
+
+def _oidc_actor() -> Actor | None:
+    """With single sign-on: a GridGov session for the account the verified identity names."""
+    try:
+        user = st.user
+        logged_in = bool(user.is_logged_in)
+    except Exception:
+        return None
+    if not logged_in:
+        return None
+    from services.auth import LoginRefused, login_oidc
+
+    claim = get_settings().oidc_account_claim
+    name = str(user.get(claim) or "")
+    try:
+        result = login_oidc(get_engine(), name)
+    except LoginRefused as exc:
+        st.session_state["auth.refused"] = exc.reason
+        return None
+    st.session_state["auth.token"] = result.token
+    return result.actor
+
+
+def connect():  # noqa: ANN202 - a Connection context manager
+    """A connection of the application engine, its transactions bound to this run's person.
+
+    Widget callbacks run before the page's own code; the binding is made here too, so a loader
+    called from a callback reads as the logged-in person (nobody, if nobody is: fail closed).
+    """
+    from store.engine import CURRENT_SESSION
+
+    if CURRENT_SESSION.get() is None:
+        authenticate()
+    return get_engine().connect()
+
+
+def require_actor() -> Actor:
+    """The logged-in person, or the login prompt and the end of this run (nothing else renders)."""
+    actor = authenticate()
+    if actor is None:
+        show_login_prompt()
+        st.stop()
+    return actor
+
+
+def show_login_prompt() -> None:
+    """What a person who is not logged in sees: a way to log in, and nothing of the data."""
+    st.title(t("login.title"))
+    refused = st.session_state.pop("auth.refused", None)
+    if refused:
+        st.error(t(f"login.{refused}"))
+    if get_settings().oidc_enabled:
+        st.button(t("login.sso"), key="auth.sso", type="primary", on_click=st.login)
+        return
+    st.info(t("login.needed"))
+    lang = st.session_state.get("ui.lang", get_settings().language)
+    st.link_button(t("login.go"), f"/login?lang={lang}", type="primary")
+    import streamlit.components.v1 as components
+
+    components.html(f"<script>window.top.location.href = '/login?lang={lang}';</script>", height=0)
+
+
+def logout() -> None:
+    """End this person's session (then the browser goes to ``/logout``, which clears the cookie)."""
+    from services.auth import logout as end_session
+
+    end_session(get_engine(), _session_token())
+    st.session_state.pop("auth.token", None)
+    if get_settings().oidc_enabled:
+        st.logout()
 
 
 @st.cache_data(ttl=_TOKEN_TTL_S, show_spinner=False)
 def data_token() -> str:
     """Changes whenever the data changes (re-read at most every 5 s)."""
-    with get_engine().connect() as conn:
+    with connect() as conn:
         return queries.data_version(conn)
 
 
@@ -94,15 +220,20 @@ def clear_caches() -> None:
     st.cache_data.clear()
 
 
-def user_scope() -> tuple[str, ...] | None:
-    """Grid-code prefixes the current user may see (``None``: all). Set by a future login page."""
-    scope = st.session_state.get("auth.scope")
-    return tuple(scope) if scope is not None else None
+def user_scope() -> ViewerScope:
+    """What the logged-in person may see, as a cache key (role, account and grid-code prefixes).
+
+    It comes from the database at every run, never from the page: URL parameters or session-state
+    edits cannot widen it, and row-level security applies the same scope again below it.
+    """
+    actor = require_actor()
+    return ViewerScope(prefixes=actor.scope.prefixes, everything=actor.scope.everything, role=actor.role or "",
+                       account=actor.name)
 
 
-def current_actor(name: str | None = None) -> Actor:
-    """Who acts on this page: the name typed in the form, else the configured actor (before login exists)."""
-    return Actor.named(name, default=st.session_state.get("auth.user"))
+def current_actor() -> Actor:
+    """The logged-in person: the actor of every write on the page."""
+    return require_actor()
 
 
 def current_basemap() -> webmap.Basemap:
@@ -137,19 +268,19 @@ def language_switch() -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def load_summary(token: str, scope: tuple[str, ...] | None) -> dict[str, int]:
-    with get_engine().connect() as conn:
+def load_summary(token: str, scope: ViewerScope) -> dict[str, int]:
+    with connect() as conn:
         return queries.summary_counts(conn, scope=scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def load_grids(token: str, scope: tuple[str, ...] | None) -> gpd.GeoDataFrame:
-    with get_engine().connect() as conn:
+def load_grids(token: str, scope: ViewerScope) -> gpd.GeoDataFrame:
+    with connect() as conn:
         return queries.grids_frame(conn, scope=scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def load_display_grids(token: str, scope: tuple[str, ...] | None) -> gpd.GeoDataFrame:
+def load_display_grids(token: str, scope: ViewerScope) -> gpd.GeoDataFrame:
     """Grids for the map: coverage-simplified when there are many (see :func:`map_tolerance_m`)."""
     from app_pages.maps import simplify_grids
 
@@ -165,7 +296,7 @@ def current_language() -> str:
 @st.cache_data(show_spinner=False, max_entries=16)
 def load_grid_map(
     token: str,
-    scope: tuple[str, ...] | None,
+    scope: ViewerScope,
     basemap: webmap.Basemap,
     lang: str,
     *,
@@ -209,7 +340,7 @@ def load_incident_map(
     categories: tuple[str, ...],
     statuses: tuple[str, ...],
     level: int,
-    scope: tuple[str, ...] | None,
+    scope: ViewerScope,
     basemap: webmap.Basemap,
     lang: str,
 ) -> tuple[RenderedMap, list[float]]:
@@ -232,7 +363,7 @@ def load_incident_time_map(
     end: dt.date | None,
     categories: tuple[str, ...],
     statuses: tuple[str, ...],
-    scope: tuple[str, ...] | None,
+    scope: ViewerScope,
     basemap: webmap.Basemap,
 ) -> RenderedMap:
     """The monthly incident animation for one filter, over the level-1 outlines, rendered once."""
@@ -254,67 +385,78 @@ def warm_up() -> RenderedMap:
     """
     settings = get_settings()
     token = data_token()
-    load_summary(token, None)
     return load_grid_map(
-        token, None, webmap.basemap_for(settings), settings.language, labels=True, households=False, incidents=False
+        token, map_scope(Scope.all()), webmap.basemap_for(settings), settings.language, labels=True,
+        households=False, incidents=False,
     )
 
 
+def map_scope(scope: Scope, *, personal: bool = False) -> Scope:
+    """The part of a viewer's scope a map depends on: the grids only (shared by everyone who may
+    see the same grids, and warmed at start-up for the whole street), or — when the map shows
+    households or incidents — the whole viewer (role and account)."""
+    if personal:
+        return scope
+    return Scope(prefixes=scope.prefixes, everything=scope.everything)
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
-def load_households(token: str, grid_prefix: str | None, scope: tuple[str, ...] | None) -> gpd.GeoDataFrame:
-    with get_engine().connect() as conn:
+def load_households(token: str, grid_prefix: str | None, scope: ViewerScope) -> gpd.GeoDataFrame:
+    with connect() as conn:
         return queries.households_frame(conn, grid_prefix=grid_prefix, scope=scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def load_card(token: str, code: str, scope: tuple[str, ...] | None = None) -> lookup.GridCard:
-    """The card of ``code``; NotFoundError when it is outside the user's scope."""
-    if scope is not None and not any(code.startswith(prefix) for prefix in scope):
+def load_card(token: str, code: str, scope: ViewerScope) -> lookup.GridCard:
+    """The card of ``code``; NotFoundError when it is outside the viewer's scope."""
+    if not Scope.coerce(scope).overlaps(code):
         raise NotFoundError(f"grid {code} is outside the grids you may see")
-    with get_engine().connect() as conn:
+    with connect() as conn:
         return lookup.grid_card(conn, code)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def load_lookup_point(token: str, lon: float, lat: float) -> list[lookup.GridCard]:
-    with get_engine().connect() as conn:
+def load_lookup_point(token: str, lon: float, lat: float, scope: ViewerScope) -> list[lookup.GridCard]:
+    with connect() as conn:
         return lookup.lookup_point(conn, lon, lat)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def load_roster(token: str, code: str, scope: tuple[str, ...] | None) -> pd.DataFrame:
-    with get_engine().connect() as conn:
-        return queries.household_roster(conn, code, scope=scope)
+def load_roster(token: str, code: str, scope: ViewerScope) -> pd.DataFrame:
+    """The households of ``code`` as this viewer may see them (masked by role; unmasked reads audited)."""
+    from services.households import household_roster
+
+    return household_roster(get_engine(), current_actor(), code)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def load_due_visits(token: str, code: str, month: str, scope: tuple[str, ...] | None) -> queries.DueVisits:
+def load_due_visits(token: str, code: str, month: str, scope: ViewerScope) -> queries.DueVisits:
     # ``month`` keys the cache so a new month recomputes; the query uses the current time.
-    with get_engine().connect() as conn:
+    with connect() as conn:
         return queries.due_visits(conn, code, scope=scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def load_search(token: str, query: str, scope: tuple[str, ...] | None) -> list[queries.SearchHit]:
-    with get_engine().connect() as conn:
+def load_search(token: str, query: str, scope: ViewerScope) -> list[queries.SearchHit]:
+    with connect() as conn:
         return queries.search(conn, query, scope=scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def load_find_staff(token: str, query: str, scope: tuple[str, ...] | None) -> pd.DataFrame:
-    with get_engine().connect() as conn:
+def load_find_staff(token: str, query: str, scope: ViewerScope) -> pd.DataFrame:
+    with connect() as conn:
         return queries.find_staff(conn, query, scope=scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def load_open_incidents(token: str, code: str, scope: tuple[str, ...] | None) -> pd.DataFrame:
-    with get_engine().connect() as conn:
+def load_open_incidents(token: str, code: str, scope: ViewerScope) -> pd.DataFrame:
+    with connect() as conn:
         return queries.open_incidents(conn, code, scope=scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def load_incident_options(token: str, scope: tuple[str, ...] | None) -> dict[str, Any]:
-    with get_engine().connect() as conn:
+def load_incident_options(token: str, scope: ViewerScope) -> dict[str, Any]:
+    with connect() as conn:
         return queries.incident_options(conn, scope=scope)
 
 
@@ -325,36 +467,36 @@ def _filter(start: dt.date | None, end: dt.date | None, categories: tuple[str, .
 @st.cache_data(show_spinner=False, max_entries=32)
 def load_incidents(
     token: str, start: dt.date | None, end: dt.date | None, categories: tuple[str, ...], statuses: tuple[str, ...],
-    scope: tuple[str, ...] | None,
+    scope: ViewerScope,
 ) -> gpd.GeoDataFrame:
-    with get_engine().connect() as conn:
+    with connect() as conn:
         return queries.incidents_frame(conn, _filter(start, end, categories, statuses), scope=scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def load_incident_total(
     token: str, start: dt.date | None, end: dt.date | None, categories: tuple[str, ...], statuses: tuple[str, ...],
-    scope: tuple[str, ...] | None,
+    scope: ViewerScope,
 ) -> dict[str, int]:
-    with get_engine().connect() as conn:
+    with connect() as conn:
         return queries.incident_total(conn, _filter(start, end, categories, statuses), scope=scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def load_counts_by_grid(
     token: str, start: dt.date | None, end: dt.date | None, categories: tuple[str, ...], statuses: tuple[str, ...],
-    level: int, scope: tuple[str, ...] | None,
+    level: int, scope: ViewerScope,
 ) -> gpd.GeoDataFrame:
-    with get_engine().connect() as conn:
+    with connect() as conn:
         return queries.incident_counts_by_grid(conn, _filter(start, end, categories, statuses), level=level, scope=scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def load_trend(
     token: str, start: dt.date | None, end: dt.date | None, categories: tuple[str, ...], statuses: tuple[str, ...],
-    scope: tuple[str, ...] | None,
+    scope: ViewerScope,
 ) -> pd.DataFrame:
-    with get_engine().connect() as conn:
+    with connect() as conn:
         return queries.incident_monthly_trend(conn, _filter(start, end, categories, statuses), scope=scope)
 
 
@@ -417,22 +559,22 @@ def _md_text(value: str) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def load_contact_card(token: str, code: str, lang: str, fmt: str) -> bytes:
+def load_contact_card(token: str, code: str, lang: str, fmt: str, scope: ViewerScope) -> bytes:
     """The printable contact card of grid ``code`` as PNG or PDF bytes."""
     from etl.cards import contact_card_image
 
-    with get_engine().connect() as conn:
+    with connect() as conn:
         card = lookup.grid_card(conn, code)
         geometry = queries.grid_geometry(conn, code)
     return contact_card_image(card, geometry.geometry, language=lang, fmt=fmt)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def load_contact_card_html(token: str, code: str, lang: str, day: dt.date) -> tuple[Any, str]:
+def load_contact_card_html(token: str, code: str, lang: str, day: dt.date, scope: ViewerScope) -> tuple[Any, str]:
     """The card of grid ``code`` on ``day`` and its printable HTML page."""
     from etl.cards import contact_card_html
 
-    with get_engine().connect() as conn:
+    with connect() as conn:
         card = lookup.grid_card(conn, code, as_of=day)
     return card, contact_card_html(card, language=lang)
 
@@ -441,11 +583,11 @@ def load_contact_card_html(token: str, code: str, lang: str, day: dt.date) -> tu
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def load_edit_points(token: str) -> dict[str, Any]:
+def load_edit_points(token: str, scope: ViewerScope) -> dict[str, Any]:
     """Households, open incidents and active staff assignments for edit previews (EPSG:4490)."""
     from services.editing import load_points_for_impact
 
-    with get_engine().connect() as conn:
+    with connect() as conn:
         return load_points_for_impact(conn)
 
 
@@ -454,7 +596,7 @@ def load_history(token: str, code: str | None) -> pd.DataFrame:
     """Changesets newest first (all, or those touching ``code``)."""
     from services.editing import history_frame
 
-    with get_engine().connect() as conn:
+    with connect() as conn:
         return history_frame(conn, code=code)
 
 
@@ -463,7 +605,7 @@ def load_plan_as_of(token: str, as_of: dt.datetime | None) -> gpd.GeoDataFrame:
     """The grid plan valid at ``as_of`` (tz-aware; ``None`` = now), EPSG:4490."""
     from store.grids import load_plan
 
-    with get_engine().connect() as conn:
+    with connect() as conn:
         return load_plan(conn, as_of=as_of)
 
 
@@ -512,29 +654,29 @@ def load_history_map(
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def load_governance_frames(token: str, month: str, scope: tuple[str, ...] | None) -> dict[str, Any]:
+def load_governance_frames(token: str, month: str, scope: ViewerScope) -> dict[str, Any]:
     """Households, visits, assignments, incidents, grids and staff for a month (visits, assessment)."""
     from store import governance as repository
 
-    with get_engine().connect() as conn:
+    with connect() as conn:
         return repository.load_frames(conn, month=month, scope=scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def load_roster_tables(token: str, scope: tuple[str, ...] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_roster_tables(token: str, scope: ViewerScope) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Grids and the staff roster (roster page)."""
     from store import governance as repository
 
-    with get_engine().connect() as conn:
+    with connect() as conn:
         return repository.load_grids(conn, scope=scope), repository.load_roster(conn, scope=scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def load_workflow_tables(token: str, scope: tuple[str, ...] | None) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, str]]:
+def load_workflow_tables(token: str, scope: ViewerScope) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, str]]:
     """Incidents, the roster and staff names (incident handling page)."""
     from store import governance as repository
 
-    with get_engine().connect() as conn:
+    with connect() as conn:
         incidents = repository.load_incidents(conn, scope=scope)
         roster = repository.load_roster(conn)
         staff = repository.load_staff(conn)

@@ -74,7 +74,7 @@ def _defaults() -> None:
 def _draft():
     """The edit draft, started once and kept across reruns (its versions are the lock token)."""
     if st.session_state.get("editor.draft") is None:
-        with common.get_engine().connect() as conn:
+        with common.connect() as conn:
             st.session_state["editor.draft"] = start_edit(conn)
     return st.session_state["editor.draft"]
 
@@ -373,12 +373,12 @@ def _balance_table(balance: pd.DataFrame) -> pd.DataFrame:
     return out.round(3)
 
 
-def _save(preview: EditPreview, reason: str, author: str) -> None:
+def _save(preview: EditPreview, reason: str) -> None:
     if not reason.strip():
         st.error(t("editor.reason_required"))
         return
     try:
-        applied = save_edit(common.get_engine(), preview, actor=common.current_actor(author), reason=reason.strip())
+        applied = save_edit(common.get_engine(), preview, actor=common.current_actor(), reason=reason.strip())
     except StaleVersionError as exc:
         st.error(t("editor.conflict", error=exc))
         return
@@ -444,12 +444,12 @@ def render() -> None:
     elif params:
         st.caption(t("editor.target", codes=", ".join(_codes_of(params))))
 
-    points = common.load_edit_points(token)
+    points = common.load_edit_points(token, common.user_scope())
     if st.button(t("editor.preview"), key="editor.preview_button", type="primary", disabled=params is None):
         st.session_state["editor.refused"] = None
         st.session_state["editor.preview"] = None
         try:
-            with common.get_engine().connect() as conn:
+            with common.connect() as conn:
                 preview = preview_edit(conn, draft, operation, points=points, **(params or {}))
             st.session_state["editor.preview"] = preview
         except EditRefused as exc:
@@ -505,10 +505,8 @@ def render() -> None:
     _show_impact(preview, points)
 
     st.subheader(t("editor.save_title"))
-    cols = st.columns([3, 1])
-    reason = cols[0].text_input(t("editor.reason"), key="editor.reason")
-    author = cols[1].text_input(t("editor.author"), value=st.session_state.get("auth.user", ""), key="editor.author")
+    reason = st.text_input(t("editor.reason"), key="editor.reason")
     if not preview.can_save:
         st.warning(t("editor.cannot_save"))
     if st.button(t("editor.save"), key="editor.save", type="primary", disabled=not preview.can_save):
-        _save(preview, reason, author)
+        _save(preview, reason)

@@ -53,7 +53,7 @@ def select_point(token: str, basemap, lng: float, lat: float) -> None:
     lon, lat4490 = webmap.from_display_xy(lng, lat, basemap=basemap)
     st.session_state["map.outside"] = None
     try:
-        cards = common.load_lookup_point(token, float(lon), float(lat4490))
+        cards = common.load_lookup_point(token, float(lon), float(lat4490), common.user_scope())
     except GridNotFoundAtPoint as exc:
         st.session_state["map.selected"] = None
         near = exc.nearest
@@ -91,7 +91,7 @@ def render() -> None:
     with_labels = bool(st.session_state.get("map.layer_labels", True))
     view = st.session_state["map.view"]
     rendered = common.load_grid_map(
-        token, scope, basemap, common.current_language(),
+        token, common.map_scope(scope, personal=with_households or with_incidents), basemap, common.current_language(),
         labels=with_labels, households=with_households, incidents=with_incidents,
     )
     with left:

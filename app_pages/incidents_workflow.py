@@ -103,7 +103,7 @@ def _list_tab(incidents: pd.DataFrame, roster: pd.DataFrame, names: dict[int, st
 
 
 def _detail(incident_id: int, roster: pd.DataFrame, names: dict[int, str]) -> None:
-    with common.get_engine().connect() as conn:
+    with common.connect() as conn:
         detail = repository.incident_detail(conn, incident_id)
         proposed = repository.proposed_assignee(conn, detail["grid_code"])
     st.subheader(t("wf.detail", id=incident_id, status=label_of("status", detail["status"])))
@@ -158,7 +158,6 @@ def _action_form(detail: dict, roster: pd.DataFrame, names: dict[int, str], prop
     action = st.radio(t("wf.action"), options=actions, horizontal=True, key=f"wf.action.{detail['id']}",
                       format_func=lambda a: label_of("action", a))
     with st.form(f"wf.form.{detail['id']}"):
-        actor = st.text_input(t("wf.actor"), key="wf.actor")
         kwargs: dict = {}
         if action == "classify":
             policy = DeadlinePolicy.from_settings()
@@ -184,7 +183,7 @@ def _action_form(detail: dict, roster: pd.DataFrame, names: dict[int, str], prop
     if submitted:
         try:
             state = incident_service.act_on_incident(
-                common.get_engine(), common.current_actor(actor), int(detail["id"]), action, note=note,
+                common.get_engine(), common.current_actor(), int(detail["id"]), action, note=note,
                 expected_version=int(seen["version"]), **kwargs,
             )
         except StaleVersionError as exc:
@@ -220,7 +219,6 @@ def _report_tab(scope, incidents: pd.DataFrame) -> None:
         category = st.selectbox(t("field.category"), options=known, accept_new_options=True, key="wf.category")
         description = st.text_area(t("field.description"), key="wf.description")
         address = st.text_input(t("field.address"), key="wf.address")
-        reporter = st.text_input(t("wf.reporter"), key="wf.reporter")
         submitted = st.form_submit_button(t("wf.report"), type="primary")
     if submitted:
         if lon is None or lat is None:
@@ -228,8 +226,8 @@ def _report_tab(scope, incidents: pd.DataFrame) -> None:
             return
         try:
             new_id = incident_service.report_incident(
-                common.get_engine(), common.current_actor(reporter), lon=float(lon), lat=float(lat),
-                category=category or "", description=description, address=address, reporter_name=reporter or None,
+                common.get_engine(), common.current_actor(), lon=float(lon), lat=float(lat),
+                category=category or "", description=description, address=address,
             )
         except GridGovError as exc:
             st.error(t("wf.refused", error=exc))

@@ -26,7 +26,7 @@ def _set_code(code: str | None, error: str | None = None) -> None:
 
 def _find_by_point(token: str, lon: float, lat: float) -> None:
     try:
-        cards = common.load_lookup_point(token, float(lon), float(lat))
+        cards = common.load_lookup_point(token, float(lon), float(lat), common.user_scope())
     except GridGovError as exc:
         _set_code(None, str(exc))
         return
@@ -77,7 +77,7 @@ def _controls(token: str, scope, basemap) -> None:
                 _find_by_point(token, lon, lat)
         st.caption(t("my.click_hint"))
         overview = common.load_grid_map(
-            token, scope, basemap, common.current_language(), labels=False, finest_level=False
+            token, common.map_scope(scope), basemap, common.current_language(), labels=False, finest_level=False
         )
         state = folium_view.show(
             overview, key="my.point_map", height=420, use_container_width=True, returned_objects=["last_clicked"]
@@ -145,8 +145,8 @@ def _result(token: str, scope, basemap, code: str) -> None:
     st.subheader(t("my.card"))
     lang = st.session_state.get("ui.lang", "zh")
     try:
-        png = common.load_contact_card(token, code, lang, "png")
-        pdf = common.load_contact_card(token, code, lang, "pdf")
+        png = common.load_contact_card(token, code, lang, "png", scope)
+        pdf = common.load_contact_card(token, code, lang, "pdf", scope)
     except GridGovError as exc:
         st.error(t("my.card_error", error=exc))
         return

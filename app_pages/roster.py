@@ -79,7 +79,7 @@ def _card(grids: pd.DataFrame, roster: pd.DataFrame, on: dt.date) -> None:
     if not code:
         return
     lang = st.session_state.get("ui.lang", "zh")
-    card, page = common.load_contact_card_html(common.data_token(), code, lang, on)
+    card, page = common.load_contact_card_html(common.data_token(), code, lang, on, common.user_scope())
     entries = card.contact_entries(lang)
     if entries:
         st.dataframe(

@@ -317,21 +317,18 @@ def export_command(
     ``staff`` is written as the table ``gridgov import staff`` reads back unchanged.
     """
     from cli.main import parse_as_of
-    from etl.export import EXPORTABLE, STAFF_FORMATS, export_frame, query_export, write_staff
+    from etl.export import EXPORTABLE, STAFF_FORMATS
 
     if what not in EXPORTABLE:
         raise fail(f"what was {what!r} but is expected to be one of {', '.join(EXPORTABLE)}", 2)
     when = parse_as_of(as_of)
     if what == "staff" and (format or out.suffix.lower().lstrip(".")) not in STAFF_FORMATS:
         raise fail(f"staff has no geometry: export it to {' or '.join('.' + f for f in STAFF_FORMATS)}", 2)
-    engine = open_engine()
-    with engine.connect() as conn:
-        frame = query_export(conn, what, level=level, as_of=when, with_personal_data=with_personal_data)
-    if what == "staff":
-        write_staff(frame, out, format=format)
-    else:
-        export_frame(frame, out, format=format)
-    emit({"what": what, "rows": len(frame), "out": str(out)}, as_json=as_json,
+    from services.exports import export_to_file
+
+    result = export_to_file(open_engine(), current_actor(), what, out, fmt=format, level=level, as_of=when,
+                            with_personal_data=with_personal_data)
+    emit({"what": what, "rows": result.rows, "out": str(out), "sha256": result.sha256}, as_json=as_json,
          render=lambda d: typer.echo(f"exported {d['rows']} {what} to {out}"))
 
 

@@ -225,21 +225,29 @@ def query_export(
     level: int | None = None,
     as_of: Any = None,
     with_personal_data: bool = False,
+    policy: Any = None,
+    own_prefixes: Any = (),
 ) -> pd.DataFrame:
     """The rows to export: a GeoDataFrame in EPSG:4490 (a DataFrame for ``staff``).
 
-    Households and incidents carry their natural key and ``grid_code`` (empty when
-    unassigned). Personal data (householder name, ID number and phone; incident reporter)
-    is masked unless ``with_personal_data``. ``as_of`` (tz-aware) exports grids as they were.
+    Households and incidents carry their natural key and ``grid_code`` (empty when unassigned).
+    Personal data (householder name, ID number and phone; incident reporter) is shown as the
+    exporting person sees it on the pages — their role's ``policy`` (:data:`access.permissions.MASKING`),
+    ``own_prefixes`` their own grids — or, with no policy, masked for everyone; unmasked only
+    ``with_personal_data`` (the service checks the ``export_personal`` permission). ``as_of``
+    (tz-aware) exports grids as they were.
     """
-    from access.masking import mask_personal_data
+    from access.masking import mask_for_viewer, mask_personal_data
     from store.exports import export_rows
 
     if what not in EXPORTABLE:
         raise ValueError(f"what was {what!r} but is expected to be one of {list(EXPORTABLE)}")
     frame = export_rows(db, what, level=level, as_of=as_of)
     if not with_personal_data and PERSONAL_COLUMNS[what]:
-        frame = mask_personal_data(frame, PERSONAL_COLUMNS[what])
+        if policy is None:
+            frame = mask_personal_data(frame, PERSONAL_COLUMNS[what])
+        else:
+            frame, _shown = mask_for_viewer(frame, PERSONAL_COLUMNS[what], policy, own_prefixes=own_prefixes)
     return frame
 
 

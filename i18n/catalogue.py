@@ -21,19 +21,58 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "app.title": {"zh": "网格化治理平台", "en": "GridGov grid governance"},
     "app.language": {"zh": "语言 / Language", "en": "Language / 语言"},
     "app.db_error": {
-        "zh": "无法连接数据库：{error}。请先运行 `make db` 或设置 DATABASE_URL。",
-        "en": "Cannot reach the database: {error}. Run `make db` first or set DATABASE_URL.",
+        "zh": "无法连接数据库，请稍后再试或联系系统管理员。（{error}）",
+        "en": "Cannot reach the database; try again later or ask the administrator. ({error})",
     },
     "app.basemap_error": {
         "zh": "底图配置有误（{error}），已改为无底图显示。",
         "en": "The basemap is misconfigured ({error}); showing no basemap instead.",
     },
     "app.refresh": {"zh": "刷新数据", "en": "Reload data"},
+    "app.logout": {"zh": "退出登录", "en": "Log out"},
+    "app.account": {"zh": "当前账号：{name}（{role}）", "en": "Signed in as {name} ({role})"},
+    "login.title": {"zh": "请登录", "en": "Please log in"},
+    "admin.title": {"zh": "审计与账号", "en": "Audit and accounts"},
+    "admin.audit": {"zh": "审计记录", "en": "Audit trail"},
+    "admin.accounts": {"zh": "账号", "en": "Accounts"},
+    "admin.account": {"zh": "账号", "en": "Account"},
+    "admin.action": {"zh": "操作", "en": "Action"},
+    "admin.since": {"zh": "起始日期", "en": "Since"},
+    "admin.at": {"zh": "时间", "en": "Time"},
+    "admin.object": {"zh": "对象", "en": "Object"},
+    "admin.rows": {"zh": "行数", "en": "Rows"},
+    "admin.count": {"zh": "共 {count} 条记录（最新在前，最多 500 条）。", "en": "{count} entries (newest first, at most 500)."},
+    "admin.grids": {"zh": "可见网格", "en": "Grids"},
+    "admin.street_wide": {"zh": "全街道", "en": "Whole street"},
+    "admin.disabled": {"zh": "已停用", "en": "Disabled"},
+    "admin.yes": {"zh": "是", "en": "yes"},
+    "admin.manage_hint": {
+        "zh": "账号的新增、停用、改密和授权由系统管理员在服务器上完成。",
+        "en": "Accounts are added, disabled, given new passwords and grids by the administrator on the server.",
+    },
+    "login.name": {"zh": "账号", "en": "Account"},
+    "login.password": {"zh": "密码", "en": "Password"},
+    "login.submit": {"zh": "登录", "en": "Log in"},
+    "login.wrong": {"zh": "账号或密码不正确。", "en": "Wrong account name or password."},
+    "login.locked": {
+        "zh": "密码错误次数过多，账号已锁定，请于 {until} 后再试。",
+        "en": "Too many wrong passwords: the account is locked until {until}.",
+    },
+    "login.disabled": {"zh": "该账号已停用，请联系管理员。", "en": "This account is disabled; ask an administrator."},
+    "login.no_account": {
+        "zh": "统一身份认证的账号在本系统中不存在，请联系管理员开通。",
+        "en": "Your single sign-on identity has no GridGov account; ask an administrator to create it.",
+    },
+    "login.expired": {"zh": "登录表单已过期，请重新输入。", "en": "The login form expired; please try again."},
+    "login.needed": {"zh": "登录后才能使用本系统。", "en": "Log in to use GridGov."},
+    "login.go": {"zh": "前往登录", "en": "Go to the login page"},
+    "login.sso": {"zh": "统一身份认证登录", "en": "Log in with single sign-on"},
     "nav.map": {"zh": "电子地图", "en": "Electronic map"},
     "nav.my_grid": {"zh": "我的网格", "en": "My grid"},
     "nav.incidents": {"zh": "事件地图", "en": "Incident map"},
     "nav.section": {"zh": "网格化治理", "en": "Grid governance"},
     "nav.work_section": {"zh": "日常工作", "en": "Daily work"},
+    "nav.admin": {"zh": "审计与账号", "en": "Audit and accounts"},
     # -- shared ------------------------------------------------------------------------
     "level.1": {"zh": "一级网格", "en": "Level-1 grids"},
     "level.2": {"zh": "二级网格", "en": "Level-2 grids"},
@@ -487,6 +526,16 @@ def _vocabulary_entries() -> dict[str, dict[str, str]]:
 
 
 CATALOGUE.update(_vocabulary_entries())
+
+
+def _account_role_entries() -> dict[str, dict[str, str]]:
+    """``account_role.worker``-style entries from the permission matrix's role labels."""
+    from access.permissions import ROLE_LABELS
+
+    return {f"account_role.{role}": {"zh": zh, "en": en} for role, (zh, en) in ROLE_LABELS.items()}
+
+
+CATALOGUE.update(_account_role_entries())
 
 
 def translate(key: str, lang: str = "zh", /, **kwargs: object) -> str:

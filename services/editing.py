@@ -41,6 +41,7 @@ from store import queries
 from store.session import unit_of_work
 from store.sql import Executor
 from access.actor import Actor
+from access.permissions import require
 from sqlalchemy import Connection, Engine
 from boundaries.validation import ValidationReport, validate_plan
 from gis.crs import STORAGE_EPSG
@@ -272,6 +273,7 @@ def save_edit(
     StaleVersionError
         A touched grid changed since the edit began; nothing is written.
     """
+    require(actor.role, "edit_boundaries")
     if not reason or not reason.strip():
         raise ValidationError("saving a boundary change needs a reason")
     if not preview.can_save:
@@ -307,6 +309,7 @@ def rollback_changeset(
     Refused when a later changeset touched the same grids (roll that back first) or when
     the restored plan is not valid.
     """
+    require(actor.role, "rollback")
     with unit_of_work(bind, actor) as db:
         return _rollback(db, changeset_id, actor=actor, reason=reason, scheme=scheme or default_scheme())
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from access.actor import Actor
+from access.permissions import may, require
 from gis.problems import RowProblem
 from store import bulk
 from store.bulk import ImportReport
@@ -44,6 +45,7 @@ def load_rows(
     Raises :class:`gis.errors.ValidationError` with every bad row when the reader or the database
     checks refuse the file; nothing is written then.
     """
+    require(actor.role, "manage_roster" if kind == "staff" and not may(actor.role, "import") else "import")
     if kind not in LOADERS:
         raise ValueError(f"kind was {kind!r} but is expected to be one of {sorted(LOADERS)}")
     load = LOADERS[kind]

@@ -13,6 +13,7 @@ import datetime as dt
 from sqlalchemy import Connection, Engine
 
 from access.actor import Actor
+from access.permissions import require
 from governance.deadlines import DeadlinePolicy
 from governance.workflow import IncidentState
 from store import governance as incident_store
@@ -41,6 +42,7 @@ def report_incident(
     Raises :class:`store.lookup.GridNotFoundAtPoint` (naming the nearest grid and its distance in
     metres) when no grid covers the point, unless ``allow_outside``.
     """
+    require(actor.role, "report_incident")
     with unit_of_work(bind, actor) as db:
         return incident_store.report_incident(
             db, lon=lon, lat=lat, category=category, description=description, address=address,
@@ -67,6 +69,7 @@ def act_on_incident(
     ``expected_version`` is the version the person saw; when someone else changed the incident
     since, :class:`gis.errors.StaleVersionError` names the newer event and nothing is written.
     """
+    require(actor.role, "handle_incident" if action == "handle" else "act_on_incident")
     with unit_of_work(bind, actor) as db:
         return incident_store.transition_incident(
             db, incident_id, action, actor=actor.name, actor_staff_id=actor.staff_id, note=note,

@@ -294,3 +294,10 @@ def revoke_token(db: Executor, token_id: int) -> None:
                   {"i": token_id}).rowcount == 0:
         raise NotFoundError(f"no live API token has the id {token_id} (see `gridgov token list`)")
     _audit(db, "token_revoked", str(token_id), {})
+
+
+def account_list(db: Executor) -> pd.DataFrame:
+    """Every account (the acting account needs ``manage_accounts`` or ``view_audit``): name,
+    display_name, role, street_wide, grants, disabled, locked_until, last_seen."""
+    result = db.execute(text("SELECT * FROM gridgov.account_list()"))
+    return pd.DataFrame([tuple(r) for r in result.all()], columns=list(result.keys()))

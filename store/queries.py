@@ -6,7 +6,8 @@ Every function takes a SQLAlchemy ``Connection`` or ``Session`` first and, keywo
 GeoDataFrames; areas are m² (geography), times are timezone-aware, and calendar months
 and dates are counted in the configured zone (``GRIDGOV_TIMEZONE``, Asia/Shanghai).
 
-Personal data (ID numbers, phones of residents) leaves this module masked only.
+Personal data (names, ID numbers, phones of residents) leaves this module as stored: the services
+mask it by the viewer's role (:func:`access.masking.mask_for_viewer`) before anyone sees it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import text
 
-from access.masking import RESIDENT_PERSONAL_COLUMNS, mask_personal_data
 from access.scope import Scope
 from governance.vocab import OPEN_EXCLUDED_STATUSES
 from gis import clock
@@ -82,9 +82,11 @@ def grids_frame(db: Executor, *, levels: Sequence[int] | None = None, scope: Sco
     if levels is not None:
         params["levels"] = [int(v) for v in levels]
         where.append("level = ANY(:levels)")
-    if scope is not None:
+    scope = None if scope is None else Scope.coerce(scope)
+    if scope is not None and not scope.everything:
         inside = scope_filter("code", scope, params)
-        ancestors = "EXISTS (SELECT 1 FROM unnest(CAST(:scope_patterns AS text[])) p WHERE p LIKE code || '%')" if scope else "FALSE"
+        ancestors = ("EXISTS (SELECT 1 FROM unnest(CAST(:scope_patterns AS text[])) p WHERE p LIKE code || '%')"
+                     if scope.prefixes else "FALSE")
         where.append(f"({inside} OR {ancestors})")
     sql = (
         "SELECT code, name, level, parent_code, ST_AsBinary(geom) AS geom FROM grids WHERE "
@@ -127,12 +129,14 @@ def households_frame(db: Executor, *, grid_prefix: str | None = None, scope: Sco
 
 
 def household_roster(db: Executor, code: str, *, scope: Scope | Sequence[str] | None = None) -> pd.DataFrame:
-    """Households in grid ``code`` (and below) with their residents; names, ID numbers and phones masked.
+    """Households in grid ``code`` (and below) with their residents, personal data as stored.
+
+    Show it only through :func:`services.households.household_roster`, which masks it as the
+    viewer's role says and audits unmasked reads.
 
     One row per resident (a household without residents has one row with empty person
     fields). Columns: household_id, address, special_kinds, members, name, relation,
-    id_number (masked), phone (masked), grid_code. Masked by :func:`access.masking.mask_personal_data`,
-    the same function every export uses.
+    id_number, phone, grid_code.
     """
     params: dict[str, Any] = {"prefix": code + "%"}
     sql = (
@@ -143,7 +147,7 @@ def household_roster(db: Executor, code: str, *, scope: Scope | Sequence[str] | 
     )
     result = db.execute(text(sql), params)
     table = pd.DataFrame([dict(r) for r in result.mappings().all()], columns=list(result.keys()))
-    return mask_personal_data(table, RESIDENT_PERSONAL_COLUMNS)
+    return table
 
 
 @dataclass(frozen=True)
@@ -438,24 +442,13 @@ def summary_counts(db: Executor, *, scope: Scope | Sequence[str] | None = None) 
 
 
 def data_version(db: Executor) -> str:
-    """A token that changes whenever grids, households, staff, visits or incidents change.
+    """A token that changes whenever any data changes (grids, households, staff, visits, incidents …).
 
     Cached loaders key on it, so a write elsewhere (CLI import, editor) invalidates them.
     """
-    row = db.execute(
-        text(
-            """
-            SELECT concat_ws('|',
-              (SELECT max(id) FROM changesets), (SELECT max(updated_at) FROM grids), (SELECT count(*) FROM grids),
-              (SELECT max(updated_at) FROM households), (SELECT count(*) FROM households),
-              (SELECT max(updated_at) FROM incidents), (SELECT count(*) FROM incidents),
-              (SELECT max(id) FROM visits), (SELECT max(id) FROM staff_assignments), (SELECT max(id) FROM residents),
-              (SELECT max(id) FROM incident_events), (SELECT max(id) FROM staff), (SELECT count(*) FROM staff_assignments WHERE end_date IS NULL),
-              (SELECT sum(version) FROM grids))
-            """
-        )
-    ).scalar_one()
-    return str(row)
+    # Every write to a data table leaves an audit entry (database triggers), so the newest write
+    # entry's id is the version; the same for every account, whatever it may see.
+    return str(db.execute(text("SELECT gridgov.data_version()")).scalar_one())
 
 
 def points_for_impact(db: Executor) -> dict[str, Any]:

@@ -106,7 +106,7 @@ class ThrowawayDatabases:
         self._admin.dispose()
 
 
-_DATABASES: list[ThrowawayDatabases] = []
+from testdb import DATABASES as _DATABASES, database_env, demo_copy, use_database  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session")
@@ -117,22 +117,6 @@ def throwaway_databases() -> Iterator[ThrowawayDatabases]:
     dbs.drop_all()
 
 
-def database_env(url: str, *, actor: str | None = "admin") -> dict[str, str]:
-    """Environment variables that point GridGov at the test database ``url`` (owner URL) and its
-    application role; commands act as ``actor`` (``--as``, honoured for the owner)."""
-    env = {"DATABASE_URL": url, "GRIDGOV_APP_DATABASE_URL": _DATABASES[-1].app_url(url)}
-    if actor:
-        env["GRIDGOV_ACTOR"] = actor
-    return env
-
-
-def use_database(monkeypatch: pytest.MonkeyPatch, url: str, *, actor: str | None = "admin") -> None:
-    """Point this process's settings at the test database ``url`` (see :func:`database_env`)."""
-    from gis.settings import get_settings
-
-    for name, value in database_env(url, actor=actor).items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -253,16 +237,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise pytest.UsageError(f"unit tests must not use the database (move them to tests/db): {misplaced}")
 
 
-def demo_copy(dbs: "ThrowawayDatabases", data) -> str:
-    """A new database holding a committed copy of the demo; returns its URL."""
-    from store.seed import load_demo
-
-    url = dbs.create()
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        load_demo(conn, data)
-    engine.dispose()
-    return url
 
 
 @pytest.fixture()

@@ -11,26 +11,40 @@ from sqlalchemy import create_engine, text
 
 
 @contextmanager
-def app_pointed_at(url: str) -> Iterator[str]:
-    """Point the app's settings (DATABASE_URL) and caches at ``url`` for the duration."""
+def app_pointed_at(url: str, *, account: str = "admin") -> Iterator[str]:
+    """Point the app's settings (DATABASE_URL, GRIDGOV_APP_DATABASE_URL) and caches at ``url`` for the
+    duration, with a session of demo account ``account`` that every page run logs in with
+    (:data:`apptest_support.SESSION`)."""
+    import apptest_support
     import streamlit as st
+    from testdb import database_env
 
     from app_pages import common
     from gis.settings import get_settings
+    from services.auth import owner_session
+    from store.engine import APP, OWNER, make_engine
 
-    old = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
+    names = ("DATABASE_URL", "GRIDGOV_APP_DATABASE_URL")
+    old = {name: os.environ.get(name) for name in names}
+    os.environ.update({k: v for k, v in database_env(url, actor=None).items() if k in names})
     get_settings.cache_clear()
     common.get_engine.clear()
     common.data_token.clear()
     st.cache_data.clear()
+    owner, app = make_engine(role=OWNER), make_engine(role=APP)
+    apptest_support.SESSION["token"] = owner_session(owner, app, account, minutes=240).session_token
+    apptest_support.SESSION["engines"] = (owner, app)
     try:
         yield url
     finally:
-        if old is None:
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = old
+        apptest_support.SESSION["token"] = None
+        owner.dispose()
+        app.dispose()
+        for name, value in old.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         get_settings.cache_clear()
         common.get_engine.clear()
         st.cache_data.clear()

@@ -140,7 +140,7 @@ def test_concurrent_change_is_refused_with_the_grid_and_the_other_change(editor_
     with engine.begin() as conn:
         draft = start_edit(conn)
         applied = save_edit(conn, preview_edit(conn, draft, "merge", codes=[code, other]),
-                            actor=Actor("planner-b"), reason="merged first")
+                            actor=Actor("planner-b", role="planner"), reason="merged first")
     with engine.connect() as conn:
         edits_before = _edits(conn)
     at.text_input(key="editor.reason").input("my merge").run()

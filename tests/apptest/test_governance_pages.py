@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from apptest_support import logged_in
 from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.db
@@ -42,7 +43,7 @@ def _assessment() -> None:
 def test_governance_page_renders_in_both_languages(app_db, page, title_key, lang) -> None:
     from app_pages.i18n import translate
 
-    at = AppTest.from_function(page, default_timeout=TIMEOUT)
+    at = logged_in(AppTest.from_function(page, default_timeout=TIMEOUT))
     at.session_state["ui.lang"] = lang
     at.run()
     assert not at.exception, [e.message for e in at.exception]

@@ -7,11 +7,12 @@ drawing (the browser tests in tests/e2e check that).
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pytest
-from apptest_support import map_components, page_texts, run_page
+from apptest_support import logged_in, map_components, page_texts, run_page
 from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.db
@@ -49,7 +50,7 @@ _texts = page_texts
 
 
 def test_app_routes_to_the_map_and_switches_language(app_db: str) -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at = logged_in(AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT))
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "电子地图"
@@ -63,15 +64,17 @@ def test_app_reports_an_unreachable_database(monkeypatch: pytest.MonkeyPatch, ap
     from app_pages import common
     from gis.settings import get_settings
 
-    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    good = os.environ["GRIDGOV_APP_DATABASE_URL"]
+    monkeypatch.setenv("GRIDGOV_APP_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     get_settings.cache_clear()
     common.get_engine.clear()
     try:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
         at.run()
-        assert at.error and "DATABASE_URL" in at.error[0].value
+        assert at.error and "无法连接数据库" in at.error[0].value
+        assert not at.title and not at.get("component_instance")  # nothing else renders
     finally:
-        monkeypatch.setenv("DATABASE_URL", app_db)
+        monkeypatch.setenv("GRIDGOV_APP_DATABASE_URL", good)
         get_settings.cache_clear()
         common.get_engine.clear()
 

@@ -8,7 +8,7 @@ md5 checksum of every grid's code, version and geometry (EWKB) are identical bef
 
 from __future__ import annotations
 
-from conftest import use_database, database_env
+from testdb import use_database, database_env
 
 import json
 import os

@@ -4,7 +4,7 @@ data it did not create unless told to (--replace-all-data)."""
 
 from __future__ import annotations
 
-from conftest import use_database
+from testdb import use_database
 
 import datetime as dt
 import json

@@ -141,7 +141,7 @@ def test_every_operation_keeps_the_coverage_and_the_households(db_conn: Connecti
     assert preview.can_save, preview.report.summary()
     assert preview.to_dict()["can_save"] is True
 
-    applied = save_edit(db_conn, preview, actor=Actor("planner"), reason=f"test {operation}")
+    applied = save_edit(db_conn, preview, actor=Actor("planner", role="planner"), reason=f"test {operation}")
 
     after = load_plan(db_conn)
     report = validate_plan(after)
@@ -169,7 +169,7 @@ def test_annex_grows_the_parent_and_allocates_a_new_code(db_conn: Connection) ->
     (new_code,) = preview.result.added
     assert new_code.startswith(params["parent_code"]) and new_code not in set(draft.plan["code"])
     assert new_code not in draft.retired_codes
-    save_edit(db_conn, preview, actor=Actor("planner"), reason="annex new land")
+    save_edit(db_conn, preview, actor=Actor("planner", role="planner"), reason="annex new land")
     after = load_plan(db_conn)
     parent = _geom(after, params["parent_code"])
     assert shapely.area(shapely.difference(params["area"], parent)) < 1e-10
@@ -181,7 +181,7 @@ def test_save_needs_a_reason_and_a_valid_preview(db_conn: Connection) -> None:
     preview = preview_edit(db_conn, draft, "merge", **_parameters(db_conn, draft.plan, "merge"))
     for reason in ("", "   "):
         with pytest.raises(ValidationError, match="reason"):
-            save_edit(db_conn, preview, actor=Actor("planner"), reason=reason)
+            save_edit(db_conn, preview, actor=Actor("planner", role="planner"), reason=reason)
     assert db_conn.execute(text("SELECT count(*) FROM changesets WHERE kind = 'edit'")).scalar() == 0
     with pytest.raises(ValidationError, match="operation"):
         preview_edit(db_conn, draft, "teleport")
@@ -232,7 +232,7 @@ def test_concurrent_edits_of_the_same_grid_one_wins(throwaway_databases, demo_da
         barrier.wait()
         try:
             with engine.begin() as conn:
-                outcomes[label] = save_edit(conn, preview, actor=Actor(label), reason=f"edit by {label}")
+                outcomes[label] = save_edit(conn, preview, actor=Actor(label, role="planner"), reason=f"edit by {label}")
         except StaleVersionError as exc:
             outcomes[label] = exc
 
@@ -266,7 +266,7 @@ def test_concurrent_edits_of_the_same_grid_one_wins(throwaway_databases, demo_da
             other = _busy_neighbours(conn, draft.plan)
             retry = preview_edit(conn, draft, "merge", codes=list(other))
             assert kept in codes
-        save_edit(conn, retry, actor=Actor(loser), reason="redo after conflict")
+        save_edit(conn, retry, actor=Actor(loser, role="planner"), reason="redo after conflict")
     engine.dispose()
 
 
@@ -275,7 +275,7 @@ def test_history_as_of_and_rollback_restore_the_exact_geometry(db_conn: Connecti
     t0 = db_conn.execute(text("SELECT clock_timestamp()")).scalar()
     params = _parameters(db_conn, draft.plan, "transfer")
     preview = preview_edit(db_conn, draft, "transfer", **params)
-    applied = save_edit(db_conn, preview, actor=Actor("planner"), reason="move the strip")
+    applied = save_edit(db_conn, preview, actor=Actor("planner", role="planner"), reason="move the strip")
     a, b = params["to_code"], params["from_code"]
     now = load_plan(db_conn)
     assert not shapely.equals(_geom(now, a), _geom(draft.plan, a))
@@ -284,7 +284,7 @@ def test_history_as_of_and_rollback_restore_the_exact_geometry(db_conn: Connecti
         assert shapely.equals_exact(_geom(past, code), _geom(draft.plan, code), 0.0)
     hh_before = dict(db_conn.execute(text("SELECT household_key, grid_code FROM households")).all())
 
-    rolled = rollback_changeset(db_conn, applied.changeset_id, actor=Actor("planner"))
+    rolled = rollback_changeset(db_conn, applied.changeset_id, actor=Actor("planner", role="planner"))
     restored = load_plan(db_conn)
     assert validate_plan(restored).ok
     for code in (a, b):
@@ -302,10 +302,10 @@ def test_the_same_edit_saved_twice_is_a_conflict_not_an_empty_changeset(db_conn:
     draft_a = start_edit(db_conn)
     draft_b = start_edit(db_conn)
     params = _parameters(db_conn, draft_a.plan, "merge")
-    first = save_edit(db_conn, preview_edit(db_conn, draft_b, "merge", **params), actor=Actor("planner-b"), reason="first")
+    first = save_edit(db_conn, preview_edit(db_conn, draft_b, "merge", **params), actor=Actor("planner-b", role="planner"), reason="first")
     late = preview_edit(db_conn, draft_a, "merge", **params)
     with pytest.raises(StaleVersionError) as err:
-        save_edit(db_conn, late, actor=Actor("planner-a"), reason="same idea, later")
+        save_edit(db_conn, late, actor=Actor("planner-a", role="planner"), reason="same idea, later")
     assert f"changeset {first.changeset_id}" in str(err.value) and "planner-b" in str(err.value)
     assert db_conn.execute(text("SELECT count(*) FROM changesets WHERE kind = 'edit'")).scalar() == 1
 
@@ -313,9 +313,9 @@ def test_the_same_edit_saved_twice_is_a_conflict_not_an_empty_changeset(db_conn:
 def test_rollback_of_a_merge_brings_the_retired_code_back(db_conn: Connection) -> None:
     draft = start_edit(db_conn)
     params = _parameters(db_conn, draft.plan, "merge")
-    applied = save_edit(db_conn, preview_edit(db_conn, draft, "merge", **params), actor=Actor("planner"), reason="merge")
+    applied = save_edit(db_conn, preview_edit(db_conn, draft, "merge", **params), actor=Actor("planner", role="planner"), reason="merge")
     (retired,) = applied.changes.retired
-    rolled = rollback_changeset(db_conn, applied.changeset_id, actor=Actor("planner"))
+    rolled = rollback_changeset(db_conn, applied.changeset_id, actor=Actor("planner", role="planner"))
     restored = load_plan(db_conn)
     assert validate_plan(restored).ok
     for code in params["codes"]:

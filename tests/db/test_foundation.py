@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import database_env
+from testdb import database_env
 
 import json
 import os

@@ -9,7 +9,7 @@ hand-computed figures never look at.
 
 from __future__ import annotations
 
-from conftest import use_database
+from testdb import use_database
 
 import datetime as dt
 import importlib.util

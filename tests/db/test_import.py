@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import use_database
+from testdb import use_database
 
 import json
 from collections.abc import Iterator

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from conftest import demo_copy, use_database
+from testdb import demo_copy, use_database
 
 import json
 from collections.abc import Iterator

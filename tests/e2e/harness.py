@@ -6,7 +6,7 @@ Imported by the e2e test modules (pytest puts this folder on ``sys.path``) and b
 
 from __future__ import annotations
 
-from conftest import database_env
+from testdb import database_env
 
 import contextlib
 import os
@@ -156,3 +156,15 @@ def screen_xy(page, frame, iframe_index: int, lat: float, lon: float) -> tuple[f
         [lat, lon],
     )
     return box["x"] + pt[0], box["y"] + pt[1]
+
+
+def log_in(page, base: str, name: str = "admin", password: str | None = None, *, lang: str = "zh") -> None:
+    """Log in through the login page as a person would: type the name and password, press 登录."""
+    from demo.generate import DEMO_PASSWORD
+
+    page.goto(f"{base}/login?lang={lang}")
+    page.fill("#name", name)
+    page.fill("#password", password or DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/", timeout=30_000)
+    settle(page)

@@ -8,13 +8,13 @@ opened. Screenshots go to ``settings.artifacts_dir`` (var/artifacts/).
 
 from __future__ import annotations
 
-from conftest import database_env
+from testdb import database_env
 
 import time
 from collections.abc import Iterator
 
 import pytest
-from harness import FOLIUM_IFRAME, Browser, offline_tab, running_app, screen_xy
+from harness import FOLIUM_IFRAME, Browser, log_in, offline_tab, running_app, screen_xy
 from harness import artifacts as _artifacts
 from harness import map_frame as _map_frame
 from harness import settle as _settle
@@ -75,6 +75,7 @@ def test_server_starts_when_the_database_is_down() -> None:
 @pytest.fixture()
 def tab(browser, app_url: str) -> Iterator[Browser]:
     with offline_tab(browser) as state:
+        log_in(state.page, app_url)
         yield state
     assert state.external == [], f"requests left localhost: {state.external}"
     assert state.dialogs == [], f"a dialog opened (script ran): {state.dialogs}"

@@ -9,14 +9,14 @@ mouse clicks (polyline button, two clicks on the map canvas, "Finish"). Screensh
 
 from __future__ import annotations
 
-from conftest import demo_copy
+from testdb import demo_copy
 
 import time
 from collections.abc import Iterator
 
 import pytest
 import shapely
-from harness import offline_tab, running_app
+from harness import log_in, offline_tab, running_app
 from harness import artifacts as _artifacts
 from harness import map_frame as _map_frame
 from harness import screen_xy as _screen_xy
@@ -42,6 +42,7 @@ def editor_app_url(editor_e2e_db: str) -> Iterator[str]:
 @pytest.fixture()
 def page(browser, editor_app_url: str):
     with offline_tab(browser) as state:
+        log_in(state.page, editor_app_url, "planner")
         yield state.page
     assert state.external == [], f"requests left localhost: {state.external}"
     assert state.dialogs == [], f"a dialog opened: {state.dialogs}"

@@ -24,7 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "boundaries": {"gis"},
     "governance": {"gis", "boundaries"},
     "access": {"gis", "boundaries", "governance"},
-    "i18n": {"gis", "boundaries", "governance"},
+    "i18n": {"gis", "boundaries", "governance", "access"},
     "store": {"gis", "boundaries", "governance", "access"},
     "etl": {"gis", "boundaries", "governance", "access", "i18n", "store"},
     "services": {"gis", "boundaries", "governance", "access", "i18n", "store", "etl"},

@@ -468,6 +468,28 @@ def upgrade() -> None:
                 ORDER BY l.id DESC LIMIT coalesce(p_limit, 500);
         END $$;
 
+        CREATE FUNCTION gridgov.account_list()
+        RETURNS TABLE (name text, display_name text, role text, street_wide boolean, grants text[], disabled boolean,
+                       locked_until timestamptz, last_seen timestamptz)
+        LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+        BEGIN
+            IF NOT (gridgov.can('manage_accounts') OR gridgov.can('view_audit')) THEN
+                RAISE EXCEPTION 'listing accounts needs the manage_accounts or view_audit permission'
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            RETURN QUERY SELECT a.name, a.display_name, a.role, a.street_wide,
+                   coalesce((SELECT array_agg(g.grid_code ORDER BY g.grid_code) FROM account_grants g
+                             WHERE g.account_id = a.id), '{}'),
+                   a.disabled, a.locked_until, (SELECT max(s.last_seen_at) FROM sessions s WHERE s.account_id = a.id)
+            FROM accounts a ORDER BY a.role, a.name;
+        END $$;
+
+        CREATE INDEX ix_audit_log_writes ON audit_log (id) WHERE action IN ('insert', 'update', 'delete');
+        CREATE FUNCTION gridgov.data_version() RETURNS text
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+            SELECT coalesce(max(id), 0)::text FROM audit_log WHERE action IN ('insert', 'update', 'delete')
+        $$;
+
         CREATE FUNCTION gridgov.apply_assignment(p_table text, p_ids bigint[], p_codes text[]) RETURNS integer
         LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
         DECLARE
