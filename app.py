@@ -47,7 +47,10 @@ def main() -> None:
         st.stop()
     if st.sidebar.button(t("app.refresh"), key="app.refresh"):
         common.clear_caches()
-    navigation.run()
+    try:
+        navigation.run()
+    except Exception as exc:  # noqa: BLE001 - st.rerun/st.stop are BaseExceptions and pass through
+        common.show_failure(exc)
 
 
 if __name__ == "__main__":
