@@ -112,7 +112,8 @@ def validate(
     }
     emit(data, as_json=as_json, render=_render_findings)
     if errors:
-        raise typer.Exit(1)
+        first = next(f for f in findings if f["severity"] == "error")
+        raise fail(f"{data['summary']}; first: {first['rule']} {','.join(first['codes'])}: {first['message']}", 1)
 
 
 def _point(value: str, name: str) -> int | dt.datetime | None:
@@ -218,9 +219,9 @@ def _wkt(value: str, what: str, *, polygon: bool = False) -> Any:
     from gis.plausibility import Limits
 
     limits = Limits.from_settings()
-    if len(value) > limits.max_vertices * 60:
-        raise fail(f"{what} is {len(value):,} characters of WKT, more than {limits.max_vertices:,} vertices can take "
-                   "(GRIDGOV_MAX_VERTICES)", 1)
+    if len(value) > limits.max_vertices * 200:  # far more text than that many vertices need: not parsed at all
+        raise fail(f"{what} is {len(value):,} characters of WKT: more than {limits.max_vertices:,} vertices "
+                   "(GRIDGOV_MAX_VERTICES) would need", 1)
     try:
         geom = shapely.from_wkt(value)
     except Exception:  # shapely.errors.GEOSException

@@ -69,9 +69,11 @@ def _print_problems(problems: list[RowProblem], *, limit: int = 50) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    import heapq
+
     table = Table("row", "id", "rule", "message", "lon", "lat", title=f"{len(problems)} problem(s)", box=None)
-    frame = problems_frame(problems)
-    for record in frame.head(limit).to_dict(orient="records"):
+    first = heapq.nsmallest(limit, problems, key=lambda p: (p.row, p.rule))  # linear: not a frame of all of them
+    for record in problems_frame(first).to_dict(orient="records"):
         style = "red" if record["severity"] == ERROR else "yellow"
         table.add_row(
             str(record["row"]), str(record["id"] or ""), record["rule"], record["message"],

@@ -24,6 +24,7 @@ says which, for the readers' warning). GeoJSON strings holding escaped control c
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import json
 import logging
@@ -544,7 +545,7 @@ def _read_shapefile(shp: Path, *, encoding: str | None, crs_given: bool) -> gpd.
             try:
                 chosen = detect_encoding(samples)
             except DataSourceError as exc:
-                raise DataSourceError(f"{shp.name}: has no .cpg and {exc}") from None
+                raise DataSourceError(f"{shp.name}: has no .cpg, and its {exc}") from None
             if chosen is not None:
                 logger.info("%s: no .cpg, detected encoding %s", shp.name, chosen)
     frame = _pyogrio_read(shp, encoding=chosen)
@@ -565,38 +566,62 @@ def _read_geojson(source: Path, *, encoding: str | None) -> gpd.GeoDataFrame:
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]
     used = encoding
+    data = raw  # UTF-8 bytes handed to GDAL (no decoded copy kept for a UTF-8 file)
     if encoding is not None:
         try:
-            text = raw.decode(encoding)
+            data = raw.decode(encoding).encode("utf-8")
         except (UnicodeDecodeError, LookupError) as exc:
             raise DataSourceError(
                 f"{source.name}: cannot be decoded as {encoding} ({_one_line(exc)}); use --encoding with the right one"
             ) from None
     else:
         try:
-            text = raw.decode("utf-8")
+            raw.decode("utf-8")
             used = None
         except UnicodeDecodeError:
             strings = re.findall(rb'"((?:[^"\\]|\\.)*)"', raw)
             try:
                 used = detect_encoding(strings)
             except DataSourceError as exc:
-                raise DataSourceError(f"{source.name}: is not UTF-8 and {exc}") from None
-            text = raw.decode(used or "ascii")
+                raise DataSourceError(f"{source.name}: {exc}") from None
+            data = raw.decode(used or "ascii").encode("utf-8")
             logger.info("%s: not UTF-8, detected encoding %s", source.name, used)
-    stripped = text.lstrip()
-    if not stripped.startswith(("{", "[")):
+    if not data.lstrip()[:1] in (b"{", b"["):
         raise DataSourceError(f"{source.name}: is not GeoJSON (it does not start with '{{')")
-    frame = _pyogrio_read(io.BytesIO(text.encode("utf-8")), name=source.name)
-    if _ESCAPED_CONTROL.search(text):
-        frame = _restore_control_strings(frame, text, source.name)
+    _refuse_huge_geojson_geometry(data, source.name)
+    frame = _pyogrio_read(io.BytesIO(data), name=source.name)
+    if _ESCAPED_CONTROL.search(data):
+        frame = _restore_control_strings(frame, data.decode("utf-8"), source.name)
     if used:
         frame.attrs["encoding"] = used
     return frame
 
 
+_COORDINATES_KEY = re.compile(rb'"coordinates"\s*:')
+
+
+def _refuse_huge_geojson_geometry(data: bytes, name: str, *, limits: Limits | None = None) -> None:
+    """Refuse a GeoJSON geometry with more vertices than ``GRIDGOV_MAX_VERTICES`` before GDAL parses it.
+
+    GDAL builds a JSON object tree of the whole file (a 1,000,000-vertex polygon takes ~0.5 GB), so
+    the vertices are counted on the bytes first: every ``[`` between one ``"coordinates"`` key and
+    the next bounds the vertices of that geometry from above (by its few ring brackets).
+    """
+    limits = limits or Limits.from_settings()
+    if data.count(b"[") <= limits.max_vertices:
+        return
+    starts = [m.start() for m in _COORDINATES_KEY.finditer(data)] + [len(data)]
+    for k in range(len(starts) - 1):
+        brackets = data.count(b"[", starts[k], starts[k + 1])
+        if brackets > limits.max_vertices + 1_000:  # ring brackets: the exact count is checked after reading
+            raise DataSourceError(
+                f"{name}: geometry {k} (feature {k}) has about {brackets:,} vertices; at most {limits.max_vertices:,} "
+                "are accepted per polygon (GRIDGOV_MAX_VERTICES): simplify it first"
+            )
+
+
 #: A JSON string escape of a control character (``\u0000``–``\u001f``, ``\u007f``–``\u009f``).
-_ESCAPED_CONTROL = re.compile(r"\\u00(?:[01][0-9a-fA-F]|7[fF]|[89][0-9a-fA-F])")
+_ESCAPED_CONTROL = re.compile(rb"\\u00(?:[01][0-9a-fA-F]|7[fF]|[89][0-9a-fA-F])")
 
 
 def _restore_control_strings(frame: gpd.GeoDataFrame, text: str, name: str) -> gpd.GeoDataFrame:
@@ -738,6 +763,13 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
     check_file_size(source, limits=limits)
     suffix = source.suffix.lower()
     used = encoding
+    if suffix in {".xlsx", ".xlsm"}:
+        with source.open("rb") as handle:
+            head = handle.read(65536)
+        if not head.startswith(b"PK\x03\x04"):
+            what = _binary_kind(head) or "text, not a workbook"
+            raise DataSourceError(f"{source.name}: is not an Excel workbook: it looks like {what}. "
+                                  f"Supported: {SUPPORTED_FORMATS}")
     if suffix in {".xlsx", ".xlsm", ".xls"}:
         try:
             table = pd.read_excel(
@@ -761,7 +793,7 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
                 try:
                     used = detect_encoding(raw.splitlines()[:5000])
                 except DataSourceError as exc:
-                    raise DataSourceError(f"{source.name}: is not UTF-8 and {exc}") from None
+                    raise DataSourceError(f"{source.name}: {exc}") from None
         try:
             text = raw.decode(used or "utf-8")
         except (UnicodeDecodeError, LookupError) as exc:
@@ -769,11 +801,20 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
                 f"{source.name}: cannot be decoded as {used} ({_one_line(exc)}); use --encoding with the right one"
             ) from None
         separator = "\t" if suffix == ".tsv" else None
+        # A cell may hold a WKT geometry of up to GRIDGOV_MAX_VERTICES vertices (~40 characters each);
+        # a larger cell is refused by the csv module before anything parses it.
+        cell_limit = max(131_072, limits.max_vertices * 48)
+        csv.field_size_limit(cell_limit)
         try:
             table = pd.read_csv(
                 io.StringIO(text), sep=separator, engine="python", dtype=str, keep_default_na=False, na_values=[""]
             )
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
+            if "field larger than field limit" in str(exc):
+                raise DataSourceError(
+                    f"{source.name}: a cell holds more than {cell_limit:,} characters: a WKT geometry with more than "
+                    f"{limits.max_vertices:,} vertices (GRIDGOV_MAX_VERTICES)? Simplify it first"
+                ) from None
             raise DataSourceError(f"{source.name}: is not a readable CSV table ({_one_line(exc)})") from None
     check_row_count(len(table), source.name, limits=limits)
     table.columns = [str(c).strip() for c in table.columns]

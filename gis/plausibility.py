@@ -253,7 +253,8 @@ def check_moment(
     latest = now + limits.skew
     if value > latest:
         raise ValidationError(
-            f"{what} {value.isoformat(timespec='minutes')} is in the future (now is {now.isoformat(timespec='minutes')}; "
+            f"{what} {value.isoformat(timespec='minutes')} is in the future (now is "
+            f"{now.astimezone(value.tzinfo).isoformat(timespec='minutes')}; "
             f"at most {int(limits.skew.total_seconds())} s ahead are accepted for clock differences)"
         )
     earliest = limits.earliest_moment()

@@ -126,7 +126,9 @@ def _refuse_errors(kind: str, problems: Sequence[RowProblem], *, skip_invalid: b
     errors = [p for p in problems if p.severity == ERROR]
     rows = len({p.row for p in errors})
     if errors and not skip_invalid:
-        sample = "; ".join(f"row {p.row}: {p.rule}" for p in errors[:5])
+        first = errors[0]
+        sample = f"row {first.row}{f' ({first.id})' if first.id else ''}: {first.rule}: {first.message}"
+        sample += "".join(f"; row {p.row}: {p.rule}" for p in errors[1:5])
         raise ValidationError(
             f"{rows} {kind} row(s) have errors ({sample}{' …' if len(errors) > 5 else ''}); nothing was loaded. "
             "Fix the file, or load the valid rows only with --skip-invalid",
