@@ -74,7 +74,6 @@ SIMPLIFY_ABOVE = 2000
 _TOKEN_TTL_S = 5
 
 
-@st.cache_resource(show_spinner=False)
 def show_failure(exc: BaseException) -> None:
     """A failure a page did not handle, as one message in the reader's language (never a traceback).
 
@@ -93,6 +92,7 @@ def show_failure(exc: BaseException) -> None:
     st.error(t("app.internal_error", kind=type(exc).__name__))
 
 
+@st.cache_resource(show_spinner=False)
 def get_engine() -> Engine:
     """The process-wide engine for ``DATABASE_URL`` / the local cluster (settings)."""
     from store.engine import make_engine

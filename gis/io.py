@@ -767,9 +767,9 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
         with source.open("rb") as handle:
             head = handle.read(65536)
         if not head.startswith(b"PK\x03\x04"):
-            what = _binary_kind(head) or "text, not a workbook"
-            raise DataSourceError(f"{source.name}: is not an Excel workbook: it looks like {what}. "
-                                  f"Supported: {SUPPORTED_FORMATS}")
+            what = _binary_kind(head) or "text"
+            raise DataSourceError(f"{source.name}: cannot be read as an Excel workbook: it does not start like one "
+                                  f"(it looks like {what}). Supported: {SUPPORTED_FORMATS}")
     if suffix in {".xlsx", ".xlsm", ".xls"}:
         try:
             table = pd.read_excel(

@@ -1,7 +1,7 @@
 """The one way tests invoke the ``gridgov`` command line, and the database state they compare.
 
-Every test that runs a command goes through :func:`run` (in this process) or :func:`command`
-(a separate process), so that a single place can later add who acts (the accounts work adds a
+Every test that runs a command goes through :func:`run` (in this process, output returned),
+:func:`main` (in this process, output to ``capsys``) or :func:`command` (a separate process), so that a single place can later add who acts (the accounts work adds a
 global ``--as NAME`` or a login: put it in :data:`ACCOUNT_ARGS`). :func:`table_checksums` is
 the per-table checksum a refused command must leave unchanged.
 """
@@ -59,6 +59,16 @@ def run(args: Sequence[str], *, env: Mapping[str, str | None] | None = None) -> 
         code = main([*ACCOUNT_ARGS, *args])
     gc.collect()  # each command's engine (and its pooled connection) goes now, not at some later collection
     return code, out.getvalue(), err.getvalue()
+
+
+def main(args: Sequence[str]) -> int:
+    """``gridgov ARGS`` in this process, printing where the test's ``capsys`` captures; the exit code.
+
+    The drop-in for ``cli.main.main`` in tests that read the output with ``capsys``.
+    """
+    from cli.main import main as gridgov
+
+    return gridgov([*ACCOUNT_ARGS, *args])
 
 
 def command(args: Sequence[str]) -> list[str]:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import typer
 
-from cli.main import HELP_PANELS, get_app, main
+from cli.main import HELP_PANELS, get_app
+from tests.db._cli import main
 
 BAD_DATE = "2026-13-45"
 CODE = "430603003001001001"
