@@ -79,7 +79,10 @@ def main() -> None:
 
         components.html("<script>window.top.location.href = '/logout';</script>", height=0)
         st.stop()
-    navigation.run()
+    try:
+        navigation.run()
+    except Exception as exc:  # noqa: BLE001 - st.rerun/st.stop are BaseExceptions and pass through
+        common.show_failure(exc)
 
 
 if __name__ == "__main__":

@@ -82,6 +82,24 @@ SIMPLIFY_ABOVE = 2000
 _TOKEN_TTL_S = 5
 
 
+def show_failure(exc: BaseException) -> None:
+    """A failure a page did not handle, as one message in the reader's language (never a traceback).
+
+    Domain errors and what the database's errors mean (the server gone, a value it cannot store,
+    a deadlock that outlived its retries: :func:`store.session.database_error`) are worded with
+    their message; anything else is named by its type only, and logged with its traceback.
+    """
+    from gis.errors import GridGovError
+    from store.session import database_error
+
+    known = exc if isinstance(exc, GridGovError) else database_error(exc)
+    if known is not None:
+        st.error(t("app.failed", error=known))
+        return
+    logger.exception("page failed", exc_info=exc)
+    st.error(t("app.internal_error", kind=type(exc).__name__))
+
+
 @st.cache_resource(show_spinner=False)
 def get_engine() -> Engine:
     """The process-wide engine of the application role (owns nothing, under row-level security).

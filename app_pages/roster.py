@@ -15,13 +15,13 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.i18n import label_of, t
-from gis.errors import GridGovError
+from gis.errors import GridGovError, StaleVersionError
 from gis import clock
 from etl.export import write_staff
 from etl.readers import read_staff
 from etl.transform import ERROR, problems_frame
 from governance.roster import active_assignments, roster_gaps
-from services.imports import load_rows
+from services.imports import load_rows, roster_version
 
 
 def _load(scope) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -124,14 +124,24 @@ def _import_export(roster: pd.DataFrame) -> None:
         return
     st.caption(t("roster.preview", count=len(incoming)))
     st.dataframe(incoming.head(50), hide_index=True, width="stretch")
+    # The roster this preview showed (its version): saving is refused if someone changed these people since.
+    shown_key = f"roster.shown.{upload.file_id}"
+    if shown_key not in st.session_state:
+        st.session_state[shown_key] = roster_version(common.get_engine(), list(incoming["staff_key"]))
     replace = st.checkbox(t("roster.replace"), key="roster.replace")
     if st.button(t("roster.save"), key="roster.save", type="primary"):
         try:
             report = load_rows(common.get_engine(), common.current_actor(), "staff", incoming, problems,
-                               source=upload.name, replace_assignments=replace)
+                               source=upload.name, replace_assignments=replace,
+                               expected_roster=st.session_state[shown_key])
+        except StaleVersionError as exc:
+            st.session_state.pop(shown_key, None)
+            st.error(t("roster.stale", error=exc))
+            return
         except GridGovError as exc:
             st.error(t("roster.invalid", error=exc))
             return
+        st.session_state.pop(shown_key, None)
         common.clear_caches()
         counts = report.assignments or {}
         st.success(t("roster.saved", staff=len(set(incoming["staff_key"])), added=counts.get("inserted", 0),

@@ -69,6 +69,7 @@ __all__ = [
     "Finding",
     "ValidationReport",
     "validate_plan",
+    "new_errors",
 ]
 
 logger = logging.getLogger(__name__)
@@ -527,6 +528,18 @@ def _check_level_coverage(
             )
 
 
+def _holes_in(gap: BaseGeometry, children: list[int], codes: np.ndarray, geoms: np.ndarray) -> list[str]:
+    """Codes of the children with an interior ring (hole) where ``gap`` lies, for the gap's message."""
+    found = []
+    for c in children:
+        polygons = shapely.get_parts(geoms[c])
+        rings = [ring for poly in polygons for ring in shapely.get_interior_ring(poly, range(shapely.get_num_interior_rings(poly)))] \
+            if shapely.get_num_interior_rings(polygons).any() else []
+        if rings and any(shapely.intersects(shapely.Polygon(ring), gap) for ring in rings):
+            found.append(str(codes[c]))
+    return found
+
+
 def _check_nesting(
     out: _Collector,
     codes: np.ndarray,
@@ -577,9 +590,11 @@ def _check_nesting(
         sym_areas = area_m2(symdiff, crs=STORAGE_EPSG)
         for p, g, a, s, sg in zip(prow, gaps, gap_areas, sym_areas, symdiff):
             if a > gap_tolerance_m2:
+                holed = _holes_in(g, [c for c in groups[p] if usable[c]], codes, geoms)
                 out.add(
                     "gap", ERROR, [codes[p]],
-                    f"{_fmt_m2(a)} of grid {codes[p]!r} is covered by none of its children",
+                    f"{_fmt_m2(a)} of grid {codes[p]!r} is covered by none of its children"
+                    + (f" (a hole in {', '.join(repr(c) for c in holed)})" if holed else ""),
                     geometry=g, area=float(a), rows=[p],
                 )
             elif s > gap_tolerance_m2 and p not in outside_by_parent:
@@ -685,3 +700,18 @@ def validate_plan(
     findings = out.build()
     logger.debug("validate_plan: %d grids, %d findings", n, len(findings))
     return ValidationReport(findings=findings, n_grids=n)
+
+
+def new_errors(report: ValidationReport, baseline: ValidationReport | None = None) -> list[Finding]:
+    """The errors of ``report`` that ``baseline`` does not have (same rule and codes).
+
+    An import or an edit is validated on the whole plan it leaves (:func:`validate_plan`, the
+    same function ``gridgov validate`` runs) and refused for every error it *adds*; an error the
+    stored plan already had (``baseline``, e.g. a multipart grid imported with
+    ``allow_multipart``) is not this change's doing. Every finding counts, whichever grids it
+    names: a gap names only the parent it lies in, and it is reported.
+    """
+    if baseline is None:
+        return report.errors
+    seen = {(f.rule, f.codes) for f in baseline.errors}
+    return [f for f in report.errors if (f.rule, f.codes) not in seen]

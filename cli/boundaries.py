@@ -10,7 +10,17 @@ from typing import Any, Optional
 
 import typer
 
-from cli.main import AS_OF_HELP, JSON_HELP, default_actor, emit, fail, open_engine, parse_as_of, parse_region_option
+from cli.main import (
+    AS_OF_HELP,
+    JSON_HELP,
+    default_actor,
+    emit,
+    fail,
+    id_parser,
+    open_engine,
+    parse_as_of,
+    parse_region_option,
+)
 
 __all__ = ["register"]
 
@@ -101,7 +111,8 @@ def validate(
     }
     emit(data, as_json=as_json, render=_render_findings)
     if errors:
-        raise typer.Exit(1)
+        first = next(f for f in findings if f["severity"] == "error")
+        raise fail(f"{data['summary']}; first: {first['rule']} {','.join(first['codes'])}: {first['message']}", 1)
 
 
 def _point(value: str, name: str) -> int | dt.datetime | None:
@@ -196,25 +207,72 @@ _REASON = typer.Option(None, help="Why the boundary changes (required to save)."
 _JSON = typer.Option(False, "--json", help=JSON_HELP)
 
 
-def _wkt(value: str, what: str) -> Any:
+def _wkt(value: str, what: str, *, polygon: bool = False) -> Any:
+    """A geometry option (EPSG:4490 WKT): parsed, 2-D, within the vertex limit, finite and, for an
+    area, a valid polygon — so an edit never reaches GEOS with a geometry it cannot overlay."""
+    import numpy as np
     import shapely
 
+    from gis.geometry import explain_invalid
+    from gis.plausibility import Limits
+
+    limits = Limits.from_settings()
+    if len(value) > limits.max_vertices * 200:  # far more text than that many vertices need: not parsed at all
+        raise fail(f"{what} is {len(value):,} characters of WKT: more than {limits.max_vertices:,} vertices "
+                   "(GRIDGOV_MAX_VERTICES) would need", 1)
     try:
         geom = shapely.from_wkt(value)
     except Exception:  # shapely.errors.GEOSException
         raise fail(f"{what} is not valid WKT: {value[:60]!r}", 2) from None
     if geom is None or geom.is_empty:
         raise fail(f"{what} is empty", 2)
+    geom = shapely.force_2d(geom)
+    count = int(shapely.get_num_coordinates(geom))
+    if count > limits.max_vertices:
+        raise fail(f"{what} has {count:,} vertices; at most {limits.max_vertices:,} are accepted (GRIDGOV_MAX_VERTICES)", 1)
+    if not np.isfinite(shapely.get_coordinates(geom)).all():
+        raise fail(f"{what} has coordinates that are not finite numbers (NaN or infinity)", 1)
+    if polygon:
+        if geom.geom_type not in ("Polygon", "MultiPolygon"):
+            raise fail(f"{what} is a {geom.geom_type}, expected a POLYGON or MULTIPOLYGON", 1)
+        reason = explain_invalid(np.array([geom], dtype=object))[0]
+        if reason is not None:
+            raise fail(f"{what} is not a valid polygon: {reason}; draw it without crossing or touching edges", 1)
+    elif not geom.is_valid:
+        reason = explain_invalid(np.array([geom], dtype=object))[0] or shapely.is_valid_reason(geom)
+        raise fail(f"{what} is not a valid geometry: {reason}", 1)
     return geom
+
+
+def _checked_frame(path: Path, crs: str | None) -> Any:
+    """A geometry file for an edit, in EPSG:4490: within the vertex limit, every polygon valid."""
+    import numpy as np
+    import shapely
+
+    from gis.crs import to_storage_crs
+    from gis.geometry import explain_invalid
+    from gis.io import read_vector
+    from gis.plausibility import Limits, vertex_problems
+
+    raw = read_vector(path, crs=crs)
+    _, too_many = vertex_problems(raw.geometry.to_numpy(), limit=Limits.from_settings().max_vertices)
+    if too_many:
+        raise fail(f"{path.name}: feature {too_many[0].row}: {too_many[0].message}", 1)
+    frame = to_storage_crs(raw, source_crs=crs)
+    geoms = np.asarray(frame.geometry.to_numpy(), dtype=object)
+    reasons = explain_invalid(geoms)
+    for i, reason in enumerate(reasons):
+        if reason is not None:
+            raise fail(f"{path.name}: feature {i} is not a valid geometry: {reason}; repair it first", 1)
+    if len(geoms) and not np.isin(shapely.get_type_id(geoms[~shapely.is_missing(geoms)]), [3, 6]).all():
+        raise fail(f"{path.name}: expected polygons only", 1)
+    return frame
 
 
 def _geometry_file(path: Path, crs: str | None) -> Any:
     import shapely
 
-    from gis.crs import to_storage_crs
-    from gis.io import read_vector
-
-    frame = to_storage_crs(read_vector(path, crs=crs), source_crs=crs)
+    frame = _checked_frame(path, crs)
     geom = shapely.union_all(frame.geometry.to_numpy())
     if geom.is_empty:
         raise fail(f"{path} has no geometry", 1)
@@ -222,10 +280,7 @@ def _geometry_file(path: Path, crs: str | None) -> Any:
 
 
 def _geometry_parts(path: Path, crs: str | None) -> list[Any]:
-    from gis.crs import to_storage_crs
-    from gis.io import read_vector
-
-    frame = to_storage_crs(read_vector(path, crs=crs), source_crs=crs)
+    frame = _checked_frame(path, crs)
     parts = [g for g in frame.geometry.to_numpy() if g is not None and not g.is_empty]
     if not parts:
         raise fail(f"{path} has no geometry", 1)
@@ -300,7 +355,7 @@ def edit_reshape(
     """Move the boundary between two neighbouring grids (the editor's 调整边界)."""
     if (line is None) == (area is None):
         raise fail("give exactly one of --line (the new shared boundary) or --area (CODE_A's new area)", 2)
-    geometry = _wkt(line, "--line") if line is not None else _wkt(area, "--area")
+    geometry = _wkt(line, "--line") if line is not None else _wkt(area, "--area", polygon=True)
     _run_edit("reshape", dry_run=dry_run, reason=reason, as_json=as_json,
               code_a=code_a, code_b=code_b, new_line_or_area=geometry)
 
@@ -326,7 +381,7 @@ def edit_annex(
 ) -> None:
     """Add land outside the street as a new grid under a parent."""
     _run_edit("annex", dry_run=dry_run, reason=reason, as_json=as_json,
-              parent_code=parent_code, area=_wkt(area, "--area"), name=name)
+              parent_code=parent_code, area=_wkt(area, "--area", polygon=True), name=name)
 
 
 @edit_app.command("replace")
@@ -350,11 +405,12 @@ def edit_transfer(
 ) -> None:
     """Move an area from one grid to its neighbour."""
     _run_edit("transfer", dry_run=dry_run, reason=reason, as_json=as_json,
-              from_code=from_code, to_code=to_code, area=_wkt(area, "--area"))
+              from_code=from_code, to_code=to_code, area=_wkt(area, "--area", polygon=True))
 
 
 def rollback(
-    changeset: int = typer.Argument(..., help="Changeset id to undo."),
+    changeset: int = typer.Argument(..., parser=id_parser("changeset id"), metavar="CHANGESET",
+                                    help="Changeset id to undo."),
    
     reason: Optional[str] = typer.Option(None, help="Why (default: 'roll back changeset N')."),
     dry_run: bool = typer.Option(

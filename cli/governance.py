@@ -18,7 +18,18 @@ from gis import clock
 import typer
 
 from cli.io import import_staff
-from cli.main import AS_OF_HELP, JSON_HELP, default_actor, parse_as_of, parse_day, parse_month, today
+from cli.main import (
+    AS_OF_HELP,
+    JSON_HELP,
+    check_lonlat,
+    default_actor,
+    id_parser,
+    parse_as_of,
+    parse_day,
+    parse_id,
+    parse_month,
+    today,
+)
 from gis.errors import NotFoundError, ValidationError
 
 __all__ = ["register", "incident_app", "report_app", "roster_app", "visit_app"]
@@ -59,18 +70,21 @@ def _actor() -> str:
     return default_actor()
 
 
-def _staff_id(conn: Any, value: str | None) -> int | None:
+def _staff_id(conn: Any, value: str | None, *, option: str = "--staff") -> int | None:
     """A staff id from a staff key or a numeric id."""
     if value is None:
         return None
     from store.governance import staff_exists, staff_id_by_key
 
+    from gis.plausibility import check_text
+
+    check_text(value, what=option, kind="key")
     found = staff_id_by_key(conn, [value])
     if value in found:
         return found[value]
-    if value.isdigit() and staff_exists(conn, int(value)):
+    if value.strip().isdigit() and staff_exists(conn, parse_id(value, what=option)):
         return int(value)
-    raise NotFoundError(f"no staff member has the key or id {value!r}")
+    raise NotFoundError(f"no staff member has the key or id {value!r} ({option})")
 
 
 def _emit(data: Any, as_json: bool, render=None) -> None:  # noqa: ANN001
@@ -110,49 +124,71 @@ def incident_report(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Report an incident at a point; its micro-grid is found by ST_Covers."""
-    from store.governance import incident_detail, report_incident
+    from services.incidents import report_incident
+    from store.governance import incident_detail
 
+    check_lonlat(lon, lat)
     reported_at = _when(at, option="--at")
     engine = _cli().open_engine()
-    with engine.begin() as conn:
+    with engine.connect() as conn:
         staff_id = _staff_id(conn, staff)
-        iid = report_incident(
-            conn, lon=lon, lat=lat, category=category, description=description, address=address,
-            actor=_actor(), reported_at=reported_at, reported_by=staff_id, reporter_name=None, incident_key=key,
-        )
+    iid = report_incident(
+        engine, _cli().current_actor(), lon=lon, lat=lat, category=category, description=description, address=address,
+        reported_at=reported_at, reported_by=staff_id, incident_key=key,
+    )
+    with engine.connect() as conn:
         detail = incident_detail(conn, iid)
     _emit(detail, as_json, _render_incident)
 
 
-def _transition(action: str, incident_id: int, note: str, *, expected_version: int | None = None,
-                as_json: bool = False, **kw: Any) -> None:
-    from governance.deadlines import DeadlinePolicy
-    from store.governance import incident_detail, transition_incident
+def _read_version(engine: Any, incident_id: int, expected_version: int | None) -> int:
+    """The version a transition is based on: ``--expected-version``, else the one read now.
 
-    engine = _cli().open_engine()
-    with engine.begin() as conn:
-        transition_incident(conn, incident_id, action, actor=_actor(), note=note, expected_version=expected_version,
-                            policy=DeadlinePolicy.from_settings(), **kw)
+    Either way the write succeeds only if nobody changed the incident since; otherwise it fails
+    (exit 1) with "changed by someone else since you read it" and nothing is overwritten.
+    """
+    from services.incidents import incident_version
+
+    return expected_version if expected_version is not None else incident_version(engine, incident_id)
+
+
+def _transition(action: str, incident_id: int, note: str, *, expected_version: int | None = None,
+                as_json: bool = False, engine: Any = None, **kw: Any) -> None:
+    from gis.plausibility import check_text
+    from governance.deadlines import DeadlinePolicy
+    from services.incidents import act_on_incident
+    from store.governance import incident_detail
+
+    check_text(note, what="--note", kind="text")
+    engine = engine or _cli().open_engine()
+    base = _read_version(engine, incident_id, expected_version)
+    act_on_incident(engine, _cli().current_actor(), incident_id, action, note=note, expected_version=base,
+                    policy=DeadlinePolicy.from_settings(), **kw)
+    with engine.connect() as conn:
         detail = incident_detail(conn, incident_id)
     _emit(detail, as_json, _render_incident)
 
 
 _NOTE = typer.Option("", "--note", help="Note (reason / feedback).")
-_VERSION = typer.Option(None, "--expected-version", help="Refuse if the incident is no longer at this version.")
+_VERSION = typer.Option(
+    None, "--expected-version", parser=id_parser("--expected-version"), metavar="VERSION",
+    help="The version you saw (gridgov incident show); refused if the incident changed since. Default: the version "
+         "read when the command starts.")
+_INCIDENT = typer.Argument(..., parser=id_parser("incident id"), metavar="ID", help="Incident id.")
 _JSON = typer.Option(False, "--json", help=JSON_HELP)
 _AS_OF = typer.Option(None, "--as-of", help=AS_OF_HELP)
 _AS_OF_DAY = typer.Option(None, "--as-of", help="The day to look at (YYYY-MM-DD); default today.")
 
 
 @incident_app.command("accept")
-def incident_accept(incident_id: int, note: str = _NOTE,
+def incident_accept(incident_id: int = _INCIDENT, note: str = _NOTE,
                     expected_version: Optional[int] = _VERSION, as_json: bool = _JSON) -> None:
     """Accept (verified): reported → accepted."""
     _transition("accept", incident_id, note, expected_version=expected_version, as_json=as_json)
 
 
 @incident_app.command("reject")
-def incident_reject(incident_id: int, note: str = _NOTE,
+def incident_reject(incident_id: int = _INCIDENT, note: str = _NOTE,
                     expected_version: Optional[int] = _VERSION, as_json: bool = _JSON) -> None:
     """Reject with the reason in --note: reported → rejected."""
     _transition("reject", incident_id, note, expected_version=expected_version, as_json=as_json)
@@ -160,7 +196,7 @@ def incident_reject(incident_id: int, note: str = _NOTE,
 
 @incident_app.command("classify")
 def incident_classify(
-    incident_id: int,
+    incident_id: int = _INCIDENT,
     disposition: str = typer.Option(..., help="solve_now | research_assign | explain_respond"),
     note: str = _NOTE, expected_version: Optional[int] = _VERSION, as_json: bool = _JSON,
 ) -> None:
@@ -171,7 +207,7 @@ def incident_classify(
 
 @incident_app.command("dispatch")
 def incident_dispatch(
-    incident_id: int,
+    incident_id: int = _INCIDENT,
     to: Optional[str] = typer.Option(None, "--to", help="Staff key or id (default: the grid's micro-grid worker)."),
     note: str = _NOTE, expected_version: Optional[int] = _VERSION, as_json: bool = _JSON,
 ) -> None:
@@ -179,6 +215,9 @@ def incident_dispatch(
     from store.governance import incident_detail, proposed_assignee
 
     engine = _cli().open_engine()
+    # The version the dispatch is based on is read first: a concurrent dispatch (or any change)
+    # made after it refuses this one instead of being silently overwritten.
+    base = _read_version(engine, incident_id, expected_version)
     with engine.connect() as conn:
         if to is None:
             grid = incident_detail(conn, incident_id)["grid_code"]
@@ -186,34 +225,34 @@ def incident_dispatch(
             if assignee is None:
                 raise ValidationError(f"grid {grid} has no active micro-grid worker; name one with --to")
         else:
-            assignee = _staff_id(conn, to)
-    _transition("dispatch", incident_id, note, expected_version=expected_version, as_json=as_json,
+            assignee = _staff_id(conn, to, option="--to")
+    _transition("dispatch", incident_id, note, expected_version=base, as_json=as_json, engine=engine,
                 assignee=assignee)
 
 
 @incident_app.command("handle")
-def incident_handle(incident_id: int, note: str = _NOTE,
+def incident_handle(incident_id: int = _INCIDENT, note: str = _NOTE,
                     expected_version: Optional[int] = _VERSION, as_json: bool = _JSON) -> None:
     """Record the handling feedback (--note): dispatched → handled."""
     _transition("handle", incident_id, note, expected_version=expected_version, as_json=as_json)
 
 
 @incident_app.command("close")
-def incident_close(incident_id: int, note: str = _NOTE,
+def incident_close(incident_id: int = _INCIDENT, note: str = _NOTE,
                    expected_version: Optional[int] = _VERSION, as_json: bool = _JSON) -> None:
     """Close: handled → closed."""
     _transition("close", incident_id, note, expected_version=expected_version, as_json=as_json)
 
 
 @incident_app.command("reopen")
-def incident_reopen(incident_id: int, note: str = _NOTE,
+def incident_reopen(incident_id: int = _INCIDENT, note: str = _NOTE,
                     expected_version: Optional[int] = _VERSION, as_json: bool = _JSON) -> None:
     """Reopen with the reason (--note): closed → dispatched, rejected → reported."""
     _transition("reopen", incident_id, note, expected_version=expected_version, as_json=as_json)
 
 
 @incident_app.command("show")
-def incident_show(incident_id: int, as_json: bool = _JSON) -> None:
+def incident_show(incident_id: int = _INCIDENT, as_json: bool = _JSON) -> None:
     """An incident with its event log."""
     from store.governance import incident_detail
 
@@ -375,7 +414,8 @@ def roster_card(code: str, out: Optional[Path] = typer.Option(None, "--out", hel
 # -- visit -----------------------------------------------------------------------------------------
 @visit_app.command("record")
 def visit_record(
-    household: int = typer.Option(..., "--household", help="Household id."),
+    household: int = typer.Option(..., "--household", parser=id_parser("--household"), metavar="ID",
+                                  help="Household id."),
     staff: str = typer.Option(..., "--staff", help="Staff key or id."),
     at: Optional[str] = typer.Option(None, "--at", help="When it happened: YYYY-MM-DD or ISO timestamp; default now."),
     kind: str = typer.Option("routine", "--kind"),
@@ -384,14 +424,19 @@ def visit_record(
     lat: Optional[float] = typer.Option(None, help="Latitude (EPSG:4490)."),
     as_json: bool = _JSON,
 ) -> None:
-    """Record a household visit."""
-    from store.governance import record_visit
+    """Record a household visit (by staff assigned to the household's grid that day; near it when located)."""
+    from access.actor import Actor
     from governance.visits import VisitRecord
+    from services.visits import record_visit
 
+    check_lonlat(lon, lat)
     visited_at = _when(at, option="--at") or dt.datetime.now(dt.UTC)
-    with _cli().open_engine().begin() as conn:
-        vid = record_visit(conn, VisitRecord(household_id=household, staff_id=_staff_id(conn, staff),  # type: ignore[arg-type]
-                                             visited_at=visited_at, kind=kind, note=note, lon=lon, lat=lat))
+    engine = _cli().open_engine()
+    with engine.connect() as conn:
+        staff_id = _staff_id(conn, staff)
+    vid = record_visit(engine, Actor(default_actor(None)), VisitRecord(
+        household_id=household, staff_id=staff_id, visited_at=visited_at, kind=kind,  # type: ignore[arg-type]
+        note=note, lon=lon, lat=lat))
     _emit({"id": vid}, as_json, lambda d: typer.echo(f"visit {d['id']} recorded"))
 
 

@@ -68,9 +68,11 @@ def _print_problems(problems: list[RowProblem], *, limit: int = 50) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    import heapq
+
     table = Table("row", "id", "rule", "message", "lon", "lat", title=f"{len(problems)} problem(s)", box=None)
-    frame = problems_frame(problems)
-    for record in frame.head(limit).to_dict(orient="records"):
+    first = heapq.nsmallest(limit, problems, key=lambda p: (p.row, p.rule))  # linear: not a frame of all of them
+    for record in problems_frame(first).to_dict(orient="records"):
         style = "red" if record["severity"] == ERROR else "yellow"
         table.add_row(
             str(record["row"]), str(record["id"] or ""), record["rule"], record["message"],
@@ -141,16 +143,20 @@ def _finish(
     from services.imports import load_rows
 
     load_options.pop("author", None)
+    if isinstance(load_options.get("expected_roster"), dict):  # read with the file (import staff)
+        load_options["expected_roster"] = load_options["expected_roster"].get("token")
     try:
         # A dry run does the whole load, database checks included, and rolls it back.
         report = load_rows(open_engine(), current_actor(), kind, frame, problems, dry_run=dry_run,
                            source=source.name, progress=progress, **load_options)
     except ValidationError as exc:
+        # The database's findings that the reader did not report (a set: linear in the problems).
+        known = set(problems)
+        extra = [f for f in exc.findings if isinstance(f, RowProblem) and f not in known]
         if report_path:
-            findings = [f for f in exc.findings if isinstance(f, RowProblem)]
-            write_problem_report(problems + [f for f in findings if f not in problems], report_path)
+            write_problem_report(problems + extra, report_path)
         if not as_json:
-            _print_problems([f for f in exc.findings if isinstance(f, RowProblem) and f not in problems])
+            _print_problems(extra)
         raise
     report.seconds = clock.seconds
     if report_path:
@@ -291,11 +297,22 @@ def import_staff(
     from etl.readers import read_staff
 
     sheet_option: str | int | None = int(sheet) if sheet is not None and sheet.isdigit() else sheet
-    _run("staff", path, read=lambda: read_staff(
-        path, id_field=id_field, name_field=name_field, phone_field=phone_field, role_field=role_field,
-        grid_code_field=grid_code_field, encoding=encoding, sheet=sheet_option,
-    ), report_path=report, dry_run=dry_run, as_json=as_json, skip_invalid=skip_invalid,
-            author=default_actor(), reason=reason, replace_assignments=replace)
+    based_on: dict[str, str] = {}
+
+    def read() -> tuple[Any, list[RowProblem]]:
+        # The roster the change is based on is read as soon as the file names its people: a
+        # concurrent change to them refuses this import instead of being overwritten by it.
+        from services.imports import roster_version
+
+        frame, problems = read_staff(
+            path, id_field=id_field, name_field=name_field, phone_field=phone_field, role_field=role_field,
+            grid_code_field=grid_code_field, encoding=encoding, sheet=sheet_option,
+        )
+        based_on["token"] = roster_version(open_engine(), list(frame["staff_key"]))
+        return frame, problems
+
+    _run("staff", path, read=read, report_path=report, dry_run=dry_run, as_json=as_json, skip_invalid=skip_invalid,
+         author=default_actor(), reason=reason, replace_assignments=replace, expected_roster=based_on)
 
 
 import_app.command("staff")(import_staff)

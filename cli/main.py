@@ -17,7 +17,14 @@ One meaning per option name, in every command (parsed here, once):
 * ``--out FILE``: where output is written; ``--json``: print data as JSON;
 * ``--dry-run``: do the whole write, checks included, and roll it back;
 * ``--region lon_min,lat_min,lon_max,lat_max``: the region coordinates are checked against
-  for one file (:func:`parse_region_option`; default the ``GRIDGOV_REGION`` setting).
+  for one file (:func:`parse_region_option`; default the ``GRIDGOV_REGION`` setting);
+* an id (incident, household, changeset, ``--expected-version``) is a positive whole number
+  (:func:`parse_id`); ``--lon``/``--lat`` finite degrees (:func:`check_lonlat`).
+
+Every failure is one ``error:`` line on stderr and an exit code (:func:`main`): a domain error
+its own code; a usage error (click's) 2; the database gone or unreachable 2 (saying what to do);
+a value the database cannot store 1; a deadlock that outlived its retries 1; a geometry operation
+that failed 1; anything else 1 as an internal error (the traceback is logged at ``DEBUG``).
 
 ``gridgov --help`` groups the commands by role (:data:`HELP_PANELS`).
 """
@@ -48,6 +55,8 @@ __all__ = [
     "parse_day",
     "parse_month",
     "parse_region_option",
+    "parse_id",
+    "check_lonlat",
     "default_actor",
     "current_actor",
     "open_owner_engine",
@@ -270,6 +279,63 @@ def parse_month(value: str | None, *, option: str = "--month") -> str | None:
     raise GridGovUsage(f"{option} was {value!r} but is expected to be YYYY-MM (e.g. 2026-11)")
 
 
+#: The largest id PostgreSQL's ``bigint`` holds (every id column is one).
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value: str | int, *, what: str = "id") -> int:
+    """A positive whole-number id from the command line (``typer.Argument(parser=...)``).
+
+    Raises
+    ------
+    GridGovUsage
+        (exit 2) naming ``what``: not a number, zero or negative, or beyond ``bigint``.
+    """
+    text = str(value).strip()
+    body = text[1:] if text[:1] in "+-" else text
+    if not body.isdigit() or not body.isascii():
+        raise GridGovUsage(f"{what} was {text!r} but is expected to be a positive whole number (e.g. 104)")
+    number = int(text)
+    if number <= 0:
+        raise GridGovUsage(f"{what} was {text} but ids are positive whole numbers (1, 2, 3 …)")
+    if number > MAX_ID:
+        raise GridGovUsage(f"{what} {text} is out of range: ids are at most {MAX_ID}")
+    return number
+
+
+class _BadOptionValue(GridGovError):
+    """A value a ``parser=`` refused (exit 2). Not a ``ValueError``, so click lets it through unwrapped."""
+
+    exit_code = 2
+
+
+def id_parser(what: str) -> Callable[[str], int]:
+    """A ``parser=`` for an id argument or option named ``what``."""
+
+    def parse(value: str) -> int:
+        try:
+            return parse_id(value, what=what)
+        except GridGovUsage as exc:
+            raise _BadOptionValue(str(exc)) from None
+
+    return parse
+
+
+def check_lonlat(lon: float | None, lat: float | None, *, options: tuple[str, str] = ("--lon", "--lat")) -> None:
+    """Refuse a longitude/latitude that is NaN, infinite or outside ±180/±90 degrees (exit 2)."""
+    import math
+
+    for value, option, bound in ((lon, options[0], 180.0), (lat, options[1], 90.0)):
+        if value is None:
+            continue
+        if not math.isfinite(value):
+            raise GridGovUsage(f"{option} was {value} but is expected to be a finite number of degrees "
+                               f"(-{bound:g}..{bound:g}, EPSG:4490)")
+        if not -bound <= value <= bound:
+            raise GridGovUsage(f"{option} was {value:g} but is expected to be within -{bound:g}..{bound:g} degrees "
+                               "(EPSG:4490 lon/lat; are the coordinates projected metres, or swapped?)")
+
+
 def parse_region_option(value: str | None) -> tuple[float, float, float, float] | None:
     """``--region lon_min,lat_min,lon_max,lat_max`` (degrees) parsed like ``GRIDGOV_REGION``; ``None`` when not given."""
     if value is None:
@@ -459,6 +525,7 @@ def lookup(
     when = parse_as_of(as_of)
     if code is None and (lon is None or lat is None):
         raise fail("give --code, or both --lon and --lat", 2)
+    check_lonlat(lon, lat)
     engine = open_engine()
     with engine.connect() as conn:
         if code is not None:
@@ -569,14 +636,37 @@ def get_app() -> typer.Typer:
     return app
 
 
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _usage_line(exc: Any) -> str:
+    """Click's usage error as one line: the message and where to look (``gridgov CMD --help``)."""
+    name = type(exc).__name__
+    option = getattr(exc, "option_name", None)
+    ctx = getattr(exc, "ctx", None)
+    path = getattr(ctx, "command_path", "gridgov") if ctx is not None else "gridgov"
+    if name == "NoSuchOption" and option and option.lstrip("-").replace(".", "", 1).isdigit():
+        return (f"{option} is not an option of `{path}`; a negative number cannot be an id "
+                "(ids are positive whole numbers, e.g. 104)")
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    return f"{_one_line(message)} (see `{path} --help`)"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point: domain errors become one line on stderr and an exit code."""
+    """Console-script entry point: every failure becomes one line on stderr and an exit code.
+
+    0 success; 1 bad input, not found, refused (a stale version, a deadlock that outlived its
+    retries, a value the database cannot store, an internal error); 2 usage or environment (a
+    malformed option, a bad setting, the database unreachable or gone). Never a traceback: an
+    unexpected error's traceback is logged at ``DEBUG`` (``GRIDGOV_LOG_LEVEL=DEBUG``).
+    """
     from gis.settings import get_settings
 
     try:
         settings = get_settings()
     except ConfigurationError as exc:  # a bad GRIDGOV_* setting: nothing can run
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {_one_line(exc)}", err=True)
         return exc.exit_code
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     from store.engine import CURRENT_ACTOR_NAME, CURRENT_SESSION
@@ -593,51 +683,54 @@ def main(argv: list[str] | None = None) -> int:
         CURRENT_ACTOR_NAME.reset(actor_name)
 
 
-def _database_refusal(exc: Exception) -> str | None:
-    """One line for a refusal the database made (row-level security, a permission), else ``None``."""
-    orig = getattr(exc, "orig", None)
-    state = getattr(orig, "sqlstate", None)
-    if state == "42501":  # insufficient_privilege: a policy or a permission check refused the write
-        detail = str(getattr(getattr(orig, "diag", None), "message_primary", "") or orig).splitlines()[0]
-        if "row-level security" in detail:
-            return "refused: your account may not change rows outside its grids (or of this kind)"
-        return f"refused: {detail}"
-    return None
-
-
 def _run(argv: list[str] | None) -> int:
-    from sqlalchemy.exc import DBAPIError
 
     try:
-        result = get_app()(args=argv, standalone_mode=False)
+        result = get_app()(args=argv, prog_name="gridgov", standalone_mode=False)
         if isinstance(result, int):  # click returns the code of a typer.Exit in this mode
             return result
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
     except GridGovError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {_one_line(exc)}", err=True)
         return exc.exit_code
-    except DBAPIError as exc:
-        refusal = _database_refusal(exc)
-        if refusal is None:
-            raise
-        typer.echo(f"error: {refusal}", err=True)
-        return 1
-    except OSError as exc:
-        if exc.filename is None:  # not a file the user named: a bug, shown in full
-            raise
-        # a file the user named cannot be read or written (missing directory, no permission …)
-        typer.echo(f"error: {exc.filename}: {exc.strerror or exc}", err=True)
-        return 1
-    except Exception as exc:  # click's usage errors (typer vendors click, so match by shape)
-        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
-            exc.show()
-            return int(exc.exit_code)
-        if type(exc).__name__ == "Abort":
-            typer.echo("aborted", err=True)
-            return 2
-        raise
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted; a write in progress was rolled back", err=True)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place every other failure becomes one line
+        return _report(exc)
     return 0
+
+
+def _report(exc: BaseException) -> int:
+    """One ``error:`` line and the exit code for an exception that is not a :class:`GridGovError`."""
+    from store.session import database_error
+
+    def line(message: str, code: int) -> int:
+        typer.echo(f"error: {_one_line(message)}", err=True)
+        return code
+
+    # click's usage errors (typer vendors click, so match by shape)
+    if hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int):
+        return line(_usage_line(exc), int(exc.exit_code))  # type: ignore[attr-defined]
+    if type(exc).__name__ == "Abort":
+        return line("aborted", 2)
+    translated = database_error(exc)
+    if translated is not None:
+        logger.debug("database error", exc_info=exc)
+        return line(str(translated), translated.exit_code)
+    if isinstance(exc, OSError) and exc.filename is not None:
+        # a file the user named cannot be read or written (missing directory, no permission …)
+        return line(f"{exc.filename}: {exc.strerror or exc}", 1)
+    if isinstance(exc, MemoryError):
+        return line("out of memory: the input is too large for this machine; split it, or lower GRIDGOV_MAX_FILE_MB / "
+                    "GRIDGOV_MAX_VERTICES so it is refused early", 2)
+    if type(exc).__module__.startswith("shapely") or type(exc).__name__ in ("GEOSException", "TopologyException"):
+        logger.debug("geometry error", exc_info=exc)
+        return line(f"a geometry operation failed ({exc}); check that the geometries are valid polygons "
+                    "without self-intersections (`gridgov validate`)", 1)
+    logger.debug("internal error", exc_info=exc)
+    return line(f"internal error: {type(exc).__name__}: {exc} (run with GRIDGOV_LOG_LEVEL=DEBUG for the details)", 1)
 
 
 if __name__ == "__main__":

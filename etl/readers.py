@@ -10,6 +10,13 @@ coordinates, empty/wrong-type/invalid geometry, bad codes ...). Nothing is raise
 file-level problems raise :class:`~gis.errors.DataSourceError`.
 
 Codes and keys are always text (leading zeros survive).
+
+Plausibility (:mod:`gis.plausibility`, bounds from :mod:`governance.plausibility` and the
+settings): every stored text column is refused with the row and column named when it holds a
+control character (a NUL byte, ...) or is longer than its kind allows; a household's members
+outside 1–50 and an incident reported (or closed) in the future or before
+``GRIDGOV_EARLIEST_DATE`` refuse the row; a polygon with more than ``GRIDGOV_MAX_VERTICES``
+vertices is refused before any validation. Z/M coordinates are dropped with one warning.
 """
 
 from __future__ import annotations
@@ -29,8 +36,11 @@ from boundaries.coding import CodeScheme, default_scheme
 from gis.crs import STORAGE_EPSG, to_storage_crs
 from gis.errors import CRSError, DataSourceError
 from gis.io import read_table, read_vector
+from gis.plausibility import Limits, moment_problems, range_problems, text_problems, vertex_problems
+from governance.deadlines import DeadlinePolicy
+from governance.plausibility import MEMBERS_RANGE, text_kind
 from governance.roster import ROSTER_COLUMNS, check_roster, normalize_phone
-from governance.vocab import INCIDENT_CATEGORY_TERMS, INCIDENT_STATUS_TERMS, SPECIAL_KIND_WORDS
+from governance.vocab import DISPOSITION_TERMS, INCIDENT_CATEGORY_TERMS, INCIDENT_STATUS_TERMS, SPECIAL_KIND_WORDS
 from etl.transform import (
     ERROR,
     REGION_FROM_SETTINGS,
@@ -74,6 +84,9 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
     "category": ("category", "type", "类别", "事件类别", "事件类型", "类型"),
     "description": ("description", "desc", "描述", "事件描述", "内容", "详情"),
     "status": ("status", "state", "状态", "处理状态"),
+    "closed_at": ("closed_at", "close_time", "closed", "办结时间", "结案时间", "关闭时间", "完成时间"),
+    "disposition": ("disposition", "处置方式", "处置类型", "办理方式"),
+    "deadline": ("deadline", "due", "办理时限", "截止时间", "期限"),
     "staff_key": ("staff_id", "staff_key", "工号", "人员编号", "编号", "id"),
     "staff_name": ("name", "姓名", "名字"),
     "phone": ("phone", "mobile", "tel", "电话", "手机", "手机号", "联系电话"),
@@ -172,6 +185,43 @@ def _rejected_rows(problems: Sequence[RowProblem]) -> np.ndarray:
     return np.array(sorted({p.row for p in problems if p.severity == ERROR}), dtype=int)
 
 
+def _text_checks(frame: pd.DataFrame, columns: dict[str, str | None], keys: Sequence[Any]) -> list[RowProblem]:
+    """Control characters and lengths of every stored text column (``{role: file column}``)."""
+    problems: list[RowProblem] = []
+    for role, column in columns.items():
+        if column is None or column not in frame.columns:
+            continue
+        values = frame[column].to_numpy(dtype=object)
+        texts = [v if isinstance(v, str) else (None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+                 for v in values]
+        _, found = text_problems(texts, column=str(column), kind=text_kind(role), keys=keys)
+        problems += found
+    return problems
+
+
+def _limit_vertices(geoms: np.ndarray, keys: Sequence[Any], limits: Limits) -> tuple[np.ndarray, list[RowProblem]]:
+    """Refuse geometries with too many vertices, before any other geometry work; returns the geometries
+    with those rows emptied (``None``) and the problems."""
+    bad, problems = vertex_problems(geoms, limit=limits.max_vertices, keys=keys)
+    if bad.any():
+        geoms = geoms.copy()
+        geoms[bad] = None
+    return geoms, problems
+
+
+def _dimension_warning(frame: gpd.GeoDataFrame, keys: Sequence[Any]) -> list[RowProblem]:
+    """One warning when Z/M coordinates were dropped (GridGov stores 2-D geometries)."""
+    dropped = frame.attrs.get("dropped_dimensions")
+    rows = frame.attrs.get("dropped_dimension_rows") or []
+    if not dropped or not rows:
+        return []
+    first = int(rows[0])
+    return [RowProblem(first, None if first >= len(keys) or keys[first] is None else str(keys[first]),
+                       "dropped_dimensions",
+                       f"{len(rows):,} feature(s) had {' and '.join(dropped)} coordinates; they were dropped "
+                       "(GridGov stores 2-D geometries)", severity=WARNING)]
+
+
 # ---------------------------------------------------------------------------------------
 # grids
 # ---------------------------------------------------------------------------------------
@@ -215,11 +265,18 @@ def read_grids(
     parent_col = find_field(columns, "parent", given=parent_field, source=source, exclude=[code_col])
     name_col = find_field(columns, "name", given=name_field, source=source)
 
+    limits = Limits.from_settings()
+    raw_keys = _keys_list(text_values(raw[code_col])[0])
+    raw_geoms, problems = _limit_vertices(np.asarray(raw.geometry.values, dtype=object), raw_keys, limits)
+    if problems:
+        raw = raw.set_geometry(gpd.GeoSeries(raw_geoms, index=raw.index, crs=raw.crs))
     frame = _to_storage(raw, source)
     codes, numeric = text_values(frame[code_col])
     keys = _keys_list(codes)
     geoms = np.asarray(frame.geometry.values, dtype=object)
-    problems: list[RowProblem] = []
+    problems += _dimension_warning(raw, keys)
+    problems += _text_checks(frame, {"code": code_col, "name": name_col}, keys)
+    too_big = {p.row for p in problems if p.rule == "too_many_vertices"}
 
     for i in np.flatnonzero(numeric & codes.notna().to_numpy()):
         problems.append(
@@ -257,7 +314,7 @@ def read_grids(
     problems += duplicate_key_problems(codes, what="code")
 
     rejected_geom, geom_problems = geometry_problems(geoms, expected=("Polygon", "MultiPolygon"), keys=keys, fix=fix)
-    problems += geom_problems
+    problems += [p for p in geom_problems if not (p.row in too_big and p.rule == "missing_geometry")]
     usable = ~rejected_geom
     bad_coords, coord_problems = coordinate_problems(
         np.where(usable, geoms, None), keys=keys, region=region
@@ -308,11 +365,17 @@ def _read_points(
     raw = read_vector(path, layer=layer, encoding=encoding, crs=crs, x_field=x_field, y_field=y_field)
     columns = [c for c in raw.columns if c != raw.geometry.name]
     key_col = find_field(columns, key_role, given=key_field, required=key_required, source=source)
+    raw_keys = _keys_list(_column_text(raw, key_col))
+    raw_geoms, problems = _limit_vertices(np.asarray(raw.geometry.values, dtype=object), raw_keys,
+                                          Limits.from_settings())
+    if problems:
+        raw = raw.set_geometry(gpd.GeoSeries(raw_geoms, index=raw.index, crs=raw.crs))
     frame = _to_storage(raw, source)
     keys_series = _column_text(frame, key_col)
     keys = _keys_list(keys_series)
     geoms = np.asarray(frame.geometry.values, dtype=object)
-    problems: list[RowProblem] = []
+    problems += _dimension_warning(raw, keys)
+    too_big = {p.row for p in problems}
     if key_col is not None:
         if key_required:  # incidents may lack a key (they are then always inserted)
             for i in np.flatnonzero(keys_series.isna().to_numpy()):
@@ -321,6 +384,8 @@ def _read_points(
     rejected, geom_problems = geometry_problems(geoms, expected=("Point",), keys=keys)
     is_table = Path(path).suffix.lower() in {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls"}
     for p in geom_problems:  # a table row without coordinates reads as a missing geometry
+        if p.rule == "missing_geometry" and p.row in too_big:
+            continue
         if p.rule == "missing_geometry" and is_table:
             p = RowProblem(p.row, p.key, "missing_coordinates", "coordinates are missing or not numbers")
         problems.append(p)
@@ -394,19 +459,20 @@ def read_households(
     building_col = find_field(columns, "building_no", source=source)
     house_col = find_field(columns, "house_no", source=source)
 
+    problems += _text_checks(frame, {"household_key": key_col, "address": address_col, "building_no": building_col,
+                                     "house_no": house_col, "special": special_col}, keys)
     members = np.ones(len(frame), dtype=int)
     if members_col is not None:
-        values = pd.to_numeric(_column_text(frame, members_col).astype("string"), errors="coerce")
-        numbers = values.to_numpy(dtype=float, na_value=np.nan)
-        bad = ~np.isnan(numbers) & ((numbers < 1) | (numbers != np.floor(numbers)) | (numbers > 100))
+        # an empty cell means 1; anything given must be a whole number 1–50, else the row is refused
         given_text = _column_text(frame, members_col)
-        unparsable = np.isnan(numbers) & given_text.notna().to_numpy()
-        for i in np.flatnonzero(bad | unparsable):
-            problems.append(
-                RowProblem(int(i), keys[i], "bad_members",
-                           f"members {given_text.iloc[i]!r} is not a whole number 1..100; using 1", severity=WARNING)
-            )
-        ok = ~np.isnan(numbers) & ~bad
+        values = pd.to_numeric(given_text.astype("string"), errors="coerce")
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        low, high = MEMBERS_RANGE
+        bad, member_problems = range_problems(numbers, column=str(members_col), low=low, high=high, keys=keys,
+                                              raw=given_text.to_numpy(dtype=object), rule="bad_members",
+                                              unit="people")
+        problems += member_problems
+        ok = np.isfinite(numbers) & ~bad
         members[ok] = numbers[ok].astype(int)
     special_kinds, kind_problems = _special_kinds(frame, special_col, keys)
     problems += kind_problems
@@ -451,6 +517,72 @@ def _parse_times(values: pd.Series, *, timezone: str) -> tuple[pd.Series, np.nda
     return series, bad
 
 
+def _closing(
+    frame: pd.DataFrame,
+    keys: list[str | None],
+    statuses: list[str],
+    reported: pd.Series,
+    *,
+    closed_col: str | None,
+    disposition_col: str | None,
+    deadline_col: str | None,
+    timezone: str,
+    limits: Limits,
+) -> tuple[pd.Series, pd.Series, list[str | None], list[RowProblem]]:
+    """Closing time, deadline and disposition of imported incidents, with their problems.
+
+    A closed incident needs its closing time (not before it was reported, not in the future);
+    one that is not closed has none. A disposition (code or zh/en label) sets the deadline by
+    :class:`governance.deadlines.DeadlinePolicy` from the report time unless a deadline is given.
+    """
+    problems: list[RowProblem] = []
+    n = len(frame)
+    empty = pd.Series(pd.DatetimeIndex([pd.NaT] * n, dtype=f"datetime64[ns, {timezone}]"), index=frame.index)
+    closed, bad_closed = (_parse_times(_column_text(frame, closed_col), timezone=timezone) if closed_col
+                          else (empty, np.zeros(n, dtype=bool)))
+    deadline, bad_deadline = (_parse_times(_column_text(frame, deadline_col), timezone=timezone) if deadline_col
+                              else (empty.copy(), np.zeros(n, dtype=bool)))
+    raw_closed = _column_text(frame, closed_col)
+    raw_deadline = _column_text(frame, deadline_col)
+    for i in np.flatnonzero(bad_closed):
+        problems.append(RowProblem(int(i), keys[i], "bad_time", f"closing time {raw_closed.iloc[i]!r} is not a date/time"))
+    for i in np.flatnonzero(bad_deadline):
+        problems.append(RowProblem(int(i), keys[i], "bad_time", f"deadline {raw_deadline.iloc[i]!r} is not a date/time"))
+    if closed_col:
+        problems += moment_problems(closed, column=str(closed_col), keys=keys, limits=limits)[1]
+    is_closed = np.array([s == "closed" for s in statuses], dtype=bool)
+    has_closed = closed.notna().to_numpy()
+    for i in np.flatnonzero(is_closed & ~has_closed & ~bad_closed):
+        problems.append(RowProblem(
+            int(i), keys[i], "closed_without_closing_time",
+            "the incident is closed but has no closing time; add a closed_at (办结时间) column, or import it with "
+            "its open status"))
+    for i in np.flatnonzero(~is_closed & has_closed):
+        problems.append(RowProblem(
+            int(i), keys[i], "closing_time_not_closed",
+            f"the incident has a closing time ({closed.iloc[i].isoformat()}) but its status is {statuses[i]!r}, "
+            "not closed"))
+    early = has_closed & reported.notna().to_numpy() & (closed < reported).fillna(False).to_numpy(dtype=bool)
+    for i in np.flatnonzero(early):
+        problems.append(RowProblem(
+            int(i), keys[i], "closed_before_reported",
+            f"closing time {closed.iloc[i].isoformat()} is before the report time {reported.iloc[i].isoformat()}"))
+    dispositions: list[str | None] = [None] * n
+    policy = DeadlinePolicy.from_settings()
+    for i, value in enumerate(_column_text(frame, disposition_col).to_numpy(dtype=object)):
+        if value is None:
+            continue
+        code = DISPOSITION_TERMS.parse(value)
+        if code is None:
+            problems.append(RowProblem(i, keys[i], "unknown_disposition",
+                                       f"disposition {value!r} is not one of {DISPOSITION_TERMS.accepted()}"))
+            continue
+        dispositions[i] = code
+        if pd.isna(deadline.iloc[i]) and not pd.isna(reported.iloc[i]) and code in policy.days:
+            deadline.iloc[i] = pd.Timestamp(policy.deadline_for(code, reported.iloc[i].to_pydatetime()))
+    return closed, deadline, dispositions, problems
+
+
 def read_incidents(
     path: str | Path,
     *,
@@ -486,6 +618,13 @@ def read_incidents(
     description_col = find_field(columns, "description", given=description_field, source=source)
     status_col = find_field(columns, "status", given=status_field, source=source)
     address_col = find_field(columns, "address", given=address_field, source=source)
+    closed_col = find_field(columns, "closed_at", source=source, exclude=[time_col])
+    disposition_col = find_field(columns, "disposition", source=source)
+    deadline_col = find_field(columns, "deadline", source=source, exclude=[time_col, closed_col or ""])
+    problems += _text_checks(frame, {"incident_key": key_col, "category": category_col,
+                                     "description": description_col, "status": status_col, "address": address_col,
+                                     "disposition": disposition_col}, keys)
+    limits = Limits.from_settings()
 
     times, bad_times = _parse_times(_column_text(frame, time_col), timezone=timezone)
     missing_times = times.isna().to_numpy() & ~bad_times
@@ -494,6 +633,7 @@ def read_incidents(
         problems.append(RowProblem(int(i), keys[i], "bad_time", f"report time {raw_times.iloc[i]!r} is not a date/time"))
     for i in np.flatnonzero(missing_times):
         problems.append(RowProblem(int(i), keys[i], "missing_time", f"column {time_col!r} is empty"))
+    problems += moment_problems(times, column=str(time_col), keys=keys, limits=limits)[1]
     categories = _column_text(frame, category_col)
     for i in np.flatnonzero(categories.isna().to_numpy()):
         problems.append(RowProblem(int(i), keys[i], "missing_category", f"column {category_col!r} is empty"))
@@ -506,11 +646,14 @@ def read_incidents(
         if mapped is None:
             problems.append(
                 RowProblem(i, keys[i], "unknown_status",
-                           f"status {value!r} is not one of {INCIDENT_STATUS_TERMS.accepted()}; using 'reported'",
-                           severity=WARNING)
+                           f"status {value!r} is not one of {INCIDENT_STATUS_TERMS.accepted()}")
             )
             mapped = "reported"
         statuses.append(mapped)
+    closed_at, deadline, dispositions, closing_problems = _closing(
+        frame, keys, statuses, times, closed_col=closed_col, disposition_col=disposition_col,
+        deadline_col=deadline_col, timezone=timezone, limits=limits)
+    problems += closing_problems
     geoms = np.asarray(frame.geometry.values, dtype=object)
     problems = _point_lonlat(problems, geoms)
     incidents = gpd.GeoDataFrame(
@@ -524,6 +667,9 @@ def read_incidents(
             "description": _object(d or "" for d in _column_text(frame, description_col).to_numpy(dtype=object)),
             "status": _object(statuses),
             "address": _object(a or "" for a in _column_text(frame, address_col).to_numpy(dtype=object)),
+            "closed_at": closed_at.reset_index(drop=True),
+            "disposition": _object(dispositions),
+            "deadline": deadline.reset_index(drop=True),
         },
         geometry=gpd.GeoSeries(geoms, crs=STORAGE_EPSG).values,
         crs=STORAGE_EPSG,
@@ -592,6 +738,10 @@ def read_staff(
         "end_date": find_field(columns, "end_date", source=source_name),
         "building_no": find_field(columns, "assignment_building", source=source_name),
     }
+    key_values = _keys_list(_column_text(table, key_col)) if key_col else [None] * len(table)
+    text_found = _text_checks(table, {"staff_key": key_col, "staff_name": name_col, "phone": found["phone"],
+                                      "organisation": found["organisation"], "grid_code": found["grid_code"],
+                                      "role": found["role"], "building_no": found["building_no"]}, key_values)
     roster = pd.DataFrame({"name": _column_text(table, name_col)}, index=table.index)
     for column, found_col in found.items():
         roster[column] = _column_text(table, found_col)
@@ -606,7 +756,7 @@ def read_staff(
                    p.message if p.rule != "missing_key" or key_col else "no staff id column and no phone number",
                    severity=p.severity)
         for p in checked
-    ]
+    ] + text_found
     staff = staff.drop(index=staff.index[_rejected_rows(problems)])
     logger.info("%s: %d staff rows accepted, %d problems", source_name, len(staff), len(problems))
     return staff, problems

@@ -93,7 +93,7 @@ def _coordinate_message(code: str, region: Region | None, where: str) -> str:
 def problems_frame(problems: Iterable[RowProblem]) -> pd.DataFrame:
     """Problems as a DataFrame (columns row, id, rule, message, lon, lat, severity), sorted by row."""
     columns = ["row", "id", "rule", "message", "lon", "lat", "severity"]
-    records = [p.to_record() for p in problems]
+    records = [(p.row, p.id, p.rule, p.message, p.lon, p.lat, p.severity) for p in problems]
     frame = pd.DataFrame.from_records(records, columns=columns)
     return frame.sort_values(["row", "rule"], kind="stable").reset_index(drop=True)
 

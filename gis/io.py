@@ -10,12 +10,23 @@ pyogrio/GDAL tracebacks never reach the user.
 GCJ-02 / BD-09 input (``crs="gcj02"`` / ``"bd09"``) is converted to WGS 84 right away
 (those systems are not pyproj CRSs, so a frame can only honestly carry EPSG:4326); the
 original system is recorded in ``frame.attrs["source_crs"]``.
+
+Limits (:class:`gis.plausibility.Limits`, from the settings): a file larger than
+``GRIDGOV_MAX_FILE_MB`` is refused before it is read, one with more rows than
+``GRIDGOV_MAX_FEATURES`` right after; the readers refuse polygons with more vertices than
+``GRIDGOV_MAX_VERTICES`` before any validation. Binary data that is not one of the supported
+formats (:data:`SUPPORTED_FORMATS`) is told so, not asked for an ``--encoding``. Z and M
+coordinates are dropped (GridGov stores 2-D geometries; ``attrs["dropped_dimensions"]``
+says which, for the readers' warning). GeoJSON strings holding escaped control characters
+(``"a\\u0000b"``) are kept whole, so the readers can refuse them instead of GDAL cutting them.
 """
 
 from __future__ import annotations
 
 import codecs
+import csv
 import io
+import json
 import logging
 import re
 import struct
@@ -31,6 +42,7 @@ from pyproj import CRS
 
 from gis.crs import offset_crs_name, offset_to_wgs84, resolve_crs
 from gis.errors import CRSError, DataSourceError
+from gis.plausibility import Limits
 
 __all__ = [
     "read_vector",
@@ -44,6 +56,9 @@ __all__ = [
     "LAT_NAMES",
     "WKT_NAMES",
     "ENCODING_CANDIDATES",
+    "SUPPORTED_FORMATS",
+    "check_file_size",
+    "check_row_count",
 ]
 
 logger = logging.getLogger(__name__)
@@ -56,6 +71,26 @@ LAT_NAMES: tuple[str, ...] = ("lat", "latitude", "纬度", "北纬", "gps_lat", 
 WKT_NAMES: tuple[str, ...] = ("wkt", "geometry", "geom", "the_geom", "shape", "几何", "空间信息")
 #: Legacy encodings tried (after UTF-8) when a file does not declare its encoding.
 ENCODING_CANDIDATES: tuple[str, ...] = ("gb18030", "shift_jis", "big5", "euc_kr", "cp1252")
+
+#: What an import reads, for messages that refuse something else.
+SUPPORTED_FORMATS = (
+    "GeoJSON (.geojson/.json), Shapefile (.shp with its .shx and .dbf), GeoPackage (.gpkg), KML/KMZ, "
+    "GeoParquet (.parquet), CSV/TSV text (.csv/.tsv/.txt, UTF-8 or GBK …) and Excel workbooks (.xlsx)"
+)
+#: Leading bytes of common binary files, for "this is a … renamed" messages.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "a ZIP archive (an .xlsx workbook or a zipped shapefile?)"),
+    (b"SQLite format 3\x00", "an SQLite database (a GeoPackage? name it .gpkg)"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x7fELF", "a program (ELF executable)"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"PAR1", "a Parquet file (name it .parquet)"),
+    (b"\xd0\xcf\x11\xe0", "an old Office document (.xls/.doc; save the sheet as .xlsx or .csv)"),
+)
+_BINARY_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
 
 _LAYERED_SUFFIXES = {".gpkg", ".kml", ".kmz", ".pbf", ".osm", ".gdb", ".sqlite", ".fgb"}
 _TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls"}
@@ -71,6 +106,85 @@ _PYOGRIO_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     ValueError,
 )
+
+
+# ---------------------------------------------------------------------------------------
+# limits and binary data
+# ---------------------------------------------------------------------------------------
+def check_file_size(path: str | Path, *, limits: Limits | None = None) -> None:
+    """Refuse a file (with its shapefile sidecars) larger than ``GRIDGOV_MAX_FILE_MB``, before reading it.
+
+    Raises
+    ------
+    DataSourceError
+        Naming the file, its size and the limit.
+    """
+    limits = limits or Limits.from_settings()
+    source = Path(path)
+    if not source.is_file():
+        return
+    parts = [source]
+    if source.suffix.lower() == ".shp":
+        parts += [p for p in (source.with_suffix(".dbf"), source.with_suffix(".DBF")) if p.is_file()][:1]
+    size = sum(p.stat().st_size for p in parts)
+    if size > limits.max_file_bytes:
+        raise DataSourceError(
+            f"{source.name}: is {size / 1024 / 1024:,.1f} MB; at most {limits.max_file_bytes / 1024 / 1024:,.0f} MB are "
+            "read (GRIDGOV_MAX_FILE_MB): split the file, or raise the limit"
+        )
+
+
+def check_row_count(count: int, name: str, *, limits: Limits | None = None) -> None:
+    """Refuse a file of more than ``GRIDGOV_MAX_FEATURES`` rows or features (before any per-row work)."""
+    limits = limits or Limits.from_settings()
+    if count > limits.max_features:
+        raise DataSourceError(
+            f"{name}: has {count:,} rows/features; at most {limits.max_features:,} are read per file "
+            "(GRIDGOV_MAX_FEATURES): split the file, or raise the limit"
+        )
+
+
+def _binary_kind(raw: bytes) -> str | None:
+    """What binary data ``raw`` looks like (``"binary data"`` when unknown), or ``None`` for text."""
+    head = raw[:65536]
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return what
+    if not head:
+        return None
+    try:
+        head.decode("utf-8")
+        decodes = True
+    except UnicodeDecodeError as exc:
+        decodes = exc.start >= len(head) - 4  # only a character cut at the end of the sample
+    controls = sum(head.count(b) for b in _BINARY_BYTES)
+    # Text in any encoding has next to no C0 control bytes; random or binary data has ~10 %.
+    if controls >= 8 and controls > len(head) * 0.02 and not decodes:
+        return "binary data"
+    return None
+
+
+def _refuse_binary(name: str, raw: bytes, *, expected: str) -> None:
+    what = _binary_kind(raw)
+    if what is not None:
+        raise DataSourceError(f"{name}: is not {expected}: it looks like {what}. Supported: {SUPPORTED_FORMATS}")
+
+
+def _drop_dimensions(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Drop Z and M coordinates (GridGov stores 2-D geometries); ``attrs["dropped_dimensions"]`` says which."""
+    values = np.asarray(frame.geometry.values, dtype=object)
+    if not len(values):
+        return frame
+    has_z = shapely.has_z(values)
+    has_m = shapely.has_m(values) if hasattr(shapely, "has_m") else np.zeros(len(values), dtype=bool)
+    if not (has_z.any() or has_m.any()):
+        return frame
+    dropped = (["Z"] if has_z.any() else []) + (["M"] if has_m.any() else [])
+    flat = shapely.force_2d(values)
+    result = frame.set_geometry(gpd.GeoSeries(flat, index=frame.index, crs=frame.crs))
+    result.attrs = {**frame.attrs, "dropped_dimensions": dropped,
+                    "dropped_dimension_rows": [int(i) for i in np.flatnonzero(has_z | has_m)]}
+    return result
 
 
 # ---------------------------------------------------------------------------------------
@@ -128,6 +242,8 @@ def read_vector(
         raise DataSourceError(f"{source}: is a directory; name the file to read (e.g. the .shp)")
     if source.stat().st_size == 0 and not source.is_dir():
         raise DataSourceError(f"{source.name}: file is empty")
+    limits = Limits.from_settings()
+    check_file_size(source, limits=limits)
 
     offset_name = offset_crs_name(crs)
     override: CRS | None = None
@@ -150,7 +266,8 @@ def read_vector(
         frame = _read_table(source, encoding=encoding, x_field=x_field, y_field=y_field, wkt_field=wkt_field)
     else:
         frame = _read_layered(source, layer=layer, encoding=encoding)
-
+    check_row_count(len(frame), source.name, limits=limits)
+    frame = _drop_dimensions(frame)
     return _apply_crs(frame, source, override=override, offset_name=offset_name)
 
 
@@ -162,7 +279,11 @@ def list_layers(path: str | Path) -> list[tuple[str, str | None]]:
     try:
         layers = pyogrio.list_layers(source)
     except _PYOGRIO_ERRORS as exc:
-        raise DataSourceError(f"{source.name}: cannot be opened as a vector data set ({_one_line(exc)})") from None
+        if source.is_file():
+            _refuse_binary(source.name, source.read_bytes()[:65536], expected="a vector data set")
+        raise DataSourceError(
+            f"{source.name}: cannot be opened as a vector data set ({_one_line(exc)}). Supported: {SUPPORTED_FORMATS}"
+        ) from None
     return [(str(name), None if geom_type is None else str(geom_type)) for name, geom_type in layers]
 
 
@@ -424,7 +545,7 @@ def _read_shapefile(shp: Path, *, encoding: str | None, crs_given: bool) -> gpd.
             try:
                 chosen = detect_encoding(samples)
             except DataSourceError as exc:
-                raise DataSourceError(f"{shp.name}: has no .cpg and {exc}") from None
+                raise DataSourceError(f"{shp.name}: has no .cpg, and its {exc}") from None
             if chosen is not None:
                 logger.info("%s: no .cpg, detected encoding %s", shp.name, chosen)
     frame = _pyogrio_read(shp, encoding=chosen)
@@ -440,35 +561,98 @@ def _read_geojson(source: Path, *, encoding: str | None) -> gpd.GeoDataFrame:
     raw = source.read_bytes()
     if _looks_like_html(raw):
         raise DataSourceError(f"{source.name}: is an HTML page, not GeoJSON")
+    if encoding is None:
+        _refuse_binary(source.name, raw, expected="GeoJSON")
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]
     used = encoding
+    data = raw  # UTF-8 bytes handed to GDAL (no decoded copy kept for a UTF-8 file)
     if encoding is not None:
         try:
-            text = raw.decode(encoding)
+            data = raw.decode(encoding).encode("utf-8")
         except (UnicodeDecodeError, LookupError) as exc:
             raise DataSourceError(
                 f"{source.name}: cannot be decoded as {encoding} ({_one_line(exc)}); use --encoding with the right one"
             ) from None
     else:
         try:
-            text = raw.decode("utf-8")
+            raw.decode("utf-8")
             used = None
         except UnicodeDecodeError:
             strings = re.findall(rb'"((?:[^"\\]|\\.)*)"', raw)
             try:
                 used = detect_encoding(strings)
             except DataSourceError as exc:
-                raise DataSourceError(f"{source.name}: is not UTF-8 and {exc}") from None
-            text = raw.decode(used or "ascii")
+                raise DataSourceError(f"{source.name}: {exc}") from None
+            data = raw.decode(used or "ascii").encode("utf-8")
             logger.info("%s: not UTF-8, detected encoding %s", source.name, used)
-    stripped = text.lstrip()
-    if not stripped.startswith(("{", "[")):
+    if not data.lstrip()[:1] in (b"{", b"["):
         raise DataSourceError(f"{source.name}: is not GeoJSON (it does not start with '{{')")
-    frame = _pyogrio_read(io.BytesIO(text.encode("utf-8")), name=source.name)
+    _refuse_huge_geojson_geometry(data, source.name)
+    frame = _pyogrio_read(io.BytesIO(data), name=source.name)
+    if _ESCAPED_CONTROL.search(data):
+        frame = _restore_control_strings(frame, data.decode("utf-8"), source.name)
     if used:
         frame.attrs["encoding"] = used
     return frame
+
+
+_COORDINATES_KEY = re.compile(rb'"coordinates"\s*:')
+
+
+def _refuse_huge_geojson_geometry(data: bytes, name: str, *, limits: Limits | None = None) -> None:
+    """Refuse a GeoJSON geometry with more vertices than ``GRIDGOV_MAX_VERTICES`` before GDAL parses it.
+
+    GDAL builds a JSON object tree of the whole file (a 1,000,000-vertex polygon takes ~0.5 GB), so
+    the vertices are counted on the bytes first: every ``[`` between one ``"coordinates"`` key and
+    the next bounds the vertices of that geometry from above (by its few ring brackets).
+    """
+    limits = limits or Limits.from_settings()
+    if data.count(b"[") <= limits.max_vertices:
+        return
+    starts = [m.start() for m in _COORDINATES_KEY.finditer(data)] + [len(data)]
+    for k in range(len(starts) - 1):
+        brackets = data.count(b"[", starts[k], starts[k + 1])
+        if brackets > limits.max_vertices + 1_000:  # ring brackets: the exact count is checked after reading
+            raise DataSourceError(
+                f"{name}: geometry {k} (feature {k}) has about {brackets:,} vertices; at most {limits.max_vertices:,} "
+                "are accepted per polygon (GRIDGOV_MAX_VERTICES): simplify it first"
+            )
+
+
+#: A JSON string escape of a control character (``\u0000``–``\u001f``, ``\u007f``–``\u009f``).
+_ESCAPED_CONTROL = re.compile(rb"\\u00(?:[01][0-9a-fA-F]|7[fF]|[89][0-9a-fA-F])")
+
+
+def _restore_control_strings(frame: gpd.GeoDataFrame, text: str, name: str) -> gpd.GeoDataFrame:
+    """Put back the whole property strings GDAL cut at an escaped control character (``"a\\u0000b"`` → ``"a"``).
+
+    Parsed with :mod:`json` only when the text holds such an escape, so the usual path stays fast.
+    """
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return frame
+    features = document.get("features") if isinstance(document, dict) else None
+    if not isinstance(features, list) or len(features) != len(frame):
+        return frame
+    result = frame.copy()
+    for i, feature in enumerate(features):
+        properties = feature.get("properties") if isinstance(feature, dict) else None
+        if not isinstance(properties, dict):
+            continue
+        for key, value in properties.items():
+            if isinstance(value, str) and key in result.columns and _has_control(value):
+                if result[key].dtype != object:
+                    result[key] = result[key].astype(object)
+                result.at[i, key] = value
+    result.attrs = dict(frame.attrs)
+    logger.info("%s: kept strings with control characters whole (GDAL cuts them)", name)
+    return result
+
+
+def _has_control(value: str) -> bool:
+    return any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in value)
 
 
 def _read_layered(source: Path, *, layer: str | int | None, encoding: str | None) -> gpd.GeoDataFrame:
@@ -499,7 +683,9 @@ def _read_parquet(source: Path) -> gpd.GeoDataFrame:
     try:
         return gpd.read_parquet(source)
     except Exception as exc:  # pyarrow raises many types (ArrowInvalid, OSError, ValueError)
-        raise DataSourceError(f"{source.name}: cannot be read as GeoParquet ({_one_line(exc)})") from None
+        raise DataSourceError(
+            f"{source.name}: cannot be read as GeoParquet ({_one_line(exc)}). Supported: {SUPPORTED_FORMATS}"
+        ) from None
 
 
 def _pyogrio_read(source: Path | io.BytesIO, *, name: str | None = None, **options) -> gpd.GeoDataFrame:
@@ -516,7 +702,9 @@ def _pyogrio_read(source: Path | io.BytesIO, *, name: str | None = None, **optio
     except _PYOGRIO_ERRORS as exc:
         message = _one_line(exc)
         if "not recognized as" in message or "not recognised as" in message:
-            raise DataSourceError(f"{label}: not a recognised vector format (wrong extension or corrupt file)") from None
+            raise DataSourceError(
+                f"{label}: not a recognised vector format (wrong extension or corrupt file). Supported: {SUPPORTED_FORMATS}"
+            ) from None
         raise DataSourceError(f"{label}: cannot be read, the file looks truncated or corrupt ({message})") from None
     if not isinstance(frame, gpd.GeoDataFrame):
         raise DataSourceError(f"{label}: has no geometry column")
@@ -571,19 +759,32 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
     source = Path(path)
     if not source.exists():
         raise DataSourceError(f"{source}: file not found")
+    limits = Limits.from_settings()
+    check_file_size(source, limits=limits)
     suffix = source.suffix.lower()
     used = encoding
+    if suffix in {".xlsx", ".xlsm"}:
+        with source.open("rb") as handle:
+            head = handle.read(65536)
+        if not head.startswith(b"PK\x03\x04"):
+            what = _binary_kind(head) or "text"
+            raise DataSourceError(f"{source.name}: cannot be read as an Excel workbook: it does not start like one "
+                                  f"(it looks like {what}). Supported: {SUPPORTED_FORMATS}")
     if suffix in {".xlsx", ".xlsm", ".xls"}:
         try:
             table = pd.read_excel(
                 source, sheet_name=0 if sheet is None else sheet, dtype=str, keep_default_na=False, na_values=[""]
             )
         except Exception as exc:  # openpyxl/zipfile raise many types for broken workbooks
-            raise DataSourceError(f"{source.name}: cannot be read as an Excel workbook ({_one_line(exc)})") from None
+            raise DataSourceError(
+                f"{source.name}: cannot be read as an Excel workbook ({_one_line(exc)}). Supported: {SUPPORTED_FORMATS}"
+            ) from None
     else:
         raw = source.read_bytes()
         if _looks_like_html(raw):
             raise DataSourceError(f"{source.name}: is an HTML page, not a CSV table")
+        if used is None:
+            _refuse_binary(source.name, raw, expected="a CSV table")
         if used is None:
             try:
                 raw.decode("utf-8")
@@ -592,7 +793,7 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
                 try:
                     used = detect_encoding(raw.splitlines()[:5000])
                 except DataSourceError as exc:
-                    raise DataSourceError(f"{source.name}: is not UTF-8 and {exc}") from None
+                    raise DataSourceError(f"{source.name}: {exc}") from None
         try:
             text = raw.decode(used or "utf-8")
         except (UnicodeDecodeError, LookupError) as exc:
@@ -600,12 +801,22 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
                 f"{source.name}: cannot be decoded as {used} ({_one_line(exc)}); use --encoding with the right one"
             ) from None
         separator = "\t" if suffix == ".tsv" else None
+        # A cell may hold a WKT geometry of up to GRIDGOV_MAX_VERTICES vertices (~40 characters each);
+        # a larger cell is refused by the csv module before anything parses it.
+        cell_limit = max(131_072, limits.max_vertices * 48)
+        csv.field_size_limit(cell_limit)
         try:
             table = pd.read_csv(
                 io.StringIO(text), sep=separator, engine="python", dtype=str, keep_default_na=False, na_values=[""]
             )
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
+            if "field larger than field limit" in str(exc):
+                raise DataSourceError(
+                    f"{source.name}: a cell holds more than {cell_limit:,} characters: a WKT geometry with more than "
+                    f"{limits.max_vertices:,} vertices (GRIDGOV_MAX_VERTICES)? Simplify it first"
+                ) from None
             raise DataSourceError(f"{source.name}: is not a readable CSV table ({_one_line(exc)})") from None
+    check_row_count(len(table), source.name, limits=limits)
     table.columns = [str(c).strip() for c in table.columns]
     table = table.astype(object).where(table.notna(), None)
     if used and used not in {"utf-8-sig", "utf-8"}:

@@ -8,7 +8,7 @@ problems keep it (e.g. a repaired geometry).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["ERROR", "WARNING", "RowProblem"]
@@ -52,5 +52,7 @@ class RowProblem:
         return self.id
 
     def to_record(self) -> dict[str, Any]:
-        """``{"row", "id", "rule", "message", "lon", "lat", "severity"}``."""
-        return asdict(self)
+        """``{"row", "id", "rule", "message", "lon", "lat", "severity"}`` (a plain dict: fast for
+        100,000 problems, unlike ``dataclasses.asdict``'s deep copies)."""
+        return {"row": self.row, "id": self.id, "rule": self.rule, "message": self.message,
+                "lon": self.lon, "lat": self.lat, "severity": self.severity}

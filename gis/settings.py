@@ -6,6 +6,7 @@ import time: call :func:`get_settings` (cached) or :meth:`Settings.from_env`.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -140,6 +141,22 @@ class Settings:
         Single sign-on through an OpenID Connect provider (``GRIDGOV_OIDC_ISSUER`` … ; login switches
         to it when the issuer is set). The claim (default ``preferred_username``) names the GridGov
         account; role and grids always come from GridGov.
+    earliest_date:
+        No recorded date (incident report, visit, roster start/end) may lie before this day
+        (``GRIDGOV_EARLIEST_DATE``, default 2000-01-01): older dates are typing mistakes.
+    clock_skew_s:
+        Seconds a recorded moment may lie in the future (clocks of phones and servers differ;
+        ``GRIDGOV_CLOCK_SKEW_S``, default 300).
+    visit_max_distance_m:
+        A visit recorded with a location must be within this many metres of the household
+        (``GRIDGOV_VISIT_MAX_DISTANCE_M``, default 500).
+    max_file_mb:
+        Largest input file read, in MB (``GRIDGOV_MAX_FILE_MB``, default 512); checked before reading.
+    max_features:
+        Most rows/features one input file may hold (``GRIDGOV_MAX_FEATURES``, default 2,000,000).
+    max_vertices:
+        Most vertices one polygon may have (``GRIDGOV_MAX_VERTICES``, default 200,000); checked right
+        after reading, before any validation or repair.
     """
 
     database_url: str | None = None
@@ -172,6 +189,12 @@ class Settings:
     def oidc_enabled(self) -> bool:
         """Whether login goes through the OpenID Connect provider."""
         return bool(self.oidc_issuer)
+    earliest_date: dt.date = dt.date(2000, 1, 1)
+    clock_skew_s: int = 300
+    visit_max_distance_m: float = 500.0
+    max_file_mb: int = 512
+    max_features: int = 2_000_000
+    max_vertices: int = 200_000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -210,6 +233,35 @@ class Settings:
         if log_level not in _LOG_LEVELS:
             raise ConfigurationError(f"GRIDGOV_LOG_LEVEL was {log_level!r} but is expected to be in {list(_LOG_LEVELS)}")
         region_text = env.get("GRIDGOV_REGION")
+
+        def _positive(name: str, default: int) -> int:
+            value = _int(name, default)
+            if value <= 0:
+                raise ConfigurationError(f"{name} was {value} but is expected to be a positive integer")
+            return value
+
+        def _distance(name: str, default: float) -> float:
+            raw = env.get(name)
+            if raw in (None, ""):
+                return default
+            try:
+                value = float(raw)
+            except ValueError:
+                value = float("nan")
+            if not (value > 0 and value != float("inf")):
+                raise ConfigurationError(f"{name} was {raw!r} but is expected to be a positive number of metres")
+            return value
+
+        earliest_text = (env.get("GRIDGOV_EARLIEST_DATE") or "").strip()
+        try:
+            earliest = dt.date.fromisoformat(earliest_text) if earliest_text else cls.earliest_date
+        except ValueError:
+            raise ConfigurationError(
+                f"GRIDGOV_EARLIEST_DATE was {earliest_text!r} but is expected to be a date YYYY-MM-DD (e.g. 2000-01-01)"
+            ) from None
+        skew = _int("GRIDGOV_CLOCK_SKEW_S", 300)
+        if skew < 0:
+            raise ConfigurationError(f"GRIDGOV_CLOCK_SKEW_S was {skew} but is expected to be 0 or more seconds")
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             data_dir=Path(data_dir).resolve() if data_dir else PROJECT_ROOT / "var",
@@ -236,6 +288,12 @@ class Settings:
             oidc_account_claim=env.get("GRIDGOV_OIDC_ACCOUNT_CLAIM") or "preferred_username",
             oidc_redirect_uri=env.get("GRIDGOV_OIDC_REDIRECT_URI") or None,
             oidc_cookie_secret=env.get("GRIDGOV_OIDC_COOKIE_SECRET") or None,
+            earliest_date=earliest,
+            clock_skew_s=skew,
+            visit_max_distance_m=_distance("GRIDGOV_VISIT_MAX_DISTANCE_M", 500.0),
+            max_file_mb=_positive("GRIDGOV_MAX_FILE_MB", 512),
+            max_features=_positive("GRIDGOV_MAX_FEATURES", 2_000_000),
+            max_vertices=_positive("GRIDGOV_MAX_VERTICES", 200_000),
         )
 
     @property

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from boundaries.coding import CodeScheme, default_scheme
+from gis.clock import local_now
 from gis.errors import ValidationError
+from gis.plausibility import Limits
 from governance.vocab import STAFF_ROLE_TERMS, TEAM_ROLES
 
 __all__ = [
@@ -105,7 +107,8 @@ def normalize_phone(value: object) -> str | None:
 
 
 def check_roster(
-    roster: pd.DataFrame, *, scheme: CodeScheme | None = None
+    roster: pd.DataFrame, *, scheme: CodeScheme | None = None, limits: Limits | None = None,
+    today: dt.date | None = None,
 ) -> tuple[pd.DataFrame, list[RosterProblem]]:
     """Normalize and check a roster frame; return ``(roster, problems)``, every problem collected.
 
@@ -125,6 +128,9 @@ def check_roster(
     * ``missing_role``, ``missing_grid_code`` (error): an assignment needs both;
     * ``invalid_code`` (error): the grid code does not follow the code scheme;
     * ``bad_date``, ``bad_date_range``, ``end_without_start`` (error);
+    * ``before_earliest`` (error): a start or end date before ``GRIDGOV_EARLIEST_DATE``
+      (:class:`gis.plausibility.Limits`); ``in_the_future`` (error): a start date after ``today``
+      (default: today in ``GRIDGOV_TIMEZONE``; an end date may lie ahead: a planned end);
     * ``bad_phone`` (warning): not a Chinese phone number (kept as given);
     * ``duplicate_assignment`` (warning): the same person, grid, role and start twice.
 
@@ -139,6 +145,8 @@ def check_roster(
             findings=[{"row": 1, "column": c, "problem": "missing column"} for c in missing],
         )
     frame = roster.reindex(columns=list(ROSTER_COLUMNS))
+    limits = limits or Limits.from_settings()
+    today = today or local_now().date()
     problems: list[RosterProblem] = []
     rows: list[dict[str, object]] = []
     first_of_key: dict[str, dict[str, object]] = {}
@@ -179,6 +187,15 @@ def check_roster(
                 out[col] = None
                 bad(col, "bad_date", f"{col} {record.get(col)!r} is not a date (YYYY-MM-DD)")
         start, end = out["start_date"], out["end_date"]
+        for col, day in (("start_date", start), ("end_date", end)):
+            if day is not None and day < limits.earliest:  # type: ignore[operator]
+                bad(col, "before_earliest",
+                    f"{col} {day} is before {limits.earliest}, the earliest date accepted (GRIDGOV_EARLIEST_DATE); "
+                    "is the year mistyped?")
+        if start is not None and start > today:  # type: ignore[operator]
+            bad("start_date", "in_the_future",
+                f"start_date {start} is in the future (today is {today}): record an assignment when it begins "
+                "(an end date may lie ahead)")
         if start and end and end < start:  # type: ignore[operator]
             bad("end_date", "bad_date_range", f"end date {end} is before the start date {start}")
         if end and not start and _text(record.get("start_date")) is None:

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from gis.errors import ValidationError
@@ -27,11 +30,16 @@ from gis.errors import ValidationError
 from gis.clock import local_date
 from governance._frames import active_on, has_special, match_prefix, require_columns, utc, within
 from gis.clock import month_bounds, require_aware
+from gis.plausibility import Limits
+from governance.vocab import VISIT_KIND_TERMS
 
 __all__ = [
     "MIN_HOUSEHOLDS_PER_MONTH",
     "VisitPlan",
     "VisitRecord",
+    "VisitContext",
+    "OVERSEEING_ROLES",
+    "may_visit",
     "visit_plan",
     "validate_visit",
     "worker_grids",
@@ -59,28 +67,129 @@ class VisitRecord:
     lat: float | None = None
 
 
-def validate_visit(record: VisitRecord, *, now: dt.datetime | None = None) -> VisitRecord:
-    """Check a visit before it is stored; raise :class:`ValidationError` listing every problem."""
+#: Roles whose holder may visit households in the grids under the grid they hold (a grid head of
+#: a level-2 grid visits in its micro-grids); every other role visits in its own grid only.
+OVERSEEING_ROLES: frozenset[str] = frozenset({"liaison_leader", "grid_head", "supervisor", "coordinator"})
+
+
+@dataclass(frozen=True)
+class VisitContext:
+    """What a visit is checked against, read when it is recorded.
+
+    ``household_grid`` is the household's micro-grid code (``None``: outside every grid);
+    ``household_lon``/``household_lat`` where it is (EPSG:4490 degrees); ``assignments`` the
+    visitor's assignments as ``(grid_code, role, start_date, end_date)`` (``end_date`` inclusive,
+    ``None`` open).
+    """
+
+    household_grid: str | None
+    household_lon: float | None
+    household_lat: float | None
+    assignments: tuple[tuple[str, str, dt.date, dt.date | None], ...] = ()
+
+
+def may_visit(assignments: Sequence[tuple[str, str, dt.date, dt.date | None]], grid_code: str | None, *,
+              on: dt.date) -> bool:
+    """Whether someone with ``assignments`` may visit a household in ``grid_code`` on ``on``.
+
+    Allowed: any role active that day in the household's grid itself, or a role of
+    :data:`OVERSEEING_ROLES` in a grid above it (its code a prefix of the household's).
+    """
+    if not grid_code:
+        return False
+    for code, role, start, end in assignments:
+        if start > on or (end is not None and end < on):
+            continue
+        if code == grid_code or (role in OVERSEEING_ROLES and grid_code.startswith(code)):
+            return True
+    return False
+
+
+def validate_visit(
+    record: VisitRecord,
+    *,
+    now: dt.datetime | None = None,
+    context: VisitContext | None = None,
+    limits: Limits | None = None,
+    max_distance_m: float | None = None,
+    timezone: str | None = None,
+) -> VisitRecord:
+    """Check a visit before it is stored; raise :class:`ValidationError` listing every problem.
+
+    Rules: positive ids; an aware time between ``GRIDGOV_EARLIEST_DATE`` and ``now`` plus the
+    clock skew (:func:`gis.plausibility.check_moment`); a kind of
+    :data:`governance.vocab.VISIT_KIND_TERMS`; a note without control characters (5,000
+    characters at most); both or neither of lon/lat, finite degrees. With ``context`` (read from
+    the database when the visit is recorded): the visitor is assigned that day to the
+    household's grid, or holds an overseeing role above it (:func:`may_visit`); a location is
+    within ``max_distance_m`` (default ``GRIDGOV_VISIT_MAX_DISTANCE_M``, 500 m) of the household.
+    """
+    from gis.plausibility import check_moment, check_text
+
     findings: list[str] = []
-    if not isinstance(record.household_id, int) or record.household_id <= 0:
+    limits = limits or Limits.from_settings()
+    if isinstance(record.household_id, bool) or not isinstance(record.household_id, int) or record.household_id <= 0:
         findings.append(f"household id {record.household_id!r} is expected to be a positive integer")
-    if not isinstance(record.staff_id, int) or record.staff_id <= 0:
+    if isinstance(record.staff_id, bool) or not isinstance(record.staff_id, int) or record.staff_id <= 0:
         findings.append(f"staff id {record.staff_id!r} is expected to be a positive integer")
+    moment_ok = False
     try:
         require_aware(record.visited_at, name="visited_at")
-        if now is not None and record.visited_at > require_aware(now, name="now") + dt.timedelta(minutes=5):
-            findings.append(f"visit time {record.visited_at.isoformat()} is in the future")
+        if now is not None:
+            check_moment(record.visited_at, what="visit time", limits=limits, now=require_aware(now, name="now"))
+        moment_ok = True
     except ValidationError as exc:
         findings.append(str(exc))
-    if not (record.kind or "").strip():
+    kind = (record.kind or "").strip()
+    if not kind:
         findings.append("visit kind is empty")
+    elif VISIT_KIND_TERMS.parse(kind) is None:
+        findings.append(f"visit kind {kind!r} is not one of {VISIT_KIND_TERMS.accepted()}")
+    try:
+        check_text(record.note or "", what="visit note", kind="text")
+    except ValidationError as exc:
+        findings.append(str(exc))
+    located = False
     if (record.lon is None) != (record.lat is None):
         findings.append("give both lon and lat, or neither")
-    elif record.lon is not None and not (-180 <= record.lon <= 180 and -90 <= record.lat <= 90):
-        findings.append(f"location ({record.lon}, {record.lat}) is not lon/lat in degrees (EPSG:4490)")
+    elif record.lon is not None:
+        lon, lat = float(record.lon), float(record.lat)  # type: ignore[arg-type]
+        if not (math.isfinite(lon) and math.isfinite(lat)):
+            findings.append(f"location ({record.lon}, {record.lat}) is not a finite lon/lat in degrees")
+        elif not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            findings.append(f"location ({record.lon}, {record.lat}) is not lon/lat in degrees (EPSG:4490)")
+        else:
+            located = True
+    if context is not None:
+        if moment_ok and not may_visit(context.assignments, context.household_grid,
+                                       on=local_date(record.visited_at, timezone)):
+            where = f"grid {context.household_grid}" if context.household_grid else "no grid (it is outside every grid)"
+            findings.append(
+                f"staff {record.staff_id} is not assigned to the household's {where} on "
+                f"{local_date(record.visited_at, timezone)}: a visit is recorded by the grid's own staff "
+                f"(or a {', '.join(sorted(OVERSEEING_ROLES))} of a grid above it) on the day of the visit")
+        if located and context.household_lon is not None and context.household_lat is not None:
+            limit = max_distance_m if max_distance_m is not None else _default_distance()
+            import shapely
+
+            from gis.measure import distance_m
+
+            far = float(np.ravel(distance_m(np.array([shapely.Point(record.lon, record.lat)], dtype=object),
+                                            np.array([shapely.Point(context.household_lon, context.household_lat)],
+                                                     dtype=object)))[0])
+            if not far <= limit:
+                findings.append(
+                    f"the visit's location is {far:,.0f} m from the household; at most {limit:,.0f} m are accepted "
+                    "(GRIDGOV_VISIT_MAX_DISTANCE_M): was it recorded at the household?")
     if findings:
         raise ValidationError("visit is not valid: " + "; ".join(findings), findings=findings)
     return record
+
+
+def _default_distance() -> float:
+    from gis.settings import get_settings
+
+    return get_settings().visit_max_distance_m
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh": "无法连接数据库，请稍后再试或联系系统管理员。（{error}）",
         "en": "Cannot reach the database; try again later or ask the administrator. ({error})",
     },
+    "app.failed": {
+        "zh": "操作未完成，未写入任何内容：{error}",
+        "en": "This did not complete and nothing was written: {error}",
+    },
+    "app.internal_error": {
+        "zh": "页面出错（{kind}），未写入任何内容。请刷新页面；若仍出错，请联系管理员。",
+        "en": "The page failed ({kind}); nothing was written. Reload the page; if it happens again, tell the administrator.",
+    },
+    "roster.stale": {
+        "zh": "未保存：预览之后他人已修改这些人员的花名册。请重新上传文件。详情：{error}",
+        "en": "Not saved: someone changed these people's roster after the preview. Upload the file again. Details: {error}",
+    },
     "app.basemap_error": {
         "zh": "底图配置有误（{error}），已改为无底图显示。",
         "en": "The basemap is misconfigured ({error}); showing no basemap instead.",

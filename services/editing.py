@@ -38,7 +38,7 @@ from store.grids import AppliedChangeset, apply_plan, compare_plans, load_plan, 
 from store.grids import check_versions
 from store import grids as grid_store
 from store import queries
-from store.session import unit_of_work
+from store.session import run_in_transaction
 from store.sql import Executor
 from access.actor import Actor
 from access.permissions import require
@@ -278,8 +278,7 @@ def save_edit(
         raise ValidationError("saving a boundary change needs a reason")
     if not preview.can_save:
         preview.report.raise_for_errors()
-    with unit_of_work(bind, actor) as db:
-        return _save(db, preview, actor=actor, reason=reason, scheme=scheme)
+    return run_in_transaction(bind, actor, lambda db: _save(db, preview, actor=actor, reason=reason, scheme=scheme))
 
 
 def _save(db: Executor, preview: EditPreview, *, actor: Actor, reason: str, scheme: CodeScheme | None) -> AppliedChangeset:
@@ -310,8 +309,8 @@ def rollback_changeset(
     the restored plan is not valid.
     """
     require(actor.role, "rollback")
-    with unit_of_work(bind, actor) as db:
-        return _rollback(db, changeset_id, actor=actor, reason=reason, scheme=scheme or default_scheme())
+    return run_in_transaction(
+        bind, actor, lambda db: _rollback(db, changeset_id, actor=actor, reason=reason, scheme=scheme or default_scheme()))
 
 
 def _rollback(db: Executor, changeset_id: int, *, actor: Actor, reason: str | None, scheme: CodeScheme) -> AppliedChangeset:

@@ -18,8 +18,9 @@ from access.permissions import may, require
 from gis.problems import RowProblem
 from store import bulk
 from store.bulk import ImportReport
+from store.session import read_only, run_in_transaction
 
-__all__ = ["LOADERS", "load_rows"]
+__all__ = ["LOADERS", "load_rows", "roster_version"]
 
 #: The loader of each kind of file.
 LOADERS = {
@@ -49,23 +50,21 @@ def load_rows(
     if kind not in LOADERS:
         raise ValueError(f"kind was {kind!r} but is expected to be one of {sorted(LOADERS)}")
     load = LOADERS[kind]
-    if isinstance(bind, Engine):
-        with bind.connect() as conn:
-            return _load(conn, load, actor, frame, problems, dry_run=dry_run, **options)
-    return _load(bind, load, actor, frame, problems, dry_run=dry_run, **options)
 
+    def work(conn: Connection) -> ImportReport:
+        return load(conn, frame, problems=list(problems), author=actor.name, **options)
 
-def _load(conn: Connection, load: Any, actor: Actor, frame: Any, problems: Sequence[RowProblem], *,
-          dry_run: bool, **options: Any) -> ImportReport:
-    trans = conn.begin_nested() if conn.in_transaction() else conn.begin()
-    try:
-        report = load(conn, frame, problems=list(problems), author=actor.name, **options)
-    except BaseException:
-        trans.rollback()
-        raise
+    report = run_in_transaction(bind, actor, work, commit=not dry_run)
     if dry_run:
-        trans.rollback()
         report.changeset_id = None
-    else:
-        trans.commit()
     return report
+
+
+def roster_version(bind: Engine | Connection, staff_keys: Sequence[str], actor: Actor | None = None) -> str:
+    """The version (:func:`store.bulk.roster_token`) of the roster of ``staff_keys``, to base a staff import on.
+
+    Pass it as ``expected_roster`` to :func:`load_rows` (``kind="staff"``): the load is refused
+    (:class:`gis.errors.StaleVersionError`) when another write changed those people since.
+    """
+    with read_only(bind, actor) as db:
+        return bulk.roster_token(db, staff_keys)

@@ -17,9 +17,9 @@ from access.permissions import require
 from governance.deadlines import DeadlinePolicy
 from governance.workflow import IncidentState
 from store import governance as incident_store
-from store.session import unit_of_work
+from store.session import read_only, run_in_transaction
 
-__all__ = ["report_incident", "act_on_incident"]
+__all__ = ["report_incident", "act_on_incident", "incident_version"]
 
 
 def report_incident(
@@ -35,20 +35,22 @@ def report_incident(
     reporter_name: str | None = None,
     incident_key: str | None = None,
     allow_outside: bool = False,
+    reported_by: int | None = None,
 ) -> int:
     """Report an incident at (lon, lat) EPSG:4490; returns its id (status 上报 reported).
 
     The incident is assigned to the micro-grid covering the point (:mod:`boundaries.assign`).
     Raises :class:`store.lookup.GridNotFoundAtPoint` (naming the nearest grid and its distance in
-    metres) when no grid covers the point, unless ``allow_outside``.
+    metres) when no grid covers the point, unless ``allow_outside``. ``reported_by`` is the
+    reporter's staff id (default: the actor's). ``reported_at`` must lie between
+    ``GRIDGOV_EARLIEST_DATE`` and now (:func:`gis.plausibility.check_moment`).
     """
     require(actor.role, "report_incident")
-    with unit_of_work(bind, actor) as db:
-        return incident_store.report_incident(
-            db, lon=lon, lat=lat, category=category, description=description, address=address,
-            actor=actor.name, reported_at=reported_at, reported_by=actor.staff_id,
-            reporter_name=reporter_name, incident_key=incident_key, allow_outside=allow_outside,
-        )
+    return run_in_transaction(bind, actor, lambda db: incident_store.report_incident(
+        db, lon=lon, lat=lat, category=category, description=description, address=address,
+        actor=actor.name, reported_at=reported_at, reported_by=reported_by if reported_by is not None else actor.staff_id,
+        reporter_name=reporter_name, incident_key=incident_key, allow_outside=allow_outside,
+    ))
 
 
 def act_on_incident(
@@ -66,13 +68,23 @@ def act_on_incident(
 ) -> IncidentState:
     """Apply ``action`` (accept, reject, classify, dispatch, handle, close, reopen) to an incident.
 
-    ``expected_version`` is the version the person saw; when someone else changed the incident
-    since, :class:`gis.errors.StaleVersionError` names the newer event and nothing is written.
+    ``expected_version`` is the version the person saw (the app: the version it showed; the CLI:
+    the version it read when the command started); when someone else changed the incident since,
+    :class:`gis.errors.StaleVersionError` names the newer event and nothing is written. A deadlock
+    with a concurrent write is retried (:func:`store.session.run_in_transaction`).
     """
     require(actor.role, "handle_incident" if action == "handle" else "act_on_incident")
-    with unit_of_work(bind, actor) as db:
-        return incident_store.transition_incident(
-            db, incident_id, action, actor=actor.name, actor_staff_id=actor.staff_id, note=note,
-            disposition=disposition, assignee=assignee, expected_version=expected_version, at=at,
-            policy=policy or DeadlinePolicy.from_settings(),
-        )
+    policy = policy or DeadlinePolicy.from_settings()
+    return run_in_transaction(bind, actor, lambda db: incident_store.transition_incident(
+        db, incident_id, action, actor=actor.name, actor_staff_id=actor.staff_id, note=note,
+        disposition=disposition, assignee=assignee, expected_version=expected_version, at=at, policy=policy,
+    ))
+
+
+def incident_version(bind: Engine | Connection, incident_id: int, actor: Actor | None = None) -> int:
+    """The incident's current version: what a write made without a version seen is checked against.
+
+    Raises :class:`gis.errors.NotFoundError` when there is no such incident.
+    """
+    with read_only(bind, actor) as db:
+        return incident_store.load_incident_state(db, incident_id).version

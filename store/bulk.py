@@ -37,7 +37,7 @@ from sqlalchemy import Connection, Engine, text
 from boundaries.coding import CodeScheme
 from gis.problems import ERROR, RowProblem
 from gis.crs import STORAGE_EPSG
-from gis.errors import CRSError, ValidationError
+from gis.errors import CRSError, StaleVersionError, ValidationError
 from gis.progress import Progress, Stopwatch, notify
 from store.grids import assign_points_at_times
 from store.session import unit_of_work
@@ -49,6 +49,7 @@ __all__ = [
     "load_households",
     "load_incidents",
     "load_staff",
+    "roster_token",
     "assign_points",
     "REPAIR_RULES",
 ]
@@ -88,6 +89,8 @@ class ImportReport:
     seconds: float | None = None
     #: Staff imports: assignments ``inserted`` / ``updated`` / ``unchanged`` / ``deleted``.
     assignments: dict[str, int] | None = None
+    #: Staff imports: :func:`roster_token` of the file's people after the load (the version it left).
+    roster_token: str | None = None
 
     @property
     def read(self) -> int:
@@ -107,6 +110,7 @@ class ImportReport:
             "changeset_id": self.changeset_id, "assigned": self.assigned, "unassigned": self.unassigned,
             "seconds": None if self.seconds is None else round(self.seconds, 3),
             "assignments": self.assignments,
+            "roster_token": self.roster_token,
             "problems": [p.to_record() for p in self.problems],
         }
 
@@ -122,7 +126,9 @@ def _refuse_errors(kind: str, problems: Sequence[RowProblem], *, skip_invalid: b
     errors = [p for p in problems if p.severity == ERROR]
     rows = len({p.row for p in errors})
     if errors and not skip_invalid:
-        sample = "; ".join(f"row {p.row}: {p.rule}" for p in errors[:5])
+        first = errors[0]
+        sample = f"row {first.row}{f' ({first.id})' if first.id else ''}: {first.rule}: {first.message}"
+        sample += "".join(f"; row {p.row}: {p.rule}" for p in errors[1:5])
         raise ValidationError(
             f"{rows} {kind} row(s) have errors ({sample}{' …' if len(errors) > 5 else ''}); nothing was loaded. "
             "Fix the file, or load the valid rows only with --skip-invalid",
@@ -223,7 +229,7 @@ def load_grids(
         Reader errors (without ``skip_invalid``), database conflicts, or coverage errors.
     """
     from store.grids import apply_plan, compare_plans, load_plan, plan_versions
-    from boundaries.validation import validate_plan
+    from boundaries.validation import new_errors, validate_plan
 
     clock = Stopwatch()
     _check_frame(grids, "grids")
@@ -265,17 +271,18 @@ def load_grids(
         kept = current.loc[~current["code"].isin(incoming["code"]), ["code", "level", "parent_code", "name", "geometry"]]
         merged = gpd.GeoDataFrame(pd.concat([kept, incoming], ignore_index=True), geometry="geometry", crs=STORAGE_EPSG)
         notify(progress, 1, 3, "grids")
-        coverage = validate_plan(merged, scheme=scheme, **dict(validate_options or {}))
-        errors = [f for f in coverage.errors if set(f.codes) & set(incoming["code"]) or not f.codes]
+        # The merged plan is validated by the one function `gridgov validate` runs; every error it
+        # adds to the stored plan refuses the import, also one that names only a parent (a gap).
+        options = dict(validate_options or {})
+        coverage = validate_plan(merged, scheme=scheme, **options)
+        errors = coverage.errors
+        if errors and len(kept):
+            errors = new_errors(coverage, validate_plan(current, scheme=scheme, **options))
         if errors:
-            problems_found = [
-                RowProblem(int(row_of.get(f.codes[0], -1)) if f.codes else -1, ",".join(f.codes), f.rule, f.message,
-                           *(_lonlat(f.geometry)))
-                for f in errors
-            ]
+            problems_found = [_coverage_problem(f, row_of) for f in errors]
             raise ValidationError(
                 f"the grids would not form a valid nested coverage ({len(errors)} error(s)); nothing was loaded: "
-                + "; ".join(f"{f.rule} {','.join(f.codes)}" for f in errors[:5]) + (" …" if len(errors) > 5 else ""),
+                + "; ".join(f"row {p.row}: {p.rule} {p.id}" for p in problems_found[:5]) + (" …" if len(errors) > 5 else ""),
                 problems_found,
             )
         notify(progress, 2, 3, "grids")
@@ -292,6 +299,21 @@ def load_grids(
     report.seconds = clock.seconds
     logger.info("grid import: %s", {k: v for k, v in report.to_dict().items() if k != "problems"})
     return report
+
+
+def _coverage_problem(finding: Any, row_of: Mapping[str, int]) -> RowProblem:
+    """A coverage finding as a row problem: the file's row of a grid it names, else of a grid of the
+    file under the grid it names (a gap names the parent; the row is the child that left it)."""
+    codes = list(finding.codes)
+    rows = [row_of[c] for c in codes if c in row_of]
+    message = finding.message
+    if not rows:
+        under = sorted((r, c) for c, r in row_of.items() if any(c.startswith(p) and c != p for p in codes))
+        if under:
+            rows = [under[0][0]]
+            listed = ", ".join(f"{c} (row {r})" for r, c in under[:5]) + (" …" if len(under) > 5 else "")
+            message += f"; this file changes its grid(s) {listed}"
+    return RowProblem(int(rows[0]) if rows else -1, ",".join(codes), finding.rule, message, *(_lonlat(finding.geometry)))
 
 
 def _lonlat(geometry: Any) -> tuple[float | None, float | None]:
@@ -439,18 +461,25 @@ def load_incidents(
     report = ImportReport("incidents", source=source, rows=len(incidents), problems=list(problems))
     report.rejected = _refuse_errors("incident", problems, skip_invalid=skip_invalid)
     times = pd.to_datetime(incidents["reported_at"])
+    columns = incidents.reindex(columns=["closed_at", "disposition", "deadline"])
+
+    def stamp(value: Any) -> str | None:
+        return None if value is None or pd.isna(value) else pd.Timestamp(value).isoformat()
+
     rows = [
-        (_none(k), t.isoformat(), str(c), d or "", s, a or "", w)
-        for k, t, c, d, s, a, w in zip(
+        (_none(k), t.isoformat(), str(c), d or "", s, a or "", stamp(ca), _none(dp), stamp(dl), w)
+        for k, t, c, d, s, a, ca, dp, dl, w in zip(
             incidents["incident_key"], times, incidents["category"], incidents["description"],
-            incidents["status"], incidents["address"], _ewkb(incidents.geometry.values),
+            incidents["status"], incidents["address"], columns["closed_at"], columns["disposition"],
+            columns["deadline"], _ewkb(incidents.geometry.values),
         )
     ]
     with unit_of_work(bind) as conn:
         stage = _stage(
             conn,
             {"incident_key": "text", "reported_at": "timestamptz", "category": "text", "description": "text",
-             "status": "text", "address": "text", "geom": f"geometry(Point, {STORAGE_EPSG})"},
+             "status": "text", "address": "text", "closed_at": "timestamptz", "disposition": "text",
+             "deadline": "timestamptz", "geom": f"geometry(Point, {STORAGE_EPSG})"},
             rows,
             progress=progress,
         )
@@ -458,38 +487,59 @@ def load_incidents(
         before = dict(conn.execute(text(
             f"SELECT i.incident_key, i.status FROM incidents i JOIN {stage} s ON s.incident_key = i.incident_key"
         )).all())
+        # An imported closed incident carries its closing time (the reader refuses one without);
+        # a disposition (and the deadline it gives) is kept when the file has one.
         keyed = conn.execute(text(f"""
-            INSERT INTO incidents AS i (incident_key, reported_at, category, description, status, address, geom)
-            SELECT incident_key, reported_at, category, description, status, address, geom FROM {stage}
+            INSERT INTO incidents AS i (incident_key, reported_at, category, description, status, address,
+                                        closed_at, disposition, deadline, geom)
+            SELECT incident_key, reported_at, category, description, status, address, closed_at, disposition,
+                   deadline, geom FROM {stage}
             WHERE incident_key IS NOT NULL
             ON CONFLICT (incident_key) DO UPDATE SET reported_at = EXCLUDED.reported_at, category = EXCLUDED.category,
                 description = EXCLUDED.description, status = EXCLUDED.status, address = EXCLUDED.address,
+                closed_at = EXCLUDED.closed_at, disposition = coalesce(EXCLUDED.disposition, i.disposition),
+                deadline = coalesce(EXCLUDED.deadline, i.deadline),
                 geom = EXCLUDED.geom, version = i.version + 1, updated_at = now()
-            WHERE (i.reported_at, i.category, i.description, i.status, i.address)
+            WHERE (i.reported_at, i.category, i.description, i.status, i.address, i.closed_at)
                   IS DISTINCT FROM (EXCLUDED.reported_at, EXCLUDED.category, EXCLUDED.description, EXCLUDED.status,
-                                    EXCLUDED.address)
+                                    EXCLUDED.address, EXCLUDED.closed_at)
+               OR (EXCLUDED.disposition IS NOT NULL AND EXCLUDED.disposition IS DISTINCT FROM i.disposition)
+               OR (EXCLUDED.deadline IS NOT NULL AND EXCLUDED.deadline IS DISTINCT FROM i.deadline)
                OR NOT ST_Equals(i.geom, EXCLUDED.geom)
-            RETURNING i.id, i.incident_key, i.status, i.reported_at, (xmax = 0) AS inserted""")).all()
+            RETURNING i.id, i.incident_key, i.status, i.reported_at, i.closed_at, (xmax = 0) AS inserted""")).all()
         keyed_inserted = sum(1 for r in keyed if r.inserted)
         keyed_updated = len(keyed) - keyed_inserted
         keyed_unchanged = sum(1 for r in rows if r[0] is not None) - len(keyed)
         unkeyed = conn.execute(text(f"""
-            INSERT INTO incidents (reported_at, category, description, status, address, geom)
-            SELECT reported_at, category, description, status, address, geom FROM {stage}
-            WHERE incident_key IS NULL ORDER BY stage_id RETURNING id, status, reported_at""")).all()
+            INSERT INTO incidents (reported_at, category, description, status, address, closed_at, disposition,
+                                   deadline, geom)
+            SELECT reported_at, category, description, status, address, closed_at, disposition, deadline, geom
+            FROM {stage} WHERE incident_key IS NULL ORDER BY stage_id
+            RETURNING id, status, reported_at, closed_at""")).all()
         # Every incident keeps a consistent event log: an 'import' event for each new incident
-        # (reported → its imported status) and for each imported change of status.
-        events = [
-            {"id": r.id, "at": r.reported_at, "from": None, "to": r.status}
-            for r in [*(k for k in keyed if k.inserted), *unkeyed]
-        ] + [
-            {"id": r.id, "at": dt.datetime.now(dt.timezone.utc), "from": before.get(r.incident_key), "to": r.status}
-            for r in keyed if not r.inserted and before.get(r.incident_key) != r.status
-        ]
+        # (→ its imported status, at the report time) and for each imported change of status. A
+        # closed incident's history is reported (at the report time) then closed (at its closing
+        # time), so the log says when it was closed as the incident row does.
+        now = dt.datetime.now(dt.timezone.utc)
+        events: list[dict[str, Any]] = []
+        for r in [*(k for k in keyed if k.inserted), *unkeyed]:
+            if r.status == "closed":
+                events.append({"id": r.id, "at": r.reported_at, "action": "import", "from": None, "to": "reported"})
+                events.append({"id": r.id, "at": r.closed_at, "action": "close", "from": "reported", "to": "closed"})
+            else:
+                events.append({"id": r.id, "at": r.reported_at, "action": "import", "from": None, "to": r.status})
+        for r in keyed:
+            old = before.get(r.incident_key)
+            if r.inserted or old == r.status:
+                continue
+            if r.status == "closed":
+                events.append({"id": r.id, "at": r.closed_at, "action": "close", "from": old, "to": "closed"})
+            else:
+                events.append({"id": r.id, "at": now, "action": "import", "from": old, "to": r.status})
         if events:
             conn.execute(
                 text("INSERT INTO incident_events (incident_id, at, action, actor, from_status, to_status, note) "
-                     "VALUES (:id, :at, 'import', :actor, :from, :to, :note)"),
+                     "VALUES (:id, :at, :action, :actor, :from, :to, :note)"),
                 [{**e, "actor": author, "note": f"imported from {source or 'a file'}"} for e in events],
             )
         new_ids = [r.id for r in keyed if r.inserted] + [r.id for r in unkeyed]
@@ -558,6 +608,41 @@ def _staff_findings(conn: Connection, stage: str, today: dt.date) -> list[RowPro
     return findings
 
 
+_ROSTER_TOKEN_SQL = """
+    SELECT md5(coalesce(string_agg(line, '|' ORDER BY line), '')) FROM (
+        SELECT concat_ws('/', s.staff_key, s.name, s.phone, s.organisation) AS line
+        FROM staff s WHERE s.staff_key = ANY(:keys)
+        UNION ALL
+        SELECT concat_ws('/', s.staff_key, a.grid_code, a.role, a.start_date, a.end_date, a.building_no)
+        FROM staff s JOIN staff_assignments a ON a.staff_id = s.id WHERE s.staff_key = ANY(:keys)
+    ) AS rows
+"""
+
+
+def roster_token(db: Any, staff_keys: Sequence[str]) -> str:
+    """The version of the roster of ``staff_keys``: an md5 of their staff rows and assignments.
+
+    What a staff import was based on (the CLI reads it when it starts, the roster page when it
+    shows the preview); :func:`load_staff` refuses to write when it changed since.
+    """
+    keys = sorted({str(k) for k in staff_keys if k is not None})
+    return str(db.execute(text(_ROSTER_TOKEN_SQL), {"keys": keys}).scalar_one())
+
+
+def _check_roster_token(conn: Connection, keys: list[str], expected: str) -> None:
+    """Lock the file's people (an advisory lock per staff key, in key order, also for people not
+    stored yet) and refuse when their roster is no longer at ``expected``."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('gridgov.staff:' || k)) "
+                      "FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k"), {"keys": keys})
+    current = roster_token(conn, keys)
+    if current != expected:
+        shown = ", ".join(keys[:5]) + (" …" if len(keys) > 5 else "")
+        raise StaleVersionError(
+            f"the roster of staff {shown} was changed by someone else since you read it (version {expected[:8]}, "
+            f"now {current[:8]}); nothing was saved — read it again (gridgov export staff) and redo the change"
+        )
+
+
 def load_staff(
     bind: Engine | Connection,
     staff: pd.DataFrame,
@@ -569,9 +654,14 @@ def load_staff(
     skip_invalid: bool = False,
     start_date: dt.date | None = None,
     replace_assignments: bool = False,
+    expected_roster: str | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
     """The one staff import: upsert people on ``staff_key`` and their assignments, as one changeset.
+
+    ``expected_roster`` is the :func:`roster_token` of the file's people the change was based on
+    (``None``: the roster read inside this transaction): when another write changed them since,
+    :class:`~gis.errors.StaleVersionError` and nothing is written.
 
     ``staff`` is a roster frame from :func:`etl.readers.read_staff` (one row per assignment,
     :data:`governance.roster.ROSTER_COLUMNS`, already checked by
@@ -609,7 +699,9 @@ def load_staff(
         )
     ]
     people = len({r[1] for r in rows})
+    keys = sorted({r[1] for r in rows})
     with unit_of_work(bind) as conn:
+        _check_roster_token(conn, keys, roster_token(conn, keys) if expected_roster is None else expected_roster)
         stage = _stage(
             conn,
             {"row_no": "integer", "staff_key": "text", "name": "text", "phone": "text", "organisation": "text",
@@ -674,6 +766,7 @@ def load_staff(
             })
         conn.execute(text(f"DROP TABLE {wanted}"))
         conn.execute(text(f"DROP TABLE {stage}"))
+        report.roster_token = roster_token(conn, keys)
     report.seconds = clock.seconds
     logger.info("staff import: %s", {k: v for k, v in report.to_dict().items() if k != "problems"})
     return report

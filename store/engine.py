@@ -120,16 +120,17 @@ def make_engine(
     PostGISMissingError
         The database has no PostGIS extension and it cannot be created.
     """
+    given = url
     url = _normalize_url(url) if url else database_url(settings, role=role)
     kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)
     _bind_to_account(engine)
     if check:
-        check_postgis(engine)
+        check_postgis(engine, url=given, settings=settings)
     return engine
 
 
-def check_postgis(engine: Engine) -> str:
+def check_postgis(engine: Engine, *, url: str | None = None, settings: Settings | None = None) -> str:
     """Return the PostGIS version of ``engine``'s database, creating the extension if possible."""
     where = make_url(str(engine.url)).render_as_string(hide_password=True)
     try:
@@ -148,8 +149,11 @@ def check_postgis(engine: Engine) -> str:
                 conn.commit()
                 version = available
     except OperationalError as exc:
-        hint = "run `gridgov db up` (or `make run`)" if "127.0.0.1" in where else "check DATABASE_URL"
-        raise DatabaseUnavailableError(f"cannot connect to {where}: {exc.orig}; {hint}") from exc
+        configured = bool((settings or get_settings()).database_url) if url is None else True
+        hint = ("check DATABASE_URL (the server, port, user and database it names)" if configured
+                else "run `gridgov db up` (or `make run`) to start the local cluster")
+        reason = " ".join(str(exc.orig).split())
+        raise DatabaseUnavailableError(f"cannot connect to {where}: {reason}; {hint}") from exc
     except PostGISMissingError:
         raise
     except Exception as exc:  # permission denied creating the extension, ...

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -39,8 +40,10 @@ from gis.errors import CoordinateRangeError, NotFoundError, StaleVersionError, V
 
 from gis import clock
 from gis.clock import month_bounds, require_aware
+from gis.plausibility import check_moment, check_text
 from governance.deadlines import DeadlinePolicy
-from governance.visits import VisitRecord, validate_visit
+from governance.visits import VisitContext, VisitRecord, validate_visit
+from governance.vocab import VISIT_KIND_TERMS
 from governance.workflow import EventRecord, IncidentState, apply_transition, report_event
 
 __all__ = [
@@ -89,6 +92,8 @@ def _point(lon: float, lat: float):  # noqa: ANN202 - SQL expression
 
 
 def _check_lonlat(lon: float, lat: float) -> None:
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise CoordinateRangeError(f"point ({lon}, {lat}) is not a finite lon/lat in degrees (EPSG:4490)")
     if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
         raise CoordinateRangeError(
             f"point ({lon}, {lat}) is not lon/lat in degrees (EPSG:4490); expected lon in [-180, 180], "
@@ -138,7 +143,14 @@ def report_incident(
     _check_lonlat(lon, lat)
     if not (category or "").strip():
         raise ValidationError("incident category is empty; give one (--category)")
+    check_text(category, what="incident category", kind="name")
+    check_text(description or "", what="incident description", kind="text")
+    check_text(address or "", what="incident address", kind="address")
+    if incident_key is not None:
+        check_text(incident_key, what="incident key", kind="key")
     at = require_aware(reported_at or _now(), name="reported_at")
+    if reported_at is not None:
+        check_moment(at, what="report time", now=_now())
     scheme = scheme or default_scheme()
     current = _grid_at(db, lon, lat, as_of=None, scheme=scheme)
     # The plan valid when it was reported; an incident older than every plan version takes the current grid.
@@ -223,8 +235,9 @@ def _stale(db: Executor, incident_id: int, read_version: int) -> StaleVersionErr
             f"{latest['at'].isoformat()} [event {latest['id']}]"
         )
     return StaleVersionError(
-        f"incident {incident_id} was changed by someone else since you read version {read_version} "
-        f"(now version {current}){newer}; reload it and try again"
+        f"incident {incident_id} was changed by someone else since you read it at version {read_version} "
+        f"(now version {current}){newer}; nothing was saved — reload it (gridgov incident show {incident_id}) and "
+        "try again"
     )
 
 
@@ -487,13 +500,29 @@ def load_frames(
 
 # -- visits ------------------------------------------------------------------------------------
 def record_visit(db: Executor, record: VisitRecord) -> int:
-    """Store a visit (grid code taken from the household's current micro-grid); return its id."""
+    """Store a visit (grid code taken from the household's current micro-grid); return its id.
+
+    The household and the visitor's assignments are read ``FOR SHARE`` (held until commit), then
+    the visit is checked by :func:`governance.visits.validate_visit` against them: the visitor is
+    assigned that day to the household's grid (or oversees it), a location is near the household.
+    """
     validate_visit(record, now=_now())
-    grid_code = db.execute(select(_households.c.grid_code).where(_households.c.id == record.household_id)).first()
-    if grid_code is None:
+    household = db.execute(
+        select(_households.c.grid_code, func.ST_X(_households.c.geom).label("lon"),
+               func.ST_Y(_households.c.geom).label("lat"))
+        .where(_households.c.id == record.household_id).with_for_update(read=True)
+    ).first()
+    if household is None:
         raise NotFoundError(f"household {record.household_id} does not exist")
     if db.execute(select(_staff.c.id).where(_staff.c.id == record.staff_id)).scalar() is None:
         raise NotFoundError(f"staff {record.staff_id} does not exist")
+    held = db.execute(
+        select(_assignments.c.grid_code, _assignments.c.role, _assignments.c.start_date, _assignments.c.end_date)
+        .where(_assignments.c.staff_id == record.staff_id).with_for_update(read=True)
+    ).all()
+    context = VisitContext(household.grid_code, household.lon, household.lat,
+                           tuple((r.grid_code, r.role, r.start_date, r.end_date) for r in held))
+    validate_visit(record, now=_now(), context=context)
     geom = None if record.lon is None else _point(record.lon, record.lat)
     return int(
         db.execute(
@@ -502,10 +531,10 @@ def record_visit(db: Executor, record: VisitRecord) -> int:
                 household_id=record.household_id,
                 staff_id=record.staff_id,
                 visited_at=record.visited_at,
-                kind=record.kind.strip(),
+                kind=VISIT_KIND_TERMS.parse(record.kind.strip()) or record.kind.strip(),
                 note=record.note or "",
                 geom=geom,
-                grid_code=grid_code[0],
+                grid_code=household.grid_code,
             )
             .returning(_visits.c.id)
         ).scalar_one()

@@ -217,11 +217,12 @@ def check_versions(db: Executor, codes: Sequence[str], base_versions: Mapping[st
         row = found.get(code)
         if row is None:
             raise StaleVersionError(
-                f"grid {code} was retired by someone else since this edit began; reload the plan and edit again"
+                f"grid {code} was retired by someone else since you read it; nothing was saved — reload the plan and "
+                "edit again"
             )
         if int(row.version) != int(base_versions[code]):
             raise StaleVersionError(
-                f"grid {code} {row.name} was changed by {_newer_change(db, code)} since this edit began "
+                f"grid {code} {row.name} was changed by someone else since you read it: {_newer_change(db, code)} "
                 f"(your version {base_versions[code]}, now {row.version}); nothing was saved — reload and redo the edit"
             )
 

@@ -4,19 +4,35 @@
 transaction (committed on success, rolled back on any error); given a ``Connection`` already in a
 transaction (a test, or a caller composing use cases) it runs in a SAVEPOINT inside it. The actor
 is bound to the transaction, so the database can enforce the actor's scope below the application.
+
+:func:`run_in_transaction` is :func:`unit_of_work` for a whole use case, retried when PostgreSQL
+gives up on it for a concurrent one (a deadlock, ``40P01``, or a serialization failure,
+``40001``): the transaction was rolled back, so running it again is safe. The retries are
+bounded (:data:`RETRY_ATTEMPTS`) with exponential back-off and jitter; when they are used up
+the use case fails with :class:`ConcurrentWriteError` (one line, exit 1). Only a transaction the
+helper owns (an ``Engine`` bind) is retried; inside a caller's transaction the error goes up to
+the caller, who owns it.
+
+:func:`database_error` says what a database exception means for a person: the server gone or
+unreachable (:class:`gis.errors.DatabaseUnavailableError`, exit 2), a value the database cannot
+store (:class:`gis.errors.ValidationError`), a concurrent write — or ``None`` for anything else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from access.actor import Actor
-
-__all__ = ["unit_of_work", "read_only", "acting_as"]
-
+from gis.errors import DatabaseUnavailableError, GridGovError, ValidationError
 
 @contextmanager
 def acting_as(actor: Actor | None) -> Iterator[Actor | None]:
@@ -34,6 +50,50 @@ def acting_as(actor: Actor | None) -> Iterator[Actor | None]:
     finally:
         CURRENT_SESSION.reset(session)
         CURRENT_ACTOR_NAME.reset(name)
+__all__ = [
+    "acting_as",
+    "unit_of_work",
+    "read_only",
+    "run_in_transaction",
+    "ConcurrentWriteError",
+    "RefusedByDatabase",
+    "database_error",
+    "is_retryable",
+    "RETRY_ATTEMPTS",
+    "retry_counts",
+]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Attempts of a use case that PostgreSQL rolled back for a concurrent one (deadlock, serialization).
+RETRY_ATTEMPTS = 6
+#: First back-off in seconds; doubled each retry, times a random factor in [0.5, 1.5).
+RETRY_BASE_DELAY_S = 0.02
+
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+_UNAVAILABLE_CLASSES = ("08", "57P")  # connection exceptions; admin/crash shutdown, cannot connect now
+
+_counts_lock = threading.Lock()
+_counts = {"retried": 0, "gave_up": 0}
+
+
+class RefusedByDatabase(GridGovError, PermissionError):
+    """PostgreSQL refused the write: row-level security or a permission check (exit code 1)."""
+
+
+class ConcurrentWriteError(GridGovError, RuntimeError):
+    """A write kept colliding with concurrent ones (deadlock or serialization failure) after every retry."""
+
+
+def retry_counts(*, reset: bool = False) -> dict[str, int]:
+    """How many transactions this process retried and gave up on (for tests and benchmarks)."""
+    with _counts_lock:
+        out = dict(_counts)
+        if reset:
+            _counts.update(retried=0, gave_up=0)
+    return out
 
 
 @contextmanager
@@ -69,3 +129,114 @@ def read_only(bind: Engine | Connection, actor: Actor | None = None) -> Iterator
     else:
         with unit_of_work(bind, actor) as conn:
             yield conn
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    orig = getattr(exc, "orig", exc)
+    return getattr(orig, "sqlstate", None)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether PostgreSQL rolled the transaction back for a concurrent one (deadlock, serialization failure)."""
+    return _sqlstate(exc) in _RETRYABLE_SQLSTATES
+
+
+class _RollBack(Exception):
+    """Leaves a :func:`unit_of_work` with its result but without committing (a dry run)."""
+
+    def __init__(self, result: object) -> None:
+        super().__init__("dry run")
+        self.result = result
+
+
+def run_in_transaction(
+    bind: Engine | Connection,
+    actor: Actor | None,
+    work: Callable[[Connection], T],
+    *,
+    attempts: int = RETRY_ATTEMPTS,
+    commit: bool = True,
+) -> T:
+    """``work(conn)`` in one :func:`unit_of_work`, run again after a deadlock or serialization failure.
+
+    With ``commit=False`` the whole work is done, database checks included, and rolled back (a
+    dry run); its result is returned.
+
+    Raises
+    ------
+    ConcurrentWriteError
+        Still colliding after ``attempts`` tries (nothing of it was written).
+    """
+    owned = isinstance(bind, Engine)
+    for attempt in range(1, attempts + 1):
+        try:
+            with unit_of_work(bind, actor) as conn:
+                result = work(conn)
+                if not commit:
+                    raise _RollBack(result)
+                return result
+        except _RollBack as done:
+            return done.result  # type: ignore[return-value]
+        except DBAPIError as exc:
+            if not is_retryable(exc):
+                raise
+            kind = "a deadlock" if _sqlstate(exc) == "40P01" else "a serialization failure"
+            if not owned or attempt == attempts:
+                with _counts_lock:
+                    _counts["gave_up"] += 1
+                raise ConcurrentWriteError(
+                    f"the database rolled this change back after {kind} with concurrent changes"
+                    + (f", {attempts} times" if owned else "")
+                    + "; nothing was saved — try again"
+                ) from exc
+            with _counts_lock:
+                _counts["retried"] += 1
+            delay = RETRY_BASE_DELAY_S * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
+            logger.info("retrying after %s (attempt %d of %d, %.3f s)", kind, attempt + 1, attempts, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()
+    return " ".join(text[0].split()) if text else type(orig).__name__
+
+
+def database_error(exc: BaseException) -> GridGovError | None:
+    """The :class:`~gis.errors.GridGovError` a database exception means, or ``None`` if it is none of these.
+
+    * the connection was lost or cannot be made (server stopped, killed, restarting, network):
+      :class:`~gis.errors.DatabaseUnavailableError` (exit 2), saying what to do;
+    * a deadlock or serialization failure: :class:`ConcurrentWriteError`;
+    * a value the database cannot store (class ``22``: NUL in text, number out of range …) or a
+      constraint it breaks (class ``23``): :class:`~gis.errors.ValidationError` (exit 1).
+    """
+    import psycopg
+
+    if isinstance(exc, GridGovError):
+        return exc
+    orig = getattr(exc, "orig", exc)
+    if not isinstance(exc, (DBAPIError, psycopg.Error)):
+        return None
+    state = _sqlstate(exc) or ""
+    line = _first_line(exc)
+    invalidated = bool(getattr(exc, "connection_invalidated", False))
+    if invalidated or state.startswith(_UNAVAILABLE_CLASSES) or (
+        isinstance(orig, (psycopg.OperationalError, psycopg.InterfaceError)) and not state
+    ):
+        return DatabaseUnavailableError(
+            f"lost the connection to the database ({line}); the command's open transaction was rolled back. "
+            "Check the server (`gridgov db status`; `gridgov db up` for the local cluster) and run the command again"
+        )
+    if state == "42501":  # insufficient_privilege: a row-level security policy or a permission check refused
+        if "row-level security" in line:
+            return RefusedByDatabase("refused: your account may not change rows outside its grids (or of this kind)")
+        return RefusedByDatabase(f"refused: {line}")
+    if state in _RETRYABLE_SQLSTATES:
+        return ConcurrentWriteError(f"the database rolled this change back after a concurrent change ({line}); try again")
+    if state.startswith("22") or (isinstance(orig, psycopg.DataError) and not state):
+        return ValidationError(f"the database cannot store a value of this input: {line}")
+    if state.startswith("23"):
+        return ValidationError(f"the change conflicts with data already stored: {line}")
+    return None

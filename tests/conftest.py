@@ -99,6 +99,20 @@ class ThrowawayDatabases:
             raise RuntimeError("set GRIDGOV_APP_DATABASE_URL to run the tests against DATABASE_URL")
         return make_url(self._app_url).set(database=make_url(owner_url).database).render_as_string(hide_password=False)
 
+    def copy(self, url: str) -> str:
+        """A new database copied from the one at ``url`` (``CREATE DATABASE … TEMPLATE``); its URL.
+
+        Other sessions on the source are ended first (a template must have none).
+        """
+        source = make_url(url).database
+        name = f"gridgov_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        with self._admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": source})
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
+        self._created.append(name)
+        return make_url(url).set(database=name).render_as_string(hide_password=False)
+
     def drop_all(self) -> None:
         with self._admin.connect() as conn:
             for name in self._created:

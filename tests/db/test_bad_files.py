@@ -14,7 +14,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,6 +25,8 @@ import pytest
 import shapely
 from sqlalchemy.engine import make_url
 from sqlalchemy import Engine, create_engine, text
+
+from tests.db._cli import command
 
 pytestmark = pytest.mark.db
 
@@ -75,7 +76,7 @@ def _snapshot(engine: Engine) -> dict[str, object]:
 @pytest.fixture()
 def loaded(empty_database_url: str, tmp_path: Path, monkeypatch, capsys) -> Iterator[Engine]:
     """DATABASE_URL → a fresh database holding the valid plan and three households."""
-    from cli.main import main
+    from tests.db._cli import main
     from gis.settings import get_settings
 
     use_database(monkeypatch, empty_database_url)
@@ -170,7 +171,7 @@ BAD_FILES: dict[str, Callable[[Path], tuple[list[str], str]]] = {
 
 @pytest.mark.parametrize("case", list(BAD_FILES))
 def test_bad_file_exits_1_names_the_rule_and_changes_nothing(case, loaded, tmp_path, capsys):
-    from cli.main import main
+    from tests.db._cli import main
 
     args, rule = BAD_FILES[case](tmp_path)
     before = _snapshot(loaded)
@@ -182,7 +183,7 @@ def test_bad_file_exits_1_names_the_rule_and_changes_nothing(case, loaded, tmp_p
 
 
 def test_bad_file_also_fails_with_json_and_dry_run(loaded, tmp_path, capsys):
-    from cli.main import main
+    from tests.db._cli import main
 
     args, rule = _overlap(tmp_path)
     before = _snapshot(loaded)
@@ -194,7 +195,7 @@ def test_bad_file_also_fails_with_json_and_dry_run(loaded, tmp_path, capsys):
 
 
 def test_reimporting_the_same_files_changes_nothing(loaded, tmp_path, capsys):
-    from cli.main import main
+    from tests.db._cli import main
 
     before = _snapshot(loaded)
     assert main(["import", "grids", str(_write(_plan(), tmp_path / "again.gpkg")), "--json"]) == 0
@@ -213,7 +214,7 @@ def test_reimporting_the_same_files_changes_nothing(loaded, tmp_path, capsys):
 
 def test_summary_line_counts_fixed_and_rejected(loaded, tmp_path, capsys):
     """--fix repairs the bowtie (counted as fixed); --skip-invalid rejects an unfixable row."""
-    from cli.main import main
+    from tests.db._cli import main
 
     args, _ = _bowtie(tmp_path)
     # the repaired bowtie is two triangles that leave half the quadrant uncovered: the repair
@@ -262,7 +263,7 @@ def test_killed_import_leaves_the_database_as_it_was(loaded, empty_database_url,
     before = _snapshot(loaded)
     env = {**os.environ, **database_env(empty_database_url), "PYTHONPATH": str(PROJECT_ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "import", "households", str(big), "--crs", "4490"],
+        command(["import", "households", str(big), "--crs", "4490"]),
         cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     seen = None
@@ -304,7 +305,7 @@ def test_killed_import_leaves_the_database_as_it_was(loaded, empty_database_url,
 # the expected region: GRIDGOV_REGION, or --region for one file
 # --------------------------------------------------------------------------------------
 def test_region_setting_and_option(loaded, tmp_path, monkeypatch, capsys):
-    from cli.main import main
+    from tests.db._cli import main
     from gis.settings import get_settings
 
     households = tmp_path / "region.csv"

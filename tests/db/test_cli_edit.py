@@ -8,7 +8,7 @@ import pytest
 import shapely
 from sqlalchemy import create_engine, text
 
-from cli.main import main
+from tests.db._cli import main
 
 
 

@@ -6,7 +6,6 @@ from testdb import database_env
 
 import os
 import subprocess
-import sys
 import uuid
 
 import pytest
@@ -15,6 +14,8 @@ from sqlalchemy.engine import make_url
 
 from store.engine import make_engine
 from gis.errors import DatabaseUnavailableError, PostGISMissingError
+
+from tests.db._cli import command
 
 
 @pytest.fixture()
@@ -43,7 +44,7 @@ def test_missing_postgis_is_one_clear_error(database_without_postgis) -> None:
 
 def test_cli_with_database_url_without_postgis_exits_2(database_without_postgis) -> None:
     env = {**os.environ, **database_env(database_without_postgis)}
-    proc = subprocess.run([sys.executable, "-m", "cli.main", "stats"], capture_output=True, text=True, env=env,
+    proc = subprocess.run(command(["stats"]), capture_output=True, text=True, env=env,
                           timeout=120)
     assert proc.returncode == 2
     assert "PostGIS" in proc.stderr and "Traceback" not in proc.stderr
@@ -56,12 +57,12 @@ def test_unreachable_server_is_one_clear_error() -> None:
 
 def test_database_url_replaces_the_local_cluster(database_url) -> None:
     env = {**os.environ, **database_env(database_url)}
-    up = subprocess.run([sys.executable, "-m", "cli.main", "db", "up"], capture_output=True, text=True, env=env,
+    up = subprocess.run(command(["db", "up"]), capture_output=True, text=True, env=env,
                         timeout=120)
     assert up.returncode == 2 and "DATABASE_URL is set" in up.stderr
-    url = subprocess.run([sys.executable, "-m", "cli.main", "db", "url"], capture_output=True, text=True, env=env,
+    url = subprocess.run(command(["db", "url"]), capture_output=True, text=True, env=env,
                          timeout=120)
     assert make_url(url.stdout.strip()).database == make_url(database_url).database
-    stats = subprocess.run([sys.executable, "-m", "cli.main", "stats", "--json"], capture_output=True, text=True,
+    stats = subprocess.run(command(["stats", "--json"]), capture_output=True, text=True,
                            env=env, timeout=120)
     assert stats.returncode == 0 and '"households": 6297' in stats.stdout

@@ -17,7 +17,7 @@ import shapely
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
-from cli.main import main
+from tests.db._cli import main
 from store.seed import ForeignData, foreign_data, load_demo
 
 pytestmark = pytest.mark.db
@@ -176,8 +176,11 @@ def test_foreign_data_sees_every_kind_of_write(db_conn) -> None:
     incident_id, staff_id = db_conn.execute(text(
         "SELECT id, assigned_to FROM incidents WHERE status = 'dispatched' ORDER BY id LIMIT 1")).one()
     transition_incident(db_conn, incident_id, "handle", actor="tester", note="done", at=dt.datetime.now(SH))
-    # a visit recorded
-    household_id = db_conn.execute(text("SELECT min(id) FROM households")).scalar_one()
+    # a visit recorded (by a worker of the household's grid: only they may record it)
+    household_id, staff_id = db_conn.execute(text(
+        "SELECT h.id, a.staff_id FROM households h JOIN staff_assignments a ON a.grid_code = h.grid_code "
+        "WHERE a.role = 'micro_worker' AND a.start_date <= current_date AND (a.end_date IS NULL OR a.end_date >= "
+        "current_date) ORDER BY h.id, a.staff_id LIMIT 1")).one()
     record_visit(db_conn, VisitRecord(household_id=household_id, staff_id=staff_id, visited_at=dt.datetime.now(SH)))
     # an import: its changeset and its households
     load_households(db_conn, _households(["IMP-1", "IMP-2", "IMP-3"]))

@@ -7,7 +7,6 @@ from testdb import database_env
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -15,6 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from store.lookup import GridNotFoundAtPoint, grid_card, lookup_point, subdistrict_stats
 from gis.errors import NotFoundError
+
+from tests.db._cli import command
 
 LEVEL1 = {
     "430603003001": "杨树港社区",
@@ -123,7 +124,7 @@ def test_point_outside_the_coverage_reports_the_nearest_grid(db_conn) -> None:
 
 def test_cli_lookup_outside_exits_1_with_nearest(database_url) -> None:
     env = {**os.environ, **database_env(database_url)}
-    proc = subprocess.run([sys.executable, "-m", "cli.main", "lookup", "--lon", "113.0", "--lat", "29.3", "--json"],
+    proc = subprocess.run(command(["lookup", "--lon", "113.0", "--lat", "29.3", "--json"]),
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 1, proc.stderr
     data = json.loads(proc.stdout)
@@ -133,16 +134,16 @@ def test_cli_lookup_outside_exits_1_with_nearest(database_url) -> None:
 
 def test_cli_lookup_by_code_and_stats_json(database_url) -> None:
     env = {**os.environ, **database_env(database_url)}
-    proc = subprocess.run([sys.executable, "-m", "cli.main", "lookup", "--code", "430603003200", "--json"],
+    proc = subprocess.run(command(["lookup", "--code", "430603003200", "--json"]),
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     card = json.loads(proc.stdout)
     assert card["name"] == "东风村" and card["children"]
-    proc = subprocess.run([sys.executable, "-m", "cli.main", "stats", "--json"],
+    proc = subprocess.run(command(["stats", "--json"]),
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["households"] == 6297
-    bad = subprocess.run([sys.executable, "-m", "cli.main", "lookup", "--code", "12x"],
+    bad = subprocess.run(command(["lookup", "--code", "12x"]),
                          capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 1 and "non-digit" in bad.stderr and "Traceback" not in bad.stderr
 

@@ -398,7 +398,7 @@ def cli_env(gov_engine, monkeypatch):
 
 
 def test_assessment_cli_json(cli_env, capsys):
-    from cli.main import main
+    from tests.db._cli import main
 
     code = main(["report", "assessment", "--month", "2026-11", "--as-of", "2026-11-30T20:00:00+08:00", "--json"])
     out = capsys.readouterr().out
@@ -409,7 +409,7 @@ def test_assessment_cli_json(cli_env, capsys):
 
 
 def test_cli_incident_loop_and_one_line_errors(cli_env, capsys):
-    from cli.main import main
+    from tests.db._cli import main
 
     assert main(["incident", "report", "--lon", "116.435", "--lat", "39.905", "--category", "环境卫生",
                  "--description", "垃圾堆积", "--json"]) == 0
@@ -483,7 +483,7 @@ def test_scope_limits_every_frame(gov_engine):
 
 
 def test_cli_report_roster_and_visit_commands(cli_env, capsys, tmp_path):
-    from cli.main import main
+    from tests.db._cli import main
 
     assert main(["report", "monthly", "--month", "2026-11", "--as-of", "2026-11-30T20:00:00+08:00",
                  "--out", str(tmp_path / "m")]) == 0
@@ -512,7 +512,7 @@ def test_cli_report_roster_and_visit_commands(cli_env, capsys, tmp_path):
 def test_imported_incidents_get_their_grid_and_an_event_log(gov_engine, cli_env, capsys, tmp_path):
     """Incidents come in through the one importer (`gridgov import incidents`): located by
     point, each with an 'import' event so the closed loop's event log stays consistent."""
-    from cli.main import main
+    from tests.db._cli import main
     from store.governance import incident_detail
 
     frame = pd.DataFrame({

@@ -156,7 +156,7 @@ def test_staff_with_unknown_grid_is_refused(engine, tmp_path):
 
 
 def test_cli_import_export_assign(empty_database_url, tmp_path, monkeypatch, capsys):
-    from cli.main import main
+    from tests.db._cli import main
     from gis.settings import get_settings
 
     use_database(monkeypatch, empty_database_url)

@@ -6,7 +6,7 @@ import csv
 
 from sqlalchemy import create_engine, text
 
-from cli.main import main
+from tests.db._cli import main
 from etl.export import query_export
 from store.queries import household_roster
 

@@ -118,7 +118,7 @@ def test_every_shapefile_js_fixture_is_covered():
 @pytest.mark.parametrize("extra", [[], ["--json"]], ids=["plain", "json"])
 @pytest.mark.parametrize("fixture", FIXTURES)
 def test_broken_shapefile_js_fixture_gives_one_line_error(cli_database, fixture, extra, capsys):
-    from cli.main import main
+    from tests.db._cli import main
 
     code = main(["import", "grids", str(SHAPEFILE_JS / fixture), *extra])
     captured = capsys.readouterr()
@@ -143,7 +143,7 @@ def test_broken_fixture_read_further_is_refused_without_traceback(
     """With the missing CRS / code column supplied, the row-level rules refuse the file
     (``--json``: the problem table is not drawn, only the one error line; ``--report``
     lists every problem, including the fixture's known defect)."""
-    from cli.main import main
+    from tests.db._cli import main
 
     report = tmp_path / "problems.json"
     code = main(["import", "grids", str(SHAPEFILE_JS / fixture), *options, "--json", "--report", str(report)])

@@ -124,20 +124,26 @@ def test_read_households_special_columns_and_xlsx(tmp_path):
 def test_read_incidents(tmp_path):
     path = tmp_path / "inc.csv"
     path.write_text(
-        "事件编号,上报时间,类别,描述,状态,地址,lng,lat\n"
-        "E1,2026-03-01 09:30,环境卫生,垃圾堆放,已办结,岳麓区,112.93,28.23\n"
-        "E2,not a time,治安,吵闹,处理中,岳麓区,112.94,28.24\n"
-        "E3,2026-03-02,,无类别,,岳麓区,112.95,28.25\n"
-        "E4,2026-03-03T08:00:00+08:00,消防,通道,奇怪,岳麓区,112.96,28.26\n",
+        "事件编号,上报时间,类别,描述,状态,办结时间,地址,lng,lat\n"
+        "E1,2026-03-01 09:30,环境卫生,垃圾堆放,已办结,2026-03-02 10:00,岳麓区,112.93,28.23\n"
+        "E2,not a time,治安,吵闹,处理中,,岳麓区,112.94,28.24\n"
+        "E3,2026-03-02,,无类别,,,岳麓区,112.95,28.25\n"
+        "E4,2026-03-03T08:00:00+08:00,消防,通道,奇怪,,岳麓区,112.96,28.26\n"
+        "E5,2026-03-03T08:00:00+08:00,消防,通道,,,岳麓区,112.96,28.26\n"
+        "E6,2026-03-03T08:00:00+08:00,消防,通道,已办结,,岳麓区,112.96,28.26\n"
+        "E7,2026-03-03T08:00:00+08:00,消防,通道,已办结,2026-03-01,岳麓区,112.96,28.26\n",
         encoding="utf-8",
     )
     incidents, problems = read_incidents(path, crs=4326)
-    assert incidents["incident_key"].tolist() == ["E1", "E4"]
+    assert incidents["incident_key"].tolist() == ["E1", "E5"]
     assert incidents["status"].tolist() == ["closed", "reported"]
     first = incidents["reported_at"].iloc[0]
     assert first.tzinfo is not None and first.hour == 9
+    assert incidents["closed_at"].iloc[0].hour == 10 and pd.isna(incidents["closed_at"].iloc[1])
     rules = {(p.row, p.rule) for p in problems}
-    assert {(1, "bad_time"), (2, "missing_category"), (3, "unknown_status")} <= rules
+    # an unknown status is refused (never silently replaced); a closed incident needs its closing time
+    assert {(1, "bad_time"), (2, "missing_category"), (3, "unknown_status"), (5, "closed_without_closing_time"),
+            (6, "closed_before_reported")} <= rules
 
 
 def test_read_staff(tmp_path):
