@@ -50,7 +50,7 @@ def render() -> None:
                 t("admin.account"): frame["name"],
                 t("field.name"): frame["display_name"],
                 t("field.role"): frame["role"].map(lambda r: label_of("account_role", r)),
-                t("admin.grids"): [t("admin.street_wide") if wide else "、".join(g) for wide, g in
+                t("admin.grids"): [t("admin.street_wide") if wide else t("list.sep").join(g) for wide, g in
                                    zip(frame["street_wide"], frame["grants"])],
                 t("admin.disabled"): frame["disabled"].map(lambda d: t("admin.yes") if d else ""),
             }),
