@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -164,18 +164,21 @@ def mask_for_viewer(
         own = codes.map(lambda c: isinstance(c, str) and any(c.startswith(p) for p in own_prefixes)).astype(bool)
     for column, kind in columns.items():
         values = frame[column].astype(object)
-        present = values.map(lambda v: not _missing(v)).astype(bool)
+        present = pd.Series([not _missing(v) for v in values], index=frame.index, dtype=bool)
+
+        def each(function: Any) -> pd.Series:  # element-wise; a missing value stays None, never NaN
+            return pd.Series([function(v) for v in values], index=frame.index, dtype=object)
+
         if kind == "id_number":
-            how = policy.id_number
-            masked = values.map(mask_id_number if how == "partial" else hide)
+            masked = each(mask_id_number if policy.id_number == "partial" else hide)
         elif kind == "phone":
-            masked_all = values.map(mask_phone)
+            masked_all = each(mask_phone)
             masked = masked_all.where(~own, values) if policy.phone == "own" else masked_all
             if policy.phone == "own":
                 shown |= own & present
         elif kind == "name":
             how = policy.name
-            masked = values if how == "full" else values.map(mask_name if how == "masked" else hide)
+            masked = values if how == "full" else each(mask_name if how == "masked" else hide)
             if how == "full":
                 shown |= present
         else:

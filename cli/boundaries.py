@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from access.actor import Actor
 
 import datetime as dt
 from pathlib import Path
@@ -11,9 +10,9 @@ from typing import Any, Optional
 import typer
 
 from cli.main import (
+    current_actor,
     AS_OF_HELP,
     JSON_HELP,
-    default_actor,
     emit,
     fail,
     id_parser,
@@ -311,7 +310,7 @@ def _run_edit(operation: str, *, dry_run: bool, reason: str | None, as_json: boo
     if not reason:
         raise fail("saving a boundary change needs --reason (or preview it with --dry-run)", 2)
     with engine.begin() as conn:
-        applied = save_edit(conn, preview, actor=Actor(default_actor()), reason=reason)
+        applied = save_edit(conn, preview, actor=current_actor(), reason=reason)
 
     def render(d: dict[str, Any]) -> None:
         typer.echo(f"saved changeset {d['changeset_id']}: added {', '.join(d['added']) or '-'}; "
@@ -423,7 +422,7 @@ def rollback(
     engine = open_engine()
     with engine.connect() as conn:
         with conn.begin() as trans:
-            applied = rollback_changeset(conn, changeset, actor=Actor(default_actor()), reason=reason)
+            applied = rollback_changeset(conn, changeset, actor=current_actor(), reason=reason)
             if dry_run:
                 trans.rollback()
     data = applied.to_dict()

@@ -425,7 +425,6 @@ def visit_record(
     as_json: bool = _JSON,
 ) -> None:
     """Record a household visit (by staff assigned to the household's grid that day; near it when located)."""
-    from access.actor import Actor
     from governance.visits import VisitRecord
     from services.visits import record_visit
 
@@ -434,7 +433,7 @@ def visit_record(
     engine = _cli().open_engine()
     with engine.connect() as conn:
         staff_id = _staff_id(conn, staff)
-    vid = record_visit(engine, Actor(default_actor(None)), VisitRecord(
+    vid = record_visit(engine, _cli().current_actor(), VisitRecord(
         household_id=household, staff_id=staff_id, visited_at=visited_at, kind=kind,  # type: ignore[arg-type]
         note=note, lon=lon, lat=lat))
     _emit({"id": vid}, as_json, lambda d: typer.echo(f"visit {d['id']} recorded"))

@@ -135,7 +135,7 @@ def fail(message: str, code: int = 1) -> "typer.Exit":
 
 
 #: What the root options chose (``--as``) and the actor of this run, once resolved.
-_RUN: dict[str, Any] = {"as": None, "actor": None, "engine": None}
+_RUN: dict[str, Any] = {"as": None, "actor": None, "engine": None, "owner_session": None}
 
 
 def open_owner_engine(**kwargs: Any):  # noqa: ANN201 - sqlalchemy Engine
@@ -195,6 +195,7 @@ def current_actor():  # noqa: ANN201 - access.actor.Actor
             raise
         actor = owner_session(owner, make_engine(role=APP), wanted)
         owner.dispose()
+        _RUN["owner_session"] = actor.session_token  # ended when the command ends
     elif saved is not None:
         actor = actor_for_token(make_engine(role=APP), saved)
         if actor is None:
@@ -207,6 +208,20 @@ def current_actor():  # noqa: ANN201 - access.actor.Actor
     CURRENT_ACTOR_NAME.set(actor.name)
     _RUN["actor"] = actor
     return actor
+
+
+def _end_owner_session(token: str) -> None:
+    """End the short session ``--as`` opened: it is never usable after the command."""
+    from services.auth import end_owner_session
+
+    try:
+        owner = open_owner_engine()
+        try:
+            end_owner_session(owner, token)
+        finally:
+            owner.dispose()
+    except Exception:  # noqa: BLE001 - the command's own result stands; the session expires anyway
+        logging.getLogger(__name__).debug("could not end the --as session", exc_info=True)
 
 
 def _saved_session() -> str | None:
@@ -671,14 +686,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     from store.engine import CURRENT_ACTOR_NAME, CURRENT_SESSION
 
-    _RUN.update({"as": None, "actor": None, "engine": None})
+    _RUN.update({"as": None, "actor": None, "engine": None, "owner_session": None})
     session_token, actor_name = CURRENT_SESSION.set(None), CURRENT_ACTOR_NAME.set(None)
     try:
         return _run(argv)
     finally:
         if _RUN["engine"] is not None:
             _RUN["engine"].dispose()
-        _RUN.update({"as": None, "actor": None, "engine": None})
+        if _RUN.get("owner_session"):
+            _end_owner_session(_RUN["owner_session"])
+        _RUN.update({"as": None, "actor": None, "engine": None, "owner_session": None})
         CURRENT_SESSION.reset(session_token)
         CURRENT_ACTOR_NAME.reset(actor_name)
 

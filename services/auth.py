@@ -161,6 +161,12 @@ def owner_session(owner_engine: Engine, app_engine: Engine, name: str, *, minute
     return actor
 
 
+def end_owner_session(owner_engine: Engine, token: str) -> None:
+    """End the ``--as`` session of ``token`` (when its command ends)."""
+    with owner_engine.begin() as db:
+        accounts.owner_end_session(db, token_hash(token))
+
+
 def create_api_token(owner_engine: Engine, name: str, *, days: int | None = 90, read_only: bool = False,
                      label: str = "") -> tuple[str, int]:
     """A new API token for account ``name`` (shown once; stored hashed). Returns (token, token id)."""

@@ -230,6 +230,12 @@ def owner_open_session(db: Executor, name: str, token_hash: bytes, *, kind: str 
     return int(sid)
 
 
+def owner_end_session(db: Executor, token_hash: bytes) -> None:
+    """End the session of ``token_hash`` now (the owner, when an ``--as`` command ends)."""
+    db.execute(text("UPDATE sessions SET revoked_at = now() WHERE token_hash = :h AND revoked_at IS NULL"),
+               {"h": token_hash})
+
+
 # -- application functions (the gridgov.* doors) -------------------------------------------------------
 def auth_lookup(db: Executor, name: str) -> AccountRecord | None:
     row = db.execute(text("SELECT * FROM gridgov.auth_lookup(:n)"), {"n": name}).first()

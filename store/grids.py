@@ -494,7 +494,9 @@ def reassign_points(
     read from PostGIS and assigned in Python by the one rule of :mod:`boundaries.assign`
     (``covered_by``, so boundary points match; a point on a shared boundary goes to the smallest
     code) to the current leaf grids (grids without children: the micro-grids of a full plan), and
-    only the rows whose grid changed are written back through a temporary table. Points outside every grid become
+    only the rows whose grid changed are written back, through ``gridgov.apply_assignment`` (it
+    checks each code covers its point, and lets an account that may assign, edit boundaries or
+    import move rows it may not otherwise write). Points outside every grid become
     unassigned (NULL), never dropped. For incidents, ``grid_code_at_report`` is filled where
     it is still empty (it keeps the grid valid when the incident was reported).
 
@@ -527,30 +529,27 @@ def reassign_points(
         conditions.append(f"t.{key} IN (SELECT {key} FROM {stage})")
     where = " AND ".join(conditions)
     params = {"region": list(region_wkt or [])}
-    rows = db.execute(text(f"SELECT t.id, t.grid_code, ST_AsBinary(t.geom) FROM {table} t WHERE {where}"), params).all()
+    at_report = ", t.grid_code_at_report IS NULL" if table == "incidents" else ", FALSE"
+    rows = db.execute(text(f"SELECT t.id, t.grid_code, ST_AsBinary(t.geom){at_report} FROM {table} t WHERE {where}"),
+                      params).all()
     moves: Counter[tuple[str | None, str | None]] = Counter()
     if rows:
         ids = np.array([r[0] for r in rows], dtype=np.int64)
         old = np.array([r[1] for r in rows], dtype=object)
+        unfilled = np.array([bool(r[3]) for r in rows], dtype=bool)  # incidents without grid_code_at_report
         points = geometries([r[2] for r in rows])
         codes, geoms = leaf_grids_at(db)
         new = assign_to_leaf_arrays(points, codes, geoms)
-        changed = np.flatnonzero(np.array([a != b for a, b in zip(old, new)], dtype=bool))
-        if len(changed):
-            stage_name = f"reassign_{table}"
-            db.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage_name} (id bigint, code text) ON COMMIT DROP"))
-            db.execute(text(f"TRUNCATE {stage_name}"))
-            db.execute(
-                text(f"INSERT INTO {stage_name} (id, code) VALUES (:id, :code)"),
-                [{"id": int(ids[k]), "code": new[k]} for k in changed],
-            )
-            db.execute(text(f"UPDATE {table} t SET grid_code = s.code FROM {stage_name} s WHERE t.id = s.id"))
-            moves.update(zip(old[changed], new[changed]))
-    if table == "incidents":
-        db.execute(text(
-            f"UPDATE incidents t SET grid_code_at_report = t.grid_code "
-            f"WHERE t.grid_code_at_report IS NULL AND t.grid_code IS NOT NULL AND {where}"
-        ), params)
+        differs = np.array([a != b for a, b in zip(old, new)], dtype=bool)
+        has_code = np.array([c is not None for c in new], dtype=bool)
+        write = np.flatnonzero(differs | (unfilled & has_code))
+        if len(write):
+            # Through the checked database function: whoever may assign, edit boundaries or import
+            # moves rows they may not otherwise write (a planner's edit moves every household in it).
+            db.execute(text("SELECT gridgov.apply_assignment(:t, CAST(:ids AS bigint[]), CAST(:codes AS text[]))"),
+                       {"t": table, "ids": [int(i) for i in ids[write]], "codes": [new[k] for k in write]})
+        changed = np.flatnonzero(differs)
+        moves.update(zip(old[changed], new[changed]))
     return dict(moves)
 
 

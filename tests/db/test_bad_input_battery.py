@@ -19,6 +19,8 @@ its size and results.
 
 from __future__ import annotations
 
+from testdb import database_env
+
 import datetime as dt
 import json
 import os
@@ -81,7 +83,7 @@ def _check(code: int, out: str, err: str) -> None:
 def street(throwaway_databases, tmp_path_factory) -> Street:
     tmp = tmp_path_factory.mktemp("street")
     url = throwaway_databases.create()
-    env = {"DATABASE_URL": url}
+    env = database_env(url)
     plan = tmp / "plan.gpkg"
     plan_frame().to_file(plan, driver="GPKG")
     _check(*run(["import", "grids", str(plan)], env=env))
@@ -104,14 +106,14 @@ def street(throwaway_databases, tmp_path_factory) -> Street:
         "E2,2026-01-11 09:00,矛盾纠纷,噪音,已办结,2026-01-12 10:00,112.915,28.215\n", encoding="utf-8")
     _check(*run(["import", "incidents", str(incidents), "--crs", "4490"], env=env))
     _check(*run(["incident", "report", "--lon", "112.906", "--lat", "28.206", "--category", "安全隐患",
-                 "--at", PAST, "--by", "张一"], env=env))
+                 "--at", PAST], env=env))
     engine = create_engine(url)
     with engine.connect() as conn:
         ids = dict(conn.execute(text("SELECT coalesce(incident_key, 'R'), id FROM incidents")).all())
         ids.update({f"hh.{k}": v for k, v in conn.execute(text("SELECT household_key, id FROM households")).all()})
         ids.update({f"staff.{k}": v for k, v in conn.execute(text("SELECT staff_key, id FROM staff")).all()})
     engine.dispose()
-    _check(*run(["incident", "accept", str(ids["R"]), "--by", "社区"], env=env))
+    _check(*run(["incident", "accept", str(ids["R"])], env=env))
     _check(*run(["visit", "record", "--household", str(ids["hh.H1"]), "--staff", "W1", "--at", PAST], env=env))
     work = throwaway_databases.copy(url)
     return Street(template=url, work=work, copy=lambda: throwaway_databases.copy(url), ids=ids)
@@ -758,7 +760,7 @@ def test_bad_input(case: Case, street: Street, tmp_path: Path) -> None:
     argv = case.make(tmp_path, street)
     url = street.copy() if case.stored is not None else street.work
     before = table_checksums(url)
-    code, out, err = run(argv, env={"DATABASE_URL": url, **case.env})
+    code, out, err = run(argv, env={**database_env(url), **case.env})
     assert "Traceback" not in out + err
     assert code == case.code, f"exit {code}, expected {case.code}\nstdout: {out[-2000:]}\nstderr: {err[-3000:]}"
     errors = [line for line in err.splitlines() if line.startswith("error:")]

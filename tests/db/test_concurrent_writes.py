@@ -18,6 +18,8 @@ The figures (writers, seconds, operations, refused as stale, retried, lost) are 
 
 from __future__ import annotations
 
+from testdb import database_env
+
 import datetime as dt
 import json
 import random
@@ -35,6 +37,8 @@ import shapely
 from sqlalchemy import Engine, create_engine, text
 
 from access.actor import Actor
+from store.accounts import create_account
+from store.session import acting_as
 from gis.errors import StaleVersionError
 from tests.db._cli import command, run, subprocess_env
 
@@ -62,7 +66,7 @@ def street(throwaway_databases, tmp_path_factory) -> str:
     """Four micro-grids, 32 households, 20 workers (5 per micro-grid) and a dispatched incident."""
     url = throwaway_databases.create()
     tmp = tmp_path_factory.mktemp("concurrency")
-    env = {"DATABASE_URL": url}
+    env = database_env(url)
     plan = gpd.GeoDataFrame({"code": [L1, L2, *MICRO], "name": ["社区", "网格", "甲", "乙", "丙", "丁"]},
                             geometry=[COMMUNITY, COMMUNITY, *QUADRANTS], crs=4490)
     plan.to_file(tmp / "plan.geojson")
@@ -80,14 +84,36 @@ def street(throwaway_databases, tmp_path_factory) -> str:
     staff += [f"P1,被改的人,13900000000,{MICRO[0]},网格督导员,2024-01-01"]
     (tmp / "staff.csv").write_text("\n".join(staff) + "\n", encoding="utf-8")
     _ok(run(["import", "staff", str(tmp / "staff.csv")], env=env))
+    owner = create_engine(url)
+    with owner.begin() as conn:  # twenty accounts, one per writer (each writes in a session of its own)
+        for k in range(WRITERS):
+            create_account(conn, f"writer-{k:02d}", "admin", password_hash=None)
+    owner.dispose()
     for k in (1, 2):
         out = _ok(run(["incident", "report", "--lon", "112.905", "--lat", "28.205", "--category", "环境卫生",
-                       "--at", "2026-01-05", "--by", "张", "--json"], env=env))
+                       "--at", "2026-01-05", "--json"], env=env))
         iid = str(json.loads(out)["id"])
-        _ok(run(["incident", "accept", iid, "--by", "社区"], env=env))
-        _ok(run(["incident", "classify", iid, "--disposition", "research_assign", "--by", "社区"], env=env))
-        _ok(run(["incident", "dispatch", iid, "--to", "W00", "--by", "社区"], env=env))
+        _ok(run(["incident", "accept", iid], env=env))
+        _ok(run(["incident", "classify", iid, "--disposition", "research_assign"], env=env))
+        _ok(run(["incident", "dispatch", iid, "--to", "W00"], env=env))
     return url
+
+
+#: writer k's actor: a session of account writer-k (set by :func:`_app_engine`).
+WRITER_ACTORS: list[Actor] = []
+
+
+def _app_engine(url: str) -> Engine:
+    """The application role's engine on ``url``, pooled for the writers, and each writer's session."""
+    from services.auth import owner_session
+    from store.engine import make_engine
+    from testdb import DATABASES
+
+    app = make_engine(DATABASES[-1].app_url(url), pool_size=WRITERS, max_overflow=5)
+    owner = create_engine(url)
+    WRITER_ACTORS[:] = [owner_session(owner, app, f"writer-{k:02d}") for k in range(WRITERS)]
+    owner.dispose()
+    return app
 
 
 def _incident_state(engine: Engine, incident_id: int) -> dict[str, Any]:
@@ -110,7 +136,7 @@ def test_twenty_cli_dispatches_at_once(street) -> None:
     env = subprocess_env(street)
     targets = [f"W{k:02d}" for k in range(1, WRITERS + 1)][:WRITERS - 1] + ["P1"]
     start = time.monotonic()
-    processes = [subprocess.Popen(command(["incident", "dispatch", "1", "--to", to, "--by", f"cli-{k}", "--json"]),
+    processes = [subprocess.Popen(command(["incident", "dispatch", "1", "--to", to, "--json"]),
                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for k, to in enumerate(targets)]
     results = [(p.wait(timeout=300), p.stdout.read(), p.stderr.read()) for p in processes]  # type: ignore[union-attr]
@@ -169,7 +195,8 @@ def _race(writer, *, seconds: float = SECONDS) -> tuple[Tally, float, int]:
                 with tally.lock:
                     tally.attempts += 1
                 try:
-                    writer(k, tally, rng)
+                    with acting_as(WRITER_ACTORS[k]):  # writer k's reads and writes run in its own session
+                        writer(k, tally, rng)
                 except StaleVersionError as exc:
                     assert "changed by someone else since you read it" in str(exc) or "retired by someone else" in str(exc)
                     with tally.lock:
@@ -197,16 +224,17 @@ def test_incident_transitions(street) -> None:
     from gis.errors import GridGovError
     from services.incidents import act_on_incident, incident_version
 
-    engine = create_engine(street, pool_size=WRITERS, max_overflow=5)
-    staff = _staff_ids(engine)
+    owner = create_engine(street)
+    app = _app_engine(street)
+    staff = _staff_ids(owner)
     workers = [staff[f"W{k:02d}"] for k in range(WRITERS)]
-    before = _incident_state(engine, 2)
+    before = _incident_state(owner, 2)
 
     def write(k: int, tally: Tally, rng: random.Random) -> None:
-        base = incident_version(engine, 2)  # what this writer read
+        base = incident_version(app, 2)  # what this writer read
         assignee = rng.choice(workers)
         try:
-            state = act_on_incident(engine, Actor(f"writer-{k}"), 2, "dispatch", assignee=assignee, expected_version=base)
+            state = act_on_incident(app, WRITER_ACTORS[k], 2, "dispatch", assignee=assignee, expected_version=base)
         except StaleVersionError:
             raise
         except GridGovError as exc:  # "already dispatched to" the same person: a refusal, not a loss
@@ -216,8 +244,9 @@ def test_incident_transitions(street) -> None:
         tally.add(base=base, version=state.version, assignee=assignee)
 
     tally, seconds, retried = _race(write)
-    after = _incident_state(engine, 2)
-    engine.dispose()
+    after = _incident_state(owner, 2)
+    owner.dispose()
+    app.dispose()
     bases = [a["base"] for a in tally.accepted]
     assert len(bases) == len(set(bases)), "two accepted writes were based on the same version"
     versions = sorted(a["version"] for a in tally.accepted)
@@ -234,9 +263,10 @@ def test_visits(street) -> None:
     from governance.visits import VisitRecord
     from services.visits import record_visit
 
-    engine = create_engine(street, pool_size=WRITERS, max_overflow=5)
-    staff = _staff_ids(engine)
-    with engine.connect() as conn:
+    owner = create_engine(street)
+    app = _app_engine(street)
+    staff = _staff_ids(owner)
+    with owner.connect() as conn:
         households = conn.execute(text("SELECT id, grid_code FROM households ORDER BY id")).all()
         visits_before = conn.execute(text("SELECT count(*) FROM visits")).scalar_one()
     by_grid: dict[str, list[int]] = {}
@@ -247,16 +277,17 @@ def test_visits(street) -> None:
     def write(k: int, tally: Tally, rng: random.Random) -> None:
         household = rng.choice(by_grid[MICRO[k % 4]])
         at = when + dt.timedelta(seconds=rng.randrange(86400))
-        vid = record_visit(engine, Actor(f"writer-{k}"),
+        vid = record_visit(app, WRITER_ACTORS[k],
                            VisitRecord(household_id=household, staff_id=staff[f"W{k:02d}"], visited_at=at))
         tally.add(id=vid, household=household, staff=staff[f"W{k:02d}"], at=at)
 
     tally, seconds, retried = _race(write)
-    with engine.connect() as conn:
+    with owner.connect() as conn:
         stored = {r.id: (r.household_id, r.staff_id, r.visited_at) for r in conn.execute(text(
             "SELECT id, household_id, staff_id, visited_at FROM visits"))}
         total = conn.execute(text("SELECT count(*) FROM visits")).scalar_one()
-    engine.dispose()
+    owner.dispose()
+    app.dispose()
     lost = sum(1 for a in tally.accepted if stored.get(a["id"]) != (a["household"], a["staff"], a["at"]))
     assert lost == 0 and total == visits_before + len(tally.accepted)
     _record("visits", tally, seconds, retried, lost)
@@ -266,24 +297,26 @@ def test_roster_changes(street) -> None:
     from governance.roster import check_roster
     from services.imports import load_rows, roster_version
 
-    engine = create_engine(street, pool_size=WRITERS, max_overflow=5)
-    initial = roster_version(engine, ["P1"])
+    owner = create_engine(street)
+    app = _app_engine(street)
+    initial = roster_version(owner, ["P1"])
 
     def write(k: int, tally: Tally, rng: random.Random) -> None:
-        base = roster_version(engine, ["P1"])  # what this writer read
+        base = roster_version(app, ["P1"])  # what this writer read
         phone = f"139{k:02d}{rng.randrange(10**6):06d}"
         frame, problems = check_roster(pd.DataFrame([{
             "staff_key": "P1", "name": "被改的人", "phone": phone, "organisation": None, "grid_code": MICRO[0],
             "role": "网格督导员", "start_date": "2024-01-01", "end_date": None, "building_no": None}]))
         assert not problems
-        report = load_rows(engine, Actor(f"writer-{k}"), "staff", frame, [], expected_roster=base)
+        report = load_rows(app, WRITER_ACTORS[k], "staff", frame, [], expected_roster=base)
         tally.add(base=base, token=report.roster_token, phone=phone)
 
     tally, seconds, retried = _race(write)
-    final = roster_version(engine, ["P1"])
-    with engine.connect() as conn:
+    final = roster_version(owner, ["P1"])
+    with owner.connect() as conn:
         phone = conn.execute(text("SELECT phone FROM staff WHERE staff_key = 'P1'")).scalar_one()
-    engine.dispose()
+    owner.dispose()
+    app.dispose()
     bases = [a["base"] for a in tally.accepted]
     assert len(bases) == len(set(bases)), "two accepted roster changes were based on the same roster"
     follows = {a["base"]: a for a in tally.accepted}
@@ -300,15 +333,16 @@ def test_boundary_edits(street) -> None:
     from boundaries.edits import EditRefused
     from services.editing import preview_edit, save_edit, start_edit
 
-    engine = create_engine(street, pool_size=WRITERS, max_overflow=5)
+    owner = create_engine(street)
+    app = _app_engine(street)
     pairs = [(MICRO[0], MICRO[1], 28.20, 28.21), (MICRO[2], MICRO[3], 28.21, 28.22)]
-    with engine.connect() as conn:
+    with owner.connect() as conn:
         initial = dict(conn.execute(text("SELECT code, version FROM grids")).all())
 
     def write(k: int, tally: Tally, rng: random.Random) -> None:
         code_a, code_b, y0, y1 = pairs[k % 2]
         x = round(112.91 + rng.uniform(-0.003, 0.003), 6)
-        with engine.connect() as conn:
+        with app.connect() as conn:
             draft = start_edit(conn)  # the versions this writer read
             try:
                 preview = preview_edit(conn, draft, "reshape", code_a=code_a, code_b=code_b,
@@ -321,7 +355,7 @@ def test_boundary_edits(street) -> None:
             with tally.lock:
                 tally.other["invalid"] += 1
             return
-        applied = save_edit(engine, preview, actor=Actor(f"writer-{k}"), reason=f"race {k}")
+        applied = save_edit(app, preview, actor=WRITER_ACTORS[k], reason=f"race {k}")
         # an edit changes its pair and may add a vertex to the neighbours' shared edges: every grid it touched
         plan = preview.plan.set_index("code")
         tally.add(changeset=applied.changeset_id,
@@ -329,11 +363,12 @@ def test_boundary_edits(street) -> None:
                   geometry={c: plan.geometry[c] for c in applied.changes.touched if c in plan.index})
 
     tally, seconds, retried = _race(write)
-    with engine.connect() as conn:
+    with owner.connect() as conn:
         final = dict(conn.execute(text("SELECT code, version FROM grids")).all())
         versions = conn.execute(text("SELECT code, version, changeset_id FROM grid_versions")).all()
         stored = {c: shapely.from_wkb(bytes(g)) for c, g in conn.execute(text("SELECT code, ST_AsBinary(geom) FROM grids"))}
-    engine.dispose()
+    owner.dispose()
+    app.dispose()
     lost = 0
     for code in MICRO:
         mine = [a for a in tally.accepted if code in a["touched"]]

@@ -15,6 +15,8 @@ accept connections again, and throw away the pooled connections it ended.
 
 from __future__ import annotations
 
+from testdb import database_env
+
 import os
 import signal
 import subprocess
@@ -46,7 +48,7 @@ OUTCOMES: dict[str, dict[str, object]] = {}
 
 @pytest.fixture()
 def street(empty_database_url: str, tmp_path: Path) -> str:
-    env = {"DATABASE_URL": empty_database_url}
+    env = database_env(empty_database_url)
     plan = gpd.GeoDataFrame({"code": [L1, L2, *MICRO], "name": ["社区", "网格", "甲", "乙", "丙", "丁"]},
                             geometry=[COMMUNITY, COMMUNITY, *QUADRANTS], crs=4490)
     plan.to_file(tmp_path / "plan.geojson")
@@ -70,8 +72,16 @@ def _wait_for(predicate: Callable[[], object], *, timeout: float, what: str) -> 
 
 
 def _backend(url: str, pattern: str, *, waiting: bool = False) -> Callable[[], int | None]:
-    """A probe: the pid of the backend running a statement like ``pattern`` (optionally: waiting on a lock)."""
-    engine = create_engine(url, pool_size=1)
+    """A probe: the pid of the backend running a statement like ``pattern`` (optionally: waiting on a lock).
+
+    It looks as the server's superuser: the command runs as the application role, whose statements
+    the owner may not read in ``pg_stat_activity``.
+    """
+    from sqlalchemy.engine import make_url
+    from testdb import DATABASES
+
+    superuser = make_url(DATABASES[-1].superuser_url).set(database=make_url(url).database)
+    engine = create_engine(superuser, pool_size=1)
 
     def probe() -> int | None:
         with engine.connect() as conn:
@@ -152,14 +162,14 @@ def _hold_a_household(url: str):  # noqa: ANN202 - (engine, connection) holding 
 def _edit_args() -> list[str]:
     # the SW/SE boundary moves 3 m … 3.5 km west: households near it change grid
     line = shapely.LineString([(112.906, 28.20), (112.906, 28.21)])
-    return ["edit", "reshape", MICRO[0], MICRO[1], "--line", line.wkt, "--reason", "crash test", "--by", "planner"]
+    return ["edit", "reshape", MICRO[0], MICRO[1], "--line", line.wkt, "--reason", "crash test"]
 
 
 def _start_blocked_edit(street: str):  # noqa: ANN202
     engine, holder = _hold_a_household(street)
     process = subprocess.Popen(command(_edit_args()), env=subprocess_env(street), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
-    pid = _wait_for(_backend(street, "UPDATE households%", waiting=True), timeout=120,
+    pid = _wait_for(_backend(street, "%gridgov.apply_assignment%", waiting=True), timeout=120,
                     what="the edit to wait on the household lock after writing its changeset")
     with create_engine(street).connect() as conn:  # the changeset it wrote is not visible: not committed
         assert conn.execute(text("SELECT count(*) FROM changesets WHERE reason = 'crash test'")).scalar_one() == 0

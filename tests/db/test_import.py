@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from testdb import use_database
 
 import json
@@ -187,7 +189,8 @@ def test_cli_import_export_assign(empty_database_url, tmp_path, monkeypatch, cap
 
         out = tmp_path / "grids.geojson"
         assert main(["export", "grids", "--out", str(out), "--level", "3", "--json"]) == 0
-        assert json.loads(capsys.readouterr().out) == {"what": "grids", "rows": 2, "out": str(out)}
+        assert json.loads(capsys.readouterr().out) == {"what": "grids", "rows": 2, "out": str(out),
+                                                       "sha256": hashlib.sha256(out.read_bytes()).hexdigest()}
         assert len(gpd.read_file(out)) == 2
         assert main(["export", "grids", str(out)]) == 2  # OUT is an option now: --out FILE
         assert "Traceback" not in capsys.readouterr().err

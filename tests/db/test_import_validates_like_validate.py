@@ -8,6 +8,8 @@ plan. Each test feeds the same plan to both and compares the findings (rule and 
 
 from __future__ import annotations
 
+from testdb import database_env
+
 import json
 from pathlib import Path
 
@@ -60,21 +62,21 @@ def test_the_same_file_gives_the_same_findings(empty_database_url, tmp_path) -> 
     expected = _findings(validate_plan(BROKEN).to_records())
     assert ("gap", (L2,)) in expected  # the gaps name only their parent: the shrunk micro-grid and the hole
 
-    code, out, _ = run(["validate", str(plan_file), "--json"], env={"DATABASE_URL": empty_database_url})
+    code, out, _ = run(["validate", str(plan_file), "--json"], env=database_env(empty_database_url))
     assert code == 1
     assert _findings(json.loads(out)["findings"]) == expected
 
     before = table_checksums(empty_database_url)
     report = tmp_path / "report.json"
     code, _, err = run(["import", "grids", str(plan_file), "--report", str(report)],
-                       env={"DATABASE_URL": empty_database_url})
+                       env=database_env(empty_database_url))
     assert code == 1 and "gap" in err
     assert _import_findings(report) == expected
     assert table_checksums(empty_database_url) == before
 
 
 def test_a_file_changing_one_micro_grid_is_validated_on_the_whole_plan(empty_database_url, tmp_path) -> None:
-    env = {"DATABASE_URL": empty_database_url}
+    env = database_env(empty_database_url)
     valid = tmp_path / "valid.geojson"
     _plan(QUADRANTS).to_file(valid)
     assert run(["import", "grids", str(valid)], env=env)[0] == 0
@@ -109,7 +111,7 @@ def test_a_file_changing_one_micro_grid_is_validated_on_the_whole_plan(empty_dat
 
 def test_an_error_the_stored_plan_already_has_does_not_block_an_unrelated_import(empty_database_url, tmp_path) -> None:
     """A multipart grid imported with --allow-multipart is the stored plan's, not a later import's doing."""
-    env = {"DATABASE_URL": empty_database_url}
+    env = database_env(empty_database_url)
     island = shapely.box(112.9045, 28.2145, 112.9055, 28.2155)
     exclave = _plan([shapely.MultiPolygon([QUADRANTS[0], island]), QUADRANTS[1], QUADRANTS[2].difference(island),
                      QUADRANTS[3]])

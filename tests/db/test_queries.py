@@ -120,12 +120,15 @@ def test_find_staff_by_name_and_phone(db_conn: Connection) -> None:
 # -- households, roster, visits ---------------------------------------------------------------
 
 
-def test_roster_masks_personal_data(db_conn: Connection) -> None:
+def test_roster_masks_personal_data(db_conn: Connection, app_engine, login_as) -> None:
+    """The roster a page shows (services.households) masks ID numbers and phones for the admin."""
+    from services.households import household_roster
+
     code = db_conn.execute(
         text("SELECT h.grid_code FROM households h JOIN residents r ON r.household_id = h.id "
              "WHERE r.id_number IS NOT NULL AND r.phone IS NOT NULL AND h.grid_code IS NOT NULL LIMIT 1")
     ).scalar_one()
-    roster = queries.household_roster(db_conn, code)
+    roster = household_roster(app_engine, login_as("admin"), code)
     raw = db_conn.execute(
         text("SELECT r.id_number, r.phone FROM residents r JOIN households h ON h.id = r.household_id WHERE h.grid_code = :c"),
         {"c": code},

@@ -492,8 +492,13 @@ def upgrade() -> None:
 
         CREATE FUNCTION gridgov.apply_assignment(p_table text, p_ids bigint[], p_codes text[]) RETURNS integer
         LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+        -- Re-assign households or incidents to the grids the one assignment rule (boundaries.assign)
+        -- computed, for accounts that may assign, edit boundaries or import, whatever their row rights.
+        -- Each code is checked: a leaf grid that covers the point, or NULL only where no leaf grid does.
+        -- An incident's grid_code_at_report is filled where it is still empty.
         DECLARE
             n integer;
+            bad bigint;
         BEGIN
             IF p_table NOT IN ('households', 'incidents') THEN
                 RAISE EXCEPTION 'apply_assignment: % is not households or incidents', p_table;
@@ -502,8 +507,25 @@ def upgrade() -> None:
                AND NOT (gridgov.can('assign') OR gridgov.can('edit_boundaries') OR gridgov.can('import')) THEN
                 RAISE EXCEPTION 're-assigning % needs the assign permission', p_table USING ERRCODE = 'insufficient_privilege';
             END IF;
-            EXECUTE format('UPDATE %I t SET grid_code = v.code FROM unnest($1, $2) AS v(id, code) WHERE t.id = v.id', p_table)
-                USING p_ids, p_codes;
+            EXECUTE format(
+                'SELECT v.id FROM unnest($1, $2) AS v(id, code) JOIN %I t ON t.id = v.id '
+                'LEFT JOIN grids g ON g.code = v.code '
+                'WHERE CASE WHEN v.code IS NULL THEN EXISTS ('
+                '    SELECT 1 FROM grids l WHERE ST_Covers(l.geom, t.geom) '
+                '    AND NOT EXISTS (SELECT 1 FROM grids c WHERE c.parent_code = l.code)) '
+                'ELSE g.code IS NULL OR NOT ST_Covers(g.geom, t.geom) '
+                '    OR EXISTS (SELECT 1 FROM grids c WHERE c.parent_code = g.code) END LIMIT 1', p_table)
+                INTO bad USING p_ids, p_codes;
+            IF bad IS NOT NULL THEN
+                RAISE EXCEPTION 'apply_assignment: % row % is not covered by the leaf grid given for it', p_table, bad
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            IF p_table = 'incidents' THEN
+                UPDATE incidents t SET grid_code = v.code, grid_code_at_report = coalesce(t.grid_code_at_report, v.code)
+                FROM unnest(p_ids, p_codes) AS v(id, code) WHERE t.id = v.id;
+            ELSE
+                UPDATE households t SET grid_code = v.code FROM unnest(p_ids, p_codes) AS v(id, code) WHERE t.id = v.id;
+            END IF;
             GET DIAGNOSTICS n = ROW_COUNT;
             RETURN n;
         END $$;
