@@ -75,9 +75,7 @@ def main() -> None:
         common.clear_caches()
     if st.sidebar.button(t("app.logout"), key="app.logout"):
         common.logout()
-        import streamlit.components.v1 as components
-
-        components.html("<script>window.top.location.href = '/logout';</script>", height=0)
+        common.go_to("/logout")
         st.stop()
     try:
         navigation.run()

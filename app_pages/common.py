@@ -40,6 +40,7 @@ __all__ = [
     "require_actor",
     "show_login_prompt",
     "logout",
+    "go_to",
     "ViewerScope",
     "current_basemap",
     "language_switch",
@@ -209,11 +210,18 @@ def show_login_prompt() -> None:
         st.button(t("login.sso"), key="auth.sso", type="primary", on_click=st.login)
         return
     st.info(t("login.needed"))
-    lang = st.session_state.get("ui.lang", get_settings().language)
+    lang = "en" if st.session_state.get("ui.lang", get_settings().language) == "en" else "zh"
     st.link_button(t("login.go"), f"/login?lang={lang}", type="primary")
-    import streamlit.components.v1 as components
+    go_to(f"/login?lang={lang}")
 
-    components.html(f"<script>window.top.location.href = '/login?lang={lang}';</script>", height=0)
+
+def go_to(path: str) -> None:
+    """Send the browser to ``path`` of this server (the login and logout routes beside the app)."""
+    import json
+
+    if not path.startswith("/") or path.startswith("//"):
+        raise ValueError(f"path was {path!r} but is expected to be a path on this server, like /login")
+    st.html(f"<script>window.location.href = {json.dumps(path)};</script>", unsafe_allow_javascript=True)
 
 
 def logout() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from apptest_support import logged_in
 from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.db
@@ -19,7 +20,7 @@ def _fail_with(monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> AppTest:
         raise exc
 
     monkeypatch.setattr(electronic_map, "render", render)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at = logged_in(AppTest.from_file(str(ROOT / "app.py"), default_timeout=90))
     at.run()
     return at
 
