@@ -37,8 +37,9 @@ answered, and a leader cannot even tell *which* households answered.
    codes by time either.
 4. **Results suppress small groups**: a group (worker, grid, round total) with fewer than
    ``min_group`` responses (default 5) shows its counts and response rate but no averages,
-   no awareness rate, no score and no comments; and **complementary suppression** makes sure
-   a suppressed group cannot be worked out by subtracting published groups from their
+   no awareness rate, no score and no comments; an average of a question fewer than
+   ``min_group`` residents answered is hidden too; and **complementary suppression** makes
+   sure a hidden figure cannot be worked out by subtracting published groups from their
    published total (:func:`evaluation_report`).
 5. Rate limiting by address (:mod:`governance.ratelimit`) is in memory only; the address is
    never stored with a response.
@@ -70,7 +71,15 @@ from boundaries.coding import CodeScheme, InvalidGridCodeError, default_scheme
 from gis.clock import local_date, parse_period, require_aware
 from gis.errors import ValidationError
 from governance._frames import match_prefix, require_columns
-from governance.codes import PublicCodeError, code_bits, code_hash, format_code, generate_code, new_salt, normalize_code
+from governance.codes import (
+    PublicCodeError,
+    code_bits,
+    code_hash,
+    format_code,
+    generate_code,
+    new_salt,
+    normalize_code,
+)
 from governance.visits import worker_grids
 from governance.vocab import EVALUATION_QUESTION_TERMS, SCORED_QUESTIONS
 
@@ -495,7 +504,8 @@ def accept_response(
     :class:`EvaluationCodeError` ``used``: one response per code.
     """
     check_code(text, round_, record, now=now)
-    assert record is not None
+    if record is None:  # pragma: no cover - check_code refuses a missing record
+        raise EvaluationCodeError("unknown", "no such code in this evaluation round")
     clean = validate_answers(answers, questions=round_.questions)
     response = EvaluationResponse(
         round_id=record.round_id,
@@ -582,23 +592,31 @@ class EvaluationReport:
     config: EvaluationConfig
 
 
-def _figures(issued: pd.Series, responses: pd.DataFrame, key: str, keys: pd.Index, config: EvaluationConfig) -> pd.DataFrame:
+#: The measures averaged per group: the scored questions and the awareness rate.
+MEASURES = (*SCORED_QUESTIONS, "awareness")
+
+
+def _figures(issued: pd.Series, responses: pd.DataFrame, key: str, keys: pd.Index) -> pd.DataFrame:
+    """Counts, and mean and number of answers of every measure (``_n_<measure>``), per key."""
     frame = pd.DataFrame(index=keys)
     frame["issued"] = issued.reindex(keys).fillna(0).astype("int64")
     groups = responses.groupby(key, dropna=True)
     frame["responses"] = groups.size().reindex(keys).fillna(0).astype("int64")
     frame["response_rate"] = (frame["responses"] / frame["issued"].where(frame["issued"] > 0)).astype(float)
-    for question in SCORED_QUESTIONS:
-        frame[question] = groups[question].mean().reindex(keys).astype(float)
-    frame["awareness"] = groups["_aware"].mean().reindex(keys).astype(float)
+    for measure, column in zip(MEASURES, (*SCORED_QUESTIONS, "_aware")):
+        frame[measure] = groups[column].mean().reindex(keys).astype(float)
+        frame[f"_n_{measure}"] = groups[column].count().reindex(keys).fillna(0).astype("int64")
+    return frame
+
+
+def _score(frame: pd.DataFrame, config: EvaluationConfig) -> pd.Series:
+    """0–100: weighted mean of the shown question means (each :func:`scale_to_100`)."""
     weights = pd.Series({q: float(config.question_weights.get(q, 0.0)) for q in SCORED_QUESTIONS})
     means = frame[list(SCORED_QUESTIONS)]
     present = means.notna() & (weights > 0)
-    applied = present.mul(weights, axis=1)
     weighted = scale_to_100(means).where(present, 0.0).mul(weights, axis=1).sum(axis=1)
-    denominator = applied.sum(axis=1)
-    frame["score"] = (weighted / denominator.where(denominator > 0)).astype(float)
-    return frame
+    denominator = present.mul(weights, axis=1).sum(axis=1)
+    return (weighted / denominator.where(denominator > 0)).astype(float)
 
 
 def _suppress(
@@ -678,16 +696,22 @@ def evaluation_report(
 
     grid_keys = pd.Index(sorted(set(issued["grid_code"]) | set(resp["grid_code"])), name="grid_code")
     worker_keys = pd.Index(sorted(set(issued["staff_id"].dropna()) | set(resp["staff_id"].dropna())), name="staff_id", dtype="int64")
-    grids = _figures(issued.groupby("grid_code").size(), resp, "grid_code", grid_keys, config)
-    workers = _figures(issued.groupby("staff_id").size(), resp, "staff_id", worker_keys, config)
-    total = _figures(issued.groupby("_total").size(), resp, "_total", pd.Index(["total"], name="key"), config)
+    grids = _figures(issued.groupby("grid_code").size(), resp, "grid_code", grid_keys)
+    workers = _figures(issued.groupby("staff_id").size(), resp, "staff_id", worker_keys)
+    total = _figures(issued.groupby("_total").size(), resp, "_total", pd.Index(["total"], name="key"))
+    frames = {"grid": grids, "worker": workers, "total": total}
+
+    def labelled(column: str) -> dict[tuple, int]:
+        sizes = {("total",): int(total[column].iloc[0])}
+        sizes.update({("grid", g): int(n) for g, n in grids[column].items()})
+        sizes.update({("worker", int(w)): int(n) for w, n in workers[column].items()})
+        unassigned = resp["staff_id"].isna()
+        source = {"responses": unassigned}
+        source.update({f"_n_{m}": unassigned & resp[c].notna() for m, c in zip(MEASURES, (*SCORED_QUESTIONS, "_aware"))})
+        sizes[("worker", None)] = int(source[column].sum())
+        return sizes
 
     # groups and how they nest, for complementary suppression
-    sizes: dict[tuple, int] = {("total",): int(total["responses"].iloc[0])}
-    sizes.update({("grid", g): int(n) for g, n in grids["responses"].items()})
-    sizes.update({("worker", int(w)): int(n) for w, n in workers["responses"].items()})
-    no_worker = int(resp["staff_id"].isna().sum())
-    sizes[("worker", None)] = no_worker
     atoms = pd.concat([issued[["grid_code", "staff_id"]], resp[["grid_code", "staff_id"]]]).drop_duplicates()
     partitions: list[tuple[tuple, list[tuple]]] = [
         (("total",), [("grid", g) for g in grid_keys]),
@@ -710,15 +734,23 @@ def evaluation_report(
                 partitions.append((("grid", grid), [("worker", w) for w in sorted(its_workers)]))
             else:
                 twins.append((("grid", grid), ("worker", next(iter(its_workers)))))
-    reasons = _suppress(sizes, partitions, config.min_group, hidden_always={("worker", None)}, twins=twins)
+    def suppress(column: str) -> dict[tuple, str]:
+        return _suppress(labelled(column), partitions, config.min_group, hidden_always={("worker", None)}, twins=twins)
 
-    hidden_values = [*SCORED_QUESTIONS, "awareness", "score"]
+    # a group with too few responses shows no averages at all; and each average on its own
+    # needs enough answers (a question most residents skipped could single one out)
+    reasons = suppress("responses")
+    hidden_measures = {m: set(suppress(f"_n_{m}")) for m in MEASURES}
 
-    def finish(frame: pd.DataFrame, kind: str, key: str) -> pd.DataFrame:
+    def finish(kind: str, key: str) -> pd.DataFrame:
+        frame = frames[kind]
         labels = [("total",) if kind == "total" else (kind, k if kind == "grid" else int(k)) for k in frame.index]
         frame["suppression"] = pd.Series([reasons.get(lab) for lab in labels], index=frame.index, dtype=object)
         frame["suppressed"] = frame["suppression"].notna()
-        frame.loc[frame["suppressed"], hidden_values] = np.nan
+        for measure in MEASURES:
+            hide = frame["suppressed"].to_numpy() | np.array([lab in hidden_measures[measure] for lab in labels], dtype=bool)
+            frame.loc[hide, measure] = np.nan
+        frame["score"] = _score(frame, config).where(~frame["suppressed"])
         return frame[list(RESULT_COLUMNS)].rename_axis(key).reset_index()
 
     def comments(frame: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -727,13 +759,13 @@ def evaluation_report(
         rows = rows.assign(comment=rows["comment"].astype(str).str.strip())
         return rows.sort_values([key, "comment"], kind="stable").reset_index(drop=True)
 
-    workers_out = finish(workers, "worker", "staff_id")
+    workers_out = finish("worker", "staff_id")
     workers_out["staff_id"] = workers_out["staff_id"].astype("int64")
-    grids_out = finish(grids, "grid", "grid_code")
+    grids_out = finish("grid", "grid_code")
     return EvaluationReport(
         workers=workers_out,
         grids=grids_out,
-        total=finish(total, "total", "key"),
+        total=finish("total", "key"),
         worker_comments=comments(workers_out, "staff_id"),
         grid_comments=comments(grids_out, "grid_code"),
         config=config,

@@ -33,7 +33,13 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from gis.clock import local_date
-from governance.codes import PublicCodeError, code_bits, format_code, generate_code, normalize_code
+from governance.codes import (
+    PublicCodeError,
+    code_bits,
+    format_code,
+    generate_code,
+    normalize_code,
+)
 
 __all__ = [
     "REFERENCE_DATA_CHARS",

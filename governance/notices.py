@@ -136,7 +136,7 @@ def validate_notice(notice: Notice, *, scheme: CodeScheme | None = None) -> Noti
             scheme.validate(code)
         except InvalidGridCodeError as exc:
             bad("grid_codes", str(exc))
-    levels = tuple(sorted(set(int(level) for level in notice.levels)))
+    levels = tuple(sorted({int(level) for level in notice.levels}))
     for level in levels:
         if not 1 <= level <= scheme.levels:
             bad("levels", f"level {level} does not exist; the code scheme has levels 1..{scheme.levels}")

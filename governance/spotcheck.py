@@ -38,7 +38,11 @@ import pandas as pd
 from gis.clock import local_date, month_bounds, parse_month, require_aware
 from gis.errors import GridGovError, ValidationError
 from governance._frames import active_on, has_special, require_columns, utc, within
-from governance.vocab import CHECK_METHOD_TERMS, FAILED_OUTCOMES, SPOT_CHECK_OUTCOME_TERMS
+from governance.vocab import (
+    CHECK_METHOD_TERMS,
+    FAILED_OUTCOMES,
+    SPOT_CHECK_OUTCOME_TERMS,
+)
 
 __all__ = [
     "ALGORITHM",

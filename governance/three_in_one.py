@@ -36,9 +36,9 @@ GPS tracks, time online, likes, shares or votes (docs/assessment.md).
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd

@@ -9,7 +9,12 @@ from hypothesis import strategies as st
 
 from gis.errors import ValidationError
 from gis.problems import ERROR, WARNING
-from governance.cameras import check_cameras, check_stream_url, redact_stream_url, visible_stream_url
+from governance.cameras import (
+    check_cameras,
+    check_stream_url,
+    redact_stream_url,
+    visible_stream_url,
+)
 
 
 def camera_file() -> pd.DataFrame:
@@ -37,7 +42,7 @@ def camera_file() -> pd.DataFrame:
 
 
 def test_every_bad_row_is_reported():
-    cameras, problems = check_cameras(camera_file())
+    _, problems = check_cameras(camera_file())
     found = {(p.row, p.rule) for p in problems if p.severity == ERROR}
     assert found == {
         (2, "duplicate_key"),

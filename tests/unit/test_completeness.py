@@ -9,8 +9,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from governance.completeness import FINDING_COLUMNS, CompletenessRules, assign_todos, check_completeness, completeness_counts
-from governance.idcard import IdNumberError, age_on, check_digit, check_id_numbers, parse_id_number, upgrade_15
+from governance.completeness import (
+    FINDING_COLUMNS,
+    CompletenessRules,
+    assign_todos,
+    check_completeness,
+    completeness_counts,
+)
+from governance.idcard import (
+    IdNumberError,
+    age_on,
+    check_digit,
+    check_id_numbers,
+    parse_id_number,
+    upgrade_15,
+)
 from i18n.catalogue import CATALOGUE, translate
 
 TODAY = dt.date(2026, 6, 1)

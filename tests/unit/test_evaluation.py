@@ -304,6 +304,23 @@ def test_groups_under_five_are_suppressed_with_their_comments():
     assert "秘密" not in set(report.grid_comments["comment"]) | set(report.worker_comments["comment"])
 
 
+def test_an_average_few_residents_answered_is_hidden_on_its_own():
+    """A: 6 responses, resolution answered once (2); B: 6 responses, resolution answered 5 times (4).
+
+    A's resolution mean would be that one resident's answer: hidden; and since the total's
+    resolution (6 answers) is shown, B's is hidden too (else A's = total − B). Service stays.
+    """
+    a = [(5, 5, 2, True, "")] + [(5, 5, None, True, "")] * 5
+    b = [(3, 3, 4, True, "")] * 5 + [(3, 3, None, True, "")]
+    report = evaluation_report(_responses([(A, 1, a), (B, 2, b)]), _codes([(A, 1, 8), (B, 2, 8)]))
+    grids = report.grids.set_index("grid_code")
+    assert grids["resolution"].isna().all() and not grids["suppressed"].any()
+    assert grids["service"].tolist() == [5.0, 3.0]
+    assert grids.loc[A, "score"] == 100.0 and grids.loc[B, "score"] == 50.0  # from the shown questions only
+    assert report.total["resolution"].iloc[0] == pytest.approx((2 + 4 * 5) / 6)
+    assert report.workers["resolution"].isna().all()
+
+
 def test_a_lone_hidden_group_is_protected_from_subtraction():
     """Total 13 shown; B (2) hidden. Without more, B = total − A − C; so the smallest other (C, 5) goes too."""
     spec = [(A, 1, [(5, 5, 5, True, "")] * 6), (B, 2, [(1, 1, 1, False, "")] * 2), (C, 3, [(3, 3, 3, True, "")] * 5)]

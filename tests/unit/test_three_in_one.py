@@ -24,10 +24,10 @@ import inspect
 import math
 from zoneinfo import ZoneInfo
 
+import _governance_data as data
 import pandas as pd
 import pytest
 
-import _governance_data as data
 from gis.errors import ValidationError
 from governance.assessment import assess_month
 from governance.three_in_one import (
