@@ -60,7 +60,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode, urlsplit
 
@@ -624,7 +624,7 @@ def _suppress(
     partitions: list[tuple[tuple, list[tuple]]],
     min_group: int,
     hidden_always: set[tuple],
-    twins: list[tuple[tuple, tuple]] = (),
+    twins: Sequence[tuple[tuple, tuple]] = (),
 ) -> dict[tuple, str]:
     """Primary and complementary suppression: group → reason for every hidden group.
 
