@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from gis.clock import today as local_today
 from gis.errors import ValidationError
 
 __all__ = [
@@ -119,7 +120,7 @@ def check_id_numbers(values: pd.Series, *, today: dt.date | None = None) -> pd.D
     ``legacy_15``, ``expected_check`` (what the check character should be) and ``message``
     (English, naming what is wrong but not repeating the number).
     """
-    today = today or dt.date.today()
+    today = today or local_today()
     text = pd.Series([normalize_id_number(v) for v in values], index=values.index, dtype=object)
     present = text.notna()
     is18 = present & text.str.fullmatch(r"\d{17}[\dX]").fillna(False).astype(bool)
