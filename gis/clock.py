@@ -1,4 +1,4 @@
-"""The one time helper: the local zone, calendar months, days and moments.
+"""The one time helper: the local zone, calendar months, quarters, years, days and moments.
 
 Times are stored timezone-aware (UTC in PostgreSQL ``timestamptz``). Months, deadlines, "today"
 and the joint meeting on the 25th are counted in the local zone, ``GRIDGOV_TIMEZONE``
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gis.errors import ConfigurationError, ValidationError
@@ -30,7 +31,12 @@ __all__ = [
     "month_of",
     "previous_month",
     "quarter_bounds",
+    "quarter_label",
+    "year_bounds",
     "recent_months",
+    "PERIOD_KINDS",
+    "Period",
+    "parse_period",
 ]
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -171,3 +177,77 @@ def quarter_bounds(day: dt.date, tz: str | ZoneInfo | None = None) -> tuple[dt.d
     first = dt.date(day.year, first_month, 1)
     nxt = dt.date(day.year + (first_month == 10), (first_month + 2) % 12 + 1, 1)
     return start_of_day(first, tz), start_of_day(nxt, tz)
+
+
+def year_bounds(year: int | dt.date, tz: str | ZoneInfo | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """``[start, end)`` of a calendar year (an ``int`` or any date in it), at local midnight."""
+    number = year.year if isinstance(year, dt.date) else int(year)
+    return start_of_day(dt.date(number, 1, 1), tz), start_of_day(dt.date(number + 1, 1, 1), tz)
+
+
+_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
+_YEAR = re.compile(r"^(\d{4})$")
+PERIOD_KINDS = ("month", "quarter", "year")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A calendar month, quarter or year in the local zone.
+
+    ``label`` is ``YYYY-MM``, ``YYYY-Qn`` or ``YYYY``; ``first`` is its first day and
+    :meth:`bounds` its ``[start, end)`` at local midnight. ``months`` lists its months as
+    ``YYYY-MM`` (one, three or twelve).
+    """
+
+    kind: str
+    label: str
+    first: dt.date
+
+    @property
+    def months(self) -> tuple[str, ...]:
+        count = {"month": 1, "quarter": 3, "year": 12}[self.kind]
+        index = self.first.year * 12 + self.first.month - 1
+        return tuple(f"{(index + k) // 12:04d}-{(index + k) % 12 + 1:02d}" for k in range(count))
+
+    def bounds(self, tz: str | ZoneInfo | None = None) -> tuple[dt.datetime, dt.datetime]:
+        """``[start, end)`` of the period at local midnight."""
+        if self.kind == "month":
+            return month_bounds(self.first, tz)
+        if self.kind == "quarter":
+            return quarter_bounds(self.first, tz)
+        return year_bounds(self.first, tz)
+
+    def contains(self, other: "Period") -> bool:
+        """True when every month of ``other`` lies in this period."""
+        return set(other.months) <= set(self.months)
+
+
+def parse_period(text: str | Period) -> Period:
+    """A :class:`Period` from ``YYYY-MM`` (month), ``YYYY-Qn`` (quarter) or ``YYYY`` (year).
+
+    Raises
+    ------
+    ValidationError
+        The text is none of the three forms.
+    """
+    if isinstance(text, Period):
+        return text
+    value = str(text).strip()
+    if match := _YEAR.match(value):
+        return Period("year", value, dt.date(int(match.group(1)), 1, 1))
+    if match := _QUARTER.match(value):
+        year, quarter = int(match.group(1)), int(match.group(2))
+        return Period("quarter", f"{year:04d}-Q{quarter}", dt.date(year, 3 * quarter - 2, 1))
+    try:
+        first = parse_month(value)
+    except ValidationError:
+        raise ValidationError(
+            f"period was {text!r} but is expected to be a month YYYY-MM (2026-11), "
+            "a quarter YYYY-Qn (2026-Q4) or a year YYYY (2026)"
+        ) from None
+    return Period("month", f"{first:%Y-%m}", first)
+
+
+def quarter_label(day: dt.date) -> str:
+    """``YYYY-Qn`` of the quarter containing ``day``."""
+    return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"

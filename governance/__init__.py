@@ -1,5 +1,13 @@
 """Governance rules, pure (no database, no files, no UI): the vocabularies, the incident closed loop,
-deadlines, visits, assessment, roster rules, the grid card and the monthly report's figures.
+deadlines, visits, assessment, roster rules, the grid card and the monthly report's figures, and
+the street's other practices (issue #17): resident evaluation (:mod:`governance.evaluation`), the
+three-in-one assessment (:mod:`governance.three_in_one`), supervision spot checks
+(:mod:`governance.spotcheck`), notices (:mod:`governance.notices`), cameras
+(:mod:`governance.cameras`), ID numbers and completeness checks (:mod:`governance.idcard`,
+:mod:`governance.completeness`), the quarterly refresh (:mod:`governance.verification`) and
+feedback to residents (:mod:`governance.feedback`), with their public codes
+(:mod:`governance.codes`) and rate limiter (:mod:`governance.ratelimit`). Import those modules
+directly; this package only re-exports the older names below.
 
 :mod:`governance.vocab` is the one catalogue of roles, statuses, dispositions, special kinds,
 categories and visit kinds with their zh/en labels. The database side is :mod:`store.governance`,

@@ -1,8 +1,9 @@
 """The governance vocabularies: one catalogue of codes with their zh/en labels and accepted aliases.
 
 Every code stored in the database (``staff_assignments.role``, ``incidents.status``,
-``incidents.disposition``, ``incidents.category``, ``households.special_kinds``) is defined here
-once, with the label the app shows in each language and the other words an import file may use
+``incidents.disposition``, ``incidents.category``, ``households.special_kinds``, and the codes of
+the street's other practices: evaluation questions, grades, spot-check outcomes and methods,
+notice kinds, camera types and statuses, completeness rules …) is defined here once, with the label the app shows in each language and the other words an import file may use
 for it. Imports parse with :meth:`Vocabulary.parse`, pages and files show :meth:`Vocabulary.label`,
 the database's CHECK constraints are built from :attr:`Vocabulary.codes`.
 """
@@ -31,6 +32,24 @@ __all__ = [
     "SPECIAL_KINDS",
     "INCIDENT_CATEGORIES",
     "VISIT_KINDS",
+    "EVALUATION_QUESTION_TERMS",
+    "SCORED_QUESTIONS",
+    "GRADE_TERMS",
+    "GRADES",
+    "ASSESSMENT_COMPONENT_TERMS",
+    "SPOT_CHECK_OUTCOME_TERMS",
+    "SPOT_CHECK_OUTCOMES",
+    "FAILED_OUTCOMES",
+    "CHECK_METHOD_TERMS",
+    "SAMPLE_REASON_TERMS",
+    "TASK_STATUS_TERMS",
+    "NOTICE_KIND_TERMS",
+    "NOTICE_KINDS",
+    "CAMERA_TYPE_TERMS",
+    "CAMERA_STATUS_TERMS",
+    "COMPLETENESS_RULE_TERMS",
+    "VERIFICATION_STATUS_TERMS",
+    "PUBLIC_STEP_TERMS",
     "VOCABULARIES",
 ]
 
@@ -197,6 +216,158 @@ SPECIAL_KINDS = SPECIAL_KIND_TERMS.codes
 INCIDENT_CATEGORIES = INCIDENT_CATEGORY_TERMS.codes
 VISIT_KINDS = VISIT_KIND_TERMS.codes
 
+# -- resident evaluation (民主测评), governance.evaluation ---------------------------------------
+EVALUATION_QUESTION_TERMS = Vocabulary(
+    "evaluation question",
+    (
+        Term("service", "服务满意度", "Satisfaction with the service"),
+        Term("responsiveness", "响应及时性", "Responsiveness"),
+        Term("resolution", "问题解决情况", "Problems resolved"),
+        Term("knows_worker", "知晓网格员", "Knows the grid worker", ("知晓率",)),
+        Term("comment", "意见建议", "Comments and suggestions"),
+    ),
+)
+#: The questions answered on a 1–5 scale (1 very dissatisfied … 5 very satisfied).
+SCORED_QUESTIONS = ("service", "responsiveness", "resolution")
+
+# -- three-in-one assessment (三合一考核), governance.three_in_one -----------------------------------
+GRADE_TERMS = Vocabulary(
+    "grade",
+    (
+        Term("excellent", "优秀", "Excellent"),
+        Term("qualified", "合格", "Qualified", ("称职",)),
+        Term("basic", "基本合格", "Basically qualified", ("基本称职",)),
+        Term("unqualified", "不合格", "Unqualified", ("不称职",)),
+    ),
+)
+GRADES = GRADE_TERMS.codes
+
+ASSESSMENT_COMPONENT_TERMS = Vocabulary(
+    "assessment component",
+    (
+        Term("daily_points", "日常积分", "Daily points"),
+        Term("evaluation", "群众评价", "Residents' evaluation", ("民主测评",)),
+        Term("leader_rating", "领导评价", "Leader's rating", ("领导综合评价",)),
+        Term("spot_check", "督查扣分", "Spot-check deduction", ("督查",)),
+    ),
+)
+
+# -- supervision spot checks (督查), governance.spotcheck -------------------------------------------
+SPOT_CHECK_OUTCOME_TERMS = Vocabulary(
+    "spot-check outcome",
+    (
+        Term("confirmed", "走访属实", "Confirmed", ("属实", "已核实")),
+        Term("not_visited", "群众反映未走访", "Resident says not visited", ("未走访", "未入户")),
+        Term("details_wrong", "记录情况不符", "Details wrong", ("情况不符", "信息有误", "记录不实")),
+        Term("unreachable", "无法联系", "Unreachable", ("联系不上", "无人接听", "无人在家")),
+    ),
+)
+SPOT_CHECK_OUTCOMES = SPOT_CHECK_OUTCOME_TERMS.codes
+#: Outcomes that count as a failed check (``unreachable`` is inconclusive, neither pass nor fail).
+FAILED_OUTCOMES = ("not_visited", "details_wrong")
+
+CHECK_METHOD_TERMS = Vocabulary(
+    "check method",
+    (
+        Term("phone", "电话回访", "Phone call", ("电话", "电话核查")),
+        Term("door", "入户核查", "At the door", ("入户", "上门", "实地核查")),
+    ),
+)
+
+SAMPLE_REASON_TERMS = Vocabulary(
+    "spot-check sample reason",
+    (
+        Term("random", "随机抽查", "Random draw"),
+        Term("special_due", "特殊户必查", "Special household (always checked)"),
+    ),
+)
+
+TASK_STATUS_TERMS = Vocabulary(
+    "task status",
+    (
+        Term("open", "待办", "Open", ("未完成",)),
+        Term("done", "已完成", "Done", ("完成",)),
+    ),
+)
+
+# -- notices (信息推送), governance.notices ----------------------------------------------------------
+NOTICE_KIND_TERMS = Vocabulary(
+    "notice kind",
+    (
+        Term("policy", "政策宣传", "Policy", ("政策", "政策解读")),
+        Term("police_alert", "警情通报", "Police alert", ("警情", "警示")),
+        Term("public_safety", "公共安全", "Public safety", ("安全提示", "安全")),
+        Term("jobs", "就业信息", "Jobs", ("招聘", "就业", "招工")),
+        Term("street_work", "街道工作", "Street work", ("工作通知", "工作安排")),
+    ),
+)
+NOTICE_KINDS = NOTICE_KIND_TERMS.codes
+
+# -- cameras (雪亮工程), governance.cameras -----------------------------------------------------------
+CAMERA_TYPE_TERMS = Vocabulary(
+    "camera type",
+    (
+        Term("bullet", "枪机", "Bullet camera", ("枪型", "枪式", "box")),
+        Term("dome", "球机", "Dome (PTZ) camera", ("球型", "云台", "ptz", "高速球")),
+        Term("hemisphere", "半球", "Hemispherical camera", ("半球型", "半球机")),
+        Term("face", "人脸抓拍", "Face capture", ("人脸", "人脸识别")),
+        Term("vehicle", "车辆卡口", "Vehicle checkpoint", ("卡口", "车辆识别", "车牌识别", "anpr")),
+        Term("other", "其他", "Other"),
+    ),
+)
+CAMERA_STATUS_TERMS = Vocabulary(
+    "camera status",
+    (
+        Term("online", "在线", "Online", ("正常", "运行")),
+        Term("offline", "离线", "Offline", ("掉线",)),
+        Term("fault", "故障", "Fault", ("损坏", "坏")),
+        Term("maintenance", "维护中", "Under maintenance", ("维修", "维修中", "检修")),
+        Term("removed", "已拆除", "Removed", ("拆除", "停用")),
+    ),
+)
+
+# -- data completeness and quarterly refresh, governance.completeness / governance.verification ----
+COMPLETENESS_RULE_TERMS = Vocabulary(
+    "completeness rule",
+    (
+        Term("household_no_residents", "住户无居民信息", "Household with no residents"),
+        Term("missing_name", "缺少姓名", "Name missing"),
+        Term("missing_id_number", "缺少身份证号", "ID number missing"),
+        Term("missing_phone", "缺少联系电话", "Phone missing"),
+        Term("missing_relation", "缺少与户主关系", "Relation to the head missing"),
+        Term("id_malformed", "身份证号格式错误", "ID number malformed"),
+        Term("id_check_digit", "身份证号校验码错误", "ID number check digit wrong"),
+        Term("id_birth_date_invalid", "身份证号出生日期无效", "ID number birth date invalid"),
+        Term("id_birth_mismatch", "出生日期与身份证号不符", "Birth date disagrees with the ID number"),
+        Term("id_age_mismatch", "年龄与身份证号不符", "Age disagrees with the ID number"),
+        Term("id_gender_mismatch", "性别与身份证号不符", "Gender disagrees with the ID number"),
+        Term("category_age", "人群类别与年龄不符", "Category disagrees with the age"),
+        Term("id_duplicate", "身份证号重复", "Same ID number on several records"),
+        Term("address_no_household", "房屋无住户信息", "House (address) with no household"),
+    ),
+)
+VERIFICATION_STATUS_TERMS = Vocabulary(
+    "verification status",
+    (
+        Term("verified", "本季度已核实", "Verified this quarter"),
+        Term("pending", "本季度待核实", "Due this quarter"),
+        Term("overdue", "逾期未核实", "Overdue"),
+    ),
+)
+
+# -- feedback to residents, governance.feedback ------------------------------------------------------
+PUBLIC_STEP_TERMS = Vocabulary(
+    "public incident step",
+    (
+        Term("received", "已收到", "Received"),
+        Term("accepted", "已受理", "Accepted"),
+        Term("in_progress", "办理中", "In progress"),
+        Term("handled", "已处置", "Handled"),
+        Term("closed", "已办结", "Closed"),
+        Term("rejected", "不予受理", "Not accepted"),
+    ),
+)
+
 #: Every vocabulary by the i18n prefix its labels are shown under (``role.micro_worker``).
 VOCABULARIES: dict[str, Vocabulary] = {
     "role": STAFF_ROLE_TERMS,
@@ -205,4 +376,17 @@ VOCABULARIES: dict[str, Vocabulary] = {
     "special": SPECIAL_KIND_TERMS,
     "category": INCIDENT_CATEGORY_TERMS,
     "visit_kind": VISIT_KIND_TERMS,
+    "eval_question": EVALUATION_QUESTION_TERMS,
+    "grade": GRADE_TERMS,
+    "assess_component": ASSESSMENT_COMPONENT_TERMS,
+    "spot_outcome": SPOT_CHECK_OUTCOME_TERMS,
+    "check_method": CHECK_METHOD_TERMS,
+    "spot_reason": SAMPLE_REASON_TERMS,
+    "task_status": TASK_STATUS_TERMS,
+    "notice_kind": NOTICE_KIND_TERMS,
+    "camera_type": CAMERA_TYPE_TERMS,
+    "camera_status": CAMERA_STATUS_TERMS,
+    "completeness": COMPLETENESS_RULE_TERMS,
+    "verify_status": VERIFICATION_STATUS_TERMS,
+    "public_step": PUBLIC_STEP_TERMS,
 }

@@ -523,6 +523,123 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "assess.making": {"zh": "正在生成报告……", "en": "Making the report…"},
     "assess.download_xlsx": {"zh": "下载 XLSX", "en": "Download XLSX"},
     "assess.download_html": {"zh": "下载 HTML（含地图，可打印为 PDF）", "en": "Download HTML (with maps; print to PDF)"},
+    # -- the street's remaining practices (issue #17): words of the pure rules ----------------------
+    # public codes (governance.codes)
+    "code.error.malformed": {"zh": "编码有误，请核对后重新输入。", "en": "The code is not right; check it and type it again."},
+    "code.error.unknown": {"zh": "没有找到这个编码。", "en": "This code was not found."},
+    "code.error.rate_limited": {
+        "zh": "尝试次数过多，请 {minutes} 分钟后再试。",
+        "en": "Too many attempts; try again in {minutes} minutes.",
+    },
+    # resident evaluation (governance.evaluation)
+    "eval.title": {"zh": "网格服务群众满意度测评", "en": "Residents' evaluation of grid services"},
+    "eval.intro": {
+        "zh": "本测评匿名进行：网格员和领导看不到您是谁、如何作答。每张测评码只能提交一次。",
+        "en": "This evaluation is anonymous: neither grid workers nor leaders can see who you are or how you answered. Each code can be used once.",
+    },
+    "eval.code_label": {"zh": "请输入测评纸条上的测评码", "en": "Type the code on your evaluation slip"},
+    "eval.q.service": {"zh": "您对本网格网格员的服务是否满意？", "en": "How satisfied are you with your grid worker's service?"},
+    "eval.q.responsiveness": {"zh": "您反映的问题，网格员是否及时响应？", "en": "Did the grid worker respond promptly when you raised something?"},
+    "eval.q.resolution": {"zh": "您反映的问题是否得到解决？", "en": "Were the problems you raised resolved?"},
+    "eval.q.knows_worker": {"zh": "您是否知道本网格的网格员是谁？", "en": "Do you know who your grid worker is?"},
+    "eval.q.comment": {"zh": "其他意见和建议（选填）", "en": "Other comments and suggestions (optional)"},
+    "eval.scale.1": {"zh": "很不满意", "en": "Very dissatisfied"},
+    "eval.scale.2": {"zh": "不满意", "en": "Dissatisfied"},
+    "eval.scale.3": {"zh": "一般", "en": "Neutral"},
+    "eval.scale.4": {"zh": "满意", "en": "Satisfied"},
+    "eval.scale.5": {"zh": "很满意", "en": "Very satisfied"},
+    "eval.skip": {"zh": "不了解，跳过", "en": "Don't know, skip"},
+    "eval.yes": {"zh": "知道", "en": "Yes"},
+    "eval.no": {"zh": "不知道", "en": "No"},
+    "eval.submit": {"zh": "提交", "en": "Submit"},
+    "eval.thanks": {"zh": "提交成功，感谢您的参与！", "en": "Thank you: your answers have been received."},
+    "eval.error.malformed": {
+        "zh": "测评码有误，请核对纸条上的测评码（字母和数字，共 16 位）后重新输入。",
+        "en": "The code is not right; check the 16 letters and digits on your slip and type it again.",
+    },
+    "eval.error.unknown": {"zh": "本次测评中没有这个测评码，请核对后重新输入。", "en": "This code is not part of this evaluation; check it and try again."},
+    "eval.error.used": {"zh": "这个测评码已经提交过，每个测评码只能提交一次。", "en": "This code has already been used; each code can be used once."},
+    "eval.error.not_open": {"zh": "本次测评尚未开始，请在测评开始后再来。", "en": "The evaluation has not started yet; please come back when it opens."},
+    "eval.error.expired": {"zh": "本次测评已结束，测评码已失效。", "en": "The evaluation has ended; the code is no longer valid."},
+    "eval.error.answers": {"zh": "请检查您的回答后再提交。", "en": "Please check your answers and submit again."},
+    "eval.suppressed": {
+        "zh": "样本不足，为保护匿名不显示结果",
+        "en": "Too few responses: hidden to protect anonymity",
+    },
+    "eval.response_rate": {"zh": "参评率", "en": "Response rate"},
+    "eval.awareness": {"zh": "知晓率", "en": "Awareness rate"},
+    "eval.score": {"zh": "测评得分", "en": "Evaluation score"},
+    # three-in-one assessment (governance.three_in_one)
+    "tio.total": {"zh": "总分", "en": "Total"},
+    "tio.term": {"zh": "{weight} × {label} {value}", "en": "{weight} × {label} {value}"},
+    "tio.deduction": {"zh": "{points} × 督查未通过 {count} 次", "en": "{points} × {count} failed spot check(s)"},
+    "tio.pending": {"zh": "待定（缺少{missing}）", "en": "pending (missing: {missing})"},
+    "tio.note.evaluation_missing": {
+        "zh": "群众评价未开展或有效样本不足，本项不计入，其权重按比例分配给其余各项。",
+        "en": "No evaluation, or too few responses: it is not counted and its weight is shared out over the other parts.",
+    },
+    "tio.note.award_ineligible": {
+        "zh": "年度考核不合格，本年度不得参加评优评先。",
+        "en": "Graded unqualified for the year: not eligible for awards this year.",
+    },
+    "tio.ineligible": {"zh": "不得评优", "en": "Not eligible for awards"},
+    # notices (governance.notices)
+    "notice.wechat.header": {"zh": "【{kind}】{title}", "en": "[{kind}] {title}"},
+    "notice.wechat.validity": {"zh": "有效期：{start} 至 {end}", "en": "Valid: {start} to {end}"},
+    "notice.wechat.scope": {"zh": "发布范围：{scope}", "en": "Sent to: {scope}"},
+    "notice.wechat.attachments": {"zh": "附件：{names}", "en": "Attachments: {names}"},
+    # feedback to residents (governance.feedback)
+    "feedback.error.malformed": {
+        "zh": "查询码有误，请核对回执上的查询码（字母和数字，共 12 位）后重新输入。",
+        "en": "The reference is not right; check the 12 letters and digits on your receipt and type it again.",
+    },
+    "feedback.error.unknown": {"zh": "没有找到这个查询码对应的事件。", "en": "No incident has this reference."},
+    "feedback.reference": {"zh": "查询码：{reference}", "en": "Reference: {reference}"},
+    # completeness to-dos (governance.completeness)
+    "todo.household_no_residents": {"zh": "该户没有居民信息，请补录家庭成员。", "en": "The household has no residents: add its members."},
+    "todo.missing_name": {"zh": "居民缺少姓名，请补录。", "en": "A resident has no name: add it."},
+    "todo.missing_id_number": {"zh": "居民缺少身份证号，请补录。", "en": "A resident has no ID number: add it."},
+    "todo.missing_relation": {"zh": "居民缺少与户主关系，请补录。", "en": "A resident's relation to the head is missing: add it."},
+    "todo.missing_phone": {"zh": "居民缺少联系电话，请补录。", "en": "A resident has no phone number: add it."},
+    "todo.id_malformed": {
+        "zh": "身份证号格式错误（{length} 位），应为 18 位（或旧版 15 位），请核对证件。",
+        "en": "The ID number is malformed ({length} characters; expected 18, or 15 for an old card): check the card.",
+    },
+    "todo.id_check_digit": {
+        "zh": "身份证号校验码错误：按前 17 位计算末位应为 {expected}，请核对证件。",
+        "en": "The ID number's check character is wrong: the first 17 digits give {expected}. Check the card.",
+    },
+    "todo.id_birth_date_invalid": {"zh": "身份证号中的出生日期无效，请核对证件。", "en": "The birth date inside the ID number is not a date: check the card."},
+    "todo.id_birth_mismatch": {"zh": "登记的出生日期与身份证号不一致，请核对。", "en": "The recorded birth date differs from the ID number's: check it."},
+    "todo.id_age_mismatch": {
+        "zh": "登记年龄 {recorded} 岁与身份证号推算的 {from_id} 岁不一致，请核对。",
+        "en": "The recorded age {recorded} differs from the ID number's age {from_id}: check it.",
+    },
+    "todo.id_gender_mismatch": {"zh": "登记性别与身份证号不一致，请核对。", "en": "The recorded gender differs from the ID number's: check it."},
+    "todo.category_age.child": {
+        "zh": "标记为留守儿童，但年龄为 {age} 岁（应未满 {limit} 岁），请核对人群类别。",
+        "en": "Marked as a left-behind child but aged {age} (expected under {limit}): check the category.",
+    },
+    "todo.category_age.elderly": {
+        "zh": "标记为空巢老人，但年龄为 {age} 岁（应年满 {limit} 岁），请核对人群类别。",
+        "en": "Marked as empty-nest elderly but aged {age} (expected {limit} or older): check the category.",
+    },
+    "todo.category_age.no_child": {
+        "zh": "该户标记为留守儿童家庭，但没有未满 {limit} 岁的成员，请核对。",
+        "en": "The household is marked left-behind child but no member is under {limit}: check it.",
+    },
+    "todo.category_age.no_elderly": {
+        "zh": "该户标记为空巢老人家庭，但没有年满 {limit} 岁的成员，请核对。",
+        "en": "The household is marked empty-nest elderly but no member is {limit} or older: check it.",
+    },
+    "todo.id_duplicate": {
+        "zh": "该身份证号出现在 {count} 条居民记录中（涉及 {households} 户），请核实是否重复登记。",
+        "en": "This ID number is on {count} resident records in {households} household(s): check for a duplicate.",
+    },
+    "todo.address_no_household": {
+        "zh": "房屋“{address}”没有住户信息，请核实是否空置或漏登。",
+        "en": "No household is recorded at “{address}”: check whether it is empty or was missed.",
+    },
 }
 
 
