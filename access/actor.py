@@ -37,7 +37,7 @@ class Actor:
 
     def __post_init__(self) -> None:
         if not (self.name or "").strip():
-            raise ValidationError("the actor has no name: every change records who made it")
+            raise ValidationError("the actor has no name: every change records who made it", code="actor.missing")
         object.__setattr__(self, "name", self.name.strip())
 
     @property

@@ -45,7 +45,7 @@ def check_password_rules(name: str, password: str) -> None:
     if password.strip() != password:
         problems.append("it starts or ends with a space")
     if problems:
-        raise WeakPasswordError("the password is refused: " + "; ".join(problems))
+        raise WeakPasswordError("the password is refused: " + "; ".join(problems), code="password.weak")
 
 
 def hash_password(password: str) -> str:

@@ -183,7 +183,11 @@ class PermissionDenied(GridGovError, PermissionError):
     def __init__(self, role: str | None, permission: str) -> None:
         self.role, self.permission = role, permission
         who = f"the role {role}" if role else "an account that is not logged in"
-        super().__init__(f"{who} may not {permission.replace('_', ' ')}")
+        message = f"{who} may not {permission.replace('_', ' ')}"
+        if role:
+            super().__init__(message, code="permission.denied", params={"role": role, "permission": permission})
+        else:
+            super().__init__(message, code="permission.not_logged_in", params={"permission": permission})
 
 
 def may(role: str | None, permission: str) -> bool:

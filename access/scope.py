@@ -30,7 +30,8 @@ class Scope:
     def __post_init__(self) -> None:
         bad = [p for p in self.prefixes if not (isinstance(p, str) and p.isdigit())]
         if bad:
-            raise ValidationError(f"scope prefixes {bad!r} are expected to be digits (grid codes or their prefixes)")
+            raise ValidationError(f"scope prefixes {bad!r} are expected to be digits (grid codes or their prefixes)",
+                                  code="scope.invalid", params={"prefixes": list(bad)})
         # Keep only the outermost prefixes, sorted: equal scopes compare (and cache) equal.
         kept: list[str] = []
         for prefix in sorted(set(self.prefixes), key=lambda p: (len(p), p)):

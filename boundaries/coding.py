@@ -22,6 +22,8 @@ __all__ = ["InvalidGridCodeError", "CodeScheme", "default_scheme", "LINEAGE_KIND
 class InvalidGridCodeError(GridGovError, ValueError):
     """A grid code does not follow the configured code scheme."""
 
+    code = "code.invalid"
+
 #: Kinds of old code → new code links (same list as the ``code_lineage.kind`` check).
 LINEAGE_KINDS = ("split", "merge", "renumber", "transfer", "reshape", "replace")
 
@@ -42,7 +44,7 @@ class CodeScheme:
     def __post_init__(self) -> None:
         if not 1 <= len(self.widths) <= 5 or any(int(w) <= 0 for w in self.widths):
             raise InvalidGridCodeError(
-                f"code widths were {self.widths!r} but are expected to be 1 to 5 positive integers"
+                f"code widths were {self.widths!r} but are expected to be 1 to 5 positive integers", code="code.scheme_invalid"
             )
 
     # -- shape -------------------------------------------------------------------------
@@ -62,7 +64,7 @@ class CodeScheme:
 
     def _check_level(self, level: int) -> None:
         if not 1 <= level <= self.levels:
-            raise InvalidGridCodeError(f"level was {level} but is expected to be in 1..{self.levels}")
+            raise InvalidGridCodeError(f"level was {level} but is expected to be in 1..{self.levels}", code="code.level_invalid", params={"level": level, "levels": self.levels})
 
     # -- parsing -----------------------------------------------------------------------
     def level_of(self, code: str) -> int:
@@ -80,22 +82,22 @@ class CodeScheme:
         if not isinstance(code, str):
             raise InvalidGridCodeError(
                 f"grid code {code!r} is a {type(code).__name__} but is expected to be a string of digits "
-                "(read codes as text so leading zeros survive)"
+                "(read codes as text so leading zeros survive)", code="code.not_text", params={"code": str(code)}
             )
         text = code.strip()
         if text != code or not text:
-            raise InvalidGridCodeError(f"grid code {code!r} is expected to be digits with no spaces")
+            raise InvalidGridCodeError(f"grid code {code!r} is expected to be digits with no spaces", code="code.spaces", params={"code": code})
         if not text.isascii() or not text.isdigit():
             bad = next(i for i, ch in enumerate(text) if not ("0" <= ch <= "9"))
             raise InvalidGridCodeError(
-                f"grid code {code!r} has a non-digit {text[bad]!r} at position {bad + 1}; codes are digits only"
+                f"grid code {code!r} has a non-digit {text[bad]!r} at position {bad + 1}; codes are digits only", code="code.non_digit", params={"code": code, "position": bad + 1}
             )
         lengths = [self.length(level) for level in range(1, self.levels + 1)]
         if len(text) not in lengths:
             raise InvalidGridCodeError(
                 f"grid code {code!r} has {len(text)} digits but a code of this scheme has "
                 + " or ".join(f"{n} (level {i + 1})" for i, n in enumerate(lengths))
-                + " digits"
+                + " digits", code="code.length", params={"code": code, "digits": len(text), "lengths": lengths}
             )
         parts: list[str] = []
         start = 0
@@ -106,7 +108,7 @@ class CodeScheme:
             if level > 1 and set(part) == {"0"}:
                 raise InvalidGridCodeError(
                     f"grid code {code!r}: the level-{level} sequence (digits {start + 1}-{start + width}) "
-                    f"is {part!r}; sequences start at {'0' * (width - 1)}1"
+                    f"is {part!r}; sequences start at {'0' * (width - 1)}1", code="code.zero_sequence", params={"code": code, "level": level}
                 )
             parts.append(part)
             start += width
@@ -125,7 +127,7 @@ class CodeScheme:
         if level is not None and actual != level:
             raise InvalidGridCodeError(
                 f"grid code {code!r} is a level-{actual} code ({len(code)} digits) but level {level} "
-                f"expects {self.length(level)} digits"
+                f"expects {self.length(level)} digits", code="code.wrong_level", params={"code": code, "level": level, "actual": actual}
             )
         return code
 
@@ -150,12 +152,12 @@ class CodeScheme:
         level = self.level_of(parent) + 1
         if level > self.levels:
             raise InvalidGridCodeError(
-                f"grid {parent!r} is at the finest level ({self.levels}) and cannot have children"
+                f"grid {parent!r} is at the finest level ({self.levels}) and cannot have children", code="code.finest_level", params={"code": parent}
             )
         width = self.widths[level - 1]
         if not 1 <= sequence < 10**width:
             raise InvalidGridCodeError(
-                f"sequence {sequence} under {parent!r} is expected to be in 1..{10**width - 1}"
+                f"sequence {sequence} under {parent!r} is expected to be in 1..{10**width - 1}", code="code.sequence_range", params={"code": parent, "sequence": sequence}
             )
         return f"{parent}{sequence:0{width}d}"
 
@@ -176,7 +178,7 @@ class CodeScheme:
         level = self.level_of(parent) + 1
         if level > self.levels:
             raise InvalidGridCodeError(
-                f"grid {parent!r} is at the finest level ({self.levels}) and cannot have children"
+                f"grid {parent!r} is at the finest level ({self.levels}) and cannot have children", code="code.finest_level", params={"code": parent}
             )
         n = self.length(level)
         used = [int(c[len(parent):]) for c in taken if len(c) == n and c.startswith(parent)]

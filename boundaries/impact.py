@@ -37,14 +37,14 @@ _METRICS = ("households", "special_households", "residents")
 
 def _check_points(points: gpd.GeoDataFrame, what: str, required: Iterable[str]) -> None:
     if not isinstance(points, gpd.GeoDataFrame):
-        raise ValidationError(f"{what} is a {type(points).__name__} but is expected to be a GeoDataFrame")
+        raise ValidationError(f"{what} is a {type(points).__name__} but is expected to be a GeoDataFrame", code="data.frame_invalid")
     missing = [c for c in required if c not in points.columns]
     if missing:
-        raise ValidationError(f"{what} lacks the column(s) {missing}")
+        raise ValidationError(f"{what} lacks the column(s) {missing}", code="data.columns_missing")
     if points.crs is None:
-        raise CRSError(f"{what} has no CRS; set it explicitly (e.g. .set_crs(4490)) — GridGov never guesses")
+        raise CRSError(f"{what} has no CRS; set it explicitly (e.g. .set_crs(4490)) — GridGov never guesses", code="crs.missing")
     if CRS.from_user_input(points.crs) != CRS.from_epsg(STORAGE_EPSG):
-        raise CRSError(f"{what} is in {points.crs.to_string()} but EPSG:{STORAGE_EPSG} is expected (reproject first)")
+        raise CRSError(f"{what} is in {points.crs.to_string()} but EPSG:{STORAGE_EPSG} is expected (reproject first)", code="crs.mismatch")
 
 
 def _special_flags(values: pd.Series | None, n: int) -> np.ndarray:
@@ -236,7 +236,7 @@ def assess_impact(
     new_geom = dict(zip(proposed["code"].astype(object), proposed.geometry.array))
     if staff_assignments is not None and len(staff_assignments):
         if "grid_code" not in staff_assignments.columns:
-            raise ValidationError("staff_assignments lacks the column 'grid_code'")
+            raise ValidationError("staff_assignments lacks the column 'grid_code'", code="data.columns_missing")
         status, successors = [], []
         for code in staff_assignments["grid_code"].astype(object):
             if code in current_codes and code not in proposed_codes:

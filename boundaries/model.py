@@ -85,20 +85,20 @@ def check_plan_frame(grids: gpd.GeoDataFrame, *, what: str = "grids") -> None:
         It is not a GeoDataFrame or lacks one of :data:`PLAN_COLUMNS`.
     """
     if not isinstance(grids, gpd.GeoDataFrame):
-        raise ValidationError(f"{what} is a {type(grids).__name__} but is expected to be a GeoDataFrame")
+        raise ValidationError(f"{what} is a {type(grids).__name__} but is expected to be a GeoDataFrame", code="data.frame_invalid")
     missing = [c for c in PLAN_COLUMNS[:-1] if c not in grids.columns]
     if missing:
         raise ValidationError(
-            f"{what} lacks the column(s) {missing}; a plan has the columns {list(PLAN_COLUMNS)}"
+            f"{what} lacks the column(s) {missing}; a plan has the columns {list(PLAN_COLUMNS)}", code="data.columns_missing"
         )
     if grids.crs is None:
         raise CRSError(
-            f"{what} has no CRS; set it explicitly (e.g. .set_crs(4490)) — GridGov never guesses a CRS"
+            f"{what} has no CRS; set it explicitly (e.g. .set_crs(4490)) — GridGov never guesses a CRS", code="crs.missing"
         )
     if CRS.from_user_input(grids.crs) != CRS.from_epsg(STORAGE_EPSG):
         raise CRSError(
             f"{what} is in {grids.crs.to_string()} but plans are expected in EPSG:{STORAGE_EPSG}; "
-            f"reproject with .to_crs({STORAGE_EPSG}) first"
+            f"reproject with .to_crs({STORAGE_EPSG}) first", code="crs.mismatch"
         )
 
 

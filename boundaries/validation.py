@@ -211,7 +211,7 @@ class ValidationReport:
             errs = self.errors
             raise ValidationError(
                 f"the plan is not a valid nested coverage: {self.summary()}; first: {errs[0].message}",
-                errs,
+                errs, code="plan.invalid", params={"count": len(errs), "rules": sorted({f.rule for f in errs})},
             )
 
 

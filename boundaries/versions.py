@@ -34,7 +34,7 @@ def _aware(when: Any, what: str) -> pd.Timestamp:
     if ts.tzinfo is None:
         raise ValidationError(
             f"{what} {when!r} has no time zone; pass a tz-aware datetime "
-            "(e.g. datetime(..., tzinfo=ZoneInfo('Asia/Shanghai')))"
+            "(e.g. datetime(..., tzinfo=ZoneInfo('Asia/Shanghai')))", code="time.naive"
         )
     return ts
 
@@ -43,7 +43,7 @@ def _aware_column(series: pd.Series, name: str) -> pd.Series:
     values = pd.to_datetime(series)
     if getattr(values.dt, "tz", None) is None:
         if values.notna().any():
-            raise ValidationError(f"column {name!r} holds naive datetimes; versions need tz-aware timestamps")
+            raise ValidationError(f"column {name!r} holds naive datetimes; versions need tz-aware timestamps", code="time.naive")
         values = values.dt.tz_localize("UTC")
     return values
 
@@ -66,7 +66,7 @@ def plan_as_of(versions: gpd.GeoDataFrame, when: dt.datetime | pd.Timestamp) -> 
     """
     missing = [c for c in VERSION_COLUMNS if c not in versions.columns]
     if missing:
-        raise ValidationError(f"the versions frame lacks the column(s) {missing}; expected {list(VERSION_COLUMNS)}")
+        raise ValidationError(f"the versions frame lacks the column(s) {missing}; expected {list(VERSION_COLUMNS)}", code="data.columns_missing")
     check_plan_frame(versions, what="versions")
     ts = _aware(when, "when")
     start = _aware_column(versions["valid_from"], "valid_from")
@@ -78,7 +78,7 @@ def plan_as_of(versions: gpd.GeoDataFrame, when: dt.datetime | pd.Timestamp) -> 
         codes = sorted(set(plan.loc[dup, "code"]))
         raise ValidationError(
             f"{len(codes)} code(s) have more than one version valid at {ts.isoformat()}: {codes[:5]}",
-            [{"code": c} for c in codes],
+            [{"code": c} for c in codes], code="plan.versions_overlap"
         )
     ordered = list(PLAN_COLUMNS) + ["version"] + [c for c in plan.columns if c not in PLAN_COLUMNS and c != "version"]
     plan = plan[ordered]

@@ -129,7 +129,7 @@ def find_field(
     names = [str(c) for c in columns]
     if given is not None:
         if given not in names:
-            raise DataSourceError(f"{source}: has no column {given!r}; its columns are {names}")
+            raise DataSourceError(f"{source}: has no column {given!r}; its columns are {names}", code="file.column_not_found", params={"file": source, "column": given})
         return given
     normalised: dict[str, str] = {}
     for column in names:
@@ -142,7 +142,7 @@ def find_field(
     if required:
         raise DataSourceError(
             f"{source}: no {role.replace('_', ' ')} column among {names}; expected one of "
-            f"{list(FIELD_NAMES[role])} or name it with --{role.replace('_', '-')}-field"
+            f"{list(FIELD_NAMES[role])} or name it with --{role.replace('_', '-')}-field", code="file.column_missing", params={"file": source, "field": role}
         )
     return None
 
@@ -158,7 +158,7 @@ def _to_storage(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
     try:
         return to_storage_crs(frame)
     except CRSError as exc:
-        raise DataSourceError(f"{source}: {exc}") from None
+        raise DataSourceError(f"{source}: {exc}", code="file.crs", params={"file": source}) from None
 
 
 def _keys_list(keys: pd.Series) -> list[str | None]:

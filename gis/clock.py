@@ -57,7 +57,8 @@ def zone(name: str | None = None) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigurationError(f"time zone {name!r} is unknown; expected an IANA name such as 'Asia/Shanghai'") from None
+        raise ConfigurationError(f"time zone {name!r} is unknown; expected an IANA name such as 'Asia/Shanghai'",
+                                 code="config.timezone", params={"value": str(name)}) from None
 
 
 def _zone(tz: str | ZoneInfo | None) -> ZoneInfo:
@@ -82,11 +83,11 @@ def today(tz: str | ZoneInfo | None = None) -> dt.date:
 def require_aware(value: dt.datetime, *, name: str = "time") -> dt.datetime:
     """Return ``value`` if it is a timezone-aware datetime, else raise :class:`ValidationError`."""
     if not isinstance(value, dt.datetime):
-        raise ValidationError(f"{name} was {value!r} but is expected to be a datetime")
+        raise ValidationError(f"{name} was {value!r} but is expected to be a datetime", code="time.not_a_time")
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         raise ValidationError(
             f"{name} {value.isoformat()} has no time zone; pass an aware datetime "
-            "(e.g. datetime.now(ZoneInfo('Asia/Shanghai')))"
+            "(e.g. datetime.now(ZoneInfo('Asia/Shanghai')))", code="time.naive",
         )
     return value
 
@@ -130,12 +131,14 @@ def parse_month(month: str | dt.date) -> dt.date:
         The text is not ``YYYY-MM`` with a month 01–12.
     """
     if isinstance(month, dt.datetime):
-        raise ValidationError(f"month was {month!r}; pass 'YYYY-MM' or a date (a moment needs a zone: use month_of)")
+        raise ValidationError(f"month was {month!r}; pass 'YYYY-MM' or a date (a moment needs a zone: use month_of)",
+                              code="time.month_invalid", params={"value": str(month)})
     if isinstance(month, dt.date):
         return month.replace(day=1)
     match = _MONTH.match(str(month).strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ValidationError(f"month was {month!r} but is expected to be YYYY-MM (e.g. 2026-11)")
+        raise ValidationError(f"month was {month!r} but is expected to be YYYY-MM (e.g. 2026-11)",
+                              code="time.month_invalid", params={"value": str(month)})
     return dt.date(int(match.group(1)), int(match.group(2)), 1)
 
 
@@ -243,7 +246,7 @@ def parse_period(text: str | Period) -> Period:
     except ValidationError:
         raise ValidationError(
             f"period was {text!r} but is expected to be a month YYYY-MM (2026-11), "
-            "a quarter YYYY-Qn (2026-Q4) or a year YYYY (2026)"
+            "a quarter YYYY-Qn (2026-Q4) or a year YYYY (2026)", code="time.period_invalid", params={"value": str(text)},
         ) from None
     return Period("month", f"{first:%Y-%m}", first)
 

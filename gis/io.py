@@ -130,7 +130,7 @@ def check_file_size(path: str | Path, *, limits: Limits | None = None) -> None:
     if size > limits.max_file_bytes:
         raise DataSourceError(
             f"{source.name}: is {size / 1024 / 1024:,.1f} MB; at most {limits.max_file_bytes / 1024 / 1024:,.0f} MB are "
-            "read (GRIDGOV_MAX_FILE_MB): split the file, or raise the limit"
+            "read (GRIDGOV_MAX_FILE_MB): split the file, or raise the limit", code="file.too_large", params={"file": source.name, "size_mb": size / 1024 / 1024, "limit_mb": limits.max_file_bytes / 1024 / 1024}
         )
 
 
@@ -140,7 +140,7 @@ def check_row_count(count: int, name: str, *, limits: Limits | None = None) -> N
     if count > limits.max_features:
         raise DataSourceError(
             f"{name}: has {count:,} rows/features; at most {limits.max_features:,} are read per file "
-            "(GRIDGOV_MAX_FEATURES): split the file, or raise the limit"
+            "(GRIDGOV_MAX_FEATURES): split the file, or raise the limit", code="file.too_many_rows", params={"file": name, "count": count, "limit": limits.max_features}
         )
 
 
@@ -167,7 +167,7 @@ def _binary_kind(raw: bytes) -> str | None:
 def _refuse_binary(name: str, raw: bytes, *, expected: str) -> None:
     what = _binary_kind(raw)
     if what is not None:
-        raise DataSourceError(f"{name}: is not {expected}: it looks like {what}. Supported: {SUPPORTED_FORMATS}")
+        raise DataSourceError(f"{name}: is not {expected}: it looks like {what}. Supported: {SUPPORTED_FORMATS}", code="file.wrong_format", params={"file": name})
 
 
 def _drop_dimensions(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -758,7 +758,7 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
     """
     source = Path(path)
     if not source.exists():
-        raise DataSourceError(f"{source}: file not found")
+        raise DataSourceError(f"{source}: file not found", code="file.not_found", params={"file": str(source)})
     limits = Limits.from_settings()
     check_file_size(source, limits=limits)
     suffix = source.suffix.lower()
@@ -769,7 +769,7 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
         if not head.startswith(b"PK\x03\x04"):
             what = _binary_kind(head) or "text"
             raise DataSourceError(f"{source.name}: cannot be read as an Excel workbook: it does not start like one "
-                                  f"(it looks like {what}). Supported: {SUPPORTED_FORMATS}")
+                                  f"(it looks like {what}). Supported: {SUPPORTED_FORMATS}", code="file.not_excel", params={"file": source.name})
     if suffix in {".xlsx", ".xlsm", ".xls"}:
         try:
             table = pd.read_excel(
@@ -777,12 +777,12 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
             )
         except Exception as exc:  # openpyxl/zipfile raise many types for broken workbooks
             raise DataSourceError(
-                f"{source.name}: cannot be read as an Excel workbook ({_one_line(exc)}). Supported: {SUPPORTED_FORMATS}"
+                f"{source.name}: cannot be read as an Excel workbook ({_one_line(exc)}). Supported: {SUPPORTED_FORMATS}", code="file.not_excel", params={"file": source.name}
             ) from None
     else:
         raw = source.read_bytes()
         if _looks_like_html(raw):
-            raise DataSourceError(f"{source.name}: is an HTML page, not a CSV table")
+            raise DataSourceError(f"{source.name}: is an HTML page, not a CSV table", code="file.html", params={"file": source.name})
         if used is None:
             _refuse_binary(source.name, raw, expected="a CSV table")
         if used is None:
@@ -798,7 +798,7 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
             text = raw.decode(used or "utf-8")
         except (UnicodeDecodeError, LookupError) as exc:
             raise DataSourceError(
-                f"{source.name}: cannot be decoded as {used} ({_one_line(exc)}); use --encoding with the right one"
+                f"{source.name}: cannot be decoded as {used} ({_one_line(exc)}); use --encoding with the right one", code="file.encoding", params={"file": source.name}
             ) from None
         separator = "\t" if suffix == ".tsv" else None
         # A cell may hold a WKT geometry of up to GRIDGOV_MAX_VERTICES vertices (~40 characters each);
@@ -813,9 +813,9 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
             if "field larger than field limit" in str(exc):
                 raise DataSourceError(
                     f"{source.name}: a cell holds more than {cell_limit:,} characters: a WKT geometry with more than "
-                    f"{limits.max_vertices:,} vertices (GRIDGOV_MAX_VERTICES)? Simplify it first"
+                    f"{limits.max_vertices:,} vertices (GRIDGOV_MAX_VERTICES)? Simplify it first", code="file.cell_too_large", params={"file": source.name}
                 ) from None
-            raise DataSourceError(f"{source.name}: is not a readable CSV table ({_one_line(exc)})") from None
+            raise DataSourceError(f"{source.name}: is not a readable CSV table ({_one_line(exc)})", code="file.not_csv", params={"file": source.name}) from None
     check_row_count(len(table), source.name, limits=limits)
     table.columns = [str(c).strip() for c in table.columns]
     table = table.astype(object).where(table.notna(), None)

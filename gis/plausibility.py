@@ -125,10 +125,12 @@ def _limit(kind: str) -> int:
     return TEXT_LIMITS[kind]
 
 
-def check_text(value: str | None, *, what: str, kind: str = "name") -> str | None:
+def check_text(value: str | None, *, what: str, kind: str = "name", field: str | None = None) -> str | None:
     """``value`` if it is plausible text of ``kind``, else :class:`ValidationError` naming ``what``.
 
-    For one value given on the command line or in a form (``--description``, a note …).
+    For one value given on the command line or in a form (``--description``, a note …). ``field`` is
+    the catalogue key of the field's name the pages word the error with (``{field:key}``; default
+    ``what`` itself).
     """
     if value is None:
         return None
@@ -137,10 +139,12 @@ def check_text(value: str | None, *, what: str, kind: str = "name") -> str | Non
     if found is not None:
         raise ValidationError(
             f"{what} contains a control character, {describe_character(found[1])} at position {found[0] + 1}; "
-            "control characters are not allowed" + ("" if kind in MULTILINE_KINDS else " (not even tabs or line breaks)")
+            "control characters are not allowed" + ("" if kind in MULTILINE_KINDS else " (not even tabs or line breaks)"),
+            code="text.control_character", params={"field": field or what, "position": found[0] + 1},
         )
     if len(value) > limit:
-        raise ValidationError(f"{what} is {len(value):,} characters long; at most {limit:,} are allowed")
+        raise ValidationError(f"{what} is {len(value):,} characters long; at most {limit:,} are allowed",
+                              code="text.too_long", params={"field": field or what, "length": len(value), "limit": limit})
     return value
 
 
@@ -243,8 +247,12 @@ def check_moment(
     what: str,
     limits: Limits | None = None,
     now: dt.datetime | None = None,
+    field: str | None = None,
 ) -> dt.datetime:
-    """``value`` if it lies between the earliest date and now plus the skew, else :class:`ValidationError`."""
+    """``value`` if it lies between the earliest date and now plus the skew, else :class:`ValidationError`.
+
+    ``field``: the catalogue key of the moment's name for the pages (default ``what``).
+    """
     from gis.clock import require_aware, utc_now
 
     limits = limits or Limits.from_settings()
@@ -255,13 +263,15 @@ def check_moment(
         raise ValidationError(
             f"{what} {value.isoformat(timespec='minutes')} is in the future (now is "
             f"{now.astimezone(value.tzinfo).isoformat(timespec='minutes')}; "
-            f"at most {int(limits.skew.total_seconds())} s ahead are accepted for clock differences)"
+            f"at most {int(limits.skew.total_seconds())} s ahead are accepted for clock differences)",
+            code="time.future", params={"field": field or what, "at": value},
         )
     earliest = limits.earliest_moment()
     if value < earliest:
         raise ValidationError(
             f"{what} {value.isoformat(timespec='minutes')} is before {limits.earliest.isoformat()}, the earliest date "
-            "accepted (GRIDGOV_EARLIEST_DATE); is the year mistyped?"
+            "accepted (GRIDGOV_EARLIEST_DATE); is the year mistyped?",
+            code="time.too_early", params={"field": field or what, "at": value, "earliest": limits.earliest},
         )
     return value
 

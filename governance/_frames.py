@@ -19,14 +19,15 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, name: str) -
     if missing:
         raise ValidationError(
             f"{name} frame lacks columns {missing}; it has {list(map(str, frame.columns))}",
-            findings=[{"frame": name, "missing": c} for c in missing],
+            findings=[{"frame": name, "missing": c} for c in missing], code="data.columns_missing",
         )
 
 
 def utc(series: pd.Series) -> pd.Series:
     """Aware timestamps in UTC (naive values are refused: their zone is unknown)."""
     if len(series) and pd.api.types.is_datetime64_any_dtype(series) and getattr(series.dt, "tz", None) is None:
-        raise ValidationError(f"column {series.name!r} holds naive timestamps; store times timezone-aware")
+        raise ValidationError(f"column {series.name!r} holds naive timestamps; store times timezone-aware",
+                              code="time.naive")
     out = pd.to_datetime(series, utc=True)
     return out
 

@@ -101,6 +101,7 @@ def check_cameras(cameras: pd.DataFrame) -> tuple[pd.DataFrame, list[RowProblem]
         raise ValidationError(
             f"camera file lacks columns {missing}; expected {list(CAMERA_COLUMNS)} (stream_url optional)",
             findings=[{"column": c, "problem": "missing column"} for c in missing],
+            code="camera.columns_missing", params={"columns": missing},
         )
     if "stream_url" not in frame.columns:
         frame["stream_url"] = None

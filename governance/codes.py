@@ -71,9 +71,8 @@ class PublicCodeError(ValidationError):
     key_prefix = "code.error"
 
     def __init__(self, reason: str, message: str, *, params: dict[str, object] | None = None) -> None:
-        super().__init__(message, findings=[{"reason": reason}])
+        super().__init__(message, findings=[{"reason": reason}], code=f"public_code.{reason}", params=params)
         self.reason = reason
-        self.params = dict(params or {})
 
     @property
     def i18n_key(self) -> str:

@@ -60,7 +60,8 @@ class DeadlinePolicy:
         if missing or unknown or bad:
             raise ConfigurationError(
                 f"deadline days {dict(self.days)!r} are expected to give a non-negative whole number of days "
-                f"for each of {list(DEFAULT_DEADLINE_DAYS)} (missing {missing}, unknown {unknown}, bad {bad})"
+                f"for each of {list(DEFAULT_DEADLINE_DAYS)} (missing {missing}, unknown {unknown}, bad {bad})",
+                code="config.deadline_days",
             )
         _zone_named(self.timezone)
         object.__setattr__(self, "days", dict(self.days))
@@ -90,7 +91,8 @@ class DeadlinePolicy:
         """
         if disposition not in self.days:
             raise ValidationError(
-                f"disposition was {disposition!r} but is expected to be in {list(self.days)}"
+                f"disposition was {disposition!r} but is expected to be in {list(self.days)}",
+                code="incident.unknown_disposition", params={"disposition": str(disposition)},
             )
         require_aware(start, name="start")
         local = self.zone

@@ -223,7 +223,8 @@ def validate_round(round_: EvaluationRound, *, scheme: CodeScheme | None = None)
         bad("salt", "the round's salt is expected to be at least 16 random bytes (governance.codes.new_salt())")
     if problems:
         raise ValidationError(
-            "evaluation round is not valid: " + "; ".join(p["message"] for p in problems), findings=problems
+            "evaluation round is not valid: " + "; ".join(p["message"] for p in problems), findings=problems,
+            code="evaluation.round_invalid", params={"fields": sorted({p["field"] for p in problems})},
         )
     ordered = tuple(q for q in QUESTIONS if q in set(round_.questions))
     return replace(round_, title=title, period=period, grid_codes=codes, questions=ordered)
@@ -315,7 +316,8 @@ def issue_codes(
         Source of randomness (:func:`secrets.randbits`); tests may inject another.
     """
     if round_.id is None:
-        raise ValidationError("store the round before issuing codes: the codes record its id")
+        raise ValidationError("store the round before issuing codes: the codes record its id",
+                              code="evaluation.round_not_stored")
     require_columns(households, ("id", "grid_code"), name="households")
     on = on or local_date(round_.opens_at, timezone)
     codes = households["grid_code"].astype(object).where(households["grid_code"].notna())
@@ -358,7 +360,8 @@ def evaluation_url(base_url: str, code: str | None = None) -> str:
     """
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValidationError(f"base URL {base_url!r} is expected to be an absolute http(s) address")
+        raise ValidationError(f"base URL {base_url!r} is expected to be an absolute http(s) address",
+                              code="evaluation.base_url", params={"url": base_url})
     if code is None:
         return base_url
     separator = "&" if parts.query else "?"
@@ -430,7 +433,7 @@ def validate_answers(answers: Answers, *, questions: Iterable[str] = QUESTIONS) 
             "empty": "nothing was answered",
         }
         text = "; ".join(f"{p['question']} {words[p['problem']]}".strip() for p in problems)
-        raise EvaluationAnswerError(f"the answers are not valid: {text}", findings=problems)
+        raise EvaluationAnswerError(f"the answers are not valid: {text}", findings=problems, code="evaluation.answers")
     return replace(answers, comment=comment)
 
 
@@ -542,12 +545,13 @@ class EvaluationConfig:
 
     def __post_init__(self) -> None:
         if int(self.min_group) < 1:
-            raise ValidationError(f"min_group was {self.min_group} but is expected to be at least 1")
+            raise ValidationError(f"min_group was {self.min_group} but is expected to be at least 1",
+                                  code="evaluation.settings")
         unknown = set(self.question_weights) - set(SCORED_QUESTIONS)
         if unknown or any(w < 0 for w in self.question_weights.values()) or not sum(self.question_weights.values()) > 0:
             raise ValidationError(
                 f"question weights {dict(self.question_weights)} are expected to be non-negative weights "
-                f"of {list(SCORED_QUESTIONS)} with a positive sum"
+                f"of {list(SCORED_QUESTIONS)} with a positive sum", code="evaluation.settings",
             )
 
 

@@ -51,7 +51,7 @@ class IdNumberError(ValidationError):
     """An ID number is not valid; ``reason`` is ``malformed``, ``check_digit`` or ``birth_date``."""
 
     def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message, findings=[{"reason": reason}])
+        super().__init__(message, findings=[{"reason": reason}], code=f"id_number.{reason}")
         self.reason = reason
 
 

@@ -157,7 +157,8 @@ def validate_notice(notice: Notice, *, scheme: CodeScheme | None = None) -> Noti
     if not (notice.author or "").strip():
         bad("author", "the notice records who publishes it")
     if problems:
-        raise NoticeValidationError("notice is not valid: " + "; ".join(p["message"] for p in problems), findings=problems)
+        raise NoticeValidationError("notice is not valid: " + "; ".join(p["message"] for p in problems), findings=problems,
+                                    code="notice.invalid", params={"fields": sorted({p["field"] for p in problems})})
     return replace(notice, kind=kind, title=title, body=body, grid_codes=codes, levels=levels,
                    attachments=tuple(attachments), author=notice.author.strip())
 

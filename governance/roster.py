@@ -143,6 +143,7 @@ def check_roster(
         raise ValidationError(
             f"roster lacks columns {missing}; expected {list(ROSTER_COLUMNS)} (or their Chinese headers)",
             findings=[{"row": 1, "column": c, "problem": "missing column"} for c in missing],
+            code="roster.columns_missing", params={"columns": missing},
         )
     frame = roster.reindex(columns=list(ROSTER_COLUMNS))
     limits = limits or Limits.from_settings()
@@ -241,7 +242,9 @@ def validate_roster(roster: pd.DataFrame, *, scheme: CodeScheme | None = None) -
     if findings:
         head = "; ".join(f"row {f['row']} {f['column']}: {f['problem']}" for f in findings[:5])
         more = f" (and {len(findings) - 5} more)" if len(findings) > 5 else ""
-        raise ValidationError(f"roster has {len(findings)} problem(s): {head}{more}", findings=findings)
+        raise ValidationError(f"roster has {len(findings)} problem(s): {head}{more}", findings=findings,
+                              code="roster.rows_invalid", params={"count": len(findings),
+                                                                  "rows": sorted({f["row"] for f in findings})[:10]})
     return frame
 
 

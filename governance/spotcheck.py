@@ -76,6 +76,8 @@ class SpotCheckError(ValidationError):
 class TaskError(GridGovError, ValueError):
     """A reminder-talk task cannot change as asked (already done, no note …)."""
 
+    code = "spotcheck.task"
+
 
 @dataclass(frozen=True)
 class DrawParameters:
@@ -167,11 +169,11 @@ def draw_sample(
     """
     require_columns(visits, VISIT_COLUMNS, name="visits")
     if int(per_worker) < 0:
-        raise SpotCheckError(f"per_worker was {per_worker} but is expected to be 0 or more")
+        raise SpotCheckError(f"per_worker was {per_worker} but is expected to be 0 or more", code="spotcheck.settings")
     if seed is None:
         seed = new_seed()
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise SpotCheckError(f"seed was {seed!r} but is expected to be a non-negative integer")
+        raise SpotCheckError(f"seed was {seed!r} but is expected to be a non-negative integer", code="spotcheck.settings")
     label = f"{parse_month(month):%Y-%m}"
     start, end = month_bounds(label, timezone)
     population = visits.loc[within(visits["visited_at"], start, end)].copy()
@@ -283,7 +285,8 @@ def validate_result(result: CheckResult, *, sample: SpotCheckSample | None = Non
         elif int(rows["staff_id"].iloc[0]) != int(result.staff_id):
             problems.append({"field": "staff_id", "message": f"visit {result.visit_id} was made by staff {int(rows['staff_id'].iloc[0])}, not {result.staff_id}"})
     if problems:
-        raise SpotCheckError("spot-check result is not valid: " + "; ".join(p["message"] for p in problems), findings=problems)
+        raise SpotCheckError("spot-check result is not valid: " + "; ".join(p["message"] for p in problems), findings=problems,
+                             code="spotcheck.result_invalid", params={"fields": sorted({p["field"] for p in problems})})
     return replace(result, outcome=outcome, method=method, note=note, inspector=result.inspector.strip())
 
 
@@ -315,7 +318,8 @@ def reminder_task(result: CheckResult, *, leader_id: int | None, leader_name: st
     if leader_id is None or not (leader_name or "").strip():
         raise TaskError(
             f"visit {result.visit_id} failed its check, but staff {result.staff_id} has no leader to hold the "
-            "reminder talk: assign a liaison leader (包联领导) or grid head (网格长) to the worker's grid"
+            "reminder talk: assign a liaison leader (包联领导) or grid head (网格长) to the worker's grid",
+            code="spotcheck.no_leader", params={"visit": result.visit_id},
         )
     return ReminderTask(result.visit_id, int(result.staff_id), int(leader_id), leader_name.strip(), require_aware(at, name="at"))
 
@@ -324,11 +328,13 @@ def complete_task(task: ReminderTask, *, note: str, at: dt.datetime) -> Reminder
     """Mark a reminder talk done with the leader's note (required)."""
     require_aware(at, name="at")
     if task.status == "done":
-        raise TaskError(f"the reminder talk for visit {task.visit_id} was already marked done at {task.done_at.isoformat() if task.done_at else '?'}")
+        raise TaskError(f"the reminder talk for visit {task.visit_id} was already marked done at {task.done_at.isoformat() if task.done_at else '?'}",
+                        code="spotcheck.task_done", params={"visit": task.visit_id})
     if not (note or "").strip():
-        raise TaskError("say how the reminder talk went: a note is required to mark it done")
+        raise TaskError("say how the reminder talk went: a note is required to mark it done", code="spotcheck.task_note")
     if at < task.created_at:
-        raise TaskError(f"done at {at.isoformat()} is before the task was created ({task.created_at.isoformat()})")
+        raise TaskError(f"done at {at.isoformat()} is before the task was created ({task.created_at.isoformat()})",
+                        code="spotcheck.task_before", params={"at": at, "created": task.created_at})
     return replace(task, status="done", done_at=at, note=note.strip())
 
 

@@ -78,11 +78,12 @@ class ThreeInOneWeights:
     def __post_init__(self) -> None:
         values = asdict(self)
         if any(not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 for v in values.values()):
-            raise ValidationError(f"assessment weights {values} are expected to be non-negative numbers")
+            raise ValidationError(f"assessment weights {values} are expected to be non-negative numbers",
+                                  code="assessment.weights")
         if not math.isclose(sum(values.values()), 1.0, abs_tol=1e-9):
             raise ValidationError(
                 f"assessment weights {values} sum to {sum(values.values()):g} but are expected to sum to 1 "
-                "(e.g. 0.5, 0.3, 0.2)"
+                "(e.g. 0.5, 0.3, 0.2)", code="assessment.weights_sum", params={"total": sum(values.values())},
             )
 
     def as_dict(self) -> dict[str, float]:
@@ -100,7 +101,8 @@ class GradeThresholds:
     def __post_init__(self) -> None:
         if not 100 >= self.excellent > self.qualified > self.basic >= 0:
             raise ValidationError(
-                f"grade thresholds {asdict(self)} are expected to satisfy 100 ≥ excellent > qualified > basic ≥ 0"
+                f"grade thresholds {asdict(self)} are expected to satisfy 100 ≥ excellent > qualified > basic ≥ 0",
+                code="assessment.thresholds",
             )
 
     def grade(self, total: float) -> str:
@@ -127,9 +129,11 @@ class ThreeInOneConfig:
 
     def __post_init__(self) -> None:
         if not self.spot_check_deduction >= 0:
-            raise ValidationError(f"spot_check_deduction was {self.spot_check_deduction} but is expected to be ≥ 0")
+            raise ValidationError(f"spot_check_deduction was {self.spot_check_deduction} but is expected to be ≥ 0",
+                                  code="assessment.settings")
         if self.daily_full_points is not None and not self.daily_full_points > 0:
-            raise ValidationError(f"daily_full_points was {self.daily_full_points} but is expected to be positive (or None)")
+            raise ValidationError(f"daily_full_points was {self.daily_full_points} but is expected to be positive (or None)",
+                                  code="assessment.settings")
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -256,7 +260,8 @@ def _leader_ratings(ratings: pd.DataFrame | None, period: Period) -> pd.Series:
     if len(bad):
         rows = [{"staff_id": r.staff_id, "period": r.period, "rating": r.rating} for r in bad.itertuples()]
         raise ValidationError(
-            f"leader ratings are expected to be 0–100; {len(rows)} are not: {rows[:5]}", findings=rows
+            f"leader ratings are expected to be 0–100; {len(rows)} are not: {rows[:5]}", findings=rows,
+            code="assessment.ratings_range", params={"count": len(rows)},
         )
     parsed = ratings["period"].map(parse_period)
     frame = pd.DataFrame({"staff_id": ratings["staff_id"].astype("int64"), "rating": values.astype(float),
@@ -319,7 +324,8 @@ def three_in_one(
             scores = scores.where(~evaluation["suppressed"].fillna(False).astype(bool))
         out_of_range = scores.notna() & ((scores < 0) | (scores > 100))
         if out_of_range.any():
-            raise ValidationError(f"evaluation scores are expected to be 0–100; got {sorted(scores[out_of_range].tolist())[:5]}")
+            raise ValidationError(f"evaluation scores are expected to be 0–100; got {sorted(scores[out_of_range].tolist())[:5]}",
+                                  code="assessment.scores_range", params={"count": int(out_of_range.sum())})
         eval_score = pd.Series(scores.to_numpy(), index=evaluation["staff_id"].astype("int64")).groupby(level=0).mean().reindex(staff_ids)
 
     leader = _leader_ratings(leader_ratings, period).reindex(staff_ids)
@@ -392,6 +398,7 @@ def three_in_one(
 def award_ineligible(result: ThreeInOneResult) -> frozenset[int]:
     """Staff ids graded 不合格 (unqualified) for a year: not eligible for awards (ranking, roster)."""
     if result.period.kind != "year":
-        raise ValidationError(f"award eligibility follows from a year's assessment; {result.period.label} is a {result.period.kind}")
+        raise ValidationError(f"award eligibility follows from a year's assessment; {result.period.label} is a {result.period.kind}",
+                              code="assessment.not_a_year", params={"period": result.period.label})
     return frozenset(int(s) for s in result.workers.loc[result.workers["grade"] == "unqualified", "staff_id"])
 

@@ -126,48 +126,60 @@ def validate_visit(
     """
     from gis.plausibility import check_moment, check_text
 
-    findings: list[str] = []
+    problems: list[ValidationError] = []
+
+    def problem(message: str, code: str, **params: object) -> None:
+        problems.append(ValidationError(message, code=code, params=params))
+
     limits = limits or Limits.from_settings()
     if isinstance(record.household_id, bool) or not isinstance(record.household_id, int) or record.household_id <= 0:
-        findings.append(f"household id {record.household_id!r} is expected to be a positive integer")
+        problem(f"household id {record.household_id!r} is expected to be a positive integer", "visit.household_id",
+                value=str(record.household_id))
     if isinstance(record.staff_id, bool) or not isinstance(record.staff_id, int) or record.staff_id <= 0:
-        findings.append(f"staff id {record.staff_id!r} is expected to be a positive integer")
+        problem(f"staff id {record.staff_id!r} is expected to be a positive integer", "visit.staff_id",
+                value=str(record.staff_id))
     moment_ok = False
     try:
         require_aware(record.visited_at, name="visited_at")
         if now is not None:
-            check_moment(record.visited_at, what="visit time", limits=limits, now=require_aware(now, name="now"))
+            check_moment(record.visited_at, what="visit time", field="visit.time", limits=limits,
+                         now=require_aware(now, name="now"))
         moment_ok = True
     except ValidationError as exc:
-        findings.append(str(exc))
+        problems.append(exc)
     kind = (record.kind or "").strip()
     if not kind:
-        findings.append("visit kind is empty")
+        problem("visit kind is empty", "visit.kind_missing")
     elif VISIT_KIND_TERMS.parse(kind) is None:
-        findings.append(f"visit kind {kind!r} is not one of {VISIT_KIND_TERMS.accepted()}")
+        problem(f"visit kind {kind!r} is not one of {VISIT_KIND_TERMS.accepted()}", "visit.kind_unknown", kind=kind)
     try:
-        check_text(record.note or "", what="visit note", kind="text")
+        check_text(record.note or "", what="visit note", field="visit.note", kind="text")
     except ValidationError as exc:
-        findings.append(str(exc))
+        problems.append(exc)
     located = False
     if (record.lon is None) != (record.lat is None):
-        findings.append("give both lon and lat, or neither")
+        problem("give both lon and lat, or neither", "location.half")
     elif record.lon is not None:
         lon, lat = float(record.lon), float(record.lat)  # type: ignore[arg-type]
         if not (math.isfinite(lon) and math.isfinite(lat)):
-            findings.append(f"location ({record.lon}, {record.lat}) is not a finite lon/lat in degrees")
+            problem(f"location ({record.lon}, {record.lat}) is not a finite lon/lat in degrees", "location.not_finite")
         elif not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            findings.append(f"location ({record.lon}, {record.lat}) is not lon/lat in degrees (EPSG:4490)")
+            problem(f"location ({record.lon}, {record.lat}) is not lon/lat in degrees (EPSG:4490)", "location.range",
+                    lon=record.lon, lat=record.lat)
         else:
             located = True
     if context is not None:
         if moment_ok and not may_visit(context.assignments, context.household_grid,
                                        on=local_date(record.visited_at, timezone)):
             where = f"grid {context.household_grid}" if context.household_grid else "no grid (it is outside every grid)"
-            findings.append(
-                f"staff {record.staff_id} is not assigned to the household's {where} on "
-                f"{local_date(record.visited_at, timezone)}: a visit is recorded by the grid's own staff "
-                f"(or a {', '.join(sorted(OVERSEEING_ROLES))} of a grid above it) on the day of the visit")
+            day = local_date(record.visited_at, timezone)
+            message = (f"staff {record.staff_id} is not assigned to the household's {where} on "
+                       f"{day}: a visit is recorded by the grid's own staff "
+                       f"(or a {', '.join(sorted(OVERSEEING_ROLES))} of a grid above it) on the day of the visit")
+            if context.household_grid:
+                problem(message, "visit.not_assigned", grid=context.household_grid, day=day)
+            else:
+                problem(message, "visit.household_outside", day=day)
         if located and context.household_lon is not None and context.household_lat is not None:
             limit = max_distance_m if max_distance_m is not None else _default_distance()
             import shapely
@@ -178,11 +190,14 @@ def validate_visit(
                                             np.array([shapely.Point(context.household_lon, context.household_lat)],
                                                      dtype=object)))[0])
             if not far <= limit:
-                findings.append(
+                problem(
                     f"the visit's location is {far:,.0f} m from the household; at most {limit:,.0f} m are accepted "
-                    "(GRIDGOV_VISIT_MAX_DISTANCE_M): was it recorded at the household?")
-    if findings:
-        raise ValidationError("visit is not valid: " + "; ".join(findings), findings=findings)
+                    "(GRIDGOV_VISIT_MAX_DISTANCE_M): was it recorded at the household?", "visit.too_far",
+                    distance=far, limit=limit)
+    if problems:
+        findings = [str(p) for p in problems]
+        raise ValidationError("visit is not valid: " + "; ".join(findings), findings=findings, code="visit.invalid",
+                              params={"problems": problems})
     return record
 
 

@@ -47,6 +47,8 @@ __all__ = [
 class TransitionError(GridGovError, ValueError):
     """A workflow transition is not allowed from the current state."""
 
+    code = "incident.transition"
+
 #: action → {from_status: to_status}.
 TRANSITIONS: dict[str, dict[str, str]] = {
     "accept": {"reported": "accepted"},
@@ -121,7 +123,7 @@ def report_event(*, actor: str, at: dt.datetime, note: str = "", actor_staff_id:
 
 def _check_actor(actor: str) -> None:
     if not isinstance(actor, str) or not actor.strip():
-        raise ValidationError("actor is empty; say who makes the change (--by NAME)")
+        raise ValidationError("actor is empty; say who makes the change (--by NAME)", code="actor.missing")
 
 
 def apply_transition(
@@ -166,19 +168,23 @@ def apply_transition(
         If a required argument is missing or malformed (naive time, empty actor, missing reason).
     """
     if action not in TRANSITIONS:
-        raise TransitionError(f"action was {action!r} but is expected to be in {list(ACTIONS)}")
+        raise TransitionError(f"action was {action!r} but is expected to be in {list(ACTIONS)}",
+                              code="incident.unknown_action", params={"action": str(action)})
     moves = TRANSITIONS[action]
     if state.status not in moves:
         allowed = allowed_actions(state.status)
-        raise TransitionError(
-            f"cannot {action} {state.label}: it is {state.status!r}; "
-            + (f"allowed now: {', '.join(allowed)}" if allowed else "no action is allowed from this state")
-        )
+        message = f"cannot {action} {state.label}: it is {state.status!r}; "
+        if not allowed:
+            raise TransitionError(message + "no action is allowed from this state", code="incident.no_action",
+                                  params={"id": state.id, "action": action, "status": state.status})
+        raise TransitionError(message + f"allowed now: {', '.join(allowed)}", code="incident.not_allowed",
+                              params={"id": state.id, "action": action, "status": state.status, "allowed": allowed})
     _check_actor(actor)
     require_aware(at, name="at")
     note = (note or "").strip()
     if action in _NOTE_REQUIRED and not note:
-        raise ValidationError(f"{action} of {state.label} needs a note with {_NOTE_REQUIRED[action]} (--note)")
+        raise ValidationError(f"{action} of {state.label} needs a note with {_NOTE_REQUIRED[action]} (--note)",
+                              code=f"incident.note_required.{action}", params={"id": state.id})
     policy = policy or DeadlinePolicy()
     to_status = moves[state.status]
     new = replace(state, status=to_status, version=state.version + 1)
@@ -186,24 +192,31 @@ def apply_transition(
     if action == "classify":
         if disposition is None:
             raise ValidationError(
-                f"classify of {state.label} needs a disposition, one of {list(policy.days)} (--disposition)"
+                f"classify of {state.label} needs a disposition, one of {list(policy.days)} (--disposition)",
+                code="incident.disposition_required", params={"id": state.id},
             )
         if disposition not in policy.days:
-            raise ValidationError(f"disposition was {disposition!r} but is expected to be in {list(policy.days)}")
+            raise ValidationError(f"disposition was {disposition!r} but is expected to be in {list(policy.days)}",
+                                  code="incident.unknown_disposition", params={"disposition": str(disposition)})
         new = replace(new, disposition=disposition, deadline=policy.deadline_for(disposition, at))
     elif disposition is not None:
-        raise ValidationError(f"a disposition is only given when classifying, not to {action}")
+        raise ValidationError(f"a disposition is only given when classifying, not to {action}",
+                              code="incident.disposition_not_expected", params={"action": action})
 
     if action == "dispatch":
         if assignee is None:
-            raise ValidationError(f"dispatch of {state.label} needs the staff id of the person who handles it (--to)")
+            raise ValidationError(f"dispatch of {state.label} needs the staff id of the person who handles it (--to)",
+                                  code="incident.assignee_required", params={"id": state.id})
         if isinstance(assignee, bool) or not isinstance(assignee, int):
-            raise ValidationError(f"assignee was {assignee!r} but is expected to be a staff id (integer)")
+            raise ValidationError(f"assignee was {assignee!r} but is expected to be a staff id (integer)",
+                                  code="incident.assignee_invalid", params={"assignee": str(assignee)})
         if state.status == "dispatched" and assignee == state.assigned_to:
-            raise TransitionError(f"{state.label} is already dispatched to staff {assignee}")
+            raise TransitionError(f"{state.label} is already dispatched to staff {assignee}",
+                                  code="incident.already_dispatched", params={"id": state.id})
         new = replace(new, assigned_to=assignee)
     elif assignee is not None:
-        raise ValidationError(f"an assignee is only given when dispatching, not to {action}")
+        raise ValidationError(f"an assignee is only given when dispatching, not to {action}",
+                              code="incident.assignee_not_expected", params={"action": action})
 
     if action == "close":
         new = replace(new, closed_at=at)

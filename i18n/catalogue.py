@@ -10,9 +10,14 @@ Chinese). Domain codes (roles, statuses, categories …) get their labels from
 
 from __future__ import annotations
 
+import logging
+import string
 from collections.abc import Mapping
+from typing import Any
 
-__all__ = ["LANGUAGES", "CATALOGUE", "translate", "label"]
+__all__ = ["LANGUAGES", "CATALOGUE", "translate", "label", "duration", "describe_error", "describe_finding", "error_key"]
+
+logger = logging.getLogger(__name__)
 
 LANGUAGES = ("zh", "en")
 
@@ -667,20 +672,133 @@ def _account_role_entries() -> dict[str, dict[str, str]]:
 CATALOGUE.update(_account_role_entries())
 
 
+def _error_entries() -> dict[str, dict[str, str]]:
+    """``error.<code>`` (domain errors) and ``finding.<rule>`` (problems found in a plan or a file) entries."""
+    from i18n.messages import MESSAGES
+
+    return dict(MESSAGES)
+
+
+CATALOGUE.update(_error_entries())
+
+
 def translate(key: str, lang: str = "zh", /, **kwargs: object) -> str:
     """The text of ``key`` in ``lang`` (``zh``/``en``), formatted with ``kwargs``.
+
+    Placeholders take :meth:`str.format` specs, and these words of their own (see :class:`_Words`):
+    ``{status:status}`` the label of a domain code (any label prefix: ``role``, ``category``,
+    ``action`` …), ``{codes:list}`` a list joined by the language's separator, ``{roles:role*}`` a
+    list of labels, ``{field:key}`` a catalogue key worded, ``{hours:duration}`` hours as days and
+    hours, ``{at:time}`` / ``{day:date}`` a moment / day in the local zone.
 
     Raises
     ------
     KeyError
-        If ``key`` is not in the catalogue (a programming error, caught by the tests).
+        If ``key`` is not in the catalogue (a programming error, caught by the tests), or a
+        placeholder has no value.
     """
     try:
         entry = CATALOGUE[key]
     except KeyError:
         raise KeyError(f"UI text key {key!r} is not in i18n.catalogue.CATALOGUE") from None
     text = entry.get(lang) or entry["zh"]
-    return text.format(**kwargs) if kwargs else text
+    return _Words(lang).format(text, **kwargs) if kwargs else text
+
+
+class _Words(string.Formatter):
+    """:meth:`str.format` with the catalogue's own format specs (see :func:`translate`)."""
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.lang = lang
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        spec = format_spec
+        if spec == "list":
+            return translate("list.sep", self.lang).join(str(v) for v in _as_list(value))
+        if spec.endswith("*") and _is_prefix(spec[:-1]):
+            return translate("list.sep", self.lang).join(label(spec[:-1], v, self.lang) for v in _as_list(value))
+        if spec == "key":
+            return translate(str(value), self.lang) if str(value) in CATALOGUE else str(value)
+        if spec == "duration":
+            return duration(value, self.lang)
+        if spec == "errors":
+            return translate("list.problem_sep", self.lang).join(
+                describe_error(v, self.lang).rstrip("。.") for v in _as_list(value))
+        if spec in ("time", "date"):
+            return _moment(value, spec)
+        if spec and _is_prefix(spec):
+            return label(spec, value, self.lang)
+        return super().format_field(value, format_spec)
+
+
+def _as_list(value: object) -> list[object]:
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes)):
+        return [value]
+    try:
+        return list(value)  # type: ignore[call-overload]
+    except TypeError:
+        return [value]
+
+
+def _is_prefix(spec: str) -> bool:
+    """Whether ``spec`` is a label prefix (``status``, ``role`` …: some key starts with ``spec.``)."""
+    if not spec or not all(ch.isalnum() or ch in "._" for ch in spec):
+        return False
+    return spec in _label_prefixes()
+
+
+_PREFIXES: set[str] = set()
+
+
+def _label_prefixes() -> set[str]:
+    if not _PREFIXES:
+        _PREFIXES.update(key.rsplit(".", 1)[0] for key in CATALOGUE if "." in key)
+    return _PREFIXES
+
+
+def _moment(value: object, kind: str) -> str:
+    import datetime as dt
+
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            from gis.clock import zone
+
+            value = value.astimezone(zone())
+        return value.strftime("%Y-%m-%d %H:%M" if kind == "time" else "%Y-%m-%d")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def duration(hours: object, lang: str = "zh", /) -> str:
+    """A length of time given in hours, as whole days and hours (``3 天 5 小时``, ``3 days 5 hours``).
+
+    Under an hour it is minutes; ``None``/NaN is the empty string (no ``nan`` on a page).
+    """
+    try:
+        value = float(hours)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+    if value != value:
+        return ""
+    sign = "-" if value < 0 else ""
+    total_minutes = int(round(abs(value) * 60))
+    days, minutes = divmod(total_minutes, 24 * 60)
+    whole_hours, minutes = divmod(minutes, 60)
+    if days:
+        text = translate("unit.days_hours", lang, days=days, hours=whole_hours)
+    elif whole_hours:
+        text = translate("unit.hours", lang, hours=whole_hours)
+    else:
+        text = translate("unit.minutes", lang, minutes=minutes)
+    return sign + text
 
 
 def label(prefix: str, value: object, lang: str = "zh", /) -> str:
@@ -694,3 +812,70 @@ def label(prefix: str, value: object, lang: str = "zh", /) -> str:
 def _check(catalogue: Mapping[str, Mapping[str, str]]) -> list[str]:
     """Keys missing a language (used by the tests)."""
     return [k for k, v in catalogue.items() if any(not v.get(lang) for lang in LANGUAGES)]
+
+
+def error_key(exc: BaseException) -> str:
+    """The catalogue key a page words ``exc`` with.
+
+    An explicit ``i18n_key`` (public-code errors), else ``error.<code>`` of the error, else the code
+    of its class or of the nearest base class that has an entry, else ``error.failed``: never the
+    exception's own (English) message.
+    """
+    explicit = getattr(exc, "i18n_key", None)
+    if isinstance(explicit, str) and explicit in CATALOGUE:
+        return explicit
+    candidates = [getattr(exc, "code", None)]
+    candidates += [vars(klass).get("code") for klass in type(exc).__mro__]
+    for code in candidates:
+        if isinstance(code, str) and f"error.{code}" in CATALOGUE:
+            return f"error.{code}"
+    return "error.failed"
+
+
+def describe_error(exc: BaseException, lang: str = "zh", /) -> str:
+    """A domain error in words of the catalogue, in ``lang``, formatted with its ``params``.
+
+    When the entry of the error's code cannot be formatted with its params (a programming error the
+    unit tests look for), the entry of its class is used instead and the mismatch logged.
+    """
+    params: Mapping[str, Any] = getattr(exc, "params", None) or {}
+    key = error_key(exc)
+    try:
+        return translate(key, lang, **params) if params else _plain(key, lang)
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+        logger.warning("cannot word %s with %s; using its class's words", key, sorted(params), exc_info=True)
+    for klass in type(exc).__mro__:
+        code = vars(klass).get("code")
+        if isinstance(code, str) and f"error.{code}" in CATALOGUE and _placeholders(f"error.{code}") <= set():
+            return translate(f"error.{code}", lang)
+    return translate("error.failed", lang)
+
+
+def _placeholders(key: str) -> set[str]:
+    fields: set[str] = set()
+    for text in CATALOGUE[key].values():
+        fields |= {f for _, f, _, _ in string.Formatter().parse(text) if f}
+    return fields
+
+
+def _plain(key: str, lang: str) -> str:
+    """``key`` with no params: an entry that needs some is refused (KeyError), as ``str.format`` would."""
+    if _placeholders(key):
+        raise KeyError(f"{key} needs {sorted(_placeholders(key))}")
+    return translate(key, lang)
+
+
+def describe_finding(rule: str, lang: str = "zh", /, *, codes: object = (), params: Mapping[str, Any] | None = None) -> str:
+    """A problem found in a plan or a file (``Finding.rule`` / ``RowProblem.rule``) in words, in ``lang``.
+
+    ``finding.<rule>`` formatted with ``codes`` (the grids involved) and ``params``; a rule without an
+    entry is worded by ``finding.other`` (with the rule's code shown, never an English message).
+    """
+    values = {"codes": [str(c) for c in _as_list(codes)], **dict(params or {})}
+    key = f"finding.{rule}"
+    if key in CATALOGUE:
+        try:
+            return translate(key, lang, **values)
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+            logger.warning("cannot word %s with %s", key, sorted(values), exc_info=True)
+    return translate("finding.other", lang, rule=rule, codes=values["codes"])

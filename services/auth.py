@@ -54,7 +54,10 @@ class LoginRefused(GridGovError, PermissionError):
             "disabled": "the account is disabled",
             "no_account": f"no GridGov account is named {name!r}; ask an administrator to create it",
         }
-        super().__init__(messages.get(reason, reason))
+        if reason == "locked" and until:
+            super().__init__(messages[reason], code="login.locked", params={"until": until})
+        else:
+            super().__init__(messages.get(reason, reason), code=f"login.{reason}")
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,8 @@ def owner_session(owner_engine: Engine, app_engine: Engine, name: str, *, minute
         accounts.owner_open_session(db, name.strip().lower(), token_hash(token), minutes=minutes)
     actor = actor_for_token(app_engine, token)
     if actor is None:
-        raise ValidationError(f"account {name!r} cannot act now (disabled or locked)")
+        raise ValidationError(f"account {name!r} cannot act now (disabled or locked)", code="account.cannot_act",
+                              params={"name": name})
     return actor
 
 
@@ -175,7 +179,7 @@ def create_api_token(owner_engine: Engine, name: str, *, days: int | None = 90, 
     with owner_engine.begin() as db:
         account = accounts.account_by_name(db, name.strip().lower())
         if account["disabled"]:
-            raise ValidationError(f"account {name!r} is disabled")
+            raise ValidationError(f"account {name!r} is disabled", code="account.disabled", params={"name": name})
         sid = accounts.open_session(db, int(account["id"]), token_hash(token), kind="api", idle_seconds=None,
                                     expires_at=expires or dt.datetime(9999, 12, 31, tzinfo=dt.UTC), label=label,
                                     read_only=read_only, method="token")

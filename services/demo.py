@@ -73,7 +73,8 @@ class ForeignDataError(GridGovError, RuntimeError):
     def __init__(self, found: ForeignData) -> None:
         self.found = found
         super().__init__(
-            f"the database holds data the demo did not create: {describe_foreign(found)}; nothing was changed"
+            f"the database holds data the demo did not create: {describe_foreign(found)}; nothing was changed",
+            code="demo.foreign_data",
         )
 
 
@@ -161,7 +162,8 @@ def load_demo(
         Both ``if_empty`` and ``replace_all_data``.
     """
     if if_empty and replace_all_data:
-        raise ValidationError("if_empty and replace_all_data contradict each other; give one of them")
+        raise ValidationError("if_empty and replace_all_data contradict each other; give one of them",
+                              code="demo.contradiction")
     clock = Stopwatch()
     with engine.connect() as conn:
         reason = _decide(foreign_data(conn), if_empty=if_empty, replace_all_data=replace_all_data)

@@ -249,7 +249,8 @@ def preview_edit(
         The edit cannot be made valid; ``findings`` say why.
     """
     if operation not in OPERATIONS:
-        raise ValidationError(f"operation was {operation!r} but is expected to be one of {sorted(OPERATIONS)}")
+        raise ValidationError(f"operation was {operation!r} but is expected to be one of {sorted(OPERATIONS)}",
+                              code="edit.unknown_operation", params={"operation": str(operation)})
     spec = OPERATIONS[operation]
     spec.check(parameters)
     scheme = scheme or default_scheme()
@@ -275,7 +276,7 @@ def save_edit(
     """
     require(actor.role, "edit_boundaries")
     if not reason or not reason.strip():
-        raise ValidationError("saving a boundary change needs a reason")
+        raise ValidationError("saving a boundary change needs a reason", code="edit.reason_required")
     if not preview.can_save:
         preview.report.raise_for_errors()
     return run_in_transaction(bind, actor, lambda db: _save(db, preview, actor=actor, reason=reason, scheme=scheme))
@@ -316,9 +317,10 @@ def rollback_changeset(
 def _rollback(db: Executor, changeset_id: int, *, actor: Actor, reason: str | None, scheme: CodeScheme) -> AppliedChangeset:
     row = grid_store.changeset(db, changeset_id)
     if row is None:
-        raise NotFoundError(f"no changeset {changeset_id}")
+        raise NotFoundError(f"no changeset {changeset_id}", code="changeset.not_found", params={"id": changeset_id})
     if row["kind"] in ("demo", "import") and not row["details"].get("before"):
-        raise ValidationError(f"changeset {changeset_id} ({row['kind']}) cannot be rolled back: it has no previous plan")
+        raise ValidationError(f"changeset {changeset_id} ({row['kind']}) cannot be rolled back: it has no previous plan",
+                              code="changeset.no_previous_plan", params={"id": changeset_id, "kind": row["kind"]})
     details = row["details"] or {}
     added = list(details.get("added", []))
     retired = list(details.get("retired", []))
@@ -327,7 +329,9 @@ def _rollback(db: Executor, changeset_id: int, *, actor: Actor, reason: str | No
     if later is not None:
         raise StaleVersionError(
             f"changeset {changeset_id} cannot be rolled back: changeset {later['id']} by {later['author']} at "
-            f"{later['created_at']:%Y-%m-%d %H:%M} changed the same grids later; roll that one back first"
+            f"{later['created_at']:%Y-%m-%d %H:%M} changed the same grids later; roll that one back first",
+            code="changeset.later_change",
+            params={"id": changeset_id, "later": later["id"], "author": later["author"], "at": later["created_at"]},
         )
     draft = start_edit(db)
     just_before = row["created_at"] - dt.timedelta(microseconds=1)
@@ -340,7 +344,8 @@ def _rollback(db: Executor, changeset_id: int, *, actor: Actor, reason: str | No
     report = validate_plan(new_plan, scheme=scheme)
     if not report.ok:
         raise ValidationError(f"rolling back changeset {changeset_id} would give an invalid plan: {report.summary()}",
-                              report.errors)
+                              report.errors, code="changeset.rollback_invalid",
+                              params={"id": changeset_id, "count": len(report.errors)})
     return apply_plan(
         db, new_plan, base_versions=draft.base_versions, author=actor.name,
         reason=reason or f"roll back changeset {changeset_id}: {row['reason']}", kind="rollback",

@@ -94,7 +94,7 @@ def _check_codes(db: Executor, codes: Sequence[str]) -> None:
     known = {r[0] for r in db.execute(text("SELECT code FROM grid_codes WHERE code = ANY(:c)"), {"c": list(codes)})}
     unknown = sorted(set(codes) - known)
     if unknown:
-        raise ValidationError(f"no grid has the code(s) {', '.join(unknown)}; grants name existing grids")
+        raise ValidationError(f"no grid has the code(s) {', '.join(unknown)}; grants name existing grids", code="account.unknown_grants", params={"codes": unknown})
 
 
 def create_account(
@@ -103,11 +103,11 @@ def create_account(
 ) -> int:
     """Create an account (owner). ``street_wide`` defaults to the role's (admin, planner, inspector)."""
     if role not in ROLES:
-        raise ValidationError(f"role was {role!r} but is expected to be one of {list(ROLES)}")
+        raise ValidationError(f"role was {role!r} but is expected to be one of {list(ROLES)}", code="account.unknown_role", params={"role": role})
     if db.execute(text("SELECT 1 FROM accounts WHERE name = :n"), {"n": name}).first():
-        raise ValidationError(f"an account named {name!r} already exists")
+        raise ValidationError(f"an account named {name!r} already exists", code="account.exists", params={"name": name})
     if staff_id is not None and db.execute(text("SELECT 1 FROM staff WHERE id = :i"), {"i": staff_id}).first() is None:
-        raise NotFoundError(f"staff {staff_id} does not exist")
+        raise NotFoundError(f"staff {staff_id} does not exist", code="staff.not_found", params={"id": staff_id})
     _check_codes(db, grants)
     wide = role in STREET_WIDE_ROLES if street_wide is None else street_wide
     account_id = db.execute(
@@ -167,7 +167,7 @@ def account_by_name(db: Executor, name: str) -> dict[str, Any]:
     row = db.execute(text("SELECT id, name, role, staff_id, street_wide, disabled FROM accounts WHERE name = :n"),
                      {"n": name}).mappings().first()
     if row is None:
-        raise NotFoundError(f"no account is named {name!r} (see `gridgov user list`)")
+        raise NotFoundError(f"no account is named {name!r} (see `gridgov user list`)", code="account.not_found", params={"name": name})
     return dict(row)
 
 
@@ -221,7 +221,7 @@ def owner_open_session(db: Executor, name: str, token_hash: bytes, *, kind: str 
     disabled account."""
     account = account_by_name(db, name)
     if account["disabled"]:
-        raise ValidationError(f"account {name!r} is disabled")
+        raise ValidationError(f"account {name!r} is disabled", code="account.disabled", params={"name": name})
     sid = db.execute(
         text("INSERT INTO sessions (token_hash, account_id, kind, label, expires_at) "
              "VALUES (:h, :a, :k, 'owner --as', now() + make_interval(mins => :m)) RETURNING id"),
@@ -298,7 +298,7 @@ def revoke_token(db: Executor, token_id: int) -> None:
     """Revoke API token ``token_id`` (owner)."""
     if db.execute(text("UPDATE sessions SET revoked_at = now() WHERE id = :i AND kind = 'api' AND revoked_at IS NULL"),
                   {"i": token_id}).rowcount == 0:
-        raise NotFoundError(f"no live API token has the id {token_id} (see `gridgov token list`)")
+        raise NotFoundError(f"no live API token has the id {token_id} (see `gridgov token list`)", code="token.not_found", params={"id": token_id})
     _audit(db, "token_revoked", str(token_id), {})
 
 

@@ -132,14 +132,20 @@ def _refuse_errors(kind: str, problems: Sequence[RowProblem], *, skip_invalid: b
         raise ValidationError(
             f"{rows} {kind} row(s) have errors ({sample}{' …' if len(errors) > 5 else ''}); nothing was loaded. "
             "Fix the file, or load the valid rows only with --skip-invalid",
-            list(errors),
+            list(errors), code="import.rows_invalid", params={"count": rows, "lines": _lines(errors)},
         )
     return rows
 
 
+def _lines(problems: Sequence[RowProblem], limit: int = 10) -> list[int]:
+    """The first spreadsheet lines (row + 2: after the header) of ``problems``, for a page's message."""
+    return sorted({p.row + 2 for p in problems if p.row >= 0})[:limit]
+
+
 def _check_frame(frame: gpd.GeoDataFrame, kind: str) -> None:
     if frame.crs is None or frame.crs.to_epsg() != STORAGE_EPSG:
-        raise CRSError(f"{kind} must be in EPSG:{STORAGE_EPSG} before loading, got {frame.crs}; use to_storage_crs")
+        raise CRSError(f"{kind} must be in EPSG:{STORAGE_EPSG} before loading, got {frame.crs}; use to_storage_crs",
+                       code="crs.mismatch")
 
 
 def _ewkb(geoms: Any) -> list[str | None]:
@@ -256,7 +262,7 @@ def load_grids(
             raise ValidationError(
                 f"{len(findings)} grid(s) conflict with the database: "
                 + "; ".join(f"{p.key}: {p.message}" for p in findings[:5]) + (" …" if len(findings) > 5 else ""),
-                findings,
+                findings, code="import.grids_conflict", params={"count": len(findings), "lines": _lines(findings)},
             )
         conn.execute(text(f"DROP TABLE {stage}"))
         current = load_plan(conn)
@@ -283,7 +289,8 @@ def load_grids(
             raise ValidationError(
                 f"the grids would not form a valid nested coverage ({len(errors)} error(s)); nothing was loaded: "
                 + "; ".join(f"row {p.row}: {p.rule} {p.id}" for p in problems_found[:5]) + (" …" if len(errors) > 5 else ""),
-                problems_found,
+                problems_found, code="import.coverage_invalid",
+                params={"count": len(errors), "rules": sorted({f.rule for f in errors})},
             )
         notify(progress, 2, 3, "grids")
         changes = compare_plans(current, merged)
@@ -639,7 +646,8 @@ def _check_roster_token(conn: Connection, keys: list[str], expected: str) -> Non
         shown = ", ".join(keys[:5]) + (" …" if len(keys) > 5 else "")
         raise StaleVersionError(
             f"the roster of staff {shown} was changed by someone else since you read it (version {expected[:8]}, "
-            f"now {current[:8]}); nothing was saved — read it again (gridgov export staff) and redo the change"
+            f"now {current[:8]}); nothing was saved — read it again (gridgov export staff) and redo the change",
+            code="roster.stale", params={"staff": keys[:5]},
         )
 
 
@@ -714,7 +722,7 @@ def load_staff(
             raise ValidationError(
                 f"{len(findings)} staff row(s) name grids that cannot take them; nothing was loaded: "
                 + "; ".join(f"row {p.row}: {p.message}" for p in findings[:5]) + (" …" if len(findings) > 5 else ""),
-                findings,
+                findings, code="roster.grids_invalid", params={"count": len(findings), "lines": _lines(findings)},
             )
         report.inserted, report.updated, report.unchanged = _upsert_counts(conn, f"""
             INSERT INTO staff AS t (staff_key, name, phone, organisation)

@@ -116,12 +116,12 @@ class LocalCluster:
             return json.loads(self.secrets_file.read_text())
         except FileNotFoundError:
             raise DatabaseUnavailableError(
-                f"the local cluster's passwords ({self.secrets_file}) are missing; run `gridgov db up` (or `make run`)"
+                f"the local cluster's passwords ({self.secrets_file}) are missing; run `gridgov db up` (or `make run`)", code="db.cluster_secrets"
             ) from None
         except PermissionError:
             raise DatabaseUnavailableError(
                 f"{self.secrets_file} is readable only by the user who created the cluster (root on a server); "
-                "run the command as that user, or log in with `gridgov login`"
+                "run the command as that user, or log in with `gridgov login`", code="db.cluster_secrets"
             ) from None
 
     def _write_secrets(self, secrets: dict[str, str]) -> None:
@@ -152,14 +152,14 @@ class LocalCluster:
                 raise PostGISMissingError(
                     f"the cluster in {self.data_dir} is PostgreSQL {wanted}, but "
                     f"postgresql-{wanted}-postgis-3 is not installed (found PostGIS for {versions or 'none'}); "
-                    "run `make setup`"
+                    "run `make setup`", code="db.postgis_missing"
                 )
             return _PG_ROOT / str(wanted) / "bin"
         if not versions:
             raise PostGISMissingError(
                 "no PostgreSQL server with PostGIS is installed "
                 "(expected /usr/lib/postgresql/N/bin/postgres and postgis.control); run `make setup` "
-                "or `apt-get install postgresql postgresql-15-postgis-3`"
+                "or `apt-get install postgresql postgresql-15-postgis-3`", code="db.postgis_missing"
             )
         return _PG_ROOT / str(versions[-1]) / "bin"
 
@@ -176,7 +176,7 @@ class LocalCluster:
         if check and proc.returncode != 0:
             raise DatabaseUnavailableError(
                 f"{Path(args[0]).name} failed (exit {proc.returncode}): {(proc.stderr or proc.stdout).strip()[-800:]}"
-                f" — see {self.log_file}"
+                f" — see {self.log_file}", code="db.cluster_failed"
             )
         return proc
 
@@ -325,7 +325,7 @@ class LocalCluster:
             if not _port_free(self.port):
                 raise DatabaseUnavailableError(
                     f"port {self.port} of the local cluster is taken by another program; stop it, or remove "
-                    f"{self.port_file} and set GRIDGOV_PG_PORT to a free port"
+                    f"{self.port_file} and set GRIDGOV_PG_PORT to a free port", code="db.port_taken"
                 )
             self._run(
                 str(self.bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file),
@@ -366,7 +366,7 @@ class LocalCluster:
             except psycopg.OperationalError as exc:
                 if time.monotonic() > deadline:
                     raise DatabaseUnavailableError(
-                        f"cannot connect to the local cluster on 127.0.0.1:{self.port}: {exc}"
+                        f"cannot connect to the local cluster on 127.0.0.1:{self.port}: {exc}", code="db.unavailable"
                     ) from exc
                 time.sleep(0.3)
 

@@ -87,7 +87,7 @@ def app_database_url(settings: Settings | None = None) -> str:
         raise ConfigurationError(
             "DATABASE_URL is set but GRIDGOV_APP_DATABASE_URL is not: the app connects as a role that owns "
             "nothing and has no BYPASSRLS; create it (`gridgov init` prints the SQL) and set "
-            "GRIDGOV_APP_DATABASE_URL to its URL"
+            "GRIDGOV_APP_DATABASE_URL to its URL", code="config.app_database_url"
         )
     return local_cluster(settings).url(role="app")
 
@@ -143,7 +143,7 @@ def check_postgis(engine: Engine, *, url: str | None = None, settings: Settings 
                 if available is None:
                     raise PostGISMissingError(
                         f"the database at {where} has no PostGIS: the server lacks the extension "
-                        "(install postgis for its PostgreSQL version, e.g. postgresql-15-postgis-3)"
+                        "(install postgis for its PostgreSQL version, e.g. postgresql-15-postgis-3)", code="db.postgis_missing"
                     )
                 conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
                 conn.commit()
@@ -153,12 +153,12 @@ def check_postgis(engine: Engine, *, url: str | None = None, settings: Settings 
         hint = ("check DATABASE_URL (the server, port, user and database it names)" if configured
                 else "run `gridgov db up` (or `make run`) to start the local cluster")
         reason = " ".join(str(exc.orig).split())
-        raise DatabaseUnavailableError(f"cannot connect to {where}: {reason}; {hint}") from exc
+        raise DatabaseUnavailableError(f"cannot connect to {where}: {reason}; {hint}", code="db.unavailable") from exc
     except PostGISMissingError:
         raise
     except Exception as exc:  # permission denied creating the extension, ...
         if "postgis" in str(exc).lower() or "extension" in str(exc).lower():
-            raise PostGISMissingError(f"the database at {where} has no PostGIS and it cannot be created: {exc}") from exc
+            raise PostGISMissingError(f"the database at {where} has no PostGIS and it cannot be created: {exc}", code="db.postgis_missing") from exc
         raise
     return str(version)
 

@@ -93,11 +93,11 @@ def _point(lon: float, lat: float):  # noqa: ANN202 - SQL expression
 
 def _check_lonlat(lon: float, lat: float) -> None:
     if not (math.isfinite(lon) and math.isfinite(lat)):
-        raise CoordinateRangeError(f"point ({lon}, {lat}) is not a finite lon/lat in degrees (EPSG:4490)")
+        raise CoordinateRangeError(f"point ({lon}, {lat}) is not a finite lon/lat in degrees (EPSG:4490)", code="location.not_finite")
     if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
         raise CoordinateRangeError(
             f"point ({lon}, {lat}) is not lon/lat in degrees (EPSG:4490); expected lon in [-180, 180], "
-            "lat in [-90, 90] (are they swapped or projected metres?)"
+            "lat in [-90, 90] (are they swapped or projected metres?)", code="location.range", params={"lon": lon, "lat": lat}
         )
 
 
@@ -142,15 +142,15 @@ def report_incident(
 
     _check_lonlat(lon, lat)
     if not (category or "").strip():
-        raise ValidationError("incident category is empty; give one (--category)")
-    check_text(category, what="incident category", kind="name")
-    check_text(description or "", what="incident description", kind="text")
-    check_text(address or "", what="incident address", kind="address")
+        raise ValidationError("incident category is empty; give one (--category)", code="incident.category_missing")
+    check_text(category, what="incident category", kind="name", field="field.category")
+    check_text(description or "", what="incident description", kind="text", field="field.description")
+    check_text(address or "", what="incident address", kind="address", field="field.address")
     if incident_key is not None:
-        check_text(incident_key, what="incident key", kind="key")
+        check_text(incident_key, what="incident key", kind="key", field="field.incident_key")
     at = require_aware(reported_at or _now(), name="reported_at")
     if reported_at is not None:
-        check_moment(at, what="report time", now=_now())
+        check_moment(at, what="report time", now=_now(), field="field.reported_at")
     scheme = scheme or default_scheme()
     current = _grid_at(db, lon, lat, as_of=None, scheme=scheme)
     # The plan valid when it was reported; an incident older than every plan version takes the current grid.
@@ -211,7 +211,7 @@ def load_incident_state(db: Executor, incident_id: int, *, for_update: bool = Fa
         query = query.with_for_update()
     row = db.execute(query).first()
     if row is None:
-        raise NotFoundError(f"incident {incident_id} does not exist")
+        raise NotFoundError(f"incident {incident_id} does not exist", code="incident.not_found", params={"id": incident_id})
     return IncidentState(**row._asdict())
 
 
@@ -234,11 +234,16 @@ def _stale(db: Executor, incident_id: int, read_version: int) -> StaleVersionErr
             f": {latest['actor']} did '{latest['action']}' (now {latest['to_status']}) at "
             f"{latest['at'].isoformat()} [event {latest['id']}]"
         )
-    return StaleVersionError(
+    message = (
         f"incident {incident_id} was changed by someone else since you read it at version {read_version} "
         f"(now version {current}){newer}; nothing was saved — reload it (gridgov incident show {incident_id}) and "
         "try again"
     )
+    if latest is None:
+        return StaleVersionError(message, code="incident.stale_plain", params={"id": incident_id})
+    return StaleVersionError(message, code="incident.stale", params={
+        "id": incident_id, "actor": latest["actor"], "action": latest["action"], "status": latest["to_status"],
+        "at": latest["at"]})
 
 
 def transition_incident(
@@ -278,7 +283,7 @@ def transition_incident(
     if action == "dispatch" and assignee is not None:
         exists = db.execute(select(_staff.c.id).where(_staff.c.id == assignee)).scalar()
         if exists is None:
-            raise NotFoundError(f"staff {assignee} does not exist; cannot dispatch incident {incident_id} to them")
+            raise NotFoundError(f"staff {assignee} does not exist; cannot dispatch incident {incident_id} to them", code="staff.not_found", params={"id": assignee})
     result = apply_transition(
         state,
         action,
@@ -322,7 +327,7 @@ def incident_detail(db: Executor, incident_id: int) -> dict[str, Any]:
         ).where(_incidents.c.id == incident_id)
     ).mappings().first()
     if row is None:
-        raise NotFoundError(f"incident {incident_id} does not exist")
+        raise NotFoundError(f"incident {incident_id} does not exist", code="incident.not_found", params={"id": incident_id})
     data = {k: v for k, v in row.items() if k != "geom"}
     names = dict(db.execute(select(_staff.c.id, _staff.c.name)).all()) if data["assigned_to"] or data["reported_by"] else {}
     data["assigned_to_name"] = names.get(data["assigned_to"])
@@ -513,9 +518,9 @@ def record_visit(db: Executor, record: VisitRecord) -> int:
         .where(_households.c.id == record.household_id).with_for_update(read=True)
     ).first()
     if household is None:
-        raise NotFoundError(f"household {record.household_id} does not exist")
+        raise NotFoundError(f"household {record.household_id} does not exist", code="household.not_found", params={"id": record.household_id})
     if db.execute(select(_staff.c.id).where(_staff.c.id == record.staff_id)).scalar() is None:
-        raise NotFoundError(f"staff {record.staff_id} does not exist")
+        raise NotFoundError(f"staff {record.staff_id} does not exist", code="staff.not_found", params={"id": record.staff_id})
     held = db.execute(
         select(_assignments.c.grid_code, _assignments.c.role, _assignments.c.start_date, _assignments.c.end_date)
         .where(_assignments.c.staff_id == record.staff_id).with_for_update(read=True)

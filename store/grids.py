@@ -132,7 +132,7 @@ def compare_plans(current: gpd.GeoDataFrame, proposed: gpd.GeoDataFrame) -> Plan
     """Per-code differences (vectorized geometry comparison with ``equals_exact`` at 1e-9°)."""
     for frame, label in ((current, "current"), (proposed, "proposed")):
         if frame.crs is None or frame.crs.to_epsg() != STORAGE_EPSG:
-            raise CRSError(f"the {label} plan must be in EPSG:{STORAGE_EPSG}, not {frame.crs}")
+            raise CRSError(f"the {label} plan must be in EPSG:{STORAGE_EPSG}, not {frame.crs}", code="crs.mismatch")
     cur = current.set_index("code")
     new = proposed.set_index("code")
     added = sorted(set(new.index) - set(cur.index))
@@ -177,6 +177,13 @@ class AppliedChangeset:
 
 
 def _newer_change(db: Executor, code: str) -> str:
+    row = _newer_change_row(db, code)
+    if row is None:
+        return "a change that is not recorded"
+    return f"changeset {row.id} by {row.author} at {row.created_at:%Y-%m-%d %H:%M} ({row.reason})"
+
+
+def _newer_change_row(db: Executor, code: str) -> Any:
     row = db.execute(
         text(
             """
@@ -186,9 +193,7 @@ def _newer_change(db: Executor, code: str) -> str:
         ),
         {"code": code},
     ).first()
-    if row is None:
-        return "a change that is not recorded"
-    return f"changeset {row.id} by {row.author} at {row.created_at:%Y-%m-%d %H:%M} ({row.reason})"
+    return row
 
 
 def check_versions(db: Executor, codes: Sequence[str], base_versions: Mapping[str, int]) -> None:
@@ -212,19 +217,25 @@ def check_versions(db: Executor, codes: Sequence[str], base_versions: Mapping[st
     for code in codes:
         if code not in base_versions:
             raise StaleVersionError(
-                f"grid {code} was not part of the plan this edit started from; reload the plan and edit again"
+                f"grid {code} was not part of the plan this edit started from; reload the plan and edit again",
+                code="grid.not_in_draft", params={"code": code},
             )
         row = found.get(code)
         if row is None:
             raise StaleVersionError(
                 f"grid {code} was retired by someone else since you read it; nothing was saved — reload the plan and "
-                "edit again"
+                "edit again", code="grid.retired_meanwhile", params={"code": code},
             )
         if int(row.version) != int(base_versions[code]):
-            raise StaleVersionError(
+            newer = _newer_change_row(db, code)
+            message = (
                 f"grid {code} {row.name} was changed by someone else since you read it: {_newer_change(db, code)} "
                 f"(your version {base_versions[code]}, now {row.version}); nothing was saved — reload and redo the edit"
             )
+            if newer is None:
+                raise StaleVersionError(message, code="grid.stale_plain", params={"code": code, "name": row.name})
+            raise StaleVersionError(message, code="grid.stale", params={
+                "code": code, "name": row.name, "author": newer.author, "at": newer.created_at, "changeset": newer.id})
 
 
 def _code_or_none(value: Any) -> str | None:
@@ -312,7 +323,7 @@ def apply_plan(
     if reused:
         raise ValidationError(
             f"grid code(s) {', '.join(reused)} were used before and are retired; codes are never reused — "
-            "allocate new codes under the parent"
+            "allocate new codes under the parent", code="grid.code_reused", params={"codes": reused},
         )
     back = sorted(known)
     if back:
@@ -566,7 +577,7 @@ def resolve_code_in_db(db: Executor, code: str) -> list[str]:
         return [code]
     known = db.execute(text("SELECT 1 FROM grid_codes WHERE code = :c"), {"c": code}).first()
     if known is None:
-        raise NotFoundError(f"no grid has ever had the code {code}")
+        raise NotFoundError(f"no grid has ever had the code {code}", code="grid.never", params={"code": code})
     return resolve_code(code, load_lineage(db), active)
 
 

@@ -54,12 +54,14 @@ class GridNotFoundAtPoint(NotFoundError):
         where = f"({lon:.6f}, {lat:.6f})"
         if nearest is None:
             msg = f"no grid covers the point {where}, and there are no grids at all"
+            super().__init__(msg, code="point.outside_no_grids")
         else:
             msg = (
                 f"no grid covers the point {where}; the nearest is {nearest.code} {nearest.name} "
                 f"at {nearest.distance_m:.0f} m"
             )
-        super().__init__(msg)
+            super().__init__(msg, code="point.outside", params={"code": nearest.code, "name": nearest.name,
+                                                                "distance": nearest.distance_m})
 
 
 def grid_at_point(
@@ -137,8 +139,8 @@ def grid_card(
             text("SELECT status FROM grid_codes WHERE code = :code"), {"code": code}
         ).scalar()
         if retired == "retired":
-            raise NotFoundError(f"grid {code} is retired; see its lineage for the grids that replaced it")
-        raise NotFoundError(f"no grid has the code {code}" + (f" on {as_of}" if as_of else ""))
+            raise NotFoundError(f"grid {code} is retired; see its lineage for the grids that replaced it", code="grid.retired", params={"code": code})
+        raise NotFoundError(f"no grid has the code {code}" + (f" on {as_of}" if as_of else ""), code="grid.not_found", params={"code": code})
     ancestors = scheme.ancestors_of(code)
     names = dict(
         db.execute(

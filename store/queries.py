@@ -107,7 +107,7 @@ def grid_geometry(db: Executor, code: str, *, scope: Scope | Sequence[str] | Non
     )
     frame = geo_frame(db, sql, params)
     if frame.empty:
-        raise NotFoundError(f"no current grid has the code {code!r} (or it is outside your grids)")
+        raise NotFoundError(f"no current grid has the code {code!r} (or it is outside your grids)", code="grid.not_found_in_scope", params={"code": code})
     return frame
 
 

@@ -172,7 +172,7 @@ def _geoms(frame: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> list[str | Non
     """Hex EWKB (SRID 4490) of each geometry; refuses any other CRS."""
     crs = frame.crs
     if crs is None or crs.to_epsg() != STORAGE_EPSG:
-        raise CRSError(f"{what} must be in EPSG:{STORAGE_EPSG} to be stored, but their CRS is {crs!r}")
+        raise CRSError(f"{what} must be in EPSG:{STORAGE_EPSG} to be stored, but their CRS is {crs!r}", code="crs.mismatch")
     geoms = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
     return _ewkb(geoms.to_numpy())
 

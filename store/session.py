@@ -82,9 +82,13 @@ _counts = {"retried": 0, "gave_up": 0}
 class RefusedByDatabase(GridGovError, PermissionError):
     """PostgreSQL refused the write: row-level security or a permission check (exit code 1)."""
 
+    code = "db.refused"
+
 
 class ConcurrentWriteError(GridGovError, RuntimeError):
     """A write kept colliding with concurrent ones (deadlock or serialization failure) after every retry."""
+
+    code = "db.concurrent"
 
 
 def retry_counts(*, reset: bool = False) -> dict[str, int]:
@@ -187,7 +191,7 @@ def run_in_transaction(
                 raise ConcurrentWriteError(
                     f"the database rolled this change back after {kind} with concurrent changes"
                     + (f", {attempts} times" if owned else "")
-                    + "; nothing was saved — try again"
+                    + "; nothing was saved — try again", code="db.concurrent",
                 ) from exc
             with _counts_lock:
                 _counts["retried"] += 1
@@ -227,16 +231,19 @@ def database_error(exc: BaseException) -> GridGovError | None:
     ):
         return DatabaseUnavailableError(
             f"lost the connection to the database ({line}); the command's open transaction was rolled back. "
-            "Check the server (`gridgov db status`; `gridgov db up` for the local cluster) and run the command again"
+            "Check the server (`gridgov db status`; `gridgov db up` for the local cluster) and run the command again",
+            code="db.connection_lost",
         )
     if state == "42501":  # insufficient_privilege: a row-level security policy or a permission check refused
         if "row-level security" in line:
-            return RefusedByDatabase("refused: your account may not change rows outside its grids (or of this kind)")
-        return RefusedByDatabase(f"refused: {line}")
+            return RefusedByDatabase("refused: your account may not change rows outside its grids (or of this kind)",
+                                     code="db.refused_rls")
+        return RefusedByDatabase(f"refused: {line}", code="db.refused")
     if state in _RETRYABLE_SQLSTATES:
-        return ConcurrentWriteError(f"the database rolled this change back after a concurrent change ({line}); try again")
+        return ConcurrentWriteError(f"the database rolled this change back after a concurrent change ({line}); try again",
+                                    code="db.concurrent")
     if state.startswith("22") or (isinstance(orig, psycopg.DataError) and not state):
-        return ValidationError(f"the database cannot store a value of this input: {line}")
+        return ValidationError(f"the database cannot store a value of this input: {line}", code="db.bad_value")
     if state.startswith("23"):
-        return ValidationError(f"the change conflicts with data already stored: {line}")
+        return ValidationError(f"the change conflicts with data already stored: {line}", code="db.conflict")
     return None

@@ -38,8 +38,11 @@ logger = logging.getLogger("boundaries.edits")
 class EditRefused(GridGovError, ValueError):
     """An edit that cannot be made without breaking the plan; ``findings`` say why."""
 
-    def __init__(self, message: str, findings: Iterable[Finding] = ()) -> None:
-        super().__init__(message)
+    code = "edit.refused"
+
+    def __init__(self, message: str, findings: Iterable[Finding] = (), *, code: str | None = None,
+                 params: dict | None = None) -> None:
+        super().__init__(message, code=code, params=params)
         self.findings = list(findings)
 
 
@@ -85,8 +88,9 @@ def _finding(rule: str, codes: Iterable[str], message: str, geometry: BaseGeomet
 
 
 def _refuse(rule: str, codes: Iterable[str], message: str, geometry: BaseGeometry | None = None) -> EditRefused:
+    """An edit refused by ``rule`` for ``codes``: worded on pages as ``error.edit.<rule>`` (``{codes:list}``)."""
     codes = list(codes)
-    return EditRefused(message, [_finding(rule, codes, message, geometry)])
+    return EditRefused(message, [_finding(rule, codes, message, geometry)], code=f"edit.{rule}", params={"codes": codes})
 
 
 def _multi(geom: BaseGeometry) -> BaseGeometry:
@@ -114,6 +118,7 @@ class _Plan:
             raise EditRefused(
                 "the plan has missing or duplicate codes; validate and fix it before editing",
                 [f for f in validate_plan(plan, scheme=scheme).errors if f.rule in ("duplicate_code", "code_malformed")],
+                code="edit.plan_codes_invalid",
             )
         self.frame = plan
         self.scheme = scheme
@@ -385,7 +390,7 @@ def _finish(
         raise EditRefused(
             f"{operation} refused: the result would not be a valid nested coverage "
             f"({len(bad)} problem(s); first: {bad[0].message})",
-            bad,
+            bad, code="edit.result_invalid", params={"count": len(bad), "rules": sorted({f.rule for f in bad})},
         )
     before = {c: g for c, g in zip(work.order, plan.geometry.array)}
     changes: list[GridChange] = []

@@ -63,7 +63,8 @@ class Operation:
             if unknown:
                 parts.append(f"unknown {unknown}")
             raise ValidationError(
-                f"edit '{self.name}' takes {[p.name for p in self.parameters]}: {'; '.join(parts)}"
+                f"edit '{self.name}' takes {[p.name for p in self.parameters]}: {'; '.join(parts)}",
+                code="edit.parameters", params={"operation": self.name},
             )
 
     def run(self, plan: Any, **kwargs: Any) -> Any:

@@ -507,7 +507,8 @@ def replace_children(
 
     tiles = _retile(work, region, lines, cuts, assign, grid_size=grid_size)
     if problems:
-        raise EditRefused(f"replace_children refused: {len(problems)} gap(s)/overlap(s) in the new children", problems)
+        raise EditRefused(f"replace_children refused: {len(problems)} gap(s)/overlap(s) in the new children", problems,
+                          code="edit.children_gaps", params={"count": len(problems)})
     missing = [i for i in range(len(clipped)) if f"#{i}" not in tiles]
     if missing:
         raise _refuse("child_vanished", [parent_code], f"new children {missing} are entirely covered by others")

@@ -31,7 +31,8 @@ __all__ = ["reshape_grid"]
 
 
 def _refuse(rule: str, codes: list[str], message: str, geometry: BaseGeometry | None = None) -> EditRefused:
-    return EditRefused(message, [Finding(rule=rule, severity="error", codes=tuple(codes), message=message, geometry=geometry)])
+    return EditRefused(message, [Finding(rule=rule, severity="error", codes=tuple(codes), message=message, geometry=geometry)],
+                       code=f"edit.{rule}", params={"codes": list(codes)})
 
 
 def reshape_grid(
