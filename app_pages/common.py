@@ -87,18 +87,23 @@ def show_failure(exc: BaseException) -> None:
     """A failure a page did not handle, as one message in the reader's language (never a traceback).
 
     Domain errors and what the database's errors mean (the server gone, a value it cannot store,
-    a deadlock that outlived its retries: :func:`store.session.database_error`) are worded with
-    their message; anything else is named by its type only, and logged with its traceback.
+    a deadlock that outlived its retries: :func:`store.session.database_error`) are worded by their
+    code (:func:`i18n.describe_error`); anything else is one short message with an error id, logged
+    on the server with that id and its traceback.
     """
+    import uuid
+
     from gis.errors import GridGovError
     from store.session import database_error
 
     known = exc if isinstance(exc, GridGovError) else database_error(exc)
     if known is not None:
+        logger.warning("page refused: %s", known)
         st.error(t("app.failed", error=known))
         return
-    logger.exception("page failed", exc_info=exc)
-    st.error(t("app.internal_error", kind=type(exc).__name__))
+    error_id = uuid.uuid4().hex[:8]
+    logger.error("page failed (error id %s)", error_id, exc_info=exc)
+    st.error(t("app.internal_error", id=error_id))
 
 
 @st.cache_resource(show_spinner=False)

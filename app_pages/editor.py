@@ -29,7 +29,7 @@ from shapely.geometry.base import BaseGeometry
 from streamlit_folium import st_folium
 
 from app_pages import common, maps
-from app_pages.i18n import t
+from app_pages.i18n import current_language, describe, label_of, t
 from boundaries.edits import EditRefused
 from services.editing import (
     EditPreview,
@@ -43,6 +43,7 @@ from boundaries.edits.catalogue import OPERATIONS as EDIT_OPERATIONS
 from gis import webmap
 from gis.crs import STORAGE_EPSG
 from gis.errors import GridGovError, StaleVersionError, ValidationError
+from i18n import describe_finding
 
 logger = logging.getLogger(__name__)
 
@@ -282,6 +283,7 @@ def _edit_map(
     if findings is not None and len(findings):
         shown = findings[findings.geometry.notna() & ~findings.geometry.is_empty]
         if len(shown):
+            shown = _worded_findings(shown[[c for c in ("rule", "codes", "message", "geometry") if c in shown.columns]])
             shown = shown[["rule", "message", "geometry"]]
             webmap.add_polygon_layer(
                 fmap, webmap.to_display(shown, basemap=basemap), key="edit-findings", name=t("editor.layer_findings"),
@@ -310,13 +312,45 @@ def _moved_points(preview: EditPreview, households: gpd.GeoDataFrame) -> gpd.Geo
 # -- preview and save ---------------------------------------------------------------------------
 
 
+def _codes_list(codes: object) -> list[str]:
+    if isinstance(codes, str):
+        return [c for c in codes.split(",") if c]
+    if isinstance(codes, (list, tuple)):
+        return [str(c) for c in codes]
+    return []
+
+
+def _worded_findings(frame: pd.DataFrame) -> pd.DataFrame:
+    """Findings with their rule, severity and message in the session language (never the English message)."""
+    lang = current_language()
+    out = frame.copy()
+    if "message" in out.columns:
+        out["message"] = [describe_finding(str(rule), lang, codes=_codes_list(codes))
+                          for rule, codes in zip(out["rule"], out.get("codes", [()] * len(out)))]
+    if "codes" in out.columns:
+        out["codes"] = out["codes"].map(lambda c: t("list.sep").join(_codes_list(c)))
+    if "severity" in out.columns:
+        out["severity"] = out["severity"].map(lambda v: label_of("severity", v))
+    out["rule"] = out["rule"].map(lambda v: label_of("rule", v))
+    if "area_m2" in out.columns:
+        out["area_m2"] = out["area_m2"].map(lambda v: "" if v is None or pd.isna(v) else f"{float(v):,.1f}")
+    return out
+
+
 def _show_findings(records: list[dict[str, Any]]) -> None:
     if not records:
         return
     table = pd.DataFrame(records)
     cols = [c for c in ("severity", "rule", "codes", "message", "area_m2") if c in table.columns]
-    table = table[cols].assign(codes=table["codes"].map(lambda c: ", ".join(c) if isinstance(c, (list, tuple)) else c))
+    table = _worded_findings(table[cols])
     st.dataframe(table.rename(columns={c: t(f"editor.col.{c}") for c in cols}), hide_index=True, width="stretch")
+
+
+def _report_summary(report: Any) -> str:
+    """How many problems of which rules, in the session language."""
+    rules = sorted({f.rule for f in report.errors}) or sorted({f.rule for f in report.findings})
+    return t("editor.invalid_summary", count=len(report.errors),
+             rules=t("list.sep").join(label_of("rule", r) for r in rules))
 
 
 def _show_impact(preview: EditPreview, points: dict[str, Any]) -> None:
@@ -430,19 +464,23 @@ def render() -> None:
         _store_drawings(state, basemap)
     with st.expander(t("editor.wkt_expander"), expanded=bool(st.session_state.get("editor.wkt"))):
         st.text_area(t("editor.wkt"), key="editor.wkt", height=100)
-    geoms = _geometries(kind)
     params: dict[str, Any] | None = None
     problem: str | None = None
     try:
-        params = _parameters(operation, plan, geoms)
+        geoms = _geometries(kind)
+    except (shapely.errors.GEOSException, ValueError, TypeError) as exc:  # malformed WKT: say so, in words
+        logger.info("editor: unreadable WKT: %s", exc)
+        geoms, problem = [], t("editor.bad_wkt")
+    try:
+        params = _parameters(operation, plan, geoms) if problem is None else None
     except ValidationError as exc:
-        problem = str(exc)
-    except (shapely.errors.GEOSException, ValueError) as exc:
-        problem = t("editor.bad_wkt", error=exc)
+        problem = str(exc) if not exc.code or exc.code == "invalid" else t("editor.refused", error=exc)
+    except (shapely.errors.GEOSException, ValueError):
+        problem = t("editor.bad_wkt")
     if problem:
         st.info(problem)
     elif params:
-        st.caption(t("editor.target", codes=", ".join(_codes_of(params))))
+        st.caption(t("editor.target", codes=t("list.sep").join(_codes_of(params))))
 
     points = common.load_edit_points(token, common.user_scope())
     if st.button(t("editor.preview"), key="editor.preview_button", type="primary", disabled=params is None):
@@ -454,12 +492,12 @@ def render() -> None:
             st.session_state["editor.preview"] = preview
         except EditRefused as exc:
             preview = None
-            st.session_state["editor.refused"] = (str(exc), [f.to_record() for f in exc.findings],
+            st.session_state["editor.refused"] = (describe(exc), [f.to_record() for f in exc.findings],
                                                   [f.geometry for f in exc.findings])
         except GridGovError as exc:
             preview = None
             findings = list(getattr(exc, "findings", None) or [])
-            st.session_state["editor.refused"] = (str(exc), [f.to_record() for f in findings],
+            st.session_state["editor.refused"] = (describe(exc), [f.to_record() for f in findings],
                                                   [f.geometry for f in findings])
 
     refused = st.session_state["editor.refused"]
@@ -478,6 +516,8 @@ def render() -> None:
             geoms_bad = [g for g in refused[2] if g is not None and not g.is_empty]
             findings = gpd.GeoDataFrame(
                 {"rule": [r["rule"] for r, g in zip(refused[1], refused[2]) if g is not None and not g.is_empty],
+                 "codes": [",".join(r.get("codes") or ()) for r, g in zip(refused[1], refused[2])
+                           if g is not None and not g.is_empty],
                  "message": [r["message"] for r, g in zip(refused[1], refused[2]) if g is not None and not g.is_empty]},
                 geometry=geoms_bad, crs=STORAGE_EPSG,
             ) if geoms_bad else None
@@ -500,7 +540,7 @@ def render() -> None:
     if preview.can_save:
         st.success(t("editor.valid"))
     else:
-        st.error(t("editor.invalid", summary=preview.report.summary()))
+        st.error(t("editor.invalid", summary=_report_summary(preview.report)))
     _show_findings([f.to_record() for f in preview.report.findings])
     _show_impact(preview, points)
 

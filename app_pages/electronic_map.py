@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import common, folium_view, maps
-from app_pages.i18n import t
+from app_pages.i18n import describe, t
 from gis import webmap
 from store.lookup import GridNotFoundAtPoint
 
@@ -117,7 +117,7 @@ def render() -> None:
             try:
                 common.show_grid_card(common.load_card(token, code, scope))
             except LookupError as exc:
-                st.warning(str(exc))
+                st.warning(describe(exc))
         else:
             st.info(t("card.click_hint"))
 

@@ -5,9 +5,9 @@ The language is chosen in the sidebar and kept in ``st.session_state["ui.lang"]`
 
 from __future__ import annotations
 
-from i18n.catalogue import CATALOGUE, LANGUAGES, _check, label, translate
+from i18n.catalogue import CATALOGUE, LANGUAGES, _check, describe_error, label, translate
 
-__all__ = ["LANGUAGES", "CATALOGUE", "t", "translate", "label_of", "current_language", "_check"]
+__all__ = ["LANGUAGES", "CATALOGUE", "t", "translate", "label_of", "current_language", "describe", "_check"]
 
 
 def current_language() -> str:
@@ -17,8 +17,19 @@ def current_language() -> str:
 
 
 def t(key: str, /, **kwargs: object) -> str:
-    """The text of ``key`` in the current session language (``st.session_state['ui.lang']``)."""
-    return translate(key, current_language(), **kwargs)
+    """The text of ``key`` in the current session language (``st.session_state['ui.lang']``).
+
+    An exception given as a parameter (``t("wf.refused", error=exc)``) is worded by its code
+    (:func:`describe`), never by its English message.
+    """
+    lang = current_language()
+    words = {k: describe_error(v, lang).rstrip("。.") if isinstance(v, BaseException) else v for k, v in kwargs.items()}
+    return translate(key, lang, **words)
+
+
+def describe(exc: BaseException, /) -> str:
+    """A domain error in the session language (:func:`i18n.describe_error`: its code and params)."""
+    return describe_error(exc, current_language())
 
 
 def label_of(prefix: str, value: object, /) -> str:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common, folium_view
-from app_pages.i18n import label_of, t
+from app_pages.i18n import describe, label_of, t
 from gis import clock
 from gis import webmap
 from gis.errors import GridGovError
@@ -28,7 +28,7 @@ def _find_by_point(token: str, lon: float, lat: float) -> None:
     try:
         cards = common.load_lookup_point(token, float(lon), float(lat), common.user_scope())
     except GridGovError as exc:
-        _set_code(None, str(exc))
+        _set_code(None, describe(exc))
         return
     _set_code(cards[0].code)
 
@@ -46,7 +46,7 @@ def _controls(token: str, scope, basemap) -> None:
                 try:
                     common.load_card(token, code, scope)
                 except GridGovError as exc:
-                    _set_code(None, str(exc))
+                    _set_code(None, describe(exc))
                 else:
                     _set_code(code)
     elif mode == "person":

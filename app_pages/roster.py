@@ -14,7 +14,8 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common
-from app_pages.i18n import label_of, t
+from app_pages.i18n import current_language, label_of, t
+from i18n import describe_finding
 from gis.errors import GridGovError, StaleVersionError
 from gis import clock
 from etl.export import write_staff
@@ -119,8 +120,14 @@ def _import_export(roster: pd.DataFrame) -> None:
         return
     errors = [p for p in problems if p.severity == ERROR]
     if errors:
-        st.error(t("roster.invalid", error="; ".join(f"{p.row + 2}: {p.message}" for p in errors[:3])))
-        st.dataframe(problems_frame(errors)[["row", "id", "rule", "message"]], hide_index=True, width="stretch")
+        lang = current_language()
+        worded = [describe_finding(p.rule, lang, codes=[p.id] if p.id else []) for p in errors]
+        st.error(t("roster.invalid", error=t("list.problem_sep").join(
+            t("roster.row_problem", line=p.row + 2, problem=w) for p, w in zip(errors[:3], worded))))
+        frame = problems_frame(errors)
+        st.dataframe(pd.DataFrame({t("roster.col.line"): frame["row"] + 2, t("roster.col.id"): frame["id"].fillna(""),
+                                   t("editor.col.rule"): frame["rule"].map(lambda r: label_of("rule", r)),
+                                   t("editor.col.message"): worded}), hide_index=True, width="stretch")
         return
     st.caption(t("roster.preview", count=len(incoming)))
     st.dataframe(incoming.head(50), hide_index=True, width="stretch")

@@ -148,7 +148,7 @@ def test_concurrent_change_is_refused_with_the_grid_and_the_other_change(editor_
     assert not at.exception, [e.value for e in at.exception]
     errors = " ".join(e.value for e in at.error)
     assert "保存被拒绝" in errors, _texts(at) and "未写入任何内容" in errors
-    assert (code in errors or other in errors) and f"changeset {applied.changeset_id}" in errors and "planner-b" in errors
+    assert (code in errors or other in errors) and f"变更 #{applied.changeset_id}" in errors and "planner-b" in errors
     with engine.connect() as conn:
         assert _edits(conn) == edits_before
     # reloading starts a new draft from the current plan
@@ -190,7 +190,7 @@ def test_annex_needs_a_parent_and_transfer_takes_grids_from_the_drawing(editor_d
     at.selectbox(key="editor.operation").set_value("transfer").run()
     # the strip lies in `other`; the receiver is the grid it overlaps next (none) → choose it
     at.selectbox(key="editor.transfer_to").set_value(code).run()
-    assert f"涉及网格：{other}, {code}" in _texts(at)
+    assert f"涉及网格：{other}、{code}" in _texts(at)
     at.button(key="editor.preview_button").click().run()
     assert not at.exception, [e.value for e in at.exception]
     preview = at.session_state["editor.preview"]
@@ -229,3 +229,17 @@ def test_history_lists_changesets_and_rolls_back(editor_db: str, engine) -> None
     at.radio(key="history.mode").set_value("date").run()
     assert not at.exception
     assert any("个网格" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("typed", ["POLYGON((112.1 28.1, 112.2", "LINESTRING(a b, c d)", "not wkt at all"])
+def test_a_malformed_wkt_is_a_clear_message_not_a_traceback(editor_db: str, typed: str) -> None:
+    at = _run(_editor_page)
+    at.selectbox(key="editor.operation").set_value("split").run()
+    at.text_area(key="editor.wkt").input(typed).run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts = _texts(at)
+    assert "无法识别输入的 WKT 图形" in texts, texts
+    for internal in ("Traceback", "GEOS", "ParseException", "shapely", "Expected", "/work/"):
+        assert internal not in texts, (internal, texts)
+    assert not at.error  # not a failure of the page, a hint (nothing was sent)
+    assert at.button(key="editor.preview_button").disabled
