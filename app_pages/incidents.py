@@ -22,7 +22,8 @@ def _filters(token: str, scope) -> tuple:
         min_value=first, max_value=last,
     )
     categories = cols[1].multiselect(
-        t("inc.categories"), options=options["categories"], key="inc.categories", placeholder=t("inc.all")
+        t("inc.categories"), options=options["categories"], key="inc.categories", placeholder=t("inc.all"),
+        format_func=lambda c: label_of("category", c),
     )
     statuses = cols[2].multiselect(
         t("inc.statuses"), options=options["statuses"], key="inc.statuses", placeholder=t("inc.all"),

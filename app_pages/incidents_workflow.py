@@ -14,7 +14,8 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import common, maps
-from app_pages.i18n import label_of, t
+from app_pages.i18n import current_language, label_of, t
+from i18n import duration
 from gis import clock
 from gis import webmap
 from gis.errors import GridGovError, StaleVersionError
@@ -32,6 +33,14 @@ def _defaults() -> None:
     st.session_state.setdefault("wf.selected", None)
     st.session_state.setdefault("wf.point", None)
     st.session_state.setdefault("wf.flash", None)
+
+
+def _overdue_by(deadline: object, now: dt.datetime) -> str:
+    """How long past ``deadline`` ``now`` is, in days and hours of the session language ("超期 2 天 3 小时")."""
+    stamp = pd.Timestamp(deadline) if deadline is not None else pd.NaT
+    if pd.isna(stamp):
+        return t("wf.yes")
+    return duration((pd.Timestamp(now) - stamp).total_seconds() / 3600.0, current_language())
 
 
 def _local(value: object) -> str:
@@ -62,13 +71,13 @@ def _incident_table(incidents: pd.DataFrame, names: dict[int, str]) -> pd.DataFr
         {
             "ID": incidents["id"],
             t("field.reported_at"): incidents["reported_at"].map(_local),
-            t("field.category"): incidents["category"],
+            t("field.category"): incidents["category"].map(lambda c: label_of("category", c)),
             t("field.status"): incidents["status"].map(lambda s: label_of("status", s)),
             t("wf.disposition"): incidents["disposition"].map(lambda d: label_of("disposition", d) if d else ""),
-            t("field.grid"): incidents["grid_code"],
+            t("field.grid"): incidents["grid_code"].fillna(""),
             t("wf.assignee"): incidents["assigned_to"].map(lambda v: "" if pd.isna(v) else names.get(int(v), str(v))),
             t("wf.deadline"): incidents["deadline"].map(_local),
-            t("wf.overdue"): late.map(lambda v: t("wf.yes") if v else ""),
+            t("wf.overdue"): [_overdue_by(deadline, now) if v else "" for v, deadline in zip(late, incidents["deadline"])],
         }
     )
 
@@ -108,7 +117,7 @@ def _detail(incident_id: int, roster: pd.DataFrame, names: dict[int, str]) -> No
         proposed = repository.proposed_assignee(conn, detail["grid_code"])
     st.subheader(t("wf.detail", id=incident_id, status=label_of("status", detail["status"])))
     cols = st.columns(4)
-    cols[0].metric(t("field.category"), detail["category"])
+    cols[0].metric(t("field.category"), label_of("category", detail["category"]) or "-")
     cols[1].metric(t("field.grid"), detail["grid_code"] or "-")
     cols[2].metric(t("wf.disposition"), label_of("disposition", detail["disposition"]) if detail["disposition"] else "-")
     cols[3].metric(t("wf.deadline"), _local(detail["deadline"]) or "-")
@@ -216,7 +225,8 @@ def _report_tab(scope, incidents: pd.DataFrame) -> None:
         lon = cols[0].number_input(t("my.lon"), value=point[0] if point else None, format="%.6f", key="wf.lon")
         lat = cols[1].number_input(t("my.lat"), value=point[1] if point else None, format="%.6f", key="wf.lat")
         known = sorted(incidents["category"].dropna().unique().tolist())
-        category = st.selectbox(t("field.category"), options=known, accept_new_options=True, key="wf.category")
+        category = st.selectbox(t("field.category"), options=known, accept_new_options=True, key="wf.category",
+                                format_func=lambda c: label_of("category", c))
         description = st.text_area(t("field.description"), key="wf.description")
         address = st.text_input(t("field.address"), key="wf.address")
         submitted = st.form_submit_button(t("wf.report"), type="primary")
@@ -245,7 +255,7 @@ def _overdue_tab(incidents: pd.DataFrame, names: dict[int, str]) -> None:
     if late.empty:
         return
     table = _incident_table(late, names)
-    table.insert(len(table.columns), t("wf.overdue_days"), (late["overdue_hours"] / 24.0).round(1).to_numpy())
+    table.insert(len(table.columns), t("wf.overdue_for"), [duration(h, current_language()) for h in late["overdue_hours"]])
     st.dataframe(table, hide_index=True, width="stretch")
 
 

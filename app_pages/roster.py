@@ -42,11 +42,18 @@ def _gaps(grids: pd.DataFrame, roster: pd.DataFrame, on: dt.date) -> None:
                 t("field.name"): gaps["grid_name"],
                 t("field.role"): gaps["role"].map(lambda r: label_of("role", r)),
                 t("roster.problem"): gaps["problem"].map(lambda p: t(f"roster.problem.{p}")),
-                t("field.staff"): gaps["staff"],
+                t("field.staff"): gaps["staff"].fillna(""),
             }
         ),
         hide_index=True, width="stretch", height=300,
     )
+
+
+def _day(value: object) -> str:
+    """A date as ``YYYY-MM-DD``; no date (an open-ended assignment) as the empty string, never ``None``."""
+    if value is None or (isinstance(value, float) and value != value) or pd.isna(value):
+        return ""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def _table(roster: pd.DataFrame, on: dt.date) -> None:
@@ -61,10 +68,10 @@ def _table(roster: pd.DataFrame, on: dt.date) -> None:
                 t("field.code"): shown["grid_code"],
                 t("field.name"): shown["grid_name"],
                 t("field.role"): shown["role"].map(lambda r: label_of("role", r)),
-                t("field.staff"): shown["name"],
-                t("field.phone"): shown["phone"],
-                t("roster.start"): shown["start_date"],
-                t("roster.end"): shown["end_date"],
+                t("field.staff"): shown["name"].fillna(""),
+                t("field.phone"): shown["phone"].fillna(""),
+                t("roster.start"): shown["start_date"].map(_day),
+                t("roster.end"): shown["end_date"].map(_day),
             }
         ),
         hide_index=True, width="stretch", height=360,

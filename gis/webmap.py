@@ -257,13 +257,15 @@ def basemap_for(settings: Settings) -> Basemap:
         if not settings.basemap_url:
             raise ConfigurationError(
                 "GRIDGOV_BASEMAP is 'xyz' but GRIDGOV_BASEMAP_URL is empty; set it to a tile URL "
-                "template such as http://tiles.intranet/{z}/{x}/{y}.png"
+                "template such as http://tiles.intranet/{z}/{x}/{y}.png",
+                code="config.basemap_setting", params={"basemap": "xyz", "setting": "GRIDGOV_BASEMAP_URL"},
             )
         return Basemap("xyz", ((settings.basemap_url, "basemap", "abc"),))
     if kind == "tianditu":
         if not settings.tianditu_key:
             raise ConfigurationError(
-                "GRIDGOV_BASEMAP is 'tianditu' but GRIDGOV_TIANDITU_KEY is empty; set the Tianditu token"
+                "GRIDGOV_BASEMAP is 'tianditu' but GRIDGOV_TIANDITU_KEY is empty; set the Tianditu token",
+                code="config.basemap_setting", params={"basemap": "tianditu", "setting": "GRIDGOV_TIANDITU_KEY"},
             )
         attribution = "© 天地图 Tianditu"
         if settings.basemap_url:
@@ -277,7 +279,8 @@ def basemap_for(settings: Settings) -> Basemap:
         )
     if kind == "amap":
         return Basemap("amap", ((settings.basemap_url or _AMAP, "© 高德地图 AutoNavi", "1234"),), datum="gcj02")
-    raise ConfigurationError(f"basemap was {kind!r} but is expected to be in ['none', 'xyz', 'tianditu', 'amap']")
+    raise ConfigurationError(f"basemap was {kind!r} but is expected to be in ['none', 'xyz', 'tianditu', 'amap']",
+                             code="config.basemap_unknown", params={"basemap": str(kind)})
 
 
 # -- display geometries ---------------------------------------------------------------------

@@ -451,6 +451,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "wf.deadline": {"zh": "办理时限", "en": "Deadline"},
     "wf.overdue": {"zh": "超期", "en": "Overdue"},
     "wf.overdue_days": {"zh": "超期天数", "en": "Days overdue"},
+    "wf.overdue_for": {"zh": "已超期", "en": "Overdue by"},
     "wf.overdue_count": {"zh": "当前超期事件 {count} 起", "en": "{count} incidents overdue now"},
     "wf.yes": {"zh": "是", "en": "Yes"},
     "wf.pick": {"zh": "选择事件", "en": "Incident"},

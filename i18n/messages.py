@@ -52,6 +52,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "error.config.app_database_url": {"zh": "应用数据库账号未配置，请联系系统管理员。",
                                       "en": "The application's database account is not configured; tell the administrator."},
     "error.config.deadline_days": {"zh": "办理时限配置有误，请联系系统管理员。", "en": "The deadline settings are wrong; tell the administrator."},
+    "error.config.basemap_setting": {"zh": "底图“{basemap}”需要设置 {setting}，请联系系统管理员。",
+                                     "en": "The basemap “{basemap}” needs {setting} to be set; tell the administrator."},
+    "error.config.basemap_unknown": {"zh": "底图类型“{basemap}”无法识别（可选：none、xyz、tianditu、amap），请联系系统管理员。",
+                                     "en": "The basemap kind “{basemap}” is unknown (none, xyz, tianditu or amap); tell the administrator."},
     "error.config.timezone": {"zh": "时区“{value}”无法识别，请联系系统管理员。", "en": "The time zone “{value}” is unknown; tell the administrator."},
     # who acts, permissions, accounts, logins
     "error.actor.missing": {"zh": "未识别当前操作人，请重新登录后再试。", "en": "Who is acting is not known; log in again and retry."},

@@ -224,7 +224,7 @@ def test_my_grid_point_outside_every_grid(app_db: str) -> None:
     at.number_input(key="my.lat").set_value(30.0)
     at.button(key="my.point_submit").click().run()
     assert not at.exception
-    assert at.error and "nearest" in at.error[0].value
+    assert at.error and "最近的网格" in at.error[0].value and "nearest" not in at.error[0].value
 
 
 def test_my_grid_by_code_and_bad_code(app_db: str, sql) -> None:
