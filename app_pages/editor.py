@@ -29,7 +29,7 @@ from shapely.geometry.base import BaseGeometry
 from streamlit_folium import st_folium
 
 from app_pages import common, maps
-from app_pages.i18n import current_language, describe, label_of, t
+from app_pages.i18n import current_language, describe, draw_local, label_of, t
 from boundaries.edits import EditRefused
 from services.editing import (
     EditPreview,
@@ -298,7 +298,7 @@ def _edit_map(
         )
     folium.LayerControl(collapsed=True).add_to(fmap)  # last: it names every layer above
     if draw_shapes:
-        webmap.add_draw_control(fmap, shapes=draw_shapes)
+        webmap.add_draw_control(fmap, shapes=draw_shapes, local=draw_local())
     return webmap.assert_offline(fmap)
 
 

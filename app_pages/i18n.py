@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from i18n.catalogue import CATALOGUE, LANGUAGES, _check, describe_error, label, translate
 
-__all__ = ["LANGUAGES", "CATALOGUE", "t", "translate", "label_of", "current_language", "describe", "_check"]
+__all__ = ["LANGUAGES", "CATALOGUE", "t", "translate", "label_of", "current_language", "describe", "draw_local", "_check"]
 
 
 def current_language() -> str:
@@ -35,3 +35,17 @@ def describe(exc: BaseException, /) -> str:
 def label_of(prefix: str, value: object, /) -> str:
     """Label of a domain value (``role``, ``status``, ``special`` …) in the session language, or the value itself."""
     return label(prefix, value, current_language())
+
+
+def draw_local() -> dict:
+    """leaflet-draw's ``L.drawLocal`` words in the session language (catalogue keys ``drawlocal.<path>``)."""
+    lang = current_language()
+    words: dict = {}
+    for key in CATALOGUE:
+        if key.startswith("drawlocal."):
+            *path, leaf = key.removeprefix("drawlocal.").split(".")
+            node = words
+            for part in path:
+                node = node.setdefault(part, {})
+            node[leaf] = translate(key, lang)
+    return words

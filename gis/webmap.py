@@ -825,8 +825,33 @@ def view_for_bounds(
 _DRAW_SHAPES = ("polyline", "polygon", "rectangle", "circle", "marker", "circlemarker")
 
 
-def add_draw_control(fmap: folium.Map, *, shapes: Sequence[str] = ("polyline", "polygon", "rectangle")) -> folium.Map:
+class _DrawLocal(MacroElement):
+    """Merges words into leaflet-draw's ``L.drawLocal`` before the toolbar is built (its tooltips and buttons)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "(function (words) {"
+        " function merge(target, source) { for (var k in source) {"
+        "  if (source[k] && typeof source[k] === 'object') { target[k] = target[k] || {}; merge(target[k], source[k]); }"
+        "  else { target[k] = source[k]; } } }"
+        " if (window.L && L.drawLocal) { merge(L.drawLocal, words); }"
+        "})({{ this.words_json }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, words: Mapping[str, Any]) -> None:
+        super().__init__()
+        self._name = "DrawLocal"
+        self.words_json = json.dumps(words, ensure_ascii=False).replace("</", "<\\/")
+
+
+def add_draw_control(fmap: folium.Map, *, shapes: Sequence[str] = ("polyline", "polygon", "rectangle"),
+                     local: Mapping[str, Any] | None = None) -> folium.Map:
     """Add leaflet-draw's toolbar (local assets) offering only ``shapes``; edit/delete enabled.
+
+    ``local`` is merged into leaflet-draw's ``L.drawLocal`` (the same nesting: ``draw.toolbar.buttons.polygon``,
+    ``draw.handlers.polyline.tooltip.start`` …) before the toolbar is built, so its buttons and tooltips
+    speak the reader's language (the page gives the catalogue's words).
 
     streamlit-folium returns what is drawn as ``all_drawings`` / ``last_active_drawing``
     (GeoJSON in display lon/lat; convert with :func:`geometry_from_display`).
@@ -835,6 +860,8 @@ def add_draw_control(fmap: folium.Map, *, shapes: Sequence[str] = ("polyline", "
     if unknown:
         raise ConfigurationError(f"draw shapes were {unknown!r} but are expected to be in {list(_DRAW_SHAPES)}")
     use_local_assets()
+    if local:
+        _DrawLocal(local).add_to(fmap)
     options: dict[str, Any] = {s: False for s in _DRAW_SHAPES}
     for s in shapes:
         options[s] = {"shapeOptions": {"color": "#dc2626", "weight": 3}} if s != "marker" else {}

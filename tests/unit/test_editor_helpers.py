@@ -107,3 +107,19 @@ def test_changed_areas_highlight_what_moved(plan) -> None:
     assert shapely.equals(by.geometry[kept], by.geometry[retired])
     assert by.loc[kept, "area_m2"] == pytest.approx(by.loc[retired, "area_m2"]) and 9000 < by.loc[kept, "area_m2"] < 12000
     assert changes.crs.to_epsg() == STORAGE_EPSG
+
+
+def test_draw_control_speaks_the_readers_language() -> None:
+    """The toolbar's buttons and tooltips are merged into L.drawLocal before the control is built."""
+    from app_pages.i18n import draw_local
+
+    fmap = webmap.new_map(bounds=(113.3, 29.5, 113.31, 29.51))
+    words = draw_local()  # zh: no session, the default language
+    assert words["draw"]["toolbar"]["buttons"]["polygon"] == "画多边形"
+    assert words["draw"]["handlers"]["polyline"]["tooltip"]["start"] == "点击开始画线。"
+    assert words["edit"]["toolbar"]["actions"]["save"]["text"] == "保存"
+    webmap.add_draw_control(fmap, shapes=("polyline", "polygon"), local=words)
+    html = fmap.get_root().render()
+    assert "画多边形" in html and "点击第一个点闭合多边形" in html and "L.drawLocal" in html
+    assert html.index("L.drawLocal") < html.index("new L.Control.Draw")  # merged before the toolbar exists
+    assert webmap.external_links(fmap) == []
