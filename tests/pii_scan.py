@@ -12,7 +12,9 @@ server log written during the run, and fails the session with a ``file:line`` re
 * an **11-digit mainland mobile number** (``1[3-9]`` and 9 more digits, not part of a longer number
   or a decimal fraction).
 
-Staff phones are public by design (the contact card, 公示栏) and are passed as ``allowed``. XLSX/DOCX
+Staff phones are public by design (the contact card, 公示栏) and are passed as ``allowed``; the end-of-run
+scan looks for the *residents'* phones of the demo the run loaded (``phones``: the synthetic staff phones
+that unit tests write are not personal data), and for every valid ID number. XLSX/DOCX
 (zip) members and Parquet columns are read as text; images are skipped.
 """
 
@@ -80,8 +82,9 @@ def is_id_number(text: str, *, today: dt.date | None = None) -> bool:
 
 
 def scan_text(text: str, *, path: Path, member: str = "", allowed: frozenset[str] = frozenset(),
-              first_line: int = 1) -> list[Finding]:
-    """Every ID number and mobile number in ``text`` (line numbers from ``first_line``)."""
+              first_line: int = 1, phones: frozenset[str] | None = None) -> list[Finding]:
+    """Every ID number and mobile number in ``text`` (line numbers from ``first_line``); with ``phones``,
+    only the mobile numbers in that set (the residents' phones the run's data holds)."""
     found = []
     for number, line in enumerate(text.splitlines(), start=first_line):
         if not any(ch.isdigit() for ch in line):
@@ -90,7 +93,7 @@ def scan_text(text: str, *, path: Path, member: str = "", allowed: frozenset[str
             if is_id_number(match.group(1)) and match.group(1) not in allowed:
                 found.append(Finding(path, number, "id_number", match.group(1), member))
         for match in _MOBILE.finditer(line):
-            if match.group(1) not in allowed:
+            if match.group(1) not in allowed and (phones is None or match.group(1) in phones):
                 found.append(Finding(path, number, "phone", match.group(1), member))
     return found
 
@@ -118,14 +121,15 @@ def _texts(path: Path) -> Iterator[tuple[str, str]]:
     yield "", data.decode("utf-8", errors="replace")
 
 
-def scan_file(path: str | Path, *, allowed: frozenset[str] = frozenset()) -> list[Finding]:
+def scan_file(path: str | Path, *, allowed: frozenset[str] = frozenset(),
+              phones: frozenset[str] | None = None) -> list[Finding]:
     """Every finding in one file (images and other binary media are skipped)."""
     path = Path(path)
     if path.suffix.lower() in _SKIP_SUFFIXES:
         return []
     found = []
     for member, text in _texts(path):
-        found += scan_text(text, path=path, member=member, allowed=allowed)
+        found += scan_text(text, path=path, member=member, allowed=allowed, phones=phones)
     return found
 
 
@@ -150,6 +154,7 @@ def _files(roots: Iterable[Path], since: float | None) -> Iterator[Path]:
 def scan_roots(
     roots: Iterable[Path], *, since: float | None = None, skip: Iterable[Path] = (),
     allowed: frozenset[str] = frozenset(), logs: Iterable[tuple[Path, int]] = (),
+    phones: frozenset[str] | None = None,
 ) -> list[Finding]:
     """Scan every file under ``roots`` modified at or after ``since`` (a ``time.time()``), except ``skip``,
     and each ``(log file, byte offset)`` of ``logs`` from that offset on (what a shared log gained)."""
@@ -159,7 +164,7 @@ def scan_roots(
         if path in skipped:
             continue
         try:
-            found += scan_file(path, allowed=allowed)
+            found += scan_file(path, allowed=allowed, phones=phones)
         except OSError:
             continue
     for log, offset in logs:
@@ -169,5 +174,5 @@ def scan_roots(
                 text = handle.read(_MAX_BYTES).decode("utf-8", errors="replace")
         except OSError:
             continue
-        found += scan_text(text, path=Path(log), allowed=allowed, member=f"from byte {offset}")
+        found += scan_text(text, path=Path(log), allowed=allowed, member=f"from byte {offset}", phones=phones)
     return found

@@ -100,3 +100,10 @@ def test_roots_since_skip_and_log_offsets(tmp_path) -> None:
 @pytest.mark.parametrize("line", [f"{ID}", f"id={ID};", f"[{ID}]", f"\t{ID}\t", f'"{ID}"'])
 def test_an_id_number_between_separators_is_found(line: str) -> None:
     assert [f.kind for f in scan_text(line, path=Path("x"))] == ["id_number"]
+
+
+def test_only_the_given_phones_count_when_a_set_is_given() -> None:
+    text = f"resident {PHONE}\nstaff 13800000001\nid {ID}\n"
+    found = scan_text(text, path=Path("x"), phones=frozenset({PHONE}))
+    assert [(f.line, f.kind) for f in found] == [(1, "phone"), (3, "id_number")]
+    assert [f.kind for f in scan_text(text, path=Path("x"), phones=frozenset())] == ["id_number"]
