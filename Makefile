@@ -51,6 +51,8 @@ db: venv
 	$(GRIDGOV) demo --if-empty
 
 run: setup db
+	@echo "Log in as any demo account above (README: one per role). Change a password:"
+	@echo "  $(GRIDGOV) user passwd NAME --password-stdin   (type the new one, at least 10 characters, and press Enter)"
 	$(GRIDGOV) app
 
 test: setup-test db

@@ -19,8 +19,9 @@ from app_pages.i18n import t
 from gis.settings import get_settings
 from governance.assessment import ScoreWeights, assess_month, rank
 from gis.clock import recent_months
-from etl.reports import write_monthly_html, write_monthly_xlsx
-from services.report import monthly_report
+from access.permissions import may
+from services.overview import SPECIAL_COUNT_COLUMNS, disclose_assessment
+from services.report import write_monthly_report
 
 FIGURE_KEYS = (
     ("visits_made", "assess.visits_made"),
@@ -53,7 +54,9 @@ def _figures(frame: pd.DataFrame, key_column: str, labels: dict[str, str]) -> pd
         out[label] = frame[column]
     for column, key in FIGURE_KEYS:
         values = frame[column]
-        if column == "closure_rate":
+        if column in SPECIAL_COUNT_COLUMNS and values.isna().any():  # suppressed small counts (access.disclosure)
+            values = values.map(lambda v: str(common.shown_count(v)))
+        elif column == "closure_rate":
             values = (values * 100).round(1)
         elif column == "median_hours_to_close":
             values = values.round(1)
@@ -61,17 +64,19 @@ def _figures(frame: pd.DataFrame, key_column: str, labels: dict[str, str]) -> pd
     return out
 
 
-def _report_downloads(month: str, scope) -> None:
+def _report_downloads(month: str) -> None:
+    """The monthly report's files, for roles that make reports (``make_report``; audited as an export)."""
+    actor = common.current_actor()
+    if not may(actor.role, "make_report"):
+        return
     st.subheader(t("assess.monthly"))
     st.caption(t("assess.monthly_hint"))
     if st.button(t("assess.make_report"), key="assess.make_report"):
-        with st.spinner(t("assess.making")):
-            with common.connect() as conn:
-                report = monthly_report(conn, month=month, as_of=dt.datetime.now(dt.UTC),
-                                              timezone=get_settings().timezone, scope=scope)
-            with tempfile.TemporaryDirectory() as tmp:
-                xlsx = write_monthly_xlsx(report, Path(tmp) / f"monthly-{month}.xlsx").read_bytes()
-                html = write_monthly_html(report, Path(tmp) / f"monthly-{month}.html").read_bytes()
+        with st.spinner(t("assess.making")), tempfile.TemporaryDirectory() as tmp:
+            files = write_monthly_report(common.get_engine(), actor, month=month, xlsx=Path(tmp) / f"monthly-{month}.xlsx",
+                                         html=Path(tmp) / f"monthly-{month}.html", as_of=dt.datetime.now(dt.UTC),
+                                         timezone=get_settings().timezone)
+            xlsx, html = files.xlsx.read_bytes(), files.html.read_bytes()
         st.session_state["assess.report"] = (month, xlsx, html)
     made = st.session_state.get("assess.report")
     if made and made[0] == month:
@@ -102,8 +107,9 @@ def render() -> None:
         as_of=dt.datetime.now(dt.UTC), weights=weights, timezone=settings.timezone,
     )
     tab_workers, tab_grids = st.tabs([t("assess.tab_workers"), t("assess.tab_grids")])
+    actor = common.current_actor()
     with tab_workers:
-        ranked = rank(result.workers)
+        ranked = disclose_assessment(rank(result.workers), actor, code_column="grid_codes")
         st.dataframe(
             _figures(ranked, "staff_id", {"name": t("field.staff"), "grid_codes": t("field.grid")}),
             hide_index=True, width="stretch", height=420,
@@ -112,9 +118,9 @@ def render() -> None:
             st.bar_chart(ranked.head(20).assign(label=lambda f: f["name"].fillna("") + " #" + f["staff_id"].astype(str))
                          .set_index("label")["score"])
     with tab_grids:
-        ranked = rank(result.grids)
+        ranked = disclose_assessment(rank(result.grids), actor, code_column="grid_code")
         st.dataframe(
             _figures(ranked, "grid_code", {"grid_code": t("field.code"), "name": t("field.name")}),
             hide_index=True, width="stretch", height=420,
         )
-    _report_downloads(month, scope)
+    _report_downloads(month)

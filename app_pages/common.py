@@ -440,10 +440,13 @@ def load_households(token: str, grid_prefix: str | None, scope: ViewerScope) -> 
 @st.cache_data(show_spinner=False, max_entries=256)
 def load_card(token: str, code: str, scope: ViewerScope) -> lookup.GridCard:
     """The card of ``code``; NotFoundError when it is outside the viewer's scope."""
+    from services.overview import disclose_card
+
     if not Scope.coerce(scope).overlaps(code):
         raise NotFoundError(f"grid {code} is outside the grids you may see")
     with connect() as conn:
-        return lookup.grid_card(conn, code)
+        card = lookup.grid_card(conn, code)
+    return disclose_card(card, current_actor())  # small special-household counts: the grid's own people only
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -534,6 +537,13 @@ def load_trend(
 # -- widgets ---------------------------------------------------------------------------------
 
 
+def shown_count(value: object) -> object:
+    """A count as a page shows it: the number, or the catalogue's "fewer than 5" where it is suppressed."""
+    from access.disclosure import SMALL_COUNT
+
+    return t("count.suppressed", n=SMALL_COUNT) if value is None or pd.isna(value) else value
+
+
 def show_grid_card(card: lookup.GridCard) -> None:
     """Render a grid card: code, name, parent chain, staff with roles and phones, counts."""
     st.subheader(t("card.title", code=card.code, name=card.name))
@@ -544,7 +554,7 @@ def show_grid_card(card: lookup.GridCard) -> None:
         )
     cols = st.columns(4)
     cols[0].metric(t("card.households"), card.households)
-    cols[1].metric(t("card.special"), card.special_households)
+    cols[1].metric(t("card.special"), shown_count(card.special_households))
     cols[2].metric(t("card.residents"), card.residents)
     cols[3].metric(t("card.open_incidents"), card.open_incidents)
     st.caption(f"{t('card.area')}: {card.area_m2:,.0f}")

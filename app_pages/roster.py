@@ -18,7 +18,7 @@ from app_pages.i18n import current_language, label_of, t
 from i18n import describe_finding
 from gis.errors import GridGovError, StaleVersionError
 from gis import clock
-from etl.export import write_staff
+from services.exports import export_roster
 from etl.readers import read_staff
 from etl.transform import ERROR, problems_frame
 from governance.roster import active_assignments, roster_gaps
@@ -111,10 +111,15 @@ def _card(grids: pd.DataFrame, roster: pd.DataFrame, on: dt.date) -> None:
 
 def _import_export(roster: pd.DataFrame) -> None:
     st.subheader(t("roster.xlsx"))
-    buffer = io.BytesIO()
-    write_staff(roster, buffer, format="xlsx")
+    actor = common.current_actor()
+
+    def roster_file() -> bytes:  # made when the button is pressed, as an audited export of what the actor sees
+        buffer = io.BytesIO()
+        export_roster(common.get_engine(), actor, buffer, fmt="xlsx", name="roster.xlsx")
+        return buffer.getvalue()
+
     st.download_button(
-        t("roster.export"), buffer.getvalue(), file_name="roster.xlsx",
+        t("roster.export"), roster_file, file_name="roster.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="roster.export",
     )
     upload = st.file_uploader(t("roster.import"), type=["xlsx"], key="roster.upload")

@@ -132,10 +132,16 @@ def incident_report(
     engine = _cli().open_engine()
     with engine.connect() as conn:
         staff_id = _staff_id(conn, staff)
+    actor = _cli().current_actor()
     iid = report_incident(
-        engine, _cli().current_actor(), lon=lon, lat=lat, category=category, description=description, address=address,
+        engine, actor, lon=lon, lat=lat, category=category, description=description, address=address,
         reported_at=reported_at, reported_by=staff_id, incident_key=key,
     )
+    from access.permissions import may
+
+    if not may(actor.role, "view_incidents"):  # may report, may not read incidents (a family doctor)
+        _emit({"id": iid, "status": "reported"}, as_json, lambda d: typer.echo(f"incident {d['id']} reported"))
+        return
     with engine.connect() as conn:
         detail = incident_detail(conn, iid)
     _emit(detail, as_json, _render_incident)
@@ -291,7 +297,10 @@ def report_assessment(
     as_json: bool = _JSON,
 ) -> None:
     """Per-worker and per-grid figures and scores for a month."""
+    import dataclasses
+
     from governance.assessment import assess_month, rank
+    from services.overview import disclose_assessment
     from store.governance import load_frames
 
     month = parse_month(month)  # type: ignore[assignment]
@@ -303,9 +312,13 @@ def report_assessment(
         incidents=frames["incidents"], grids=frames["grids"].loc[frames["grids"]["level"] == frames["grids"]["level"].max()]
         if len(frames["grids"]) else None, staff=frames["staff"], month=month, as_of=when,
     )
+    actor = _cli().current_actor()  # small special-household counts: exact only for the grid's own people
+    result = dataclasses.replace(result, workers=disclose_assessment(result.workers, actor, code_column="grid_codes"),
+                                 grids=disclose_assessment(result.grids, actor, code_column="grid_code"))
     payload = result.to_json_dict()
 
     def render(_: Any) -> None:
+        import pandas as pd
         from rich.console import Console
         from rich.table import Table
 
@@ -313,8 +326,9 @@ def report_assessment(
                       title=f"{result.month} worker ranking")
         for r in rank(result.workers).to_dict("records"):
             rate = "" if r["closure_rate"] != r["closure_rate"] else f"{r['closure_rate']:.0%}"
+            special = "<5" if pd.isna(r["special_covered"]) else r["special_covered"]
             table.add_row(*map(str, (r["rank"], r["staff_id"], r.get("name", ""), r["visits_made"], r["visits_required"],
-                                     r["special_covered"], r["incidents_discovered"], r["incidents_closed"])),
+                                     special, r["incidents_discovered"], r["incidents_closed"])),
                           rate, str(r["overdue"]), f"{r['score']:.1f}")
         Console().print(table)
 
@@ -328,17 +342,14 @@ def report_monthly(
     as_of: Optional[str] = _AS_OF,
     as_json: bool = _JSON,
 ) -> None:
-    """The monthly joint-meeting report as XLSX and HTML (maps embedded)."""
-    from etl.reports import write_monthly_html, write_monthly_xlsx
-    from services.report import monthly_report
+    """The monthly joint-meeting report as XLSX and HTML (maps embedded), over the grids you may see."""
+    from services.report import write_monthly_report
 
     month = parse_month(month)  # type: ignore[assignment]
     when = _when(as_of)
-    with _cli().open_engine().connect() as conn:
-        report = monthly_report(conn, month=month, as_of=when)
-    xlsx = write_monthly_xlsx(report, out.with_suffix(".xlsx"))
-    page = write_monthly_html(report, out.with_suffix(".html"))
-    _emit({"month": report.month, "xlsx": str(xlsx), "html": str(page)}, as_json,
+    files = write_monthly_report(_cli().open_engine(), _cli().current_actor(), month=month,  # type: ignore[arg-type]
+                                 xlsx=out.with_suffix(".xlsx"), html=out.with_suffix(".html"), as_of=when)
+    _emit({"month": files.month, "xlsx": str(files.xlsx), "html": str(files.html), "sha256": files.sha256}, as_json,
           lambda d: typer.echo(f"monthly report {d['month']}: {d['xlsx']} and {d['html']}"))
 
 
@@ -350,14 +361,11 @@ def roster_export(
     as_json: bool = _JSON,
 ) -> None:
     """Export the assignments (one row each) as the file `gridgov import staff` reads back."""
-    from etl.export import write_staff
-    from store.governance import load_roster
+    from services.exports import export_roster
 
     on = parse_day(as_of)
-    with _cli().open_engine().connect() as conn:
-        roster = load_roster(conn, on=on)
-    write_staff(roster, out)
-    _emit({"assignments": len(roster), "out": str(out)}, as_json,
+    result = export_roster(_cli().open_engine(), _cli().current_actor(), out, on=on)
+    _emit({"assignments": result.rows, "out": str(out), "sha256": result.sha256}, as_json,
           lambda d: typer.echo(f"{d['assignments']} assignment(s) written to {d['out']}"))
 
 

@@ -62,6 +62,10 @@ __all__ = [
     "open_owner_engine",
     "GridGovUsage",
     "HELP_PANELS",
+    "COMMAND_PERMISSIONS",
+    "ACCOUNT_COMMANDS",
+    "OWNER_COMMANDS",
+    "command_permission",
 ]
 
 logger = logging.getLogger("gridgov")
@@ -73,6 +77,68 @@ HELP_PANELS: dict[str, tuple[str, ...]] = {
     "治理 Governance": ("incident", "visit", "roster", "report"),
     "管理 Admin": ("login", "logout", "whoami", "user", "token", "audit", "db", "init", "demo", "app"),
 }
+
+
+#: What each command that reads or writes data needs of the acting account: a permission of
+#: :data:`access.permissions.PERMISSIONS`, or a tuple of them (any one will do). Checked in one place
+#: (:func:`current_actor`, before the command's first transaction); the services check again and
+#: PostgreSQL enforces the rows. ``tests/db/test_permissions.py`` runs every role through this table.
+COMMAND_PERMISSIONS: dict[str, str | tuple[str, ...]] = {
+    "import grids": "import", "import households": "import", "import incidents": "import",
+    "import staff": ("import", "manage_roster"), "roster import": ("import", "manage_roster"),
+    "export": "export", "assign": "assign", "lookup": "view_map", "stats": "view_map", "validate": "view_map",
+    **{f"edit {op}": "edit_boundaries" for op in ("split", "merge", "reshape", "reshape-grid", "annex", "replace",
+                                                   "transfer")},
+    "history": "view_history", "diff": "view_history", "resolve": "view_history", "rollback": "rollback",
+    "incident report": "report_incident", "incident handle": "handle_incident",
+    **{f"incident {a}": "act_on_incident" for a in ("accept", "reject", "classify", "dispatch", "close", "reopen")},
+    "incident show": "view_incidents", "incident overdue": "view_incidents",
+    "visit record": "record_visit", "visit plan": "view_visits",
+    "roster export": "export", "roster gaps": "manage_roster", "roster card": "view_map",
+    "report assessment": "view_assessment", "report monthly": "make_report",
+    "audit": "view_audit",
+}
+#: Commands any logged-in account may run (about its own session).
+ACCOUNT_COMMANDS = ("login", "logout", "whoami")
+#: Commands of the database owner on the server (its credentials, not an account's permissions).
+OWNER_COMMANDS = ("db", "init", "demo", "user", "token", "app")
+
+
+def command_permission(path: str) -> tuple[str, ...]:
+    """The permissions (any one suffices) that command ``path`` (e.g. ``incident show``) needs; ``()`` for none."""
+    needed = COMMAND_PERMISSIONS.get(path)
+    if needed is None:
+        return ()
+    return (needed,) if isinstance(needed, str) else tuple(needed)
+
+
+def _current_context():  # noqa: ANN202 - the running command's click context, or None
+    """Typer vendors click (``typer._click``, typer ≥ 0.2x); older typer uses click itself."""
+    import click
+
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:
+        return click.get_current_context(silent=True)
+    return get_current_context(silent=True) or click.get_current_context(silent=True)
+
+
+def _require_for_command(role: str | None) -> None:
+    """Refuse (:class:`access.permissions.PermissionDenied`) when the running command needs a permission
+    the acting account's role lacks."""
+    from access.permissions import may, require
+
+    ctx = _current_context()
+    if ctx is None:  # not inside a command (a library call): nothing to check here
+        return
+    names = []  # the command's path below `gridgov` (not ctx.command_path: the program name may be several words)
+    while ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    path = " ".join(reversed(names))
+    needed = command_permission(path)
+    if needed and not any(may(role, p) for p in needed):
+        require(role, needed[0])
 
 
 class _PanelOrderedGroup(TyperGroup):
@@ -174,6 +240,7 @@ def current_actor():  # noqa: ANN201 - access.actor.Actor
     session of ``gridgov login``. Raises :class:`GridGovUsage` (exit 2) saying how to log in.
     """
     if _RUN["actor"] is not None:
+        _require_for_command(_RUN["actor"].role)
         return _RUN["actor"]
     from gis.settings import get_settings
     from services.auth import actor_for_token, owner_session
@@ -207,6 +274,7 @@ def current_actor():  # noqa: ANN201 - access.actor.Actor
     CURRENT_SESSION.set(actor.session_token)
     CURRENT_ACTOR_NAME.set(actor.name)
     _RUN["actor"] = actor
+    _require_for_command(actor.role)
     return actor
 
 
@@ -422,12 +490,22 @@ def db_status(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> 
 
 
 @db_app.command("url")
-def db_url(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
-    """Print the SQLAlchemy URL of the database in use."""
-    from store.engine import database_url
+def db_url(
+    role: str = typer.Option("owner", "--role", help="owner (migrations, owner commands) or app (the application "
+                                                     "role the app, the CLI and the API connect as)."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Print the SQLAlchemy URL (with its password) of the database in use, as the owner or the application role.
 
-    url = database_url()
-    emit({"database_url": url}, as_json=as_json, render=lambda d: typer.echo(d["database_url"]))
+    The local cluster's passwords are in a file only root (its creator) may read, so only root can
+    print them; with DATABASE_URL / GRIDGOV_APP_DATABASE_URL the configured URLs are printed.
+    """
+    from store.engine import APP, OWNER, database_url
+
+    if role not in (OWNER, APP):
+        raise fail(f"--role was {role!r} but is expected to be {OWNER!r} or {APP!r}", 2)
+    url = database_url(role=role)
+    emit({"database_url": url, "role": role}, as_json=as_json, render=lambda d: typer.echo(d["database_url"]))
 
 
 # -- schema and demo ------------------------------------------------------------------------
@@ -473,16 +551,17 @@ def demo(
     Replaces an earlier demo load. Refuses (exit 1, nothing changed) when the database holds
     data the demo did not create, unless --replace-all-data.
     """
-    from demo.generate import generate_demo
+    from demo.generate import DEMO_PASSWORD, generate_demo
     from governance.deadlines import DeadlinePolicy
-    from services.demo import ForeignDataError, describe_foreign, load_demo
+    from services.demo import ForeignDataError, demo_accounts, describe_foreign, load_demo
 
     if if_empty and replace_all_data:
         raise fail("give --if-empty or --replace-all-data, not both", 2)
     policy = DeadlinePolicy.from_settings()
+    owner = open_owner_engine()
     try:
         result = load_demo(
-            open_owner_engine(), lambda: generate_demo(seed, policy=policy),
+            owner, lambda: generate_demo(seed, policy=policy),
             if_empty=if_empty, replace_all_data=replace_all_data,
         )
     except ForeignDataError as exc:
@@ -490,15 +569,24 @@ def demo(
             emit({"loaded": False, "refused": True, "found": exc.found.to_dict()}, as_json=True)
         raise fail(f"{exc}. Run `gridgov demo --replace-all-data` to delete everything and load the demo") from None
 
+    accounts = demo_accounts(owner)
+    owner.dispose()
+
     def render(_data: Any) -> None:
         if not result.loaded:
             typer.echo(f"demo not loaded: {result.reason}")
-            return
-        if result.replaced.found:
-            typer.echo(f"deleted: {describe_foreign(result.replaced)}")
-        typer.echo("demo loaded: " + ", ".join(f"{k} {v}" for k, v in result.counts.items()))
+        else:
+            if result.replaced.found:
+                typer.echo(f"deleted: {describe_foreign(result.replaced)}")
+            typer.echo("demo loaded: " + ", ".join(f"{k} {v}" for k, v in result.counts.items()))
+        if accounts:
+            typer.echo(f"demo accounts (password {DEMO_PASSWORD}, unless changed since):")
+            for a in accounts:
+                more = f" (and {a['count'] - 1} more)" if a["count"] > 1 else ""
+                typer.echo(f"  {a['role']:<12} {a['example']}{more}")
+            typer.echo("change a password: gridgov user passwd NAME --password-stdin")
 
-    emit(result.to_dict(), as_json=as_json, render=render)
+    emit({**result.to_dict(), "accounts": accounts, "demo_password": DEMO_PASSWORD}, as_json=as_json, render=render)
 
 
 # -- lookup and stats -----------------------------------------------------------------------
@@ -512,8 +600,9 @@ def _render_cards(cards: list[Any]) -> None:
         console.print(title, markup=True, highlight=False)
         if card.parents:
             console.print("  parents: " + " > ".join(f"{c} {n}" for c, n in card.parents), markup=False)
+        special = "<5" if card.special_households is None else card.special_households
         console.print(
-            f"  households {card.households} (special {card.special_households}), residents {card.residents}, "
+            f"  households {card.households} (special {special}), residents {card.residents}, "
             f"open incidents {card.open_incidents}, area {card.area_m2 / 1e6:.3f} km²",
             markup=False,
         )
@@ -542,6 +631,9 @@ def lookup(
         raise fail("give --code, or both --lon and --lat", 2)
     check_lonlat(lon, lat)
     engine = open_engine()
+    from services.overview import disclose_card
+
+    actor = current_actor()
     with engine.connect() as conn:
         if code is not None:
             cards = [grid_card(conn, code.strip(), as_of=when)]
@@ -557,6 +649,7 @@ def lookup(
                                                              "distance_m": round(near.distance_m, 1)},
                     }, ensure_ascii=False, indent=2))
                 raise fail(str(exc), 1) from None
+    cards = [disclose_card(c, actor) for c in cards]  # small special-household counts: the grid's own people only
     emit([c.to_dict() for c in cards] if code is None else cards[0].to_dict(), as_json=as_json,
          render=lambda _d: _render_cards(cards))
 

@@ -21,6 +21,7 @@ import pyogrio
 import shapely
 
 from gis.crs import DISPLAY_EPSG
+from etl.sheets import protect_workbook, write_csv, write_xlsx
 from gis.errors import DataSourceError
 
 __all__ = ["FORMATS", "EXPORTABLE", "STAFF_FORMATS", "export_frame", "shapefile_field_names", "query_export",
@@ -199,9 +200,9 @@ def _write_table(gdf: gpd.GeoDataFrame, target: Path, name: str) -> None:
     else:
         attributes = attributes.assign(wkt=shapely.to_wkt(geoms, rounding_precision=7))
     if name == "csv":
-        attributes.to_csv(target, index=False, encoding="utf-8-sig")
+        write_csv(attributes, target)
     else:
-        attributes.to_excel(target, index=False, engine="openpyxl")
+        write_xlsx({"Sheet1": attributes}, target)
 
 
 # ---------------------------------------------------------------------------------------
@@ -301,7 +302,7 @@ def write_staff(
             frame = pd.DataFrame(records, columns=list(ROSTER_COLUMNS))
             for column in ("start_date", "end_date"):
                 frame[column] = frame[column].map(lambda d: None if d is None else d.isoformat())
-            frame.to_csv(target, index=False, encoding="utf-8-sig")
+            write_csv(frame, target)
         else:
             _write_staff_xlsx(records, target, ROSTER_COLUMNS)
     except OSError as exc:
@@ -327,4 +328,5 @@ def _write_staff_xlsx(records: list[list[Any]], target: Path | BinaryIO, columns
                 cell.number_format = "yyyy-mm-dd"
     for col, width in zip("ABCDEFGHI", (12, 10, 14, 16, 22, 16, 12, 12, 10)):
         ws.column_dimensions[col].width = width
+    protect_workbook(wb)
     wb.save(target)

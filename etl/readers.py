@@ -41,6 +41,7 @@ from governance.deadlines import DeadlinePolicy
 from governance.plausibility import MEMBERS_RANGE, text_kind
 from governance.roster import ROSTER_COLUMNS, check_roster, normalize_phone
 from governance.vocab import DISPOSITION_TERMS, INCIDENT_CATEGORY_TERMS, INCIDENT_STATUS_TERMS, SPECIAL_KIND_WORDS
+from etl.sheets import unquote_text
 from etl.transform import (
     ERROR,
     REGION_FROM_SETTINGS,
@@ -750,6 +751,8 @@ def read_staff(
     else:  # the phone is the id
         roster["staff_key"] = roster["phone"].map(normalize_phone)
     roster = roster.reindex(columns=list(ROSTER_COLUMNS))
+    for column in ("name", "phone", "organisation", "staff_key", "building_no"):  # a CSV GridGov wrote: '=x → =x
+        roster[column] = roster[column].map(unquote_text)
     staff, checked = check_roster(roster, scheme=scheme)
     problems = [
         RowProblem(p.row, p.key, p.rule,

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from etl.sheets import write_xlsx
 from gis import clock
 from gis.crs import STORAGE_EPSG, gk_zone_epsg
 from gis.fonts import cjk_font
@@ -139,19 +140,22 @@ def write_monthly_xlsx(report: MonthlyReport, path: str | Path, *, with_maps: bo
     """Write the report workbook: sheets summary, by_category, hard_cases, per_grid, workers (+ maps)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        pd.DataFrame(_summary_rows(report), columns=["item", "value"]).to_excel(writer, sheet_name="summary", index=False)
-        report.by_category.to_excel(writer, sheet_name="by_category")
-        _local_naive(report.hard_cases, report.timezone).to_excel(writer, sheet_name="hard_cases", index=False)
-        report.per_grid.to_excel(writer, sheet_name="per_grid", index=False)
-        report.workers.to_excel(writer, sheet_name="workers", index=False)
-        if with_maps:
-            from openpyxl.drawing.image import Image
+    sheets = {
+        "summary": pd.DataFrame(_summary_rows(report), columns=["item", "value"]),
+        "by_category": report.by_category,
+        "hard_cases": _local_naive(report.hard_cases, report.timezone),
+        "per_grid": report.per_grid,
+        "workers": report.workers,
+    }
 
-            sheet = writer.book.create_sheet("maps")
-            for anchor, png in (("A1", render_heatmap_png(report)), ("A36", render_choropleth_png(report))):
-                image = Image(io.BytesIO(png))
-                sheet.add_image(image, anchor)
+    def add_maps(book) -> None:  # noqa: ANN001 - openpyxl Workbook
+        from openpyxl.drawing.image import Image
+
+        sheet = book.create_sheet("maps")
+        for anchor, png in (("A1", render_heatmap_png(report)), ("A36", render_choropleth_png(report))):
+            sheet.add_image(Image(io.BytesIO(png)), anchor)
+
+    write_xlsx(sheets, path, index={"by_category": True}, before_save=add_maps if with_maps else None)
     return path
 
 

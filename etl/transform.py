@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from etl.sheets import write_csv
 from gis.crs import (
     COORD_MISSING,
     COORD_OUT_OF_RANGE,
@@ -117,7 +118,7 @@ def write_problem_report(problems: Iterable[RowProblem], path: str | Path) -> Pa
             ]
             target.write_text(json.dumps(records, ensure_ascii=False, indent=2), encoding="utf-8")
         elif suffix == ".csv":
-            frame.to_csv(target, index=False, encoding="utf-8-sig")
+            write_csv(frame, target)
         else:
             raise DataSourceError(f"report file {target.name!r} must end in .csv or .json")
     except OSError as exc:

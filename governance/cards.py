@@ -64,7 +64,7 @@ class GridCard:
     parents: list[tuple[str, str]]
     staff: list[StaffMember]
     households: int
-    special_households: int
+    special_households: int | None  # None: fewer than 5, suppressed for this viewer (access.disclosure)
     residents: int
     open_incidents: int
     area_m2: float

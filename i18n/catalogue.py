@@ -651,6 +651,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh": "房屋“{address}”没有住户信息，请核实是否空置或漏登。",
         "en": "No household is recorded at “{address}”: check whether it is empty or was missed.",
     },
+    # -- security: small counts --
+    "count.suppressed": {"zh": "少于{n}", "en": "fewer than {n}"},
 }
 
 

@@ -181,3 +181,21 @@ def load_demo(
     replaced = found if replace_all_data else ForeignData()
     logger.info("demo loaded (%s): %s; replaced %s", data.details, counts, replaced.to_dict())
     return DemoLoadResult(True, details=dict(data.details), counts=counts, replaced=replaced, seconds=clock.seconds)
+
+
+def demo_accounts(owner_engine: Engine) -> list[dict[str, Any]]:
+    """One entry per role that has accounts, in :data:`access.permissions.ROLES` order: ``role``,
+    ``example`` (the first account name of the role), ``count``, ``street_wide`` — what ``gridgov demo``
+    prints beside the demo password (:data:`demo.generate.DEMO_PASSWORD`, which ``services`` does not import)."""
+    from access.permissions import ROLES
+    from store.accounts import list_accounts
+
+    with owner_engine.connect() as db:
+        frame = list_accounts(db)
+    out = []
+    for role in ROLES:
+        rows = frame.loc[(frame["role"] == role) & ~frame["disabled"].astype(bool)].sort_values("name")
+        if len(rows):
+            out.append({"role": role, "example": str(rows["name"].iloc[0]), "count": int(len(rows)),
+                        "street_wide": bool(rows["street_wide"].iloc[0])})
+    return out

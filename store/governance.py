@@ -158,9 +158,13 @@ def report_incident(
     if current is None and at_report is None and not allow_outside:
         raise GridNotFoundAtPoint(lon, lat, nearest_grid(db, lon, lat, scheme=scheme))
     event = report_event(actor=actor, at=at, note=description, actor_staff_id=reported_by)
-    incident_id = db.execute(
+    # the id first, not INSERT … RETURNING: RETURNING needs the row to be readable, and a reporter may have
+    # the right to report without the right to read incidents (a family doctor: access.permissions.TABLE_ACCESS)
+    incident_id = db.execute(text("SELECT nextval(pg_get_serial_sequence('incidents', 'id'))")).scalar_one()
+    db.execute(
         insert(_incidents)
         .values(
+            id=incident_id,
             incident_key=incident_key,
             geom=_point(lon, lat),
             address=address or "",
@@ -174,16 +178,18 @@ def report_incident(
             reporter_name=reporter_name,
             version=1,
         )
-        .returning(_incidents.c.id)
-    ).scalar_one()
+    )
     _insert_event(db, incident_id, event)
     logger.info("incident %s reported in grid %s", incident_id, current)
     return int(incident_id)
 
 
 def _insert_event(db: Executor, incident_id: int, event: EventRecord) -> None:
+    # an explicit id: SQLAlchemy would otherwise add RETURNING id, which needs the row to be readable
+    event_id = db.execute(text("SELECT nextval(pg_get_serial_sequence('incident_events', 'id'))")).scalar_one()
     db.execute(
         insert(_events).values(
+            id=event_id,
             incident_id=incident_id,
             at=event.at,
             action=event.action,

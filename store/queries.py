@@ -38,6 +38,7 @@ __all__ = [
     "grid_geometry",
     "households_frame",
     "household_roster",
+    "special_household_counts",
     "due_visits",
     "find_staff",
     "search",
@@ -480,3 +481,37 @@ def points_for_impact(db: Executor) -> dict[str, Any]:
     )
     staff = pd.DataFrame([tuple(r) for r in result.all()], columns=["staff_key", "name", "role", "grid_code"])
     return {"households": households, "incidents": incidents, "staff_assignments": staff}
+
+
+def special_household_counts(db: Executor, *, level: int, scope: Scope | Sequence[str] | None = None) -> pd.DataFrame:
+    """Households and special households per grid of ``level`` (current plan), exact.
+
+    Columns: code, name, households, special_households and one ``special_<kind>`` per special kind
+    (:data:`governance.vocab.SPECIAL_KINDS`; a household of two kinds counts in both). Grids outside
+    ``scope`` are left out; households are those the connection may read (row-level security).
+    The services suppress small counts for viewers who are not the grid's own people
+    (:mod:`access.disclosure`).
+    """
+    from governance.vocab import SPECIAL_KINDS
+
+    params: dict[str, Any] = {"level": int(level)}
+    kinds = ", ".join(
+        f"count(h.id) FILTER (WHERE :kind_{i} = ANY(h.special_kinds)) AS special_{kind}"
+        for i, kind in enumerate(SPECIAL_KINDS)
+    )
+    params.update({f"kind_{i}": kind for i, kind in enumerate(SPECIAL_KINDS)})
+    result = db.execute(
+        text(
+            f"""
+            SELECT g.code, g.name, count(h.id) AS households,
+                   count(h.id) FILTER (WHERE cardinality(h.special_kinds) > 0) AS special_households, {kinds}
+            FROM grids g LEFT JOIN households h ON left(h.grid_code, length(g.code)) = g.code
+            WHERE g.level = :level AND {scope_filter('g.code', scope, params)}
+            GROUP BY g.code, g.name ORDER BY g.code
+            """
+        ),
+        params,
+    )
+    frame = pd.DataFrame([tuple(r) for r in result.all()], columns=list(result.keys()))
+    counts = [c for c in frame.columns if c not in ("code", "name")]
+    return frame.astype({c: "int64" for c in counts})

@@ -9,6 +9,8 @@ back afterwards (``db_session`` / ``db_conn``), so tests cannot see each other's
 from __future__ import annotations
 
 import os
+import sys
+import types
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# ``tests.db._cli`` must be this folder's, even when a package in the environment ships a top-level
+# ``tests`` package (pygeoapi's wheel does): that regular package would shadow this namespace package.
+if list(getattr(sys.modules.get("tests"), "__path__", [])) != [str(Path(__file__).resolve().parent)]:
+    sys.modules["tests"] = types.ModuleType("tests")
+    sys.modules["tests"].__path__ = [str(Path(__file__).resolve().parent)]  # type: ignore[attr-defined]
+
 #: Real-world files published by others, vendored unchanged (origin and licence: tests/data/real/PROVENANCE.md).
 TESTDATA = PROJECT_ROOT / "tests" / "data" / "real"
 
@@ -277,3 +286,52 @@ def _own_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ.pop("HOME", None)
     else:
         os.environ["HOME"] = old
+
+
+# -- the end-of-run scan for personal data (tests/pii_scan.py) -------------------------------------------
+_PII_RUN: dict = {"since": None, "logs": []}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Remember when the run started and how long the local cluster's server log was (the scan reads what it gains)."""
+    import time
+
+    from gis.settings import Settings
+
+    _PII_RUN["since"] = time.time()
+    log = Settings.from_env().data_dir / "pg" / "postgresql.log"
+    _PII_RUN["logs"] = [(log, log.stat().st_size)] if log.is_file() else []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a log or file it wrote holds an ID number or a resident's mobile number (of the demo
+    the run loaded; staff phones are public), outside the exports registered as explicitly unmasked."""
+    from gis.settings import Settings
+    from pii_scan import registered, scan_roots
+
+    if _PII_RUN["since"] is None:
+        return
+    settings = Settings.from_env()
+    roots = [settings.artifacts_dir, settings.data_dir / "log"]
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is not None and getattr(factory, "_basetemp", None) is not None:
+        roots.append(factory.getbasetemp())
+    folders = {Path(str(item.path)).parent.name for item in session.items}
+    demo = _DEMO if _DEMO is not None or not folders & {"db", "apptest", "e2e"} else demo_data_cached()
+    allowed: frozenset[str] = frozenset()
+    phones: frozenset[str] = frozenset()  # a unit-only run holds no residents: ID numbers only
+    if demo is not None:  # the residents' phones are personal; staff phones are public (the contact card)
+        allowed = frozenset(str(p) for p in demo.staff["phone"].dropna())
+        phones = frozenset(str(p) for p in demo.residents["phone"].dropna()) - allowed
+    found = scan_roots(roots, since=_PII_RUN["since"], skip=registered(), allowed=allowed, logs=_PII_RUN["logs"],
+                       phones=phones)
+    if not found:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [f"personal data outside explicitly unmasked exports ({len(found)} finding(s), tests/pii_scan.py):",
+             *(f"  {f}" for f in found[:50])]
+    if reporter is not None:
+        reporter.write_line("\n".join(lines), red=True)
+    else:
+        print("\n".join(lines))
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

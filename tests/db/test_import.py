@@ -134,7 +134,9 @@ def test_households_incidents_staff_load_and_assign(engine, tmp_path):
             "SELECT incident_key, grid_code, grid_code_at_report, status FROM incidents ORDER BY reported_at")).all()
     assert rows == [("E1", L1 + "001001", L1 + "001001", "reported"), (None, L1 + "001002", L1 + "001002", "reported")]
 
-    staff_path = tmp_path / "staff.csv"
+    from pii_scan import register_unmasked
+
+    staff_path = register_unmasked(tmp_path / "staff.csv")  # a staff phone: public, not a resident's
     staff_path.write_text(f"工号,姓名,电话,角色,网格编码\n001,张三,13812345678,网格员,{L1}001001\n", encoding="utf-8")
     staff, problems = read_staff(staff_path, scheme=SCHEME)
     report = load_staff(engine, staff, problems=problems)

@@ -247,26 +247,15 @@ def test_app_listens_on_the_configured_address(environ, args, address, monkeypat
 
 def test_a_file_that_cannot_be_written_is_one_line_not_a_traceback(monkeypatch, tmp_path, capsys) -> None:
     """An OSError about a file the user named (e.g. --out in a missing directory) is exit 1, one line."""
-    import etl.export
+    import services.exports
+    from access.actor import Actor
 
-    def refuse(*args, **kwargs):
+    def refuse(*args, **kwargs):  # where the roster's file is written (services.exports -> etl.export.write_staff)
         raise FileNotFoundError(2, "No such file or directory", str(tmp_path / "missing" / "r.xlsx"))
 
-    monkeypatch.setattr(etl.export, "write_staff", refuse)
-    monkeypatch.setattr("store.governance.load_roster", lambda conn, on=None: __import__("pandas").DataFrame())
-
-    class _Conn:
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-    class _Engine:
-        def connect(self):
-            return _Conn()
-
-    monkeypatch.setattr("cli.main.open_engine", lambda **kw: _Engine())
+    monkeypatch.setattr(services.exports, "export_roster", refuse)
+    monkeypatch.setattr("cli.main.current_actor", lambda: Actor("admin", account="admin", role="admin"))
+    monkeypatch.setattr("cli.main.open_engine", lambda **kw: object())
     assert main(["roster", "export", "--out", str(tmp_path / "missing" / "r.xlsx")]) == 1
     err = capsys.readouterr().err
     assert err.strip() == f"error: {tmp_path / 'missing' / 'r.xlsx'}: No such file or directory"
