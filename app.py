@@ -75,7 +75,6 @@ def main() -> None:
         common.clear_caches()
     if st.sidebar.button(t("app.logout"), key="app.logout"):
         common.logout()
-        common.go_to("/logout")
         st.stop()
     try:
         navigation.run()

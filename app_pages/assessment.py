@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from access.permissions import may
 from app_pages import common
 from app_pages.i18n import t
 from gis.settings import get_settings
@@ -117,4 +118,5 @@ def render() -> None:
             _figures(ranked, "grid_code", {"grid_code": t("field.code"), "name": t("field.name")}),
             hide_index=True, width="stretch", height=420,
         )
-    _report_downloads(month, scope)
+    if may(common.current_actor().role, "make_report"):  # the monthly report is the make_report permission's
+        _report_downloads(month, scope)
