@@ -112,12 +112,28 @@ def test_nothing_renders_before_login_and_the_cookie_is_httponly_strict(browser,
         assert in_app(page, "worker-001")
         (cookie,) = [c for c in page.context.cookies() if c["name"] == "gridgov_session"]
         assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
-        assert cookie["secure"] is False  # plain http on 127.0.0.1; Secure over HTTPS (api.login._secure)
+        assert cookie["secure"] is False  # plain http on 127.0.0.1; Secure over HTTPS (the next test)
         assert len(cookie["value"]) >= 40
         # page scripts cannot read it
         assert "gridgov_session" not in page.evaluate("document.cookie")
         page.screenshot(path=str(artifacts() / "auth-logged-in.png"))
         assert not tab.external and not tab.dialogs
+
+
+def test_the_cookie_is_secure_behind_an_https_proxy(browser, app_url: str) -> None:
+    """Behind a TLS-terminating proxy (``X-Forwarded-Proto: https``) the session cookie is ``Secure``."""
+    with offline_tab(browser) as tab:
+        page = tab.page
+        page.goto(f"{app_url}/login?lang=zh")
+        csrf = page.locator("input[name=csrf]").get_attribute("value")
+        response = page.context.request.post(
+            f"{app_url}/login", form={"name": "worker-010", "password": _demo_password(), "csrf": csrf},
+            headers={"X-Forwarded-Proto": "https"}, max_redirects=0)
+        assert response.status == 303, (response.status, response.text()[:300])
+        cookies = [h["value"] for h in response.headers_array if h["name"].lower() == "set-cookie"]
+        (session,) = [c for c in cookies if c.startswith("gridgov_session=")]
+        flags = {part.strip().lower() for part in session.split(";")[1:]}
+        assert {"httponly", "secure", "samesite=strict", "path=/"} <= flags, session
 
 
 def test_five_wrong_passwords_lock_for_15_minutes_and_the_lock_survives_a_restart(browser, auth_db, sql) -> None:

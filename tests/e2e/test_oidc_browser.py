@@ -141,6 +141,8 @@ def test_sign_in_through_the_provider_role_and_grids_from_gridgov(browser, sso: 
         second.get_by_role("heading", name="请登录").wait_for(timeout=30_000)
         assert "您已退出登录" in alert(second)
         assert second.locator("iframe").count() == 0
+        # nor the page list the tab showed before
+        assert second.locator("[data-testid=stSidebarNav]").count() == 0
         second.screenshot(path=str(artifacts() / "oidc-ended-logout.png"))
         # the provider's session ended too: signing in again asks for the password
         page.get_by_role("button", name="统一身份认证登录").click()
@@ -174,7 +176,7 @@ def test_user_disable_ends_a_single_sign_on_session(browser, sso: dict, sso_db: 
         settle(page)
         page.get_by_role("heading", name="请登录").wait_for(timeout=30_000)
         assert "停用" in alert(page)
-        assert page.locator("iframe").count() == 0
+        assert page.locator("iframe").count() == 0 and page.locator("[data-testid=stSidebarNav]").count() == 0
         # signing in again at the provider does not bring the disabled account back
         page.get_by_role("button", name="统一身份认证登录").click()
         page.wait_for_url(f"{sso['app']}/**", timeout=30_000)
