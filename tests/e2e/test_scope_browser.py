@@ -18,7 +18,7 @@ import zipfile
 from collections.abc import Iterator
 
 import pytest
-from harness import FOLIUM_IFRAME, artifacts, log_in, map_frame, offline_tab, running_app, settle
+from harness import FOLIUM_IFRAME, artifacts, log_in, offline_tab, running_app, settle
 from sqlalchemy import create_engine, text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db]
@@ -97,11 +97,24 @@ def render_everything(page, base: str, own_code: str) -> tuple[str, list[str]]:
     links = page.locator("[data-testid=stSidebarNav] a")
     paths = sorted({links.nth(i).get_attribute("href").rsplit("/", 1)[-1] for i in range(links.count())})
 
+    def maps() -> None:
+        """The features of every map now on screen (a map in a tab not shown has no size yet)."""
+        frames = page.locator(FOLIUM_IFRAME)
+        for i in range(frames.count()):
+            if frames.nth(i).is_visible():
+                frame = frames.nth(i).element_handle(timeout=30_000).content_frame()
+                frame.wait_for_function("() => window.map !== undefined && window.map._loaded", timeout=60_000)
+                got.append(frame.evaluate(MAP_FEATURES))
+
     def collect() -> None:
         settle(page)
         got.append(page.content())
-        for i in range(page.locator(FOLIUM_IFRAME).count()):
-            got.append(map_frame(page, i).evaluate(MAP_FEATURES))
+        maps()
+        tabs = page.get_by_role("tab")
+        for j in range(tabs.count()):  # each tab of the page, as a person would open it
+            tabs.nth(j).click()
+            page.wait_for_timeout(500)
+            maps()
 
     for path in paths:
         page.goto(f"{base}/{path}")
