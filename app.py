@@ -61,8 +61,10 @@ def main() -> None:
     except GridGovError as exc:  # DatabaseUnavailableError, PostGISMissingError, ConfigurationError
         st.error(t("app.db_error", error=exc))
         st.stop()
-    if actor is None:  # nothing of the app renders before login: not a page, not a cached figure
-        common.show_login_prompt()
+    if actor is None:  # nothing of the app renders before login: not a page, not a cached figure,
+        # not the page list a tab kept from before its session ended (one hidden page replaces it)
+        st.navigation([st.Page(common.show_login_prompt, title=t("login.title"), url_path="login-prompt",
+                               default=True)], position="hidden").run()
         st.stop()
     sections = {
         t(section): [st.Page(_page(module), title=t(title), url_path=path, default=(path == "map"))
@@ -75,7 +77,6 @@ def main() -> None:
         common.clear_caches()
     if st.sidebar.button(t("app.logout"), key="app.logout"):
         common.logout()
-        common.go_to("/logout")
         st.stop()
     try:
         navigation.run()

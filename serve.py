@@ -62,10 +62,21 @@ def _routes() -> list:
 
 
 def _secrets() -> dict | None:
-    """Streamlit's ``[auth]`` secrets for single sign-on, from the GRIDGOV_OIDC_* settings (no file)."""
+    """Streamlit's ``[auth]`` secrets for single sign-on, from the GRIDGOV_OIDC_* settings (no file).
+
+    The sign-in round trip keeps its state in a cookie signed with ``server.cookieSecret``, which is
+    random per process unless set and is read when the server is built — before st.App merges
+    these secrets. It gets the same kept secret, so a restart (or a second replica) between
+    "log in" and the provider's redirect back does not lose the sign-in.
+    """
+    from streamlit import config
+
     from api.oidc import streamlit_auth_secrets
 
-    return streamlit_auth_secrets()
+    secrets = streamlit_auth_secrets()
+    if secrets and not config.is_manually_set("server.cookieSecret"):
+        config.set_option("server.cookieSecret", secrets["auth"]["cookie_secret"], "serve.py")
+    return secrets
 
 
 app = st.App("app.py", lifespan=_lifespan, routes=_routes(), secrets=_secrets())

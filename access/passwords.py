@@ -22,6 +22,7 @@ __all__ = [
     "hash_password",
     "verify_password",
     "new_token",
+    "derived_token",
     "token_hash",
 ]
 
@@ -68,6 +69,22 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 def new_token() -> str:
     """A new random session or API token (256 bits, URL-safe text)."""
     return secrets.token_urlsafe(32)
+
+
+def derived_token(secret: str, *parts: object) -> str:
+    """A session token derived from ``parts`` with the server's ``secret`` (HMAC-SHA-256, URL-safe text).
+
+    Single sign-on uses it to give every tab of one sign-in (the same ID token: issuer, subject,
+    nonce, issue time) the same server-side session; without the secret it cannot be computed.
+    """
+    import base64
+    import hmac
+
+    if not secret:
+        raise ValueError("secret was empty but is expected to be the server's signing secret")
+    message = "\x1f".join(["gridgov-session", *(str(p) for p in parts)]).encode("utf-8")
+    digest = hmac.new(secret.encode("utf-8"), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def token_hash(token: str) -> bytes:

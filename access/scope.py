@@ -12,9 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from gis.errors import ValidationError
+from gis.errors import NotFoundError, ValidationError
 
-__all__ = ["Scope"]
+__all__ = ["Scope", "OutsideScopeError"]
+
+
+class OutsideScopeError(NotFoundError):
+    """Grid ``code`` was asked for but lies outside the grids the person may see (it is treated as
+    absent: nothing about it is shown)."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        super().__init__(f"grid {code} is outside the grids you may see")
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,18 @@ def _lang(request: Request) -> str:
 
 
 def _secure(request: Request) -> bool:
-    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "").lower() == "https"
+    """Whether the browser reached us over HTTPS: Streamlit's own TLS (``server.sslCertFile``) or a
+    TLS-terminating proxy in front (``X-Forwarded-Proto: https``; the first value of a chain)."""
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return request.url.scheme == "https" or forwarded == "https"
+
+
+def _ended_message(request: Request, lang: str) -> str:
+    """Why the app sent the browser here (``?ended=``: the session ended at its last request)."""
+    from store.accounts import SESSION_END_REASONS
+
+    reason = request.query_params.get("ended", "")
+    return translate(f"session.ended.{reason}", lang) if reason in SESSION_END_REASONS else ""
 
 
 def login_page(lang: str, *, message: str = "", name: str = "", csrf: str = "") -> str:
@@ -95,14 +106,30 @@ def _form(request: Request, lang: str, *, message: str = "", name: str = "", sta
     return response
 
 
+def _sso_only() -> bool:
+    from gis.settings import get_settings
+
+    return get_settings().oidc_enabled
+
+
 async def _get(request: Request) -> Response:
-    return _form(request, _lang(request))
+    from services.auth import actor_for_token
+
+    if _sso_only():  # single sign-on replaces the password form: the app offers it
+        return RedirectResponse("/", status_code=303)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token and await run_in_threadpool(actor_for_token, _engine(), token) is not None:
+        return RedirectResponse("/", status_code=303)  # logged in already (e.g. again, in another tab)
+    lang = _lang(request)
+    return _form(request, lang, message=_ended_message(request, lang))
 
 
 async def _post(request: Request) -> Response:
     from services.auth import LoginRefused, login
 
     lang = _lang(request)
+    if _sso_only():
+        return HTMLResponse(login_page(lang, message=translate("login.sso_only", lang)), status_code=403)
     form = await request.form()
     name = str(form.get("name", ""))[:64]
     password = str(form.get("password", ""))[:256]
@@ -114,7 +141,12 @@ async def _post(request: Request) -> Response:
         if exc.reason == "locked" and exc.until is not None:
             from gis import clock
 
-            message = translate("login.locked", lang, until=exc.until.astimezone(clock.zone()).strftime("%H:%M"))
+            from gis.settings import get_settings
+
+            settings = get_settings()
+            message = translate("login.locked", lang, attempts=settings.login_attempts,
+                                minutes=settings.lockout_minutes,
+                                until=exc.until.astimezone(clock.zone()).strftime("%H:%M"))
         else:
             message = translate(f"login.{exc.reason}", lang)
         return _form(request, lang, message=message, name=name, status=401)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from access.permissions import may
 from app_pages import common
 from app_pages.i18n import t
 from gis.settings import get_settings

@@ -26,10 +26,11 @@ from app_pages.i18n import CATALOGUE, LANGUAGES, t, translate
 from store import lookup, queries
 
 from gis import webmap
-from gis.errors import ConfigurationError, NotFoundError
+from gis.errors import ConfigurationError
 from gis.settings import get_settings
 
 __all__ = [
+    "error_text",
     "get_engine",
     "data_token",
     "clear_caches",
@@ -81,6 +82,16 @@ logger = logging.getLogger(__name__)
 #: Above this many grids the map sends coverage-simplified geometries.
 SIMPLIFY_ABOVE = 2000
 _TOKEN_TTL_S = 5
+
+
+def error_text(exc: BaseException) -> str:
+    """A domain error as the page words it: a grid outside the person's grids in their language,
+    anything else by its message."""
+    from access.scope import OutsideScopeError
+
+    if isinstance(exc, OutsideScopeError):
+        return t("card.outside_scope", code=exc.code)
+    return describe(exc)
 
 
 def show_failure(exc: BaseException) -> None:
@@ -149,11 +160,16 @@ def authenticate() -> Actor | None:
     from this browser session); the database checks it at every run, so a logout, a disabled
     account or a changed password ends every open tab at its next interaction.
     """
-    from services.auth import actor_for_token
+    from services.auth import actor_for_token, session_end_reason
     from store.engine import CURRENT_ACTOR_NAME, CURRENT_SESSION
 
     token = _session_token()
     actor = actor_for_token(get_engine(), token) if token else None
+    if actor is None and token:
+        # this tab's session has ended (idle time, a logout in another tab, disabled, new password):
+        # the login prompt says why
+        st.session_state["auth.ended"] = session_end_reason(get_engine(), token) or "unknown"
+        st.session_state.pop("auth.token", None)
     if actor is None and get_settings().oidc_enabled:
         actor = _oidc_actor()
     CURRENT_SESSION.set(actor.session_token if actor else None)
@@ -175,12 +191,22 @@ def _oidc_actor() -> Actor | None:
     claim = get_settings().oidc_account_claim
     name = str(user.get(claim) or "")
     try:
-        result = login_oidc(get_engine(), name)
+        result = login_oidc(get_engine(), name, token=_oidc_session_token(user))
     except LoginRefused as exc:
-        st.session_state["auth.refused"] = exc.reason
+        st.session_state["auth.refused"] = f"session.ended.{exc.ended}" if exc.reason == "ended" else f"login.{exc.reason}"
+        st.session_state.pop("auth.ended", None)
         return None
     st.session_state["auth.token"] = result.token
     return result.actor
+
+
+def _oidc_session_token(user: Any) -> str:
+    """The GridGov session token of this sign-in: the same in every tab of the browser (one ID token:
+    issuer, subject, nonce, issue time), derived with the server's identity-cookie secret."""
+    from access.passwords import derived_token
+
+    secret = str(st.secrets["auth"]["cookie_secret"])
+    return derived_token(secret, user.get("iss"), user.get("sub"), user.get("nonce"), user.get("iat"))
 
 
 def connect():  # noqa: ANN202 - a Connection context manager
@@ -209,15 +235,16 @@ def show_login_prompt() -> None:
     """What a person who is not logged in sees: a way to log in, and nothing of the data."""
     st.title(t("login.title"))
     refused = st.session_state.pop("auth.refused", None)
-    if refused:
-        st.error(t(f"login.{refused}"))
+    ended = st.session_state.pop("auth.ended", None)
+    if refused or ended:
+        st.error(t(refused or f"session.ended.{ended}"))
     if get_settings().oidc_enabled:
         st.button(t("login.sso"), key="auth.sso", type="primary", on_click=st.login)
         return
     st.info(t("login.needed"))
     lang = "en" if st.session_state.get("ui.lang", get_settings().language) == "en" else "zh"
     st.link_button(t("login.go"), f"/login?lang={lang}", type="primary")
-    go_to(f"/login?lang={lang}")
+    go_to(f"/login?lang={lang}" + (f"&ended={ended}" if ended else ""))
 
 
 def go_to(path: str) -> None:
@@ -230,13 +257,16 @@ def go_to(path: str) -> None:
 
 
 def logout() -> None:
-    """End this person's session (then the browser goes to ``/logout``, which clears the cookie)."""
+    """End this person's session (in every tab) and leave: to ``/logout``, which clears the cookie,
+    or with single sign-on through ``st.logout()`` (the provider's logout, then back to the app)."""
     from services.auth import logout as end_session
 
     end_session(get_engine(), _session_token())
     st.session_state.pop("auth.token", None)
     if get_settings().oidc_enabled:
         st.logout()
+    else:
+        go_to("/logout")
 
 
 @st.cache_data(ttl=_TOKEN_TTL_S, show_spinner=False)
@@ -439,11 +469,12 @@ def load_households(token: str, grid_prefix: str | None, scope: ViewerScope) -> 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def load_card(token: str, code: str, scope: ViewerScope) -> lookup.GridCard:
-    """The card of ``code``; NotFoundError when it is outside the viewer's scope."""
+    """The card of ``code``; :class:`access.scope.OutsideScopeError` when it is outside the viewer's scope."""
+    from access.scope import OutsideScopeError
     from services.overview import disclose_card
 
     if not Scope.coerce(scope).overlaps(code):
-        raise NotFoundError(f"grid {code} is outside the grids you may see")
+        raise OutsideScopeError(code)
     with connect() as conn:
         card = lookup.grid_card(conn, code)
     return disclose_card(card, current_actor())  # small special-household counts: the grid's own people only
@@ -633,8 +664,8 @@ def load_edit_points(token: str, scope: ViewerScope) -> dict[str, Any]:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def load_history(token: str, code: str | None) -> pd.DataFrame:
-    """Changesets newest first (all, or those touching ``code``)."""
+def load_history(token: str, code: str | None, scope: ViewerScope) -> pd.DataFrame:
+    """Changesets newest first (all, or those touching ``code``), as the viewer may read them."""
     from services.editing import history_frame
 
     with connect() as conn:

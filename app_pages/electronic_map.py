@@ -117,7 +117,7 @@ def render() -> None:
             try:
                 common.show_grid_card(common.load_card(token, code, scope))
             except LookupError as exc:
-                st.warning(describe(exc))
+                st.warning(common.error_text(exc))
         else:
             st.info(t("card.click_hint"))
 

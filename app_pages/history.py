@@ -46,7 +46,7 @@ def _moment_label(history: pd.DataFrame):
 def _timeline(token: str) -> pd.DataFrame:
     st.subheader(t("history.timeline"))
     code = st.text_input(t("history.code_filter"), key="history.code").strip() or None
-    history = common.load_history(token, code)
+    history = common.load_history(token, code, common.user_scope())
     if not len(history):
         st.info(t("history.empty"))
         return history
@@ -166,7 +166,8 @@ def render() -> None:
     history = _timeline(token)
     if not len(history):
         return
-    everything = history if st.session_state.get("history.code") in (None, "") else common.load_history(token, None)
+    everything = (history if st.session_state.get("history.code") in (None, "")
+                  else common.load_history(token, None, common.user_scope()))
     _as_of_map(token, everything, basemap)
     _compare(token, everything, basemap)
     _rollback(everything)

@@ -46,7 +46,7 @@ def _controls(token: str, scope, basemap) -> None:
                 try:
                     common.load_card(token, code, scope)
                 except GridGovError as exc:
-                    _set_code(None, describe(exc))
+                    _set_code(None, common.error_text(exc))
                 else:
                     _set_code(code)
     elif mode == "person":
@@ -93,7 +93,7 @@ def _result(token: str, scope, basemap, code: str) -> None:
     try:
         card = common.load_card(token, code, scope)
     except GridGovError as exc:
-        st.error(t("my.not_found", error=exc))
+        st.error(t("my.not_found", error=common.error_text(exc)))
         return
     st.success(t("my.found", code=card.code, name=card.name))
     left, right = st.columns([3, 2])

@@ -72,8 +72,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "login.submit": {"zh": "登录", "en": "Log in"},
     "login.wrong": {"zh": "账号或密码不正确。", "en": "Wrong account name or password."},
     "login.locked": {
-        "zh": "密码错误次数过多，账号已锁定，请于 {until} 后再试。",
-        "en": "Too many wrong passwords: the account is locked until {until}.",
+        "zh": "密码连续输错 {attempts} 次，账号已锁定 {minutes} 分钟，请于 {until} 后再试。",
+        "en": "{attempts} wrong passwords in a row: the account is locked for {minutes} minutes, until {until}.",
     },
     "login.disabled": {"zh": "该账号已停用，请联系管理员。", "en": "This account is disabled; ask an administrator."},
     "login.no_account": {
@@ -84,6 +84,39 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "login.needed": {"zh": "登录后才能使用本系统。", "en": "Log in to use GridGov."},
     "login.go": {"zh": "前往登录", "en": "Go to the login page"},
     "login.sso": {"zh": "统一身份认证登录", "en": "Log in with single sign-on"},
+    # -- sessions and login (authweb) --
+    "login.sso_only": {
+        "zh": "本系统使用统一身份认证登录，请返回首页点击“统一身份认证登录”。",
+        "en": "GridGov uses single sign-on: go back to the start page and choose “Log in with single sign-on”.",
+    },
+    "session.ended.expired": {
+        "zh": "长时间未操作，登录已过期，请重新登录。",
+        "en": "You were inactive for too long and have been logged out. Please log in again.",
+    },
+    "session.ended.logout": {
+        "zh": "您已退出登录（可能是在其他窗口或标签页中退出的），请重新登录。",
+        "en": "You have logged out (perhaps in another window or tab). Please log in again.",
+    },
+    "session.ended.disabled": {
+        "zh": "该账号已被停用，登录已结束。如有疑问请联系管理员。",
+        "en": "This account has been disabled and its login has ended. Ask an administrator if this is unexpected.",
+    },
+    "session.ended.password": {
+        "zh": "该账号的密码已更改，登录已结束，请使用新密码重新登录。",
+        "en": "The password of this account was changed and its login has ended. Please log in with the new password.",
+    },
+    "session.ended.revoked": {
+        "zh": "管理员已结束本次登录，请重新登录。",
+        "en": "An administrator ended this login. Please log in again.",
+    },
+    "card.outside_scope": {
+        "zh": "网格 {code} 不在您可查看的网格范围内。",
+        "en": "Grid {code} is outside the grids you may see.",
+    },
+    "session.ended.unknown": {
+        "zh": "登录已失效，请重新登录。",
+        "en": "Your login is no longer valid. Please log in again.",
+    },
     "nav.map": {"zh": "电子地图", "en": "Electronic map"},
     "nav.my_grid": {"zh": "我的网格", "en": "My grid"},
     "nav.incidents": {"zh": "事件地图", "en": "Incident map"},

@@ -35,6 +35,7 @@ __all__ = [
     "login_oidc",
     "logout",
     "actor_for_token",
+    "session_end_reason",
     "owner_session",
     "create_api_token",
     "new_password_hash",
@@ -43,16 +44,19 @@ __all__ = [
 
 class LoginRefused(GridGovError, PermissionError):
     """A login that did not succeed. ``reason``: ``wrong`` (unknown name or wrong password — the two
-    are not told apart), ``locked`` (``until``), ``disabled``, ``no_account`` (single sign-on)."""
+    are not told apart), ``locked`` (``until``), ``disabled``, ``no_account`` (single sign-on),
+    ``ended`` (single sign-on: the session of this sign-in has ended — ``ended`` says why, one of
+    :data:`store.accounts.SESSION_END_REASONS` — and is not reopened: sign in again)."""
 
-    def __init__(self, reason: str, *, until: dt.datetime | None = None, name: str = "") -> None:
-        self.reason, self.until, self.name = reason, until, name
+    def __init__(self, reason: str, *, until: dt.datetime | None = None, name: str = "", ended: str = "") -> None:
+        self.reason, self.until, self.name, self.ended = reason, until, name, ended
         messages = {
             "wrong": "wrong account name or password",
             "locked": f"the account is locked after too many wrong passwords until {until:%Y-%m-%d %H:%M %Z}"
             if until else "the account is locked",
             "disabled": "the account is disabled",
             "no_account": f"no GridGov account is named {name!r}; ask an administrator to create it",
+            "ended": f"the session of this sign-in has ended ({ended}); sign in again",
         }
         if reason == "locked" and until:
             super().__init__(messages[reason], code="login.locked", params={"until": until})
@@ -75,6 +79,10 @@ def _actor(account: accounts.SessionAccount, token: str) -> Actor:
     )
 
 
+def _locked(record: accounts.AccountRecord) -> bool:
+    return record.locked_until is not None and record.locked_until > dt.datetime.now(dt.UTC)
+
+
 def _idle_seconds(settings: Settings) -> int:
     return int(settings.session_idle_hours * 3600)
 
@@ -94,7 +102,7 @@ def login(engine: Engine, name: str, password: str, *, kind: str = "web", settin
             raise_later: LoginRefused | None = LoginRefused("wrong")
         elif record.disabled:
             raise_later = LoginRefused("disabled")
-        elif record.locked_until is not None and record.locked_until > dt.datetime.now(dt.UTC):
+        elif _locked(record):
             raise_later = LoginRefused("locked", until=record.locked_until)
         elif not verify_password(record.password_hash, password):
             until = accounts.auth_failed(db, record.account_id, attempts=settings.login_attempts,
@@ -112,22 +120,41 @@ def login(engine: Engine, name: str, password: str, *, kind: str = "web", settin
     return LoginResult(token, actor)
 
 
-def login_oidc(engine: Engine, account_name: str, *, settings: Settings | None = None) -> LoginResult:
-    """Open a web session for the account a verified OpenID Connect identity names."""
+def login_oidc(engine: Engine, account_name: str, *, token: str | None = None,
+               settings: Settings | None = None) -> LoginResult:
+    """Open a web session for the account a verified OpenID Connect identity names.
+
+    ``token``: the session token to use — derived from the sign-in (:func:`access.passwords.derived_token`),
+    so every tab of one sign-in shares one session and a logout, ``user disable``, ``user passwd``
+    or the idle time ends it in all of them. A live session with that token is resumed; an ended
+    one is not reopened (:class:`LoginRefused` ``ended``: the person signs in again at the provider).
+    Without ``token`` a new random one is used.
+    """
     settings = settings or get_settings()
     name = (account_name or "").strip().lower()
+    if token:
+        actor = actor_for_token(engine, token)
+        if actor is not None and actor.name == name:
+            return LoginResult(token, actor)
+        reason = session_end_reason(engine, token)
+        if reason == "disabled":
+            raise LoginRefused("disabled")
+        if actor is not None or reason != "unknown":
+            raise LoginRefused("ended", ended=reason or "revoked")
+    token = token or new_token()
     with acting_as(None), engine.begin() as db:
         record = accounts.auth_lookup(db, name)
         if record is None:
             accounts.auth_unknown(db, name)
-        elif not record.disabled:
-            token = new_token()
+        elif not record.disabled and not _locked(record):
             accounts.open_session(db, record.account_id, token_hash(token), kind="web",
                                   idle_seconds=_idle_seconds(settings), method="oidc")
     if record is None:
         raise LoginRefused("no_account", name=name)
     if record.disabled:
         raise LoginRefused("disabled")
+    if _locked(record):
+        raise LoginRefused("locked", until=record.locked_until)
     actor = actor_for_token(engine, token)
     assert actor is not None
     return LoginResult(token, actor)
@@ -145,8 +172,19 @@ def actor_for_token(engine: Engine, token: str | None) -> Actor | None:
     return _actor(account, token)
 
 
+def session_end_reason(engine: Engine, token: str | None) -> str | None:
+    """Why ``token`` opens no session — ``expired`` (idle too long), ``logout``, ``disabled``,
+    ``password`` (changed), ``revoked``, ``unknown`` — or ``None`` while it is valid."""
+    if not token:
+        return None
+    with acting_as(Actor(name="session check", session_token=token)), engine.begin() as db:
+        return accounts.session_ended(db)
+
+
 def logout(engine: Engine, token: str | None) -> None:
-    """End the session of ``token`` (audited); nothing happens for an invalid token."""
+    """Log out (audited): a browser session's logout ends every browser session of the account (each
+    tab of each browser, at its next request); a CLI session's ends that session. Nothing happens
+    for an invalid token."""
     if not token:
         return
     with acting_as(Actor(name="logout", session_token=token)), engine.begin() as db:

@@ -46,6 +46,8 @@ __all__ = [
     "whoami",
     "touch_session",
     "end_session",
+    "session_ended",
+    "SESSION_END_REASONS",
     "api_tokens",
     "revoke_token",
 ]
@@ -171,12 +173,16 @@ def account_by_name(db: Executor, name: str) -> dict[str, Any]:
     return dict(row)
 
 
-def revoke_sessions(db: Executor, name: str, *, kinds: Sequence[str] = ("web", "cli", "script")) -> int:
-    """End every session of account ``name`` (of the given kinds) now; returns how many (owner)."""
+def revoke_sessions(db: Executor, name: str, *, kinds: Sequence[str] = ("web", "cli", "script"),
+                    reason: str = "revoked") -> int:
+    """End every session of account ``name`` (of the given kinds) now; returns how many (owner).
+
+    ``reason`` (``disabled``, ``password``, ``revoked``) is what the person is told at their next
+    request (:func:`session_ended`)."""
     return int(db.execute(
-        text("UPDATE sessions s SET revoked_at = now() FROM accounts a WHERE a.id = s.account_id AND a.name = :n "
-             "AND s.revoked_at IS NULL AND s.kind = ANY(:k)"),
-        {"n": name, "k": list(kinds)},
+        text("UPDATE sessions s SET revoked_at = now(), ended_by = :r FROM accounts a "
+             "WHERE a.id = s.account_id AND a.name = :n AND s.revoked_at IS NULL AND s.kind = ANY(:k)"),
+        {"n": name, "k": list(kinds), "r": reason},
     ).rowcount)
 
 
@@ -185,7 +191,7 @@ def set_disabled(db: Executor, name: str, disabled: bool) -> None:
     account_by_name(db, name)
     db.execute(text("UPDATE accounts SET disabled = :d WHERE name = :n"), {"d": disabled, "n": name})
     if disabled:
-        revoke_sessions(db, name, kinds=("web", "cli", "script", "api"))
+        revoke_sessions(db, name, kinds=("web", "cli", "script", "api"), reason="disabled")
     _audit(db, "account_disabled" if disabled else "account_enabled", name, {})
 
 
@@ -194,7 +200,7 @@ def set_password_hash(db: Executor, name: str, password_hash: str) -> None:
     account_by_name(db, name)
     db.execute(text("UPDATE accounts SET password_hash = :h, password_changed_at = now(), failed_logins = 0, "
                     "locked_until = NULL WHERE name = :n"), {"h": password_hash, "n": name})
-    revoke_sessions(db, name)
+    revoke_sessions(db, name, reason="password")
     _audit(db, "password_changed", name, {})
 
 
@@ -232,8 +238,8 @@ def owner_open_session(db: Executor, name: str, token_hash: bytes, *, kind: str 
 
 def owner_end_session(db: Executor, token_hash: bytes) -> None:
     """End the session of ``token_hash`` now (the owner, when an ``--as`` command ends)."""
-    db.execute(text("UPDATE sessions SET revoked_at = now() WHERE token_hash = :h AND revoked_at IS NULL"),
-               {"h": token_hash})
+    db.execute(text("UPDATE sessions SET revoked_at = now(), ended_by = 'revoked' "
+                    "WHERE token_hash = :h AND revoked_at IS NULL"), {"h": token_hash})
 
 
 # -- application functions (the gridgov.* doors) -------------------------------------------------------
@@ -282,8 +288,19 @@ def touch_session(db: Executor) -> bool:
 
 
 def end_session(db: Executor) -> bool:
-    """End the bound session (logout)."""
+    """Log out the bound session: a web session ends every web session of its account, another kind
+    only itself (``gridgov.session_end()``, migration 0008)."""
     return bool(db.execute(text("SELECT gridgov.session_end()")).scalar())
+
+
+#: What :func:`session_ended` may answer, besides ``None`` (the session is valid).
+SESSION_END_REASONS = ("expired", "logout", "disabled", "password", "revoked", "unknown")
+
+
+def session_ended(db: Executor) -> str | None:
+    """Why the token bound to this transaction opens no session (one of :data:`SESSION_END_REASONS`),
+    or ``None`` while its session is valid."""
+    return db.execute(text("SELECT gridgov.session_ended()")).scalar()
 
 
 def api_tokens(db: Executor) -> pd.DataFrame:
@@ -296,7 +313,8 @@ def api_tokens(db: Executor) -> pd.DataFrame:
 
 def revoke_token(db: Executor, token_id: int) -> None:
     """Revoke API token ``token_id`` (owner)."""
-    if db.execute(text("UPDATE sessions SET revoked_at = now() WHERE id = :i AND kind = 'api' AND revoked_at IS NULL"),
+    if db.execute(text("UPDATE sessions SET revoked_at = now(), ended_by = 'revoked' "
+                       "WHERE id = :i AND kind = 'api' AND revoked_at IS NULL"),
                   {"i": token_id}).rowcount == 0:
         raise NotFoundError(f"no live API token has the id {token_id} (see `gridgov token list`)", code="token.not_found", params={"id": token_id})
     _audit(db, "token_revoked", str(token_id), {})

@@ -429,6 +429,8 @@ class LoginSession(Base):
     last_seen_at: Mapped[dt.datetime] = _timestamp()
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: What ended it: logout, disabled, password, revoked (migration 0008).
+    ended_by: Mapped[str | None] = mapped_column(Text)
 
 
 class RoleAccess(Base):

@@ -44,13 +44,17 @@ def artifacts() -> Path:
 
 
 @contextlib.contextmanager
-def running_app(database_url: str, *, log_name: str) -> Iterator[str]:
+def running_app(database_url: str, *, log_name: str, env: dict[str, str] | None = None,
+                port: int | None = None) -> Iterator[str]:
     """``streamlit run serve.py`` (as ``gridgov app`` does) on a free port against ``database_url``.
 
-    Yields the base URL once the server answers its health check (after the warm-up).
+    ``env``: more settings (``GRIDGOV_SESSION_IDLE_HOURS``, ``GRIDGOV_OIDC_*`` …); ``port``: a
+    given port (a restart on the same address). Yields the base URL once the server answers its
+    health check (after the warm-up).
     """
-    port = free_port()
-    env = {**os.environ, **database_env(database_url), "GRIDGOV_BASEMAP": "none", "GRIDGOV_LANG": "zh"}
+    port = port or free_port()
+    env = {**os.environ, **database_env(database_url), "GRIDGOV_BASEMAP": "none", "GRIDGOV_LANG": "zh",
+           **(env or {})}
     log = (artifacts() / log_name).open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port), "--server.headless", "true",
