@@ -20,7 +20,6 @@ from app_pages.i18n import t
 from gis.settings import get_settings
 from governance.assessment import ScoreWeights, assess_month, rank
 from gis.clock import recent_months
-from access.permissions import may
 from services.overview import SPECIAL_COUNT_COLUMNS, disclose_assessment
 from services.report import write_monthly_report
 

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from access.actor import Actor
 from access.scope import Scope
 from app_pages.folium_view import RenderedMap
-from app_pages.i18n import CATALOGUE, LANGUAGES, t, translate
+from app_pages.i18n import CATALOGUE, LANGUAGES, describe, t, translate
 from store import lookup, queries
 
 from gis import webmap

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import common, folium_view, maps
-from app_pages.i18n import describe, t
+from app_pages.i18n import t
 from gis import webmap
 from store.lookup import GridNotFoundAtPoint
 
