@@ -400,6 +400,58 @@ def _show_impact(preview: EditPreview, points: dict[str, Any]) -> None:
         st.dataframe(changed, hide_index=True, width="stretch")
 
 
+def _staff_editor(preview: EditPreview) -> EditPreview:
+    """The staff of the affected grids and where each goes; the planner changes the 去向 column.
+
+    Returns the preview with the planner's choices (kept in ``editor.preview`` so saving uses them)."""
+    moves = preview.staff_moves
+    if not len(moves):
+        st.caption(t("editor.staff_none"))
+        return preview
+    st.markdown(f"**{t('editor.staff_moves', count=len(moves))}**")
+    st.caption(t("editor.staff_moves_help"))
+
+    def joined(codes: Sequence[str]) -> str:
+        return " + ".join(codes)
+
+    choices: list[str] = []
+    for to, options in zip(moves["to_codes"], moves["options"]):
+        for value in (joined(to), *options, joined(options)):
+            if value and value not in choices:
+                choices.append(value)
+    col_to = t("editor.staff_to")
+    table = pd.DataFrame({
+        t("editor.staff_name"): moves["name"].to_numpy(),
+        t("field.role"): [label_of("role", r) for r in moves["role"]],
+        t("editor.staff_from"): moves["from_code"].to_numpy(),
+        col_to: [joined(to) for to in moves["to_codes"]],
+        t("editor.staff_rule"): [t(f"editor.staff_rule.{r}") for r in moves["rule"]],
+    })
+    edited = st.data_editor(
+        table, hide_index=True, width="stretch", key=f"editor.staff.{st.session_state['editor.round']}",
+        disabled=[c for c in table.columns if c != col_to],
+        column_config={col_to: st.column_config.SelectboxColumn(col_to, options=choices, required=True)},
+    )
+    picked = {int(a): [c.strip() for c in str(v).split("+") if c.strip()]
+              for a, v, old in zip(moves["assignment_id"], edited[col_to], table[col_to]) if v != old}
+    if picked:
+        try:
+            preview = preview.with_staff_choices(picked)
+            st.session_state["editor.preview"] = preview
+        except ValidationError as exc:
+            st.error(t("editor.staff_choice_bad", error=exc))
+    flags = preview.staff_flags
+    if len(flags):
+        st.markdown(f"**{t('editor.staff_flags', count=len(flags))}**")
+        st.dataframe(pd.DataFrame({
+            t("field.grid"): flags["grid_code"].to_numpy(),
+            t("field.role"): [label_of("role", r) for r in flags["role"]],
+            t("editor.staff_flag_col"): [t(f"editor.staff_flag.{s}") for s in flags["status"]],
+            t("editor.staff_by"): flags["staff"].to_numpy(),
+        }), hide_index=True, width="stretch")
+    return preview
+
+
 def _balance_table(balance: pd.DataFrame) -> pd.DataFrame:
     out = balance.copy()
     out.index = [t(f"editor.metric.{m}") for m in out.index]
@@ -422,9 +474,24 @@ def _save(preview: EditPreview, reason: str) -> None:
     common.clear_caches()
     summary = applied.to_dict()
     summary["households_total"] = sum(applied.households_moved.values())
+    summary["touched"] = sorted(set(applied.changes.added) | set(applied.changes.reshaped))
+    moved = preview.staff_moves
+    summary["staff"] = [(n, r, f, list(to)) for n, r, f, to in zip(moved["name"], moved["role"], moved["from_code"],
+                                                                  moved["to_codes"]) if tuple(to) != (f,)]
     st.session_state["editor.saved"] = summary
     _restart()
     st.rerun()
+
+
+def _saved_result(plan: gpd.GeoDataFrame, saved: dict[str, Any], basemap: webmap.Basemap) -> None:
+    """The saved changeset's result: the stored plan zoomed to the changed grids, and who moved."""
+    st.markdown(f"**{t('editor.saved_result', id=saved['changeset_id'])}**")
+    for name, role, source, target in saved.get("staff", []):
+        st.caption(t("editor.saved_staff", name=name, role=label_of("role", role), source=source,
+                     target=" + ".join(target)))
+    st_folium(_edit_map(plan, basemap=basemap, highlight=saved.get("touched", [])),
+              key=f"editor.saved_map.{saved['changeset_id']}", height=MAP_HEIGHT, use_container_width=True,
+              returned_objects=[])
 
 
 def render() -> None:
@@ -437,6 +504,8 @@ def render() -> None:
         st.success(t("editor.saved", id=saved["changeset_id"], added=", ".join(saved["added"]) or "-",
                      retired=", ".join(saved["retired"]) or "-", moved=saved["households_total"]))
     draft = _draft()
+    if saved:
+        _saved_result(draft.plan, saved, basemap)
     top = st.columns([3, 1], vertical_alignment="bottom")
     operation = top[0].selectbox(t("editor.operation"), options=list(OPERATIONS),
                                  format_func=lambda op: t(f"editor.op.{op}"), key="editor.operation")
@@ -543,6 +612,7 @@ def render() -> None:
         st.error(t("editor.invalid", summary=_report_summary(preview.report)))
     _show_findings([f.to_record() for f in preview.report.findings])
     _show_impact(preview, points)
+    preview = _staff_editor(preview)
 
     st.subheader(t("editor.save_title"))
     reason = st.text_input(t("editor.reason"), key="editor.reason")

@@ -21,9 +21,10 @@ import shapely
 from boundaries.model import PLAN_COLUMNS, check_plan_frame
 from gis.crs import STORAGE_EPSG
 from gis.errors import ValidationError
+from gis.geometry import PRECISION_DEG
 from gis.measure import area_m2
 
-__all__ = ["VERSION_COLUMNS", "PlanDiff", "plan_as_of", "diff_plans"]
+__all__ = ["VERSION_COLUMNS", "PlanDiff", "plan_as_of", "diff_plans", "same_geometry"]
 
 #: Columns of a versions frame.
 VERSION_COLUMNS = ("code", "version", "level", "parent_code", "name", "geometry", "valid_from", "valid_to")
@@ -46,6 +47,34 @@ def _aware_column(series: pd.Series, name: str) -> pd.Series:
             raise ValidationError(f"column {name!r} holds naive datetimes; versions need tz-aware timestamps", code="time.naive")
         values = values.dt.tz_localize("UTC")
     return values
+
+
+def same_geometry(a: Any, b: Any, *, grid_size: float = PRECISION_DEG) -> Any:
+    """Whether stored geometries ``a`` and ``b`` (EPSG:4490; scalars or arrays) are the same version.
+
+    The one rule for "this grid's geometry changed" — a new version is written exactly when it
+    is ``False`` (or a name, parent or level changes). Both sides are snapped to the stored
+    precision grid (``grid_size`` degrees, 1e-7° ≈ 1 cm: what imports and edits store), put in
+    normal form (ring start and orientation, part order) and compared coordinate for coordinate
+    with no tolerance. So a grid rebuilt by an edit without any real change (same vertices, other
+    ring start or part order, or float noise far below the precision) is the same, and any moved,
+    added or removed vertex — also a node added on a shared edge so neighbours stay matched
+    vertex for vertex — is a change. Missing geometries equal only each other.
+    """
+    left = np.asarray(a, dtype=object)
+    right = np.asarray(b, dtype=object)
+    scalar = left.ndim == 0 and right.ndim == 0
+    left, right = np.broadcast_arrays(np.atleast_1d(left), np.atleast_1d(right))
+    missing_l, missing_r = shapely.is_missing(left), shapely.is_missing(right)
+    out = missing_l & missing_r
+    both = ~missing_l & ~missing_r
+    if both.any():
+        def canonical(geoms: np.ndarray) -> np.ndarray:
+            snapped = shapely.set_precision(geoms, grid_size, mode="pointwise") if grid_size > 0 else geoms
+            return shapely.normalize(snapped)
+
+        out[both] = shapely.equals_exact(canonical(left[both]), canonical(right[both]), tolerance=0.0)
+    return bool(out[0]) if scalar else out
 
 
 def plan_as_of(versions: gpd.GeoDataFrame, when: dt.datetime | pd.Timestamp) -> gpd.GeoDataFrame:

@@ -286,9 +286,26 @@ def _geometry_parts(path: Path, crs: str | None) -> list[Any]:
     return parts
 
 
+_STAFF = typer.Option(
+    None, "--staff",
+    help="Where a person of an affected grid goes instead of the proposal: ASSIGNMENT_ID=CODE[+CODE...] "
+         "(primary grid first; the ids and their options are in --dry-run's staff_moves). Repeatable.")
+
+
+def _staff_choices(values: list[str] | None) -> dict[int, list[str]]:
+    choices: dict[int, list[str]] = {}
+    for value in values or []:
+        key, sep, codes = value.partition("=")
+        if not sep or not key.strip().isdigit() or not codes.strip():
+            raise fail(f"--staff was {value!r} but is expected to be ASSIGNMENT_ID=CODE[+CODE...]", 2)
+        choices[int(key)] = [c.strip() for c in codes.split("+") if c.strip()]
+    return choices
+
+
 def _run_edit(operation: str, *, dry_run: bool, reason: str | None, as_json: bool,
-              **parameters: Any) -> None:
+              staff: list[str] | None = None, **parameters: Any) -> None:
     from boundaries.edits import EditRefused
+    from governance.staff_moves import moves_that_change
     from services.editing import preview_edit, save_edit, start_edit
 
     engine = open_engine()
@@ -296,6 +313,9 @@ def _run_edit(operation: str, *, dry_run: bool, reason: str | None, as_json: boo
         with engine.connect() as conn:
             draft = start_edit(conn)
             preview = preview_edit(conn, draft, operation, **parameters)
+            choices = _staff_choices(staff)
+            if choices:
+                preview = preview.with_staff_choices(choices)
     except EditRefused as exc:
         data = {"operation": operation, "refused": True, "message": str(exc),
                 "findings": [f.to_record() for f in exc.findings]}
@@ -317,8 +337,14 @@ def _run_edit(operation: str, *, dry_run: bool, reason: str | None, as_json: boo
                    f"retired {', '.join(d['retired']) or '-'}; reshaped {', '.join(d['reshaped']) or '-'}")
         for m in d["households_moved"]:
             typer.echo(f"  households {m['from'] or '(none)'} → {m['to'] or '(none)'}: {m['count']}")
+        for m in d.get("staff_moves", []):
+            typer.echo(f"  staff {m['staff_key']} ({m['role']}) {m['from']} → {'+'.join(m['to'])}")
 
-    emit(applied.to_dict(), as_json=as_json, render=render)
+    data = applied.to_dict()
+    data["staff_moves"] = [{"assignment_id": int(r.assignment_id), "staff_key": r.staff_key, "role": r.role,
+                            "from": r.from_code, "to": list(r.to_codes)}
+                           for r in moves_that_change(preview.staff_moves).itertuples(index=False)]
+    emit(data, as_json=as_json, render=render)
 
 
 @edit_app.command("split")
@@ -326,9 +352,10 @@ def edit_split(
     code: str = typer.Argument(..., help="Grid to split."),
     line: str = typer.Option(..., "--line", help="Split line as WKT (EPSG:4490 lon/lat)."),
     dry_run: bool = _DRY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+    staff: Optional[list[str]] = _STAFF,
 ) -> None:
     """Split a grid along a line; the parts get new codes, the old code is retired."""
-    _run_edit("split", dry_run=dry_run, reason=reason, as_json=as_json,
+    _run_edit("split", dry_run=dry_run, staff=staff, reason=reason, as_json=as_json,
               code=code, line=_wkt(line, "--line"))
 
 
@@ -336,11 +363,12 @@ def edit_split(
 def edit_merge(
     codes: list[str] = typer.Argument(..., help="Two or more adjacent sibling grids."),
     dry_run: bool = _DRY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+    staff: Optional[list[str]] = _STAFF,
 ) -> None:
     """Merge adjacent grids; the largest keeps its code, the others are retired (never reused)."""
     if len(codes) < 2:
         raise fail("merge needs at least two grid codes", 2)
-    _run_edit("merge", dry_run=dry_run, reason=reason, as_json=as_json, codes=codes)
+    _run_edit("merge", dry_run=dry_run, staff=staff, reason=reason, as_json=as_json, codes=codes)
 
 
 @edit_app.command("reshape")
@@ -350,12 +378,13 @@ def edit_reshape(
     line: Optional[str] = typer.Option(None, "--line", help="Their new shared boundary as WKT (EPSG:4490 lon/lat)."),
     area: Optional[str] = typer.Option(None, "--area", help="Or: the new area of CODE_A as WKT polygon."),
     dry_run: bool = _DRY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+    staff: Optional[list[str]] = _STAFF,
 ) -> None:
     """Move the boundary between two neighbouring grids (the editor's 调整边界)."""
     if (line is None) == (area is None):
         raise fail("give exactly one of --line (the new shared boundary) or --area (CODE_A's new area)", 2)
     geometry = _wkt(line, "--line") if line is not None else _wkt(area, "--area", polygon=True)
-    _run_edit("reshape", dry_run=dry_run, reason=reason, as_json=as_json,
+    _run_edit("reshape", dry_run=dry_run, staff=staff, reason=reason, as_json=as_json,
               code_a=code_a, code_b=code_b, new_line_or_area=geometry)
 
 
@@ -365,9 +394,10 @@ def edit_reshape_grid(
     geometry: Path = typer.Option(..., "--geometry", help="File with the new outline (any format the ETL reads)."),
     crs: Optional[str] = typer.Option(None, help="CRS of the file when it has none."),
     dry_run: bool = _DRY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+    staff: Optional[list[str]] = _STAFF,
 ) -> None:
     """Give a grid a new outline; its neighbours give and take the difference (the editor's 重绘网格)."""
-    _run_edit("reshape_grid", dry_run=dry_run, reason=reason, as_json=as_json,
+    _run_edit("reshape_grid", dry_run=dry_run, staff=staff, reason=reason, as_json=as_json,
               code=code, geometry=_geometry_file(geometry, crs))
 
 
@@ -377,9 +407,10 @@ def edit_annex(
     area: str = typer.Option(..., "--area", help="The new land as WKT polygon (EPSG:4490 lon/lat), outside every grid."),
     name: Optional[str] = typer.Option(None, "--name", help="Name of the new grid."),
     dry_run: bool = _DRY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+    staff: Optional[list[str]] = _STAFF,
 ) -> None:
     """Add land outside the street as a new grid under a parent."""
-    _run_edit("annex", dry_run=dry_run, reason=reason, as_json=as_json,
+    _run_edit("annex", dry_run=dry_run, staff=staff, reason=reason, as_json=as_json,
               parent_code=parent_code, area=_wkt(area, "--area", polygon=True), name=name)
 
 
@@ -389,9 +420,10 @@ def edit_replace(
     areas: Path = typer.Option(..., "--areas", help="File with the new children's areas (any format the ETL reads)."),
     crs: Optional[str] = typer.Option(None, help="CRS of the file when it has none."),
     dry_run: bool = _DRY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+    staff: Optional[list[str]] = _STAFF,
 ) -> None:
     """Replace all children of a grid by new areas (new codes; the old children are retired)."""
-    _run_edit("replace", dry_run=dry_run, reason=reason, as_json=as_json,
+    _run_edit("replace", dry_run=dry_run, staff=staff, reason=reason, as_json=as_json,
               parent_code=parent_code, new_children_geoms=_geometry_parts(areas, crs))
 
 
@@ -401,9 +433,10 @@ def edit_transfer(
     to_code: str = typer.Argument(..., help="Neighbour receiving it."),
     area: str = typer.Option(..., "--area", help="Area to move as WKT polygon (EPSG:4490 lon/lat)."),
     dry_run: bool = _DRY, reason: Optional[str] = _REASON, as_json: bool = _JSON,
+    staff: Optional[list[str]] = _STAFF,
 ) -> None:
     """Move an area from one grid to its neighbour."""
-    _run_edit("transfer", dry_run=dry_run, reason=reason, as_json=as_json,
+    _run_edit("transfer", dry_run=dry_run, staff=staff, reason=reason, as_json=as_json,
               from_code=from_code, to_code=to_code, area=_wkt(area, "--area", polygon=True))
 
 

@@ -686,6 +686,31 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     # -- security: small counts --
     "count.suppressed": {"zh": "少于{n}", "en": "fewer than {n}"},
+    # -- planner: a redraw carries its people --
+    "editor.staff_moves": {"zh": "随边界调整的人员（{count} 人次）", "en": "Staff moving with the boundaries ({count})"},
+    "editor.staff_moves_help": {
+        "zh": "按规则建议：拆分时团队留在户数最多的新网格并暂时兼管其他新网格；合并时两支团队都并入保留的网格；其他网格人员不变。可在“去向”列修改，保存时与边界一起生效。",
+        "en": "Proposed by the rule: on a split the team stays on the part with most households and covers the other parts for now; on a merge both teams join the kept grid; other grids keep their staff. Change the Goes to column; saving applies it with the boundaries.",
+    },
+    "editor.staff_none": {"zh": "受影响网格没有在岗人员。", "en": "No staff are assigned to the affected grids."},
+    "editor.staff_to": {"zh": "去向（首个为主网格）", "en": "Goes to (first = main grid)"},
+    "editor.staff_from": {"zh": "原网格", "en": "From grid"},
+    "editor.staff_name": {"zh": "姓名", "en": "Name"},
+    "editor.staff_rule": {"zh": "依据", "en": "Rule"},
+    "editor.staff_rule.stays": {"zh": "网格保留，人员不变", "en": "Grid kept: stays"},
+    "editor.staff_rule.merge": {"zh": "合并：并入保留网格", "en": "Merge: joins the kept grid"},
+    "editor.staff_rule.successor": {"zh": "随新编码", "en": "Follows the new code"},
+    "editor.staff_rule.split_largest": {"zh": "拆分：留在户数最多的部分并兼管", "en": "Split: part with most households, covers the rest"},
+    "editor.staff_rule.no_successor": {"zh": "请选择去向", "en": "Choose where to go"},
+    "editor.staff_rule.planner": {"zh": "规划员调整", "en": "Changed by the planner"},
+    "editor.staff_choice_bad": {"zh": "人员去向无效：{error}", "en": "Invalid staff choice: {error}"},
+    "editor.staff_flags": {"zh": "新网格的岗位情况（{count} 项需关注）", "en": "Roles of the new grids ({count} to staff)"},
+    "editor.staff_flag.shared": {"zh": "暂由相邻新网格人员兼管，请尽快配备", "en": "Covered for now by the team of another part: staff it"},
+    "editor.staff_flag.missing": {"zh": "无人在岗", "en": "No one assigned"},
+    "editor.staff_flag_col": {"zh": "情况", "en": "Status"},
+    "editor.staff_by": {"zh": "兼管人员", "en": "Covered by"},
+    "editor.saved_result": {"zh": "已保存的变更 #{id}：地图已缩放到变动区域", "en": "Saved changeset #{id}: the map is zoomed to the change"},
+    "editor.saved_staff": {"zh": "{name}（{role}）：{source} → {target}", "en": "{name} ({role}): {source} → {target}"},
 }
 
 

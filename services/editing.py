@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
@@ -38,6 +38,10 @@ from store.grids import AppliedChangeset, apply_plan, compare_plans, load_plan, 
 from store.grids import check_versions
 from store import grids as grid_store
 from store import queries
+from store import audit
+from store import staffing
+from gis import clock
+from governance.staff_moves import MOVE_COLUMNS, moves_that_change, propose_staff_moves, role_flags, with_choices
 from store.session import run_in_transaction
 from store.sql import Executor
 from access.actor import Actor
@@ -77,13 +81,35 @@ class EditDraft:
 
 @dataclass(frozen=True)
 class EditPreview:
-    """A proposed plan, its validation report and its impact (nothing written yet)."""
+    """A proposed plan, its validation report and its impact (nothing written yet).
+
+    ``staff_moves`` (:data:`governance.staff_moves.MOVE_COLUMNS`): every assignment on an
+    affected grid and where it goes (proposed by the rule, or the planner's choice through
+    :meth:`with_staff_choices`); saving applies them in the changeset's transaction.
+    """
 
     draft: EditDraft
     operation: str
     parameters: dict[str, Any]
     result: edits.EditResult
     impact: ImpactReport
+    staff_moves: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(MOVE_COLUMNS)))
+
+    @property
+    def staff_flags(self) -> pd.DataFrame:
+        """Roles of the new grids without own staff after :attr:`staff_moves` (``shared`` / ``missing``)."""
+        return role_flags(self.staff_moves, self.result.added)
+
+    def with_staff_choices(self, choices: Mapping[int, Any]) -> "EditPreview":
+        """This preview with the planner's staff choices ``{assignment_id: [codes, primary first]}``.
+
+        Raises ValidationError naming the assignment when a choice is not one of its options."""
+        try:
+            moves = with_choices(self.staff_moves, {k: ([v] if isinstance(v, str) else list(v))
+                                                    for k, v in choices.items()})
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        return replace(self, staff_moves=moves)
 
     @property
     def plan(self) -> gpd.GeoDataFrame:
@@ -110,7 +136,15 @@ class EditPreview:
             "changes": [c.to_record() for c in self.result.changes],
             "findings": self.result.report.to_records(),
             "impact": self.impact.to_records(),
+            "staff_moves": _moves_records(self.staff_moves),
+            "staff_flags": self.staff_flags.to_dict("records"),
         }
+
+
+def _moves_records(moves: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{"assignment_id": int(r.assignment_id), "staff_key": r.staff_key, "name": r.name, "role": r.role,
+             "from": r.from_code, "to": list(r.to_codes), "options": list(r.options), "rule": r.rule}
+            for r in moves.itertuples(index=False)]
 
 
 def worker_workload(
@@ -257,7 +291,21 @@ def preview_edit(
     result = spec.run(draft.plan, retired_codes=draft.retired_codes, scheme=scheme, **parameters)
     frames = dict(points) if points is not None else load_points_for_impact(db)
     impact = assess_impact(draft.plan, result.plan, lineage=result.lineage, **frames)
-    return EditPreview(draft=draft, operation=operation, parameters=dict(parameters), result=result, impact=impact)
+    moves = _propose_staff(db, draft, result, impact)
+    return EditPreview(draft=draft, operation=operation, parameters=dict(parameters), result=result, impact=impact,
+                       staff_moves=moves)
+
+
+def _propose_staff(db: Executor, draft: EditDraft, result: edits.EditResult, impact: ImpactReport) -> pd.DataFrame:
+    """The staff of every grid the edit retires, reshapes or adds, and where each goes."""
+    retired = set(result.retired)
+    affected = (set(result.reshaped) | set(result.added)) - retired
+    assignments = staffing.open_assignments(db, retired | affected, on=clock.today())
+    after = impact.workload_after
+    households = after["households"].to_dict() if "households" in after else {}
+    return propose_staff_moves(assignments, lineage=[tuple(link) for link in result.lineage],
+                               after_codes=set(result.plan["code"]), households_after=households,
+                               retired=retired, affected=affected)
 
 
 def save_edit(
@@ -289,12 +337,38 @@ def _save(db: Executor, preview: EditPreview, *, actor: Actor, reason: str, sche
     edited = compare_plans(preview.draft.plan, preview.plan)
     base = preview.draft.base_versions
     check_versions(db, [c for c in edited.touched if c in base], base)
+    moves = moves_that_change(preview.staff_moves)
+    stranded = [f"{r.name} ({r.staff_key}, {r.role}) on {r.from_code}" for r in moves.itertuples(index=False)
+                if not len(r.to_codes)]
+    if stranded:
+        raise ValidationError("choose a new grid for " + "; ".join(stranded))
     details = {"operation": preview.operation,
-               "parameters": _jsonable_parameters(preview.parameters)}
-    return apply_plan(
+               "parameters": _jsonable_parameters(preview.parameters),
+               "staff_moves": [{"assignment_id": int(r.assignment_id), "staff_key": r.staff_key, "role": r.role,
+                                "from": r.from_code, "to": list(r.to_codes)} for r in moves.itertuples(index=False)]}
+    applied = apply_plan(
         db, preview.plan, base_versions=preview.draft.base_versions, author=actor.name, reason=reason,
         kind="edit", lineage=[tuple(link) for link in preview.result.lineage], details=details, scheme=scheme,
     )
+    _carry_staff(db, moves, changeset_id=applied.changeset_id, retired=applied.changes.retired)
+    return applied
+
+
+def _carry_staff(db: Executor, moves: pd.DataFrame, *, changeset_id: int, retired: list[str]) -> None:
+    """Move the staff with the boundaries (same transaction), audit it, and check that no assignment
+    still running points at a code this changeset retired (else the whole changeset is refused)."""
+    today = clock.today()
+    if len(moves):
+        done = staffing.move_assignments(db, moves, on=today)
+        audit.record(db, "move_staff", object_type="staff_assignments",
+                     object_ids=[m["assignment_id"] for m in done], row_count=len(done),
+                     details={"changeset_id": changeset_id, "moves": done})
+    left = staffing.assignments_on_retired_codes(db, on=today, codes=retired)
+    if left:
+        raise ValidationError(
+            "staff would stay on retired grids: " + "; ".join(f"{key} ({role}) on {code}" for _i, key, role, code in left)
+            + " — preview the edit again and choose where they go",
+            [{"assignment_id": i, "staff_key": key, "role": role, "grid_code": code} for i, key, role, code in left])
 
 
 def rollback_changeset(
@@ -346,11 +420,35 @@ def _rollback(db: Executor, changeset_id: int, *, actor: Actor, reason: str | No
         raise ValidationError(f"rolling back changeset {changeset_id} would give an invalid plan: {report.summary()}",
                               report.errors, code="changeset.rollback_invalid",
                               params={"id": changeset_id, "count": len(report.errors)})
-    return apply_plan(
+    applied = apply_plan(
         db, new_plan, base_versions=draft.base_versions, author=actor.name,
         reason=reason or f"roll back changeset {changeset_id}: {row['reason']}", kind="rollback",
         details={"rolled_back": changeset_id}, reactivate=retired, scheme=scheme,
     )
+    _carry_staff(db, _rollback_moves(db, current, new_plan, applied.changes.retired),
+                 changeset_id=applied.changeset_id, retired=applied.changes.retired)
+    return applied
+
+
+def _rollback_moves(db: Executor, current: gpd.GeoDataFrame, restored: gpd.GeoDataFrame,
+                    retired: list[str]) -> pd.DataFrame:
+    """Staff on the grids a rollback retires go to the restored grid that overlaps their grid most."""
+    if not retired:
+        return pd.DataFrame(columns=list(MOVE_COLUMNS))
+    assignments = staffing.open_assignments(db, retired, on=clock.today())
+    by_code = restored.set_index("code")
+    rows = []
+    for rec in assignments.itertuples(index=False):
+        old = current.geometry[rec.grid_code]
+        level = int(current.at[rec.grid_code, "level"])
+        same_level = by_code.loc[by_code["level"] == level]
+        overlap = shapely.area(shapely.intersection(same_level.geometry.to_numpy(), old))
+        if not len(overlap) or float(overlap.max()) <= 0:
+            continue  # nowhere to go: the check after the moves names it
+        target = str(same_level.index[int(np.argmax(overlap))])
+        rows.append((int(rec.assignment_id), rec.staff_key, rec.name, rec.role, rec.grid_code, (target,), (target,),
+                     "successor"))
+    return pd.DataFrame(rows, columns=list(MOVE_COLUMNS))
 
 
 def history_frame(db: Executor, *, code: str | None = None, limit: int = 200) -> pd.DataFrame:

@@ -34,6 +34,7 @@ from sqlalchemy import text
 
 from boundaries.coding import CodeScheme, default_scheme, resolve_code
 from boundaries.assign import assign_to_leaf_arrays
+from boundaries.versions import same_geometry
 from gis.crs import STORAGE_EPSG
 from gis.errors import CRSError, NotFoundError, StaleVersionError, ValidationError
 from store.sql import SRID, Executor, as_of_param, ewkb_hex, geometries, valid_at
@@ -129,7 +130,8 @@ class PlanChanges:
 
 
 def compare_plans(current: gpd.GeoDataFrame, proposed: gpd.GeoDataFrame) -> PlanChanges:
-    """Per-code differences (vectorized geometry comparison with ``equals_exact`` at 1e-9°)."""
+    """Per-code differences; a geometry changed when :func:`boundaries.versions.same_geometry` says so
+    (exact comparison of the normalized geometries on the stored precision grid: the one rule)."""
     for frame, label in ((current, "current"), (proposed, "proposed")):
         if frame.crs is None or frame.crs.to_epsg() != STORAGE_EPSG:
             raise CRSError(f"the {label} plan must be in EPSG:{STORAGE_EPSG}, not {frame.crs}", code="crs.mismatch")
@@ -140,9 +142,7 @@ def compare_plans(current: gpd.GeoDataFrame, proposed: gpd.GeoDataFrame) -> Plan
     common = sorted(set(cur.index) & set(new.index))
     a = cur.loc[common]
     b = new.loc[common]
-    same_geom = shapely.equals_exact(
-        shapely.normalize(a.geometry.to_numpy()), shapely.normalize(b.geometry.to_numpy()), tolerance=1e-9
-    ) if common else np.array([], dtype=bool)
+    same_geom = same_geometry(a.geometry.to_numpy(), b.geometry.to_numpy()) if common else np.array([], dtype=bool)
     reshaped = [c for c, same in zip(common, same_geom) if not same]
     renamed = [c for c in common if str(a.at[c, "name"]) != str(b.at[c, "name"])]
     reparented = [c for c in common if _code_or_none(a.at[c, "parent_code"]) != _code_or_none(b.at[c, "parent_code"])]

@@ -27,12 +27,17 @@ from shapely.geometry.base import BaseGeometry
 from boundaries.coding import CodeScheme, default_scheme
 from boundaries.model import GridChange, LineageLink, check_plan_frame
 from boundaries.validation import ERROR, Finding, ValidationReport, validate_plan
+from boundaries.versions import same_geometry
 from gis.crs import STORAGE_EPSG
 from gis.errors import GridGovError
 from boundaries.coding import InvalidGridCodeError
 from gis.measure import area_m2, metres_to_degrees
 
 logger = logging.getLogger("boundaries.edits")
+
+#: Metres a new line's end on a neighbour's edge may move to a vertex that edge already has, so the
+#: neighbour (and its parents) stay as they are instead of gaining a node and a new version.
+NEIGHBOUR_SNAP_M = 15.0
 
 
 class EditRefused(GridGovError, ValueError):
@@ -208,13 +213,27 @@ class _Plan:
             p = self.parent.get(p)
         return out
 
-    def recompute_ancestors(self, leaves: Iterable[str], *, snap_tol: float) -> None:
-        """Parents follow children: rebuild every ancestor of ``leaves`` bottom-up, then snap
-        same-level neighbours of the rebuilt grids to their vertices."""
+    def recompute_ancestors(self, leaves: Iterable[str], *, snap_tol: float,
+                            stored: Mapping[str, BaseGeometry] | None = None) -> None:
+        """Parents follow children: rebuild every ancestor of ``leaves`` bottom-up, then insert
+        the new nodes of rebuilt grids into their same-level neighbours.
+
+        A parent is the coverage union of its children: dissolving their shared edges adds no
+        coordinate, so children on the precision grid give a parent on it (no float drift). A
+        parent whose union is the same as its ``stored`` geometry (:func:`boundaries.versions.same_geometry`)
+        or topologically equal to it (its outline did not change; only nodes on it differ) keeps
+        the stored geometry and is not changed.
+
+        ``snap_tol`` (degrees) bounds how far a rebuilt grid's vertex may lie from a neighbour's
+        edge to be inserted into it; it is kept far below the precision grid, so existing
+        vertices are never moved (moving them is what made unrelated grids drift).
+        """
+        stored = stored or {}
         todo: set[str] = set()
         for c in leaves:
             if c in self.geom:
                 todo.update(self.ancestors(c))
+        rebuilt: set[str] = set()
         for code in sorted(todo, key=lambda c: -self.level[c]):
             kids = [self.geom[k] for k in self.children(code)]
             if not kids:
@@ -222,26 +241,34 @@ class _Plan:
             union = shapely.coverage_union_all(np.array(kids, dtype=object))
             if not union.is_valid:
                 union = shapely.union_all(np.array(kids, dtype=object))
-            self.set_geom(code, _multi(shapely.normalize(union)))
-        if not todo or snap_tol <= 0:
+            union = _multi(shapely.normalize(union))
+            old = stored.get(code)
+            if old is not None and (same_geometry(old, union) or bool(shapely.equals(old, union))):
+                if code in self.changed:  # an earlier pass rebuilt it: back to the stored outline
+                    self.geom[code] = old
+                    self.changed.discard(code)
+                continue
+            self.set_geom(code, union)
+            rebuilt.add(code)
+        if not rebuilt or snap_tol <= 0:
             return
         by_level: dict[int, list[str]] = defaultdict(list)
         for c in self.geom:
             by_level[self.level[c]].append(c)
         for level, codes in by_level.items():
-            rebuilt = [c for c in codes if c in todo]
-            if not rebuilt:
+            mine = [c for c in codes if c in rebuilt]
+            if not mine:
                 continue
-            others = [c for c in codes if c not in todo]
+            others = [c for c in codes if c not in rebuilt]  # also parents kept as stored above
             if not others:
                 continue
             tree = shapely.STRtree(np.array([self.geom[c] for c in others], dtype=object))
-            for c in rebuilt:
+            for c in mine:
                 for k in tree.query(self.geom[c], predicate="intersects"):
                     o = others[int(k)]
-                    snapped = shapely.snap(self.geom[o], self.geom[c], snap_tol)
-                    if snapped.is_valid and not shapely.equals_exact(snapped, self.geom[o], 0):
-                        self.set_geom(o, _multi(snapped))
+                    snapped = _multi(shapely.normalize(shapely.snap(self.geom[o], self.geom[c], snap_tol)))
+                    if snapped.is_valid and not same_geometry(snapped, self.geom[o]):
+                        self.set_geom(o, snapped)
 
     def to_frame(self) -> gpd.GeoDataFrame:
         """The new plan: original rows (index kept) in their order, then added rows."""
@@ -303,10 +330,13 @@ def _retile(
     linework.
 
     ``lines`` are existing boundaries (exact); ``cuts`` are new lines clipped to the region,
-    whose end points lie on existing boundaries only up to floating-point error — those end
-    points are first inserted as vertices into every boundary (``shapely.snap``), so the
-    union nodes them exactly. ``assign(faces, points)`` maps each face inside the region
-    (and a point inside it) to a key. Returns key → new geometry (neighbours keyed by code).
+    whose end points lie on existing boundaries only up to floating-point error (operations first
+    move ends on a neighbour's edge to a vertex it already has where one is near,
+    :func:`_snap_cut_ends`); those end points are inserted as vertices into every boundary
+    (``shapely.snap``), so the union nodes them exactly (a neighbour gains such a node and a new
+    version). ``assign(faces, points)`` maps each
+    face inside the region (and a point inside it) to a key. Returns key → new geometry
+    (neighbours keyed by code).
     """
     region_geoms = np.array([work.geom[c] for c in region], dtype=object)
     region_union = shapely.union_all(region_geoms)
@@ -359,6 +389,73 @@ def _retile(
     return out
 
 
+def _snap_cut_ends(work: _Plan, region: Sequence[str], cut: BaseGeometry, *, neighbour_snap_m: float,
+                   grid_size: float) -> BaseGeometry:
+    """``cut`` (a new line inside the leaves of ``region``) with its ends on a neighbour's edge moved
+    to a vertex that edge already has, where one lies within ``neighbour_snap_m`` metres.
+
+    A new line that ends between two vertices of an edge the region shares with a neighbour leaf
+    (a leaf outside the edit) would add a node to that edge: rounded to the precision grid, it
+    bends the edge by up to a centimetre and makes the neighbour — and every parent whose outline
+    the edge is, up to another community's level-1 grid — a new version. Ending at a vertex the
+    edge already has leaves them exactly as they were. An end stays where it is when no such
+    vertex is near enough, or when the moved line would leave the region or run along its
+    boundary. Ends on the outline of the whole coverage (only the region's own parents have it)
+    or between two grids of the region are not moved. Distances in metres, converted at the
+    point's latitude. Returns ``cut`` itself when nothing moves.
+    """
+    if cut is None or cut.is_empty or neighbour_snap_m <= 0:
+        return cut
+    parts = [p for p in shapely.get_parts(shapely.get_parts(cut)) if p.geom_type == "LineString" and p.length > 0]
+    if not parts:
+        return cut
+    on_edge = grid_size if grid_size > 0 else 1e-9
+    region_geoms = np.array([work.geom[c] for c in region], dtype=object)
+    region_union = shapely.union_all(region_geoms)
+    inside = set(region)
+    leaves = [c for c in work.leaves() if c not in inside]
+    if not leaves:
+        return cut
+    leaf_geoms = np.array([work.geom[c] for c in leaves], dtype=object)
+    near = shapely.STRtree(leaf_geoms).query(region_union, predicate="intersects")
+    if not len(near):
+        return cut
+    edges = [shapely.boundary(g) for g in leaf_geoms[near]]
+    region_edge = shapely.boundary(region_union)
+    vertices = np.unique(shapely.get_coordinates(shapely.boundary(region_geoms)), axis=0)
+    vertex_points = shapely.points(vertices)
+    on = [shapely.dwithin(vertex_points, edge, on_edge) for edge in edges]  # region vertices on each edge
+    cover = shapely.buffer(region_union, on_edge, quad_segs=1)
+    out: list[BaseGeometry] = []
+    changed = False
+    for part in parts:
+        coords = shapely.get_coordinates(part).copy()
+        moved = False
+        for k in (0, len(coords) - 1):
+            end = shapely.Point(coords[k])
+            shared = np.zeros(len(vertices), dtype=bool)
+            for edge, vertex_on in zip(edges, on):
+                if shapely.dwithin(end, edge, on_edge):
+                    shared |= vertex_on
+            if not shared.any():
+                continue
+            candidates = vertices[shared]
+            dist = np.hypot(candidates[:, 0] - coords[k, 0], candidates[:, 1] - coords[k, 1])
+            best = int(np.argmin(dist))
+            if 0 < dist[best] <= metres_to_degrees(neighbour_snap_m, float(coords[k, 1])):
+                coords[k] = candidates[best]
+                moved = True
+        line = shapely.LineString(coords) if moved else part
+        if moved and not (line.length > 0 and shapely.covers(cover, line)
+                          and shapely.intersection(line, region_edge).length == 0):
+            line = part
+        changed |= line is not part
+        out.append(line)
+    if not changed:
+        return cut
+    return out[0] if len(out) == 1 else shapely.MultiLineString(out)
+
+
 def _snap_tol_deg(geom: BaseGeometry, metres: float) -> float:
     lat = shapely.get_y(shapely.centroid(geom))
     return metres_to_degrees(metres, float(lat))
@@ -373,10 +470,25 @@ def _finish(
     grid_size: float,
     validate_options: Mapping[str, Any] | None,
 ) -> EditResult:
-    """Recompute parents, validate, and build the result (or refuse)."""
+    """Recompute parents, validate, and build the result (or refuse).
+
+    Only grids that really change are changed (:func:`boundaries.versions.same_geometry`): a
+    grid the retiling rebuilt into the same geometry gets its stored geometry object back, and
+    parents are recomputed from the children that did change (see
+    :meth:`_Plan.recompute_ancestors`), so an edit never versions an unrelated grid.
+    """
+    stored = {c: g for c, g in zip(work.order, plan.geometry.array)}
+    rebuilt = [c for c in work.changed if c in stored and c in work.geom]
+    if rebuilt:
+        same = same_geometry(np.array([work.geom[c] for c in rebuilt], dtype=object),
+                             np.array([stored[c] for c in rebuilt], dtype=object), grid_size=grid_size)
+        for c, unchanged in zip(rebuilt, same):
+            if unchanged:
+                work.geom[c] = stored[c]
+                work.changed.discard(c)
     changed_leaves = [c for c in work.changed if c in work.geom]
     work.recompute_ancestors(changed_leaves + [c for c in work.added if c in work.geom],
-                             snap_tol=grid_size if grid_size > 0 else 1e-9)
+                             snap_tol=(grid_size if grid_size > 0 else 1e-9) * 1e-3, stored=stored)
     new_plan = work.to_frame()
     options = dict(validate_options or {})
     report = validate_plan(new_plan, scheme=work.scheme, **options)
@@ -398,7 +510,7 @@ def _finish(
     areas_b = area_m2(np.array([before[c] for c in codes_before], dtype=object)) if codes_before else []
     areas_a = area_m2(np.array([work.geom[c] for c in codes_before], dtype=object)) if codes_before else []
     for c, a, b in sorted(zip(codes_before, areas_b, areas_a)):
-        if not shapely.equals(before[c], work.geom[c]):
+        if not same_geometry(before[c], work.geom[c], grid_size=grid_size):
             changes.append(GridChange("reshaped", c, float(a), float(b)))
     if work.added:
         added = [c for c in work.added if c in work.geom]

@@ -60,6 +60,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from boundaries.edits._workplan import (
+    NEIGHBOUR_SNAP_M,
     EditRefused,
     EditResult,
     _check_geometry_arg,
@@ -73,6 +74,7 @@ from boundaries.edits._workplan import (
     _refuse,
     _retile,
     _setup,
+    _snap_cut_ends,
     _snap_tol_deg,
 )
 from boundaries.coding import CodeScheme
@@ -105,6 +107,7 @@ def split_grid(
     names: Sequence[str] | None = None,
     scheme: CodeScheme | None = None,
     snap_m: float = 0.5,
+    neighbour_snap_m: float = NEIGHBOUR_SNAP_M,
     grid_size: float = PRECISION_DEG,
     validate_options: Mapping[str, Any] | None = None,
 ) -> EditResult:
@@ -136,6 +139,7 @@ def split_grid(
     if descendants_leaves != [code]:
         return _split_non_leaf(work, plan, code, cut, new_codes=new_codes, names=names, grid_size=grid_size,
                                validate_options=validate_options)
+    cut = _snap_cut_ends(work, [code], cut, neighbour_snap_m=neighbour_snap_m, grid_size=grid_size)
 
     def assign(faces: np.ndarray, points: np.ndarray) -> np.ndarray:
         touches_cut = shapely.length(shapely.intersection(shapely.boundary(faces), cut)) > 0
@@ -314,6 +318,7 @@ def reshape_boundary(
     retired_codes: Iterable[str] = (),
     scheme: CodeScheme | None = None,
     snap_m: float = 0.5,
+    neighbour_snap_m: float = NEIGHBOUR_SNAP_M,
     grid_size: float = PRECISION_DEG,
     validate_options: Mapping[str, Any] | None = None,
 ) -> EditResult:
@@ -344,7 +349,8 @@ def reshape_boundary(
     if new.geom_type in ("Polygon", "MultiPolygon"):
         area_geom = new
         lines = [shapely.boundary(geom_a), shapely.boundary(geom_b)]
-        cuts = [shapely.intersection(shapely.boundary(area_geom), region)]
+        cuts = [_snap_cut_ends(work, [code_a, code_b], shapely.intersection(shapely.boundary(area_geom), region),
+                               neighbour_snap_m=neighbour_snap_m, grid_size=grid_size)]
 
         def assign(faces: np.ndarray, points: np.ndarray) -> np.ndarray:
             inside = shapely.intersects(area_geom, points)
@@ -353,6 +359,7 @@ def reshape_boundary(
         cut = shapely.intersection(new, region)
         if cut.is_empty or cut.length == 0:
             raise _refuse("line_misses_grid", [code_a, code_b], "the new boundary does not cross the two grids")
+        cut = _snap_cut_ends(work, [code_a, code_b], cut, neighbour_snap_m=neighbour_snap_m, grid_size=grid_size)
         lines = [shapely.boundary(region)]
         cuts = [cut]
 
@@ -387,6 +394,7 @@ def transfer_area(
     retired_codes: Iterable[str] = (),
     scheme: CodeScheme | None = None,
     snap_m: float = 0.5,
+    neighbour_snap_m: float = NEIGHBOUR_SNAP_M,
     grid_size: float = PRECISION_DEG,
     validate_options: Mapping[str, Any] | None = None,
 ) -> EditResult:
@@ -415,7 +423,8 @@ def transfer_area(
             f"the area taken from {from_code!r} does not touch {to_code!r} along an edge", piece,
         )
     lines = [shapely.boundary(giver), shapely.boundary(receiver)]
-    cuts = [shapely.intersection(shapely.boundary(area), giver)]
+    cuts = [_snap_cut_ends(work, [from_code, to_code], shapely.intersection(shapely.boundary(area), giver),
+                           neighbour_snap_m=neighbour_snap_m, grid_size=grid_size)]
 
     def assign(faces: np.ndarray, points: np.ndarray) -> np.ndarray:
         in_giver = shapely.intersects(giver, points)
@@ -441,6 +450,7 @@ def replace_children(
     retired_codes: Iterable[str] = (),
     scheme: CodeScheme | None = None,
     snap_m: float = 0.5,
+    neighbour_snap_m: float = 0.0,
     tolerance_m2: float = 1.0,
     grid_size: float = PRECISION_DEG,
     validate_options: Mapping[str, Any] | None = None,
@@ -474,7 +484,8 @@ def replace_children(
         raise _refuse("child_outside", [parent_code], f"new children {empty} do not overlap grid {parent_code!r}")
     region = old_children or [parent_code]
     lines = [shapely.boundary(parent_geom)]
-    cuts = [shapely.intersection(shapely.boundary(g), parent_geom) for g in clipped]
+    cuts = [_snap_cut_ends(work, region, shapely.intersection(shapely.boundary(g), parent_geom),
+                           neighbour_snap_m=neighbour_snap_m, grid_size=grid_size) for g in clipped]
     problems: list[Finding] = []
     tree = shapely.STRtree(clipped)
 

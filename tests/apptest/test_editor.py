@@ -243,3 +243,47 @@ def test_a_malformed_wkt_is_a_clear_message_not_a_traceback(editor_db: str, type
         assert internal not in texts, (internal, texts)
     assert not at.error  # not a failure of the page, a hint (nothing was sent)
     assert at.button(key="editor.preview_button").disabled
+
+
+def test_split_carries_its_staff_the_planner_changes_one_and_the_result_is_shown(editor_db: str, engine) -> None:
+    """Issue #13 point 4/7: the preview lists the split grid's staff with a proposal; the planner moves
+    the worker to the other part in the table; saving moves them; the page shows the saved result."""
+    from gis import clock
+
+    with engine.connect() as conn:
+        code, geom = _busiest_micro_grid(conn, offset=6)
+        team = conn.execute(text(
+            "SELECT count(*) FROM staff_assignments WHERE grid_code = :c AND end_date IS NULL"), {"c": code}).scalar()
+    assert team >= 5
+    at = _run(_editor_page)
+    at.selectbox(key="editor.operation").set_value("split").run()
+    at.text_area(key="editor.wkt").input(_line_across(geom).wkt).run()
+    at.button(key="editor.preview_button").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    preview = at.session_state["editor.preview"]
+    moves = preview.staff_moves
+    assert len(moves) == team and f"随边界调整的人员（{team} 人次）" in _texts(at)
+    assert "新网格的岗位情况" in _texts(at) and set(preview.staff_flags["status"]) == {"shared"}
+    worker_row = int(moves.index[moves["role"] == "micro_worker"][0])
+    worker_id = int(moves.at[worker_row, "assignment_id"])
+    other = next(c for c in preview.result.added if c != moves.at[worker_row, "to_codes"][0])
+    round_ = at.session_state["editor.round"]
+    at.session_state[f"editor.staff.{round_}"] = {
+        "edited_rows": {worker_row: {"去向（首个为主网格）": other}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    changed = at.session_state["editor.preview"].staff_moves.set_index("assignment_id")
+    assert changed.at[worker_id, "to_codes"] == (other,) and changed.at[worker_id, "rule"] == "planner"
+    at.text_input(key="editor.reason").input("拆分并调整人员").run()
+    at.button(key="editor.save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts = _texts(at)
+    assert any("已保存变更集" in s.value for s in at.success) and "已保存的变更 #" in texts
+    assert f"→ {other}" in texts
+    with engine.connect() as conn:
+        assert conn.execute(text(
+            "SELECT count(*) FROM staff_assignments WHERE grid_code = :c AND (end_date IS NULL OR end_date >= :d)"),
+            {"c": code, "d": clock.today()}).scalar() == 0
+        assert conn.execute(text(
+            "SELECT grid_code FROM staff_assignments WHERE id > :i AND role = 'micro_worker' "
+            "AND staff_id = (SELECT staff_id FROM staff_assignments WHERE id = :i)"), {"i": worker_id}).scalar() == other

@@ -100,6 +100,13 @@ def test_split_a_micro_grid_by_drawing_then_find_the_new_grids(page, editor_app_
     assert preview_frame.locator("path.gg-edit-touched").count() >= 2
     time.sleep(1.0)
     page.screenshot(path=str(_artifacts() / "e2e-editor-preview.png"), full_page=True)
+    # the preview lists the split grid's staff and where each goes (issue #13: a redraw carries its people)
+    staff_title = page.get_by_text("随边界调整的人员", exact=False).first
+    staff_title.wait_for(timeout=30_000)
+    staff_title.scroll_into_view_if_needed()
+    page.get_by_text("新网格的岗位情况", exact=False).first.wait_for(timeout=30_000)
+    time.sleep(0.5)
+    page.screenshot(path=str(_artifacts() / "e2e-editor-staff.png"))
 
     save = page.get_by_role("button", name="保存", exact=True)
     save.click()  # no reason yet: refused
@@ -109,7 +116,12 @@ def test_split_a_micro_grid_by_drawing_then_find_the_new_grids(page, editor_app_
     time.sleep(1.0)
     page.get_by_role("button", name="保存", exact=True).click()
     page.get_by_text("已保存变更集").wait_for(timeout=60_000)
-    page.screenshot(path=str(_artifacts() / "e2e-editor-saved.png"), full_page=True)
+    result = page.get_by_text("已保存的变更 #", exact=False).first  # the saved result, zoomed to the change
+    result.wait_for(timeout=60_000)
+    _map_frame(page, 0).wait_for_selector("path.gg-edit-touched", timeout=60_000)  # first map: the saved plan
+    page.get_by_text("已保存变更集", exact=False).first.scroll_into_view_if_needed()
+    time.sleep(1.0)
+    page.screenshot(path=str(_artifacts() / "e2e-editor-saved.png"))
 
     engine = create_engine(editor_e2e_db)
     with engine.connect() as conn:
@@ -119,7 +131,12 @@ def test_split_a_micro_grid_by_drawing_then_find_the_new_grids(page, editor_app_
         micro = conn.execute(text("SELECT count(*) FROM grids WHERE level = 3")).scalar()
         moved = conn.execute(text("SELECT count(*) FROM households WHERE grid_code = ANY(:c)"),
                              {"c": [c for c in added if len(c) == len(code)]}).scalar()
+        left_behind = conn.execute(text(
+            "SELECT count(*) FROM staff_assignments WHERE grid_code = :c AND end_date IS NULL"), {"c": code}).scalar()
+        carried = conn.execute(text("SELECT count(*) FROM staff_assignments WHERE grid_code = ANY(:c)"),
+                               {"c": list(added)}).scalar()
     engine.dispose()
+    assert left_behind == 0 and carried > 0  # the team moved with the boundaries
     assert reason == "浏览器测试：拆分微网格"
     assert code in retired
     new_codes = sorted(c for c in added if len(c) == len(code))
