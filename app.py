@@ -26,6 +26,8 @@ def _page(module_name: str):
 #: (module, title key, url path, the permission that shows the page) — section by section.
 PAGES = {
     "nav.section": (
+        ("home", "nav.home", "home", "record_visit"),
+        ("overview", "nav.overview", "overview", "make_report"),
         ("electronic_map", "nav.map", "map", "view_map"),
         ("my_grid", "nav.my_grid", "my_grid", "view_households"),
         ("incidents", "nav.incidents", "incidents", "view_incidents"),
@@ -52,6 +54,13 @@ def pages_for(role: str | None) -> dict[str, list[tuple[str, str, str]]]:
     }
 
 
+def home_path(role: str | None) -> str:
+    """Where a role lands after login: a leader on 街道总览, field staff on 我的工作台, others on the map."""
+    from access.permissions import may
+
+    return "overview" if role == "leader" else "home" if role != "admin" and may(role, "record_visit") else "map"
+
+
 def main() -> None:
     st.set_page_config(page_title=t("app.title"), layout="wide")
     common.language_switch()
@@ -66,8 +75,10 @@ def main() -> None:
         st.navigation([st.Page(common.show_login_prompt, title=t("login.title"), url_path="login-prompt",
                                default=True)], position="hidden").run()
         st.stop()
+    common.phone_layout()
+    landing = home_path(actor.role)
     sections = {
-        t(section): [st.Page(_page(module), title=t(title), url_path=path, default=(path == "map"))
+        t(section): [st.Page(_page(module), title=t(title), url_path=path, default=(path == landing))
                      for module, title, path in entries]
         for section, entries in pages_for(actor.role).items() if entries
     }

@@ -753,3 +753,53 @@ def load_workflow_tables(token: str, scope: ViewerScope) -> tuple[pd.DataFrame, 
         roster = repository.load_roster(conn)
         staff = repository.load_staff(conn)
     return incidents, roster, dict(zip(staff["id"].astype(int), staff["name"]))
+
+
+#: Phone layout (390×844, touch): nothing scrolls sideways, tap targets of at least 44 px,
+#: tighter page margins; maps set their own touch behaviour (:mod:`app_pages.field_map`).
+_PHONE_CSS = """
+<style>
+@media (max-width: 640px) {
+  html, body, [data-testid="stApp"], [data-testid="stAppViewContainer"], [data-testid="stMain"] { overflow-x: hidden !important; max-width: 100vw; }
+  [data-testid="stMainBlockContainer"] { padding: 3.5rem 0.75rem 2rem 0.75rem !important; max-width: 100vw; }
+  .stButton button, .stFormSubmitButton button, .stDownloadButton button, [data-baseweb="tab"],
+  [data-testid="stSidebarNav"] a, [data-baseweb="select"] > div { min-height: 44px; }
+  [data-testid="stHorizontalBlock"] { flex-wrap: wrap; }
+  [data-testid="stMetricValue"] { font-size: 1.5rem; }
+  iframe { max-width: 100%; }
+}
+</style>
+"""
+
+
+def phone_layout() -> None:
+    """Add the phone layout's CSS to the page (every run: Streamlit drops what a run did not write)."""
+    st.html(_PHONE_CSS)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_home_map(token: str, scope: ViewerScope, basemap: webmap.Basemap, lang: str, code: str) -> RenderedMap:
+    """My grid (and the grids under it) with its households, the GPS button, phone touch behaviour."""
+    import folium
+
+    from app_pages import field_map, folium_view, maps
+
+    tr = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
+    grids = load_display_grids(token, scope)
+    mine = grids[grids["code"].str.startswith(code)]
+    fmap = maps.grid_map(mine, tr=tr, basemap=basemap, households=load_households(token, code, scope),
+                         labels=False, layer_control=False)
+    fmap.add_child(field_map.FieldControls({k: tr(f"home.gps.{k}") for k in ("gps", "locating", "denied",
+                                                                            "unavailable", "here")}))
+    folium.LayerControl(collapsed=True).add_to(fmap)
+    return folium_view.render(fmap)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_overview_tables(token: str, scope: ViewerScope) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Incidents, grids and the roster of the street overview."""
+    from store import governance as repository
+
+    with connect() as conn:
+        return (repository.load_incidents(conn, scope=scope), repository.load_grids(conn, scope=scope),
+                repository.load_roster(conn))

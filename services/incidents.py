@@ -14,9 +14,11 @@ from sqlalchemy import Connection, Engine
 
 from access.actor import Actor
 from access.permissions import require
+from governance.capture import PhotoFile
 from governance.deadlines import DeadlinePolicy
 from governance.workflow import IncidentState
 from store import governance as incident_store
+from store import photos as photo_store
 from store.session import read_only, run_in_transaction
 
 __all__ = ["report_incident", "act_on_incident", "incident_version"]
@@ -36,6 +38,8 @@ def report_incident(
     incident_key: str | None = None,
     allow_outside: bool = False,
     reported_by: int | None = None,
+    request_key: str | None = None,
+    photo: PhotoFile | None = None,
 ) -> int:
     """Report an incident at (lon, lat) EPSG:4490; returns its id (status 上报 reported).
 
@@ -44,13 +48,25 @@ def report_incident(
     metres) when no grid covers the point, unless ``allow_outside``. ``reported_by`` is the
     reporter's staff id (default: the actor's). ``reported_at`` must lie between
     ``GRIDGOV_EARLIEST_DATE`` and now (:func:`gis.plausibility.check_moment`).
+    ``request_key`` is the form's idempotency key (:mod:`governance.capture`): saving the same form
+    twice (a double tap, a resubmission) reports one incident and returns its id both times.
+    ``photo`` (checked by :func:`etl.photos.read_photo`) is stored with the incident in the same
+    transaction, with the server's time and its EXIF time and position.
     """
     require(actor.role, "report_incident")
-    return run_in_transaction(bind, actor, lambda db: incident_store.report_incident(
-        db, lon=lon, lat=lat, category=category, description=description, address=address,
-        actor=actor.name, reported_at=reported_at, reported_by=reported_by if reported_by is not None else actor.staff_id,
-        reporter_name=reporter_name, incident_key=incident_key, allow_outside=allow_outside,
-    ))
+
+    def work(db: Connection) -> int:
+        incident_id, created = incident_store.report_incident_once(
+            db, lon=lon, lat=lat, category=category, description=description, address=address, actor=actor.name,
+            reported_at=reported_at, reported_by=reported_by if reported_by is not None else actor.staff_id,
+            reporter_name=reporter_name, incident_key=incident_key, allow_outside=allow_outside,
+            request_key=request_key,
+        )
+        if created and photo is not None:
+            photo_store.add_photo(db, photo, incident_id=incident_id)
+        return incident_id
+
+    return run_in_transaction(bind, actor, work)
 
 
 def act_on_incident(

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from boundaries.coding import CodeScheme, default_scheme
 from access.scope import Scope
@@ -42,6 +43,7 @@ from gis import clock
 from gis.clock import month_bounds, require_aware
 from gis.plausibility import check_moment, check_text
 from governance.deadlines import DeadlinePolicy
+from governance.capture import check_request_key
 from governance.visits import VisitContext, VisitRecord, validate_visit
 from governance.vocab import VISIT_KIND_TERMS
 from governance.workflow import EventRecord, IncidentState, apply_transition, report_event
@@ -54,6 +56,8 @@ __all__ = [
     "incident_detail",
     "proposed_assignee",
     "record_visit",
+    "record_visit_once",
+    "report_incident_once",
     "load_frames",
     "load_incidents",
     "incident_points",
@@ -123,8 +127,13 @@ def report_incident(
     incident_key: str | None = None,
     allow_outside: bool = False,
     scheme: CodeScheme | None = None,
+    request_key: str | None = None,
 ) -> int:
     """Insert a reported incident at (lon, lat) EPSG:4490 with its ``report`` event; return its id.
+
+    ``request_key`` (:mod:`governance.capture`): the form's idempotency key; when an incident was
+    already reported with it, nothing is inserted and that incident's id is returned
+    (:func:`report_incident_once` also says which happened).
 
     ``grid_code`` is the current micro-grid covering the point, ``grid_code_at_report`` the
     micro-grid valid at ``reported_at`` (the same for a report made now); on a shared
@@ -138,8 +147,47 @@ def report_incident(
         If no grid covers the point (the message names the nearest grid and its distance),
         unless ``allow_outside``.
     """
+    return report_incident_once(
+        db, lon=lon, lat=lat, category=category, description=description, address=address, actor=actor,
+        reported_at=reported_at, reported_by=reported_by, reporter_name=reporter_name, incident_key=incident_key,
+        allow_outside=allow_outside, scheme=scheme, request_key=request_key,
+    )[0]
+
+
+def _existing(db: Executor, table, request_key: str | None) -> int | None:  # noqa: ANN001 - a Table
+    """The id of the row of ``table`` (visits, incidents) stored with ``request_key``, if any."""
+    if request_key is None:
+        return None
+    found = db.execute(select(table.c.id).where(table.c.request_key == request_key)).scalar()
+    return None if found is None else int(found)
+
+
+def report_incident_once(
+    db: Executor,
+    *,
+    lon: float,
+    lat: float,
+    category: str,
+    description: str = "",
+    address: str = "",
+    actor: str,
+    reported_at: dt.datetime | None = None,
+    reported_by: int | None = None,
+    reporter_name: str | None = None,
+    incident_key: str | None = None,
+    allow_outside: bool = False,
+    scheme: CodeScheme | None = None,
+    request_key: str | None = None,
+) -> tuple[int, bool]:
+    """:func:`report_incident`, returning ``(id, created)``: ``created`` is False when an incident
+    was already reported with ``request_key`` (a double tap or resubmitted form), whose id it is."""
     from store.lookup import GridNotFoundAtPoint, nearest_grid
 
+    if request_key is not None:
+        check_request_key(request_key)
+        existing = _existing(db, _incidents, request_key)
+        if existing is not None:
+            return existing, False
     _check_lonlat(lon, lat)
     if not (category or "").strip():
         raise ValidationError("incident category is empty; give one (--category)", code="incident.category_missing")
@@ -161,8 +209,8 @@ def report_incident(
     # the id first, not INSERT … RETURNING: RETURNING needs the row to be readable, and a reporter may have
     # the right to report without the right to read incidents (a family doctor: access.permissions.TABLE_ACCESS)
     incident_id = db.execute(text("SELECT nextval(pg_get_serial_sequence('incidents', 'id'))")).scalar_one()
-    db.execute(
-        insert(_incidents)
+    inserted = db.execute(
+        pg_insert(_incidents)
         .values(
             id=incident_id,
             incident_key=incident_key,
@@ -177,11 +225,22 @@ def report_incident(
             reported_by=reported_by,
             reporter_name=reporter_name,
             version=1,
+            request_key=request_key,
         )
-    )
+        .on_conflict_do_nothing(index_elements=["request_key"])
+    ).rowcount
+    if not inserted:  # the same form was saved concurrently and committed first
+        return _twin(db, _incidents, request_key), False
     _insert_event(db, incident_id, event)
     logger.info("incident %s reported in grid %s", incident_id, current)
-    return int(incident_id)
+    return int(incident_id), True
+
+
+def _twin(db: Executor, table, request_key: str | None) -> int:  # noqa: ANN001 - a Table
+    existing = _existing(db, table, request_key)
+    if existing is None:  # a conflict on a key whose row this account cannot see
+        raise ValidationError(f"this form was already saved (request key {request_key}); reload the page")
+    return existing
 
 
 def _insert_event(db: Executor, incident_id: int, event: EventRecord) -> None:
@@ -510,13 +569,27 @@ def load_frames(
 
 
 # -- visits ------------------------------------------------------------------------------------
-def record_visit(db: Executor, record: VisitRecord) -> int:
+def record_visit(db: Executor, record: VisitRecord, *, request_key: str | None = None) -> int:
     """Store a visit (grid code taken from the household's current micro-grid); return its id.
 
     The household and the visitor's assignments are read ``FOR SHARE`` (held until commit), then
     the visit is checked by :func:`governance.visits.validate_visit` against them: the visitor is
     assigned that day to the household's grid (or oversees it), a location is near the household.
+    ``request_key`` (:mod:`governance.capture`): the form's idempotency key; when a visit was
+    already recorded with it, nothing is inserted and that visit's id is returned
+    (:func:`record_visit_once` also says which happened).
     """
+    return record_visit_once(db, record, request_key=request_key)[0]
+
+
+def record_visit_once(db: Executor, record: VisitRecord, *, request_key: str | None = None) -> tuple[int, bool]:
+    """:func:`record_visit`, returning ``(id, created)``: ``created`` is False when a visit was
+    already recorded with ``request_key`` (a double tap or resubmitted form), whose id it is."""
+    if request_key is not None:
+        check_request_key(request_key)
+        existing = _existing(db, _visits, request_key)
+        if existing is not None:
+            return existing, False
     validate_visit(record, now=_now())
     household = db.execute(
         select(_households.c.grid_code, func.ST_X(_households.c.geom).label("lon"),
@@ -527,29 +600,37 @@ def record_visit(db: Executor, record: VisitRecord) -> int:
         raise NotFoundError(f"household {record.household_id} does not exist", code="household.not_found", params={"id": record.household_id})
     if db.execute(select(_staff.c.id).where(_staff.c.id == record.staff_id)).scalar() is None:
         raise NotFoundError(f"staff {record.staff_id} does not exist", code="staff.not_found", params={"id": record.staff_id})
-    held = db.execute(
+    held_query = (
         select(_assignments.c.grid_code, _assignments.c.role, _assignments.c.start_date, _assignments.c.end_date)
-        .where(_assignments.c.staff_id == record.staff_id).with_for_update(read=True)
-    ).all()
+        .where(_assignments.c.staff_id == record.staff_id)
+    )
+    # FOR SHARE applies the table's write policy too: it locks the rows the session may write
+    # (a grid head's team) and returns none of a worker's own rows, which the worker only reads.
+    # So the lock is taken where it can be, and the assignments are checked as the session reads them.
+    db.execute(held_query.with_for_update(read=True)).all()
+    held = db.execute(held_query).all()
     context = VisitContext(household.grid_code, household.lon, household.lat,
                            tuple((r.grid_code, r.role, r.start_date, r.end_date) for r in held))
     validate_visit(record, now=_now(), context=context)
     geom = None if record.lon is None else _point(record.lon, record.lat)
-    return int(
-        db.execute(
-            insert(_visits)
-            .values(
-                household_id=record.household_id,
-                staff_id=record.staff_id,
-                visited_at=record.visited_at,
-                kind=VISIT_KIND_TERMS.parse(record.kind.strip()) or record.kind.strip(),
-                note=record.note or "",
-                geom=geom,
-                grid_code=household.grid_code,
-            )
-            .returning(_visits.c.id)
-        ).scalar_one()
-    )
+    visit_id = db.execute(
+        pg_insert(_visits)
+        .values(
+            household_id=record.household_id,
+            staff_id=record.staff_id,
+            visited_at=record.visited_at,
+            kind=VISIT_KIND_TERMS.parse(record.kind.strip()) or record.kind.strip(),
+            note=record.note or "",
+            geom=geom,
+            grid_code=household.grid_code,
+            request_key=request_key,
+        )
+        .on_conflict_do_nothing(index_elements=["request_key"])
+        .returning(_visits.c.id)
+    ).scalar()
+    if visit_id is None:  # the same form was saved concurrently and committed first
+        return _twin(db, _visits, request_key), False
+    return int(visit_id), True
 
 
 # -- roster ------------------------------------------------------------------------------------

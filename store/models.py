@@ -30,9 +30,11 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     Text,
@@ -58,6 +60,7 @@ __all__ = [
     "Staff",
     "StaffAssignment",
     "Incident",
+    "Photo",
     "IncidentEvent",
     "Visit",
     "Account",
@@ -334,6 +337,8 @@ class Incident(Base):
     #: Optimistic-locking counter: every transition bumps it.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     updated_at: Mapped[dt.datetime] = _timestamp()
+    #: Idempotency key of the form that reported it (migration 0006): a resubmission reports nothing new.
+    request_key: Mapped[str | None] = mapped_column(Text, unique=True)
 
     events: Mapped[list["IncidentEvent"]] = relationship(back_populates="incident", order_by="IncidentEvent.id")
 
@@ -383,6 +388,39 @@ class Visit(Base):
     grid_code: Mapped[str | None] = mapped_column(ForeignKey("grid_codes.code"))
     #: The account that recorded the visit (set by the database from the session).
     recorded_by: Mapped[str | None] = mapped_column(Text)
+    #: Idempotency key of the form that recorded it (migration 0006): a double tap records one visit.
+    request_key: Mapped[str | None] = mapped_column(Text, unique=True)
+
+
+class Photo(Base):
+    """A photo of a visit or an incident: the file as uploaded (EXIF kept) and what its EXIF says.
+
+    ``stored_at`` is the server's time of storing (set by the database), ``taken_at`` the EXIF
+    time when present; ``exif_lon``/``exif_lat`` the EXIF GPS position (degrees, WGS 84 as cameras
+    record it, equal to EPSG:4490 within centimetres). Rights follow the parent row (migration 0006).
+    """
+
+    __tablename__ = "photos"
+    __table_args__ = (
+        CheckConstraint("(visit_id IS NULL) <> (incident_id IS NULL)", name="one_parent"),
+        Index("ix_photos_visit_id", "visit_id"),
+        Index("ix_photos_incident_id", "incident_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    media_type: Mapped[str] = mapped_column(Text)
+    byte_size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(Text)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    stored_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.clock_timestamp())
+    stored_by: Mapped[str] = mapped_column(Text, default="", server_default="")
+    taken_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    exif_lon: Mapped[float | None] = mapped_column(Float)
+    exif_lat: Mapped[float | None] = mapped_column(Float)
 
 
 class Account(Base):

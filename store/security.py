@@ -19,6 +19,8 @@ __all__ = ["sync_access", "grant_app_role", "app_role_sql", "check_app_role", "A
 
 #: Tables the application reads and writes under row-level security.
 _GOVERNED = (*RESOURCES,)
+#: Tables whose rows follow another governed row's rights (policies of migration 0006): photos.
+_ATTACHED = ("photos",)
 #: Tables every connected account reads; written only with a permission (policies).
 _PUBLIC_READ = ("grid_codes", "grids", "grid_versions", "code_lineage", "changesets", "staff")
 
@@ -52,6 +54,7 @@ def app_role_sql(role: str, *, password: str | None = None, create: bool = False
         f"GRANT USAGE ON SCHEMA public, gridgov TO {ident}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(_PUBLIC_READ)} TO {ident}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(_GOVERNED)} TO {ident}",
+        f"GRANT SELECT, INSERT ON {', '.join(_ATTACHED)} TO {ident}",
         f"GRANT INSERT ON audit_log TO {ident}",
         f"REVOKE ALL ON accounts, account_grants, sessions, role_access, role_permissions FROM {ident}",
         f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {ident}",
