@@ -87,7 +87,7 @@ def _print_problems(problems: list[RowProblem], *, limit: int = 50) -> None:
 
 
 _STAGE_LABELS = {"read": "读取 read", "stage": "暂存 COPY", "grids": "校验写入 validate+write",
-                 "assign": "落格 assign"}
+                 "assign": "落格 assign", "write": "写入 write"}
 
 
 def _run(
@@ -113,6 +113,74 @@ def _run(
         notify(progress, len(frame), len(frame), "read")
         _finish(kind, source, frame, problems, report_path=report_path, dry_run=dry_run,
                 as_json=as_json, clock=clock, progress=progress, **load_options)
+
+
+def _run_chunks(
+    kind: str,
+    source: Path,
+    *,
+    chunks: Callable[[], Any],
+    report_path: Optional[Path],
+    dry_run: bool,
+    as_json: bool,
+    **load_options: Any,
+) -> None:
+    """Read, validate, transform, assign and COPY one chunk at a time, then write, in one transaction.
+
+    The progress bar moves per chunk (``read``: rows read, validated and staged). Every problem of
+    the file is reported as with :func:`_run`; nothing is written when a row has an error (unless
+    ``--skip-invalid``) or on ``--dry-run``.
+    """
+    if load_options.get("reason") is None:
+        load_options.pop("reason", None)
+    load_options.pop("author", None)
+    clock = Stopwatch()
+    from services.imports import load_rows
+
+    with tqdm_progress(enabled=False if as_json else None, labels=_STAGE_LABELS, min_total=2000) as progress:
+        rows = chunks()
+        try:
+            report = load_rows(open_engine(), current_actor(), kind, rows, (), dry_run=dry_run, source=source.name,
+                               progress=progress, total=rows.total, **load_options)
+        except ValidationError as exc:
+            problems = list(getattr(exc, "problems", None) or exc.findings)
+            if not as_json:
+                _print_problems(problems)
+            if report_path:
+                write_problem_report(problems, report_path)
+            if dry_run:
+                errors = sum(1 for p in problems if p.severity == ERROR)
+                summary = {"kind": kind, "source": source.name, "valid_rows": getattr(exc, "valid_rows", None),
+                           "problems": len(problems), "errors": errors, "loaded": False,
+                           "seconds": round(clock.seconds, 3)}
+                emit(summary, as_json=as_json, render=lambda d: typer.echo(
+                    f"{kind}: {d['valid_rows']} valid rows, {d['errors']} error(s), {d['problems']} problem(s); "
+                    "dry run, nothing loaded"))
+                raise typer.Exit(1)
+            raise
+    if not as_json:
+        _print_problems(report.problems)
+    report.seconds = clock.seconds
+    if report_path:
+        write_problem_report(report.problems, report_path)
+    emit(report.to_dict(), as_json=as_json, render=lambda d: _render_report(kind, d, dry_run))
+
+
+def _render_report(kind: str, d: dict[str, Any], dry_run: bool) -> None:
+    line = (f"{kind}: read {d['read']}, written {d['written']} ({d['inserted']} inserted, {d['updated']} updated; "
+            f"{d['unchanged']} unchanged), fixed {d['fixed']}, rejected {d['rejected']}")
+    if d.get("assigned") is not None:
+        line += f", unassigned {d['unassigned']} ({d['assigned']} in a grid)"
+    if d.get("assignments") is not None:
+        a = d["assignments"]
+        line += (f"; assignments {a['inserted']} inserted, {a['updated']} updated, {a['unchanged']} unchanged, "
+                 f"{a['deleted']} deleted")
+    line += f"; {d['seconds']:.1f} s"
+    if d.get("changeset_id"):
+        line += f" (changeset {d['changeset_id']})"
+    if dry_run:
+        line += "; dry run, nothing loaded"
+    typer.echo(line)
 
 
 def _finish(
@@ -232,10 +300,10 @@ def import_households(
     as_json: bool = _JSON,
 ) -> None:
     """Import household points (upsert on the household id) and put each in its micro-grid."""
-    from etl.readers import read_households
+    from etl.readers import iter_households
 
     where = _region_options(region)
-    _run("households", path, read=lambda: read_households(
+    _run_chunks("households", path, chunks=lambda: iter_households(
         path, id_field=id_field, address_field=address_field, x_field=x_field, y_field=y_field,
         crs=crs, encoding=encoding, layer=layer, **where,
     ), report_path=report, dry_run=dry_run,
