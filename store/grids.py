@@ -22,7 +22,7 @@ import datetime as dt
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -542,6 +542,7 @@ def reassign_points(
     *,
     region_wkt: Sequence[str] | None = None,
     scope: tuple[str, str] | None = None,
+    assigner: Callable[[Executor, np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> dict[tuple[str | None, str | None], int]:
     """Re-assign ``households`` or ``incidents`` to the leaf grid covering each point.
 
@@ -562,6 +563,11 @@ def reassign_points(
         an empty list: none). Boundary edits pass the old and new outlines of what changed.
     scope:
         ``(table_name, key_column)``: only rows whose key is in that (staging) table.
+    assigner:
+        ``assigner(db, x, y, old_codes) → codes`` instead of the kept leaf index of this process
+        (:func:`leaf_coverage`): e.g. the Dask engine of ``gridgov assign --engine dask``
+        (:mod:`services.scale`), which must give the same answers. The codes it returns are
+        written, and checked, exactly as the local ones.
 
     Returns
     -------
@@ -589,7 +595,10 @@ def reassign_points(
         db, f"SELECT t.id, t.grid_code, ST_X(t.geom), ST_Y(t.geom), {at_report} FROM {table} t WHERE {where}", params)
     moves: Counter[tuple[str | None, str | None]] = Counter()
     if len(ids):
-        new = leaf_coverage(db).index.assign(xy=(x, y))
+        if assigner is None:
+            new = leaf_coverage(db).index.assign(xy=(x, y))
+        else:
+            new = np.asarray(assigner(db, x, y, old), dtype=object)
         differs = np.asarray(pd.Series(old, dtype=object).ne(pd.Series(new, dtype=object)).to_numpy(), dtype=bool)
         both_none = pd.isna(pd.Series(old, dtype=object)).to_numpy() & pd.isna(pd.Series(new, dtype=object)).to_numpy()
         differs = differs & ~both_none
