@@ -202,7 +202,9 @@ def assign_distributed(
     for blob, key in zip(wkb, key_arr):
         digest.update(blob or b"")
         digest.update(b"\x00" + str(key).encode() + b"\x01")
-    coverage = client.scatter((digest.hexdigest(), wkb, key_arr), broadcast=True)
+    # a fresh key per call (hash=False): a key derived from the data would be shared with an earlier
+    # call's coverage whose release may still be under way on the scheduler ("lost dependencies")
+    coverage = client.scatter((digest.hexdigest(), wkb, key_arr), broadcast=True, hash=False)
     futures = [client.submit(_assign_partition, x[g], y[g], coverage, pure=False) for g in groups]
     per_worker: Counter[str] = Counter()
     for g, future in zip(groups, futures):

@@ -27,7 +27,7 @@ def _plan(tmp_path: Path) -> tuple[Path, np.ndarray, np.ndarray]:
     codes, geoms = [], []
     for k, (i, j) in enumerate((i, j) for i in range(4) for j in range(4)):
         codes.append(f"{L1}001{k + 1:03d}")
-        geoms.append(shapely.box(112.90 + 0.005 * i, 28.20 + 0.005 * j, 112.905 + 0.005 * i, 28.205 + 0.005 * j))
+        geoms.append(shapely.box(112.90 + 0.005 * i, 28.20 + 0.005 * j, 112.90 + 0.005 * (i + 1), 28.20 + 0.005 * (j + 1)))
     frame = gpd.GeoDataFrame({"网格编码": [L1, L1 + "001", *codes], "网格名称": ["社区", "网格", *[f"微网格{c[-3:]}" for c in codes]]},
                              geometry=[community, community, *geoms], crs=4490)
     path = tmp_path / "plan.gpkg"
