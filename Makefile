@@ -63,6 +63,7 @@ stop:
 
 bench: setup db
 	$(BIN)/python bench/assign.py
+	$(BIN)/python bench/import_rows.py --rows 1000000 --kinds households
 	$(BIN)/python bench/map_payload.py
 
 clean-db: stop

@@ -23,9 +23,9 @@ import numpy as np
 
 from boundaries.coding import CodeScheme
 from boundaries.model import check_plan_frame, leaf_mask
-from gis.join import assign_points
+from gis.join import assign_points, coverage_index
 
-__all__ = ["leaf_grids", "assign_to_leaves", "assign_to_leaf_arrays", "ancestor_at_level"]
+__all__ = ["leaf_grids", "assign_to_leaves", "assign_to_leaf_arrays", "leaf_coverage_index", "ancestor_at_level"]
 
 
 def leaf_grids(plan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -44,6 +44,15 @@ def assign_to_leaf_arrays(points: Any, codes: np.ndarray, geoms: np.ndarray) -> 
     if len(codes) == 0:
         return np.full(len(points), None, dtype=object)
     return assign_points(points, np.asarray(geoms, dtype=object), keys=np.asarray(codes, dtype=object))
+
+
+def leaf_coverage_index(codes: np.ndarray, geoms: np.ndarray, *, token: Any) -> Any:
+    """The rule as a kept index over the leaves ``codes``/``geoms`` (EPSG:4490), cached under ``token``.
+
+    :func:`gis.join.coverage_index`: build once, assign any number of point batches with
+    ``.assign(points)`` or ``.assign(xy=(lon, lat))``; same answers as :func:`assign_to_leaf_arrays`.
+    """
+    return coverage_index(np.asarray(geoms, dtype=object), np.asarray(codes, dtype=object), token=token)
 
 
 def assign_to_leaves(points: gpd.GeoDataFrame | gpd.GeoSeries | Any, plan: gpd.GeoDataFrame) -> np.ndarray:

@@ -87,7 +87,7 @@ def _print_problems(problems: list[RowProblem], *, limit: int = 50) -> None:
 
 
 _STAGE_LABELS = {"read": "读取 read", "stage": "暂存 COPY", "grids": "校验写入 validate+write",
-                 "assign": "落格 assign"}
+                 "assign": "落格 assign", "write": "写入 write"}
 
 
 def _run(
@@ -113,6 +113,74 @@ def _run(
         notify(progress, len(frame), len(frame), "read")
         _finish(kind, source, frame, problems, report_path=report_path, dry_run=dry_run,
                 as_json=as_json, clock=clock, progress=progress, **load_options)
+
+
+def _run_chunks(
+    kind: str,
+    source: Path,
+    *,
+    chunks: Callable[[], Any],
+    report_path: Optional[Path],
+    dry_run: bool,
+    as_json: bool,
+    **load_options: Any,
+) -> None:
+    """Read, validate, transform, assign and COPY one chunk at a time, then write, in one transaction.
+
+    The progress bar moves per chunk (``read``: rows read, validated and staged). Every problem of
+    the file is reported as with :func:`_run`; nothing is written when a row has an error (unless
+    ``--skip-invalid``) or on ``--dry-run``.
+    """
+    if load_options.get("reason") is None:
+        load_options.pop("reason", None)
+    load_options.pop("author", None)
+    clock = Stopwatch()
+    from services.imports import load_rows
+
+    with tqdm_progress(enabled=False if as_json else None, labels=_STAGE_LABELS, min_total=2000) as progress:
+        rows = chunks()
+        try:
+            report = load_rows(open_engine(), current_actor(), kind, rows, (), dry_run=dry_run, source=source.name,
+                               progress=progress, total=rows.total, **load_options)
+        except ValidationError as exc:
+            problems = list(getattr(exc, "problems", None) or exc.findings)
+            if not as_json:
+                _print_problems(problems)
+            if report_path:
+                write_problem_report(problems, report_path)
+            if dry_run:
+                errors = sum(1 for p in problems if p.severity == ERROR)
+                summary = {"kind": kind, "source": source.name, "valid_rows": getattr(exc, "valid_rows", None),
+                           "problems": len(problems), "errors": errors, "loaded": False,
+                           "seconds": round(clock.seconds, 3)}
+                emit(summary, as_json=as_json, render=lambda d: typer.echo(
+                    f"{kind}: {d['valid_rows']} valid rows, {d['errors']} error(s), {d['problems']} problem(s); "
+                    "dry run, nothing loaded"))
+                raise typer.Exit(1)
+            raise
+    if not as_json:
+        _print_problems(report.problems)
+    report.seconds = clock.seconds
+    if report_path:
+        write_problem_report(report.problems, report_path)
+    emit(report.to_dict(), as_json=as_json, render=lambda d: _render_report(kind, d, dry_run))
+
+
+def _render_report(kind: str, d: dict[str, Any], dry_run: bool) -> None:
+    line = (f"{kind}: read {d['read']}, written {d['written']} ({d['inserted']} inserted, {d['updated']} updated; "
+            f"{d['unchanged']} unchanged), fixed {d['fixed']}, rejected {d['rejected']}")
+    if d.get("assigned") is not None:
+        line += f", unassigned {d['unassigned']} ({d['assigned']} in a grid)"
+    if d.get("assignments") is not None:
+        a = d["assignments"]
+        line += (f"; assignments {a['inserted']} inserted, {a['updated']} updated, {a['unchanged']} unchanged, "
+                 f"{a['deleted']} deleted")
+    line += f"; {d['seconds']:.1f} s"
+    if d.get("changeset_id"):
+        line += f" (changeset {d['changeset_id']})"
+    if dry_run:
+        line += "; dry run, nothing loaded"
+    typer.echo(line)
 
 
 def _finish(
@@ -232,10 +300,10 @@ def import_households(
     as_json: bool = _JSON,
 ) -> None:
     """Import household points (upsert on the household id) and put each in its micro-grid."""
-    from etl.readers import read_households
+    from etl.readers import iter_households
 
     where = _region_options(region)
-    _run("households", path, read=lambda: read_households(
+    _run_chunks("households", path, chunks=lambda: iter_households(
         path, id_field=id_field, address_field=address_field, x_field=x_field, y_field=y_field,
         crs=crs, encoding=encoding, layer=layer, **where,
     ), report_path=report, dry_run=dry_run,
@@ -351,11 +419,31 @@ def export_command(
 
 def assign_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show who would move; change nothing."),
+    engine_name: str = typer.Option("local", "--engine", help="local (this process) or dask (a dask.distributed cluster)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="With --engine dask: an existing scheduler "
+                                            "(tcp://HOST:PORT); default a LocalCluster on this machine."),
+    workers: int = typer.Option(2, "--workers", min=1, help="With --engine dask and no --scheduler: LocalCluster worker processes."),
+    partitions: Optional[int] = typer.Option(None, "--partitions", min=1, help="With --engine dask: spatial partitions "
+                                             "(default 4 per worker thread)."),
+    points: Optional[Path] = typer.Option(None, "--points", help="With --engine dask: assign the points of this "
+                                          "GeoParquet file instead of the database's (nothing in the database changes)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="With --points: the Parquet file written (row, lon, lat, "
+                                       "grid_code); default FILE.assigned.parquet."),
     as_json: bool = _JSON,
 ) -> None:
     """Re-assign every household and incident to its micro-grid (leaf grid); print who moved where."""
     from store.grids import assignment_counts, reassign_points
 
+    if engine_name not in {"local", "dask"}:
+        raise fail(f"--engine was {engine_name!r} but is expected to be local or dask", 2)
+    if engine_name == "local" and (scheduler or points or partitions):
+        raise fail("--scheduler, --partitions and --points need --engine dask", 2)
+    if out is not None and points is None:
+        raise fail("--out needs --points", 2)
+    if engine_name == "dask":
+        _assign_on_dask(dry_run=dry_run, scheduler=scheduler, workers=workers, partitions=partitions, points=points,
+                        out=out, as_json=as_json)
+        return
     engine = open_engine()
     with engine.connect() as conn:
         with conn.begin() as trans:
@@ -363,7 +451,12 @@ def assign_command(
             totals = {table: assignment_counts(conn, table) for table in moves}
             if dry_run:
                 trans.rollback()
-    data = {
+    data = _moves_data(moves, totals)
+    emit(data, as_json=as_json, render=lambda d: _render_moves(d, dry_run))
+
+
+def _moves_data(moves: dict[str, Any], totals: dict[str, Any]) -> dict[str, Any]:
+    return {
         table: {
             **totals[table],
             "moved": sum(moves[table].values()),
@@ -372,16 +465,64 @@ def assign_command(
         for table in moves
     }
 
-    def render(d: dict[str, Any]) -> None:
-        for table, info in d.items():
-            typer.echo(f"{table}: {info['moved']} {'would move' if dry_run else 'moved'}; "
-                       f"{info['assigned']} in a grid, {info['unassigned']} in none")
-            for m in info["moves"]:
-                typer.echo(f"  {m['from'] or '(none)'} → {m['to'] or '(none)'}: {m['count']}")
-        if dry_run:
-            typer.echo("dry run, nothing changed")
 
-    emit(data, as_json=as_json, render=render)
+def _render_moves(d: dict[str, Any], dry_run: bool) -> None:
+    for table, info in d.items():
+        if table == "dask":
+            continue
+        typer.echo(f"{table}: {info['moved']} {'would move' if dry_run else 'moved'}; "
+                   f"{info['assigned']} in a grid, {info['unassigned']} in none")
+        for m in info["moves"]:
+            typer.echo(f"  {m['from'] or '(none)'} → {m['to'] or '(none)'}: {m['count']}")
+    if dry_run:
+        typer.echo("dry run, nothing changed")
+
+
+def _render_dask(info: dict[str, Any]) -> None:
+    for what, n in info["partitions"].items():
+        per_worker = ", ".join(f"{w}: {c}" for w, c in sorted(info["points_per_worker"].get(what, {}).items()))
+        typer.echo(f"dask {what}: {n} partitions ({info['partitioned_by'].get(what)}); points per worker: "
+                   f"{per_worker or '-'}")
+
+
+def _assign_on_dask(*, dry_run: bool, scheduler: Optional[str], workers: int, partitions: Optional[int],
+                    points: Optional[Path], out: Optional[Path], as_json: bool) -> None:
+    """``gridgov assign --engine dask``: the same assignment computed on a dask.distributed cluster."""
+    from gis.distributed import close_client, local_client
+    from services.scale import assign_file_on_dask, reassign_on_dask
+
+    if points is not None and not points.exists():
+        raise fail(f"{points}: file not found", 1)
+    try:
+        client = local_client(scheduler, n_workers=workers)
+    except OSError as exc:
+        raise fail(f"cannot reach the Dask scheduler {scheduler}: {exc}", 1) from None
+    try:
+        if points is not None:
+            target = out or points.with_name(points.stem + ".assigned.parquet")
+            summary, run = assign_file_on_dask(open_engine(), current_actor(), client, points, target,
+                                               n_partitions=partitions)
+            data = {**summary, "dask": run.to_dict()}
+
+            def render(d: dict[str, Any]) -> None:
+                typer.echo(f"{d['points']} points: {d['assigned']} in a grid, {d['unassigned']} in none; "
+                           f"written to {d['out']}")
+                _render_dask(d["dask"])
+
+            emit(data, as_json=as_json, render=render)
+            return
+        result, run = reassign_on_dask(open_engine(), current_actor(), client, dry_run=dry_run,
+                                       n_partitions=partitions)
+        data = _moves_data({t: r[0] for t, r in result.items()}, {t: r[1] for t, r in result.items()})
+        data["dask"] = run.to_dict()
+
+        def render_all(d: dict[str, Any]) -> None:
+            _render_moves(d, dry_run)
+            _render_dask(d["dask"])
+
+        emit(data, as_json=as_json, render=render_all)
+    finally:
+        close_client(client)
 
 
 def register(app: typer.Typer) -> None:

@@ -48,6 +48,7 @@ from etl.transform import (
     WARNING,
     Region,
     RowProblem,
+    DuplicateKeys,
     coordinate_problems,
     duplicate_key_problems,
     geometry_problems,
@@ -63,7 +64,10 @@ __all__ = [
     "read_grids",
     "read_households",
     "read_incidents",
+    "iter_households",
+    "RowChunks",
     "read_staff",
+    "read_point_coordinates",
 ]
 
 logger = logging.getLogger(__name__)
@@ -362,8 +366,29 @@ def _read_points(
     region: Region | None,
     key_required: bool = True,
 ) -> tuple[gpd.GeoDataFrame, str, str | None, list[str | None], list[RowProblem]]:
-    source = Path(path).name
     raw = read_vector(path, layer=layer, encoding=encoding, crs=crs, x_field=x_field, y_field=y_field)
+    return _points_from(raw, Path(path), key_role=key_role, key_field=key_field, region=region,
+                        key_required=key_required)
+
+
+def _points_from(
+    raw: gpd.GeoDataFrame,
+    path: Path,
+    *,
+    key_role: str,
+    key_field: str | None,
+    region: Region | None,
+    key_required: bool = True,
+    check_duplicates: bool = True,
+    keys_out: list | None = None,
+) -> tuple[gpd.GeoDataFrame, str, str | None, list[str | None], list[RowProblem]]:
+    """The point checks of one frame as read (positions 0..n-1; the caller shifts chunks).
+
+    Without ``check_duplicates`` the keys are appended to ``keys_out`` instead (the chunked reader
+    checks duplicates over the whole file).
+    """
+    source = path.name
+    raw = raw.reset_index(drop=True)
     columns = [c for c in raw.columns if c != raw.geometry.name]
     key_col = find_field(columns, key_role, given=key_field, required=key_required, source=source)
     raw_keys = _keys_list(_column_text(raw, key_col))
@@ -381,9 +406,12 @@ def _read_points(
         if key_required:  # incidents may lack a key (they are then always inserted)
             for i in np.flatnonzero(keys_series.isna().to_numpy()):
                 problems.append(RowProblem(int(i), None, "missing_key", f"column {key_col!r} is empty"))
-        problems += duplicate_key_problems(keys_series, what=key_role.replace("_", " "))
+        if check_duplicates:
+            problems += duplicate_key_problems(keys_series, what=key_role.replace("_", " "))
+        elif keys_out is not None:
+            keys_out.extend(keys)
     rejected, geom_problems = geometry_problems(geoms, expected=("Point",), keys=keys)
-    is_table = Path(path).suffix.lower() in {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls"}
+    is_table = path.suffix.lower() in {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls"}
     for p in geom_problems:  # a table row without coordinates reads as a missing geometry
         if p.rule == "missing_geometry" and p.row in too_big:
             continue
@@ -449,10 +477,27 @@ def read_households(
     ``hardship``, from a 特殊人群 column split on 、,; or from yes/是/1 columns whose header
     names a kind, such as 空巢老人/残疾/留守儿童/低保) and ``geometry`` (Point, EPSG:4490).
     """
-    frame, source, key_col, keys, problems = _read_points(
-        path, key_role="household_key", key_field=id_field, x_field=x_field, y_field=y_field,
-        crs=crs, encoding=encoding, layer=layer, region=region,
-    )
+    raw = read_vector(path, layer=layer, encoding=encoding, crs=crs, x_field=x_field, y_field=y_field)
+    return _households_from(raw, Path(path), id_field=id_field, address_field=address_field,
+                            members_field=members_field, special_field=special_field, region=region)
+
+
+def _households_from(
+    raw: gpd.GeoDataFrame,
+    path: Path,
+    *,
+    id_field: str | None,
+    address_field: str | None,
+    members_field: str | None,
+    special_field: str | None,
+    region: Region | None,
+    check_duplicates: bool = True,
+    keys_out: list | None = None,
+) -> tuple[gpd.GeoDataFrame, list[RowProblem]]:
+    """:func:`read_households` on one frame as read (a whole file, or one chunk of it)."""
+    frame, source, key_col, keys, problems = _points_from(
+        raw, path, key_role="household_key", key_field=id_field, region=region, check_duplicates=check_duplicates,
+        keys_out=keys_out)
     columns = list(frame.columns)
     address_col = find_field(columns, "address", given=address_field, source=source)
     members_col = find_field(columns, "members", given=members_field, source=source)
@@ -494,6 +539,65 @@ def read_households(
     households = households.drop(index=_rejected_rows(problems))
     logger.info("%s: %d households accepted, %d problems", source, len(households), len(problems))
     return households, problems
+
+
+class RowChunks:
+    """A file's rows read, validated and transformed one chunk at a time (:func:`iter_households`,
+    :func:`iter_incidents`): iterate for ``(frame, problems)``, as the whole-file reader returns
+    them for those rows (frame indexed by the rows' positions in the file, problems naming them);
+    after the last chunk, :meth:`final_problems` gives what only the whole file tells — duplicate
+    keys (every occurrence, as :func:`etl.transform.duplicate_key_problems` reports them).
+    ``total`` is the number of rows when known (or estimated) before reading.
+    """
+
+    def __init__(self, chunks: Any, convert: Any, *, what: str) -> None:
+        self._chunks = chunks
+        self._convert = convert
+        self._duplicates = DuplicateKeys(what=what)
+        self.total = chunks.total
+        self.name = chunks.name
+
+    def __iter__(self):
+        from dataclasses import replace
+
+        for raw in self._chunks:
+            start = int(raw.index[0]) if len(raw) else 0
+            keys: list[Any] = []
+            frame, problems = self._convert(raw, keys)
+            if keys:
+                self._duplicates.add(keys, np.arange(start, start + len(keys)))
+            if start:
+                frame.index = frame.index + start
+                problems = [replace(p, row=p.row + start) for p in problems]
+            yield frame, problems
+
+    def final_problems(self) -> list[RowProblem]:
+        return self._duplicates.problems()
+
+
+def iter_households(
+    path: str | Path,
+    *,
+    id_field: str | None = None,
+    address_field: str | None = None,
+    x_field: str | None = None,
+    y_field: str | None = None,
+    members_field: str | None = None,
+    special_field: str | None = None,
+    crs: object | None = None,
+    encoding: str | None = None,
+    layer: str | None = None,
+    region: Region | None = REGION_FROM_SETTINGS,
+    chunk_rows: int | None = None,
+) -> RowChunks:
+    """:func:`read_households` in chunks (:func:`gis.io.iter_vector`), for files of millions of rows."""
+    from gis.io import CHUNK_ROWS, iter_vector
+
+    chunks = iter_vector(path, chunk_rows=chunk_rows or CHUNK_ROWS, layer=layer, encoding=encoding, crs=crs,
+                         x_field=x_field, y_field=y_field)
+    return RowChunks(chunks, lambda raw, keys: _households_from(
+        raw, Path(path), id_field=id_field, address_field=address_field, members_field=members_field,
+        special_field=special_field, region=region, check_duplicates=False, keys_out=keys), what="household key")
 
 
 def _parse_times(values: pd.Series, *, timezone: str) -> tuple[pd.Series, np.ndarray]:
@@ -763,3 +867,46 @@ def read_staff(
     staff = staff.drop(index=staff.index[_rejected_rows(problems)])
     logger.info("%s: %d staff rows accepted, %d problems", source_name, len(staff), len(problems))
     return staff, problems
+
+
+def read_point_coordinates(
+    path: str | Path, *, chunk_rows: int | None = None, admin_field: str = "admin_code",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Coordinates of a file of points for bulk assignment: ``(lon, lat, admin codes or None)``.
+
+    Read in chunks (:func:`gis.io.iter_vector`: GeoParquet by row batches, large CSV streamed),
+    each chunk converted to EPSG:4490 (:func:`gis.crs.to_storage_crs`); lon/lat in degrees, NaN for
+    a missing, empty or non-point geometry (which then gets no grid). ``admin_field``: a column of
+    administrative codes, returned as text (``None`` where empty) when the file has it.
+    Memory: 16 bytes per point plus one chunk (and the codes when present).
+    """
+    import shapely
+
+    from gis.io import CHUNK_ROWS, iter_vector
+
+    source = Path(path)
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    admin: list[np.ndarray] = []
+    has_admin = False
+    for raw in iter_vector(source, chunk_rows=chunk_rows or CHUNK_ROWS):
+        frame = _to_storage(raw, source.name)
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        ok = (~(shapely.is_missing(geoms) | shapely.is_empty(geoms))) & (shapely.get_type_id(geoms) == 0)
+        x = np.full(len(geoms), np.nan)
+        y = np.full(len(geoms), np.nan)
+        if ok.any():
+            x[ok] = shapely.get_x(geoms[ok])
+            y[ok] = shapely.get_y(geoms[ok])
+        xs.append(x)
+        ys.append(y)
+        if admin_field in frame.columns:
+            has_admin = True
+            values = frame[admin_field].astype(object).to_numpy()
+            admin.append(np.array([None if v is None or v != v or str(v).strip() == "" else str(v).strip()
+                                   for v in values], dtype=object))
+        else:
+            admin.append(np.full(len(geoms), None, dtype=object))
+    if not xs:
+        return np.empty(0), np.empty(0), None
+    return np.concatenate(xs), np.concatenate(ys), (np.concatenate(admin) if has_admin else None)

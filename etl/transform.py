@@ -39,6 +39,7 @@ __all__ = [
     "write_problem_report",
     "text_values",
     "duplicate_key_problems",
+    "DuplicateKeys",
     "coordinate_problems",
     "geometry_problems",
     "prepare_polygons",
@@ -168,6 +169,48 @@ def duplicate_key_problems(keys: pd.Series, *, what: str = "key") -> list[RowPro
                            f"{what} {key!r} occurs more than once (first at row {int(first_rows[key])})")
             )
     return problems
+
+
+class DuplicateKeys:
+    """:func:`duplicate_key_problems` over a file read in chunks: ``add`` each chunk's keys, then
+    ``problems()`` — the same problems (every occurrence, "first at row …") for the whole file.
+
+    Keys are kept as Arrow strings with their rows (~20 bytes per row), not as Python objects.
+    """
+
+    def __init__(self, *, what: str = "key") -> None:
+        self.what = what
+        self._keys: list[Any] = []
+        self._rows: list[np.ndarray] = []
+
+    def add(self, keys: Sequence[Any], rows: Sequence[int] | np.ndarray) -> None:
+        import pyarrow as pa
+
+        values = pd.Series(list(keys) if not isinstance(keys, pd.Series) else keys, dtype=object)
+        self._keys.append(pa.array(values.where(values.notna(), None).astype(object).to_numpy(), type=pa.string(),
+                                   from_pandas=True))
+        self._rows.append(np.asarray(rows, dtype=np.int64))
+
+    def problems(self) -> list[RowProblem]:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not self._keys:
+            return []
+        keys = pa.chunked_array(self._keys, type=pa.string())
+        counts = pc.value_counts(keys.drop_null())
+        values = counts.field("values")
+        duplicated = values.filter(pc.greater(counts.field("counts"), 1))
+        if not len(duplicated):
+            return []
+        rows = np.concatenate(self._rows)
+        hit = np.asarray(pc.is_in(keys, value_set=duplicated).to_numpy(zero_copy_only=False), dtype=bool)
+        positions = np.flatnonzero(hit)
+        found = pd.DataFrame({"key": keys.take(pa.array(positions)).to_pylist(), "row": rows[positions]})
+        first = found.groupby("key")["row"].min()
+        return [RowProblem(int(row), str(key), "duplicate_key",
+                           f"{self.what} {key!r} occurs more than once (first at row {int(first[key])})")
+                for key, row in zip(found["key"], found["row"])]
 
 
 def representative_lonlat(geoms: Sequence[Any] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:

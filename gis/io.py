@@ -59,6 +59,9 @@ __all__ = [
     "SUPPORTED_FORMATS",
     "check_file_size",
     "check_row_count",
+    "iter_vector",
+    "VectorChunks",
+    "CHUNK_ROWS",
 ]
 
 logger = logging.getLogger(__name__)
@@ -883,3 +886,263 @@ def _table_geometry(
 def _to_float(values: pd.Series) -> np.ndarray:
     text = values.astype("string").str.strip()
     return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+# ---------------------------------------------------------------------------------------
+# chunked reading (imports of millions of rows)
+# ---------------------------------------------------------------------------------------
+#: Rows per chunk of :func:`iter_vector` (one progress report per chunk).
+CHUNK_ROWS = 100_000
+#: CSV files up to this size are parsed whole, as :func:`read_table` does (Python engine, sniffed
+#: dialect); larger ones are streamed in chunks by pandas' C parser with the separator sniffed the
+#: same way (from the first line) — same values, same ``None`` for empty cells.
+STREAM_CSV_BYTES = 8 * 1024 * 1024
+_BLOCK = 16 * 1024 * 1024
+
+
+class VectorChunks:
+    """The chunks of one vector file (:func:`iter_vector`): iterate for GeoDataFrames.
+
+    Each chunk is a GeoDataFrame in the file's CRS (or the one given), indexed by the rows'
+    positions in the file (0-based data rows), with the ``attrs`` :func:`read_vector` sets
+    (``source_crs``, ``encoding``, ``dropped_dimensions`` / ``dropped_dimension_rows`` with
+    positions in the chunk). ``total`` is the number of rows when known before reading (GeoParquet
+    metadata, whole-file formats) or an estimate from the line count (CSV; ``estimated``).
+    """
+
+    def __init__(self, name: str, total: int | None, chunks, *, estimated: bool = False) -> None:
+        self.name = name
+        self.total = total
+        self.estimated = estimated
+        self._chunks = chunks
+
+    def __iter__(self):
+        return iter(self._chunks)
+
+
+def iter_vector(
+    path: str | Path,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+    layer: str | int | None = None,
+    encoding: str | None = None,
+    crs: object | None = None,
+    x_field: str | None = None,
+    y_field: str | None = None,
+    wkt_field: str | None = None,
+) -> VectorChunks:
+    """:func:`read_vector` in chunks of ``chunk_rows`` rows, with bounded memory where the format allows.
+
+    GeoParquet is read by row batches (``pyarrow``) and large CSV/TSV/TXT files are streamed;
+    XLSX sheets (at most 1,048,576 rows by the format) and the other formats (GeoJSON,
+    Shapefile, GeoPackage, …: limited by ``GRIDGOV_MAX_FILE_MB``) are read whole and handed out in
+    chunks. The checks are those of :func:`read_vector` (file size before reading, row count,
+    binary data, encoding, CRS), so are the values; a row-count overflow found while streaming
+    raises the same :class:`DataSourceError` from the chunk where it is reached.
+    """
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows was {chunk_rows} but is expected to be at least 1")
+    source = Path(path)
+    if not source.exists():
+        raise DataSourceError(f"{source}: file not found")
+    if source.is_dir() and source.suffix.lower() != ".gdb":
+        raise DataSourceError(f"{source}: is a directory; name the file to read (e.g. the .shp)")
+    if source.stat().st_size == 0 and not source.is_dir():
+        raise DataSourceError(f"{source.name}: file is empty")
+    limits = Limits.from_settings()
+    check_file_size(source, limits=limits)
+    offset_name = offset_crs_name(crs)
+    override: CRS | None = None
+    if crs is not None and offset_name is None:
+        try:
+            override = resolve_crs(crs)
+        except CRSError as exc:
+            raise DataSourceError(f"{source.name}: {exc}") from None
+    suffix = source.suffix.lower()
+
+    def finish(frame: gpd.GeoDataFrame, start: int) -> gpd.GeoDataFrame:
+        frame = _drop_dimensions(frame)
+        frame.index = pd.RangeIndex(start, start + len(frame))
+        return _apply_crs(frame, source, override=override, offset_name=offset_name)
+
+    if suffix in _PARQUET_SUFFIXES:
+        streamed = _parquet_batches(source, chunk_rows, limits)
+        if streamed is not None:
+            total, batches = streamed
+            return VectorChunks(source.name, total, (finish(f, s) for s, f in batches))
+    if suffix in {".csv", ".tsv", ".txt"} and source.stat().st_size > STREAM_CSV_BYTES:
+        total, tables = _csv_chunks(source, encoding=encoding, chunk_rows=chunk_rows, limits=limits)
+
+        def csv_frames():
+            for start, table in tables:
+                geometry, used_column = _table_geometry(source, table, x_field=x_field, y_field=y_field,
+                                                        wkt_field=wkt_field)
+                attributes = table.drop(columns=[used_column]) if used_column is not None else table
+                if "geometry" in attributes.columns:
+                    attributes = attributes.rename(columns={"geometry": "geometry_text"})
+                frame = gpd.GeoDataFrame(attributes.reset_index(drop=True), geometry=geometry, crs=None)
+                frame.attrs.update(table.attrs)
+                yield finish(frame, start)
+
+        return VectorChunks(source.name, total, csv_frames(), estimated=True)
+    # whole-file formats: read once (the size limit bounds them), hand out in chunks
+    whole = read_vector(source, layer=layer, encoding=encoding, crs=crs, x_field=x_field, y_field=y_field,
+                        wkt_field=wkt_field)
+
+    def slices():
+        for start in range(0, max(len(whole), 1), chunk_rows):
+            part = whole.iloc[start:start + chunk_rows].copy()
+            part.attrs = dict(whole.attrs)
+            rows = whole.attrs.get("dropped_dimension_rows")
+            if rows:
+                part.attrs["dropped_dimension_rows"] = [r - start for r in rows if start <= r < start + chunk_rows]
+            yield part
+
+    return VectorChunks(source.name, len(whole), slices())
+
+
+def _parquet_batches(source: Path, chunk_rows: int, limits: Limits):
+    """``(rows, iterator of (start, GeoDataFrame))`` for a WKB-encoded GeoParquet file, else ``None``
+    (the whole-file reader then says what is wrong with the file)."""
+    import pyarrow.parquet as pq
+
+    try:
+        handle = pq.ParquetFile(source)
+        meta = json.loads((handle.schema_arrow.metadata or {}).get(b"geo", b"null"))
+    except Exception:  # not Parquet, broken: let read_vector produce its message
+        return None
+    if not isinstance(meta, dict) or not meta.get("primary_column"):
+        return None
+    column = meta["primary_column"]
+    info = (meta.get("columns") or {}).get(column) or {}
+    if str(info.get("encoding", "WKB")).upper() != "WKB" or column not in handle.schema_arrow.names:
+        return None
+    total = handle.metadata.num_rows
+    check_row_count(total, source.name, limits=limits)
+    if "crs" in info:
+        frame_crs = None if info["crs"] is None else CRS.from_user_input(info["crs"])
+    else:
+        frame_crs = CRS.from_epsg(4326)  # the GeoParquet default (OGC:CRS84)
+
+    def batches():
+        start = 0
+        try:
+            for batch in handle.iter_batches(batch_size=chunk_rows):
+                wkb = batch.column(column).to_numpy(zero_copy_only=False)
+                attributes = batch.drop_columns([column]).to_pandas()
+                geometry = shapely.from_wkb(wkb, on_invalid="ignore")
+                frame = gpd.GeoDataFrame(attributes, geometry=gpd.GeoSeries(geometry, crs=frame_crs), crs=frame_crs)
+                yield start, frame
+                start += len(frame)
+        except (OSError, ValueError) as exc:
+            raise DataSourceError(f"{source.name}: cannot be read as GeoParquet ({_one_line(exc)}). "
+                                  f"Supported: {SUPPORTED_FORMATS}") from None
+
+    return total, batches()
+
+
+def _scan_text(source: Path) -> tuple[bool, int, bytes]:
+    """``(valid UTF-8, newline count, first 64 KiB)`` of a file, reading it in blocks (bounded memory)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    valid = True
+    lines = 0
+    head = b""
+    with source.open("rb") as handle:
+        while True:
+            block = handle.read(_BLOCK)
+            if not block:
+                break
+            if not head:
+                head = block[:65536]
+            lines += block.count(b"\n")
+            if valid:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    valid = False
+        if valid:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                valid = False
+    return valid, lines, head
+
+
+def _first_lines(source: Path, n: int) -> list[bytes]:
+    out: list[bytes] = []
+    with source.open("rb") as handle:
+        for line in handle:
+            out.append(line.rstrip(b"\r\n"))
+            if len(out) >= n:
+                break
+    return out
+
+
+def _csv_chunks(source: Path, *, encoding: str | None, chunk_rows: int, limits: Limits):
+    """``(estimated rows, iterator of (start, table))``: a large CSV streamed by pandas' C parser.
+
+    The same checks and values as :func:`read_table` (HTML, binary data, encoding detected from the
+    first 5,000 lines when the file is not UTF-8, separator sniffed from the first line, text
+    values with ``None`` for empty cells, the cell-size and row-count limits).
+    """
+    valid_utf8, lines, head = _scan_text(source)
+    if _looks_like_html(head):
+        raise DataSourceError(f"{source.name}: is an HTML page, not a CSV table")
+    used = encoding
+    if used is None:
+        _refuse_binary(source.name, head, expected="a CSV table")
+        if valid_utf8:
+            used = "utf-8-sig"
+        else:
+            try:
+                used = detect_encoding(_first_lines(source, 5000))
+            except DataSourceError as exc:
+                raise DataSourceError(f"{source.name}: {exc}") from None
+    try:
+        codecs.lookup(used or "utf-8")
+    except LookupError as exc:
+        raise DataSourceError(
+            f"{source.name}: cannot be decoded as {used} ({_one_line(exc)}); use --encoding with the right one"
+        ) from None
+    if source.suffix.lower() == ".tsv":
+        separator = "\t"
+    else:
+        first = (_first_lines(source, 1) or [b""])[0].decode(used or "utf-8", errors="replace").lstrip("\ufeff")
+        try:
+            separator = csv.Sniffer().sniff(first).delimiter  # as pandas' Python engine does with sep=None
+        except csv.Error:
+            separator = ","
+    cell_limit = max(131_072, limits.max_vertices * 48)
+    total = max(0, lines - 1)
+    check_by_lines = lines <= limits.max_features  # newlines bound the rows from above
+
+    def tables():
+        start = 0
+        try:
+            reader = pd.read_csv(source, sep=separator, engine="c", dtype=str, keep_default_na=False, na_values=[""],
+                                 chunksize=chunk_rows, encoding=used or "utf-8", encoding_errors="strict")
+            with reader:
+                for table in reader:
+                    if not check_by_lines:
+                        check_row_count(start + len(table), source.name, limits=limits)
+                    table.columns = [str(c).strip() for c in table.columns]
+                    for name in table.columns:
+                        lengths = table[name].str.len()
+                        if len(lengths) and lengths.max() > cell_limit:
+                            raise DataSourceError(
+                                f"{source.name}: a cell holds more than {cell_limit:,} characters: a WKT geometry with "
+                                f"more than {limits.max_vertices:,} vertices (GRIDGOV_MAX_VERTICES)? Simplify it first")
+                    table = table.astype(object).where(table.notna(), None)
+                    if used and used not in {"utf-8-sig", "utf-8"}:
+                        table.attrs["encoding"] = used
+                    table.index = pd.RangeIndex(start, start + len(table))
+                    yield start, table
+                    start += len(table)
+        except UnicodeDecodeError as exc:
+            raise DataSourceError(
+                f"{source.name}: cannot be decoded as {used} ({_one_line(exc)}); use --encoding with the right one"
+            ) from None
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
+            raise DataSourceError(f"{source.name}: is not a readable CSV table ({_one_line(exc)})") from None
+
+    return total, tables()

@@ -93,7 +93,7 @@ from pyproj import CRS
 
 from gis.errors import CRSError
 
-__all__ = ["assign_points", "CoverageIndex", "coverage_index", "clear_index_cache"]
+__all__ = ["assign_points", "CoverageIndex", "coverage_index", "cached_index", "clear_index_cache"]
 
 logger = logging.getLogger(__name__)
 
@@ -509,6 +509,19 @@ def coverage_index(polygons: Any, keys: Any, *, token: Hashable) -> CoverageInde
     elif len(index) != len(_geometry_array(polygons)):
         raise ValueError(f"cache token {token!r} was used for {len(index)} polygons, now for "
                          f"{len(_geometry_array(polygons))}; use a new token when the polygons change")
+    return index
+
+
+def cached_index(token: Hashable) -> CoverageIndex | None:
+    """The index kept under ``token`` by :func:`coverage_index`, or ``None`` (nothing is built).
+
+    For callers that can tell from a cheap key whether their polygons changed (a changeset
+    token read from the database) and only load the polygons when the index is not kept.
+    """
+    with _INDEX_CACHE_LOCK:
+        index = _INDEX_CACHE.get(token)
+        if index is not None:
+            _INDEX_CACHE.move_to_end(token)
     return index
 
 

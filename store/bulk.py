@@ -142,6 +142,27 @@ def _lines(problems: Sequence[RowProblem], limit: int = 10) -> list[int]:
     return sorted({p.row + 2 for p in problems if p.row >= 0})[:limit]
 
 
+def _drop_rejected(conn: Connection, stage: str, report: ImportReport) -> None:
+    """Remove from ``stage`` the rows refused after their chunk was staged (duplicate keys across
+    chunks); ``report.rows`` becomes the rows left, ``report.rejected`` the rows with errors."""
+    bad_rows = sorted({p.row for p in report.problems if p.severity == ERROR})
+    if bad_rows:
+        conn.execute(text(f"DELETE FROM {stage} WHERE row_no = ANY(:rows)"), {"rows": bad_rows})
+    report.rows = int(conn.execute(text(f"SELECT count(*) FROM {stage}")).scalar_one())
+    report.rejected = len(bad_rows)
+
+
+def _refuse_chunked(kind: str, report: ImportReport, *, skip_invalid: bool) -> None:
+    """:func:`_refuse_errors` after a chunked read: the refusal also carries every problem (warnings
+    too, as ``problems``) and the number of rows without errors (``valid_rows``)."""
+    try:
+        _refuse_errors(kind, report.problems, skip_invalid=skip_invalid)
+    except ValidationError as exc:
+        exc.problems = list(report.problems)  # type: ignore[attr-defined]
+        exc.valid_rows = report.rows  # type: ignore[attr-defined]
+        raise
+
+
 def _check_frame(frame: gpd.GeoDataFrame, kind: str) -> None:
     if frame.crs is None or frame.crs.to_epsg() != STORAGE_EPSG:
         raise CRSError(f"{kind} must be in EPSG:{STORAGE_EPSG} before loading, got {frame.crs}; use to_storage_crs",
@@ -400,9 +421,42 @@ def _assign_and_record(
         })
 
 
+#: Staging columns of a household import (one row per accepted file row; ``row_no`` = the file row).
+_HOUSEHOLD_STAGE = {
+    "row_no": "bigint", "household_key": "text", "address": "text", "building_no": "text", "house_no": "text",
+    "members": "smallint", "special_kinds": "text[]", "lon": "double precision", "lat": "double precision",
+    "grid_code": "text",
+}
+
+
+def _point_xy(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates (EPSG:4490 degrees) of a frame of Points; NaN for missing or empty ones."""
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    x = np.full(len(geoms), np.nan)
+    y = np.full(len(geoms), np.nan)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if ok.any():
+        x[ok] = shapely.get_x(geoms[ok])
+        y[ok] = shapely.get_y(geoms[ok])
+    return x, y
+
+
+def _chunks_of(frames: Any, problems: Sequence[RowProblem]) -> Any:
+    """``frames`` as chunks: a frame (with its problems) is one chunk; chunk iterables pass through."""
+    if isinstance(frames, pd.DataFrame):
+        return [(frames, list(problems))]
+    return frames
+
+
+def _final_problems(chunks: Any) -> list[RowProblem]:
+    """Problems a chunked reader can only tell after the last chunk (duplicate keys across chunks)."""
+    final = getattr(chunks, "final_problems", None)
+    return list(final()) if callable(final) else []
+
+
 def load_households(
     bind: Engine | Connection,
-    households: gpd.GeoDataFrame,
+    households: gpd.GeoDataFrame | Any,
     *,
     problems: Sequence[RowProblem] = (),
     author: str = "import",
@@ -411,43 +465,126 @@ def load_households(
     skip_invalid: bool = False,
     assign: bool = True,
     progress: Progress | None = None,
+    total: int | None = None,
 ) -> ImportReport:
-    """Upsert households on ``household_key`` and (``assign``) put them in their leaf grid."""
+    """Upsert households on ``household_key``, each (``assign``) in its leaf grid, as one changeset.
+
+    ``households`` is a frame from :func:`etl.readers.read_households` (with ``problems``), or the
+    chunks of :func:`etl.readers.iter_households` — an iterable of ``(frame, problems)`` read,
+    validated and transformed one chunk at a time, whose ``final_problems()`` (if it has one) adds
+    what only the whole file tells (duplicate keys across chunks). In one transaction, per chunk:
+    the points are assigned with the kept leaf index (:func:`store.grids.leaf_coverage`) and the
+    accepted rows COPYed into a staging table (progress ``"read"`` per chunk, in rows); then, when
+    no row has an error (or with ``skip_invalid``, without the rejected rows), one checked INSERT
+    … ON CONFLICT writes them with their grid codes: the statement also evaluates
+    :data:`store.grids.ASSIGNMENT_MISMATCH` on every row and writes nothing when one code does not
+    cover its point. Memory is one chunk plus the problems.
+
+    Raises
+    ------
+    ValidationError
+        Reader errors (without ``skip_invalid``); nothing is written.
+    """
+    from store.grids import leaf_coverage
+    from store.sql import copy_columns, create_stage, text_array_literals
+
     clock = Stopwatch()
-    _check_frame(households, "households")
-    report = ImportReport("households", source=source, rows=len(households), problems=list(problems))
-    report.rejected = _refuse_errors("household", problems, skip_invalid=skip_invalid)
-    rows = [
-        (str(k), a or "", _none(b), _none(h), int(m), _text_array(s), w)
-        for k, a, b, h, m, s, w in zip(
-            households["household_key"], households["address"], households["building_no"], households["house_no"],
-            households["members"], households["special_kinds"], _ewkb(households.geometry.values),
-        )
-    ]
+    chunks = _chunks_of(households, problems)
+    report = ImportReport("households", source=source)
     with unit_of_work(bind) as conn:
-        stage = _stage(
-            conn,
-            {"household_key": "text", "address": "text", "building_no": "text", "house_no": "text",
-             "members": "smallint", "special_kinds": "text[]", "geom": f"geometry(Point, {STORAGE_EPSG})"},
-            rows,
-            progress=progress,
-        )
-        report.inserted, report.updated, report.unchanged = _upsert_counts(conn, f"""
-            INSERT INTO households AS h (household_key, address, building_no, house_no, members, special_kinds, geom)
-            SELECT household_key, address, building_no, house_no, members, special_kinds, geom FROM {stage}
-            ON CONFLICT (household_key) DO UPDATE SET address = EXCLUDED.address, building_no = EXCLUDED.building_no,
-                house_no = EXCLUDED.house_no, members = EXCLUDED.members, special_kinds = EXCLUDED.special_kinds,
-                geom = EXCLUDED.geom, updated_at = now()
-            WHERE (h.address, h.building_no, h.house_no, h.members, h.special_kinds)
-                  IS DISTINCT FROM (EXCLUDED.address, EXCLUDED.building_no, EXCLUDED.house_no, EXCLUDED.members,
-                                    EXCLUDED.special_kinds)
-               OR NOT ST_Equals(h.geom, EXCLUDED.geom)
-            RETURNING (xmax = 0)""", {}, len(rows))
-        _assign_and_record(conn, report, (stage, "household_key"), assign=assign, progress=progress,
-                           author=author, reason=reason)
+        stage = create_stage(conn, _HOUSEHOLD_STAGE)
+        coverage = leaf_coverage(conn) if assign else None
+        done = 0
+        total = total if total is not None else (len(households) if isinstance(households, pd.DataFrame) else None)
+        notify(progress, 0, total, "read")
+        for frame, found in chunks:
+            _check_frame(frame, "households")
+            report.problems.extend(found)
+            report.rows += len(frame)
+            x, y = _point_xy(frame)
+            codes = coverage.index.assign(xy=(x, y)) if coverage is not None else np.full(len(frame), None, object)
+            copy_columns(conn, stage, {
+                "row_no": np.asarray(frame.index, dtype=np.int64),
+                "household_key": frame["household_key"].astype(object).to_numpy(),
+                "address": np.asarray([a or "" for a in frame["address"].to_numpy(dtype=object)], dtype=object),
+                "building_no": _objects(frame["building_no"]), "house_no": _objects(frame["house_no"]),
+                "members": frame["members"].to_numpy(dtype=np.int16),
+                "special_kinds": text_array_literals(frame["special_kinds"].to_numpy(dtype=object)),
+                "lon": x, "lat": y, "grid_code": codes,
+            })
+            done += len(frame)
+            notify(progress, done, max(done, total or 0), "read")
+        report.problems.extend(_final_problems(chunks))
+        _drop_rejected(conn, stage, report)
+        _refuse_chunked("household", report, skip_invalid=skip_invalid)
+        report.fixed = _fixed_rows(report.problems)
+        conn.execute(text(f"ANALYZE {stage}"))
+        notify(progress, 0, 1, "write")
+        report.inserted, report.updated, report.unchanged = _write_households(conn, stage, assign=assign,
+                                                                              total=report.rows)
+        notify(progress, 1, 1, "write")
+        if assign:
+            report.assigned, report.unassigned = (int(v) for v in conn.execute(text(
+                f"SELECT count(grid_code), count(*) - count(grid_code) FROM {stage}")).one())
+        if report.inserted or report.updated:
+            report.changeset_id = _new_changeset(conn, author=author, reason=reason, details={
+                "operation": "import_households", "source": source, "inserted": report.inserted,
+                "updated": report.updated,
+            })
         conn.execute(text(f"DROP TABLE {stage}"))
     report.seconds = clock.seconds
     return report
+
+
+def _objects(values: Any) -> np.ndarray:
+    """Text column values as an object array with ``None`` for missing (NaN, NA, None)."""
+    array = np.asarray(values, dtype=object)
+    missing = pd.isna(array)
+    if missing.any():
+        array = array.copy()
+        array[missing] = None
+    return array
+
+
+def _write_households(conn: Connection, stage: str, *, assign: bool, total: int) -> tuple[int, int, int]:
+    """The one checked upsert of staged households: ``(inserted, updated, unchanged)``.
+
+    Every staged code is checked in the same statement (:data:`store.grids.ASSIGNMENT_MISMATCH`);
+    when one fails nothing is written and :class:`~gis.errors.GridGovError` names the row (a
+    disagreement between the assignment rule and the database is a bug, not a user's mistake).
+    """
+    from gis.errors import GridGovError
+    from store.grids import ASSIGNMENT_MISMATCH
+
+    geom = f"ST_SetSRID(ST_MakePoint(s.lon, s.lat), {STORAGE_EPSG})"
+    check = ASSIGNMENT_MISMATCH.format(code="s.grid_code", geom="s.geom") if assign else "FALSE"
+    grid_insert = ", grid_code" if assign else ""
+    grid_set = ", grid_code = EXCLUDED.grid_code" if assign else ""
+    grid_differs = " OR h.grid_code IS DISTINCT FROM EXCLUDED.grid_code" if assign else ""
+    bad, inserted, written = conn.execute(text(f"""
+        WITH staged AS MATERIALIZED (
+            SELECT s.row_no, s.household_key, s.address, s.building_no, s.house_no, s.members, s.special_kinds,
+                   s.grid_code, {geom} AS geom
+            FROM {stage} s),
+        wrong AS (SELECT s.row_no FROM staged s WHERE {check} LIMIT 1),
+        written AS (
+            INSERT INTO households AS h (household_key, address, building_no, house_no, members, special_kinds, geom
+                                         {grid_insert})
+            SELECT household_key, address, building_no, house_no, members, special_kinds, geom {grid_insert}
+            FROM staged WHERE NOT EXISTS (SELECT 1 FROM wrong)
+            ON CONFLICT (household_key) DO UPDATE SET address = EXCLUDED.address, building_no = EXCLUDED.building_no,
+                house_no = EXCLUDED.house_no, members = EXCLUDED.members, special_kinds = EXCLUDED.special_kinds,
+                geom = EXCLUDED.geom, updated_at = now() {grid_set}
+            WHERE (h.address, h.building_no, h.house_no, h.members, h.special_kinds)
+                  IS DISTINCT FROM (EXCLUDED.address, EXCLUDED.building_no, EXCLUDED.house_no, EXCLUDED.members,
+                                    EXCLUDED.special_kinds)
+               OR NOT ST_Equals(h.geom, EXCLUDED.geom){grid_differs}
+            RETURNING (xmax = 0) AS inserted)
+        SELECT (SELECT row_no FROM wrong), count(*) FILTER (WHERE inserted), count(*) FROM written""")).one()
+    if bad is not None:
+        raise GridGovError(f"internal error: the grid assigned to household row {bad} does not cover its point "
+                           "(the assignment rule and the database disagree); nothing was written")
+    return int(inserted), int(written) - int(inserted), total - int(written)
 
 
 def load_incidents(

@@ -22,7 +22,7 @@ import datetime as dt
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +33,7 @@ import shapely
 from sqlalchemy import text
 
 from boundaries.coding import CodeScheme, default_scheme, resolve_code
-from boundaries.assign import assign_to_leaf_arrays
+from boundaries.assign import assign_to_leaf_arrays, leaf_coverage_index
 from boundaries.versions import same_geometry
 from gis.crs import STORAGE_EPSG
 from gis.errors import CRSError, NotFoundError, StaleVersionError, ValidationError
@@ -57,6 +57,9 @@ __all__ = [
     "assign_points_at_times",
     "changeset_time",
     "assignment_counts",
+    "LeafCoverage",
+    "leaf_coverage",
+    "ASSIGNMENT_MISMATCH",
 ]
 
 logger = logging.getLogger(__name__)
@@ -437,6 +440,58 @@ def leaf_grids_at(
     return codes, geometries([r[1] for r in rows])
 
 
+@dataclass(frozen=True)
+class LeafCoverage:
+    """The current leaf grids as a kept :class:`gis.join.CoverageIndex`, with the key naming them.
+
+    ``key`` is what the index is kept under (:func:`leaf_coverage`): the database, and the code,
+    version and ``valid_from`` moment of every current leaf version (md5), so it changes with
+    every changeset that touches a leaf and never names two different plans. ``codes`` are the
+    leaf codes (sorted); ``index.assign(points)`` / ``index.assign(xy=(lon, lat))`` is the one
+    rule of :mod:`boundaries.assign` (EPSG:4490 degrees).
+    """
+
+    key: str
+    codes: np.ndarray
+    index: Any
+
+
+_LEAF_KEY_SQL = f"""
+    SELECT current_database() || ':' || coalesce(inet_server_port(), 0) || ':' || count(*) || ':'
+           || md5(coalesce(string_agg(gv.code || '/' || gv.version || '/' || gv.valid_from::text, ',' ORDER BY gv.code), ''))
+    FROM grid_versions gv WHERE {valid_at('gv')}
+      AND NOT EXISTS (SELECT 1 FROM grid_versions c WHERE c.parent_code = gv.code AND {valid_at('c')})
+"""
+
+
+def leaf_coverage(db: Executor) -> LeafCoverage:
+    """The current leaf grids as an index kept between calls (keyed by the plan's changesets).
+
+    Reads only the key (no geometry) when the index of the same plan is already kept in this
+    process (:func:`gis.join.cached_index`); otherwise reads the leaves and builds it once.
+    """
+    from gis.join import cached_index
+
+    key = "leaves:" + str(db.execute(text(_LEAF_KEY_SQL), {"as_of": None}).scalar_one())
+    index = cached_index(key)
+    if index is None:
+        codes, geoms = leaf_grids_at(db)
+        index = leaf_coverage_index(codes, geoms, token=key)
+    return LeafCoverage(key, np.asarray(index.keys, dtype=object), index)
+
+
+#: The check every write of assigned grid codes passes (``gridgov.apply_assignment`` runs the same
+#: predicate on its arrays): the row's ``{code}`` must be a current leaf grid whose geometry covers
+#: ``{geom}``, or NULL only where no leaf grid covers it. Format with the two SQL expressions; true
+#: for a wrong row.
+ASSIGNMENT_MISMATCH = """CASE WHEN {code} IS NULL THEN EXISTS (
+        SELECT 1 FROM grids l WHERE ST_Covers(l.geom, {geom})
+        AND NOT EXISTS (SELECT 1 FROM grids c WHERE c.parent_code = l.code))
+    ELSE NOT EXISTS (
+        SELECT 1 FROM grids g WHERE g.code = {code} AND ST_Covers(g.geom, {geom})
+        AND NOT EXISTS (SELECT 1 FROM grids c WHERE c.parent_code = g.code)) END"""
+
+
 def assign_points_at(db: Executor, points: Any, *, as_of: dt.datetime | dt.date | None = None) -> np.ndarray:
     """The leaf grid covering each point (EPSG:4490 shapely Points) in the plan valid at ``as_of``.
 
@@ -498,6 +553,7 @@ def reassign_points(
     *,
     region_wkt: Sequence[str] | None = None,
     scope: tuple[str, str] | None = None,
+    assigner: Callable[[Executor, np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> dict[tuple[str | None, str | None], int]:
     """Re-assign ``households`` or ``incidents`` to the leaf grid covering each point.
 
@@ -518,6 +574,11 @@ def reassign_points(
         an empty list: none). Boundary edits pass the old and new outlines of what changed.
     scope:
         ``(table_name, key_column)``: only rows whose key is in that (staging) table.
+    assigner:
+        ``assigner(db, x, y, old_codes) → codes`` instead of the kept leaf index of this process
+        (:func:`leaf_coverage`): e.g. the Dask engine of ``gridgov assign --engine dask``
+        (:mod:`services.scale`), which must give the same answers. The codes it returns are
+        written, and checked, exactly as the local ones.
 
     Returns
     -------
@@ -531,7 +592,7 @@ def reassign_points(
     conditions = ["TRUE"]
     if region_wkt is not None:
         conditions.append(
-            f"ST_Intersects(t.geom, (SELECT ST_Union(ST_GeomFromText(w, {SRID})) FROM unnest(CAST(:region AS text[])) AS w))"
+            f"ST_Intersects(t.geom, (SELECT ST_Union(ST_GeomFromText(w, {SRID})) FROM unnest(CAST(%(region)s AS text[])) AS w))"
         )
     if scope is not None:
         stage, key = scope
@@ -539,29 +600,91 @@ def reassign_points(
             raise ValueError(f"scope {scope!r} must name a table and a column")
         conditions.append(f"t.{key} IN (SELECT {key} FROM {stage})")
     where = " AND ".join(conditions)
-    params = {"region": list(region_wkt or [])}
-    at_report = ", t.grid_code_at_report IS NULL" if table == "incidents" else ", FALSE"
-    rows = db.execute(text(f"SELECT t.id, t.grid_code, ST_AsBinary(t.geom){at_report} FROM {table} t WHERE {where}"),
-                      params).all()
+    params = {"region": list(region_wkt)} if region_wkt is not None else {}
+    at_report = "t.grid_code_at_report IS NULL" if table == "incidents" else "FALSE"
+    ids, old, x, y, unfilled = read_points(
+        db, f"SELECT t.id, t.grid_code, ST_X(t.geom), ST_Y(t.geom), {at_report} FROM {table} t WHERE {where}", params)
     moves: Counter[tuple[str | None, str | None]] = Counter()
-    if rows:
-        ids = np.array([r[0] for r in rows], dtype=np.int64)
-        old = np.array([r[1] for r in rows], dtype=object)
-        unfilled = np.array([bool(r[3]) for r in rows], dtype=bool)  # incidents without grid_code_at_report
-        points = geometries([r[2] for r in rows])
-        codes, geoms = leaf_grids_at(db)
-        new = assign_to_leaf_arrays(points, codes, geoms)
-        differs = np.array([a != b for a, b in zip(old, new)], dtype=bool)
-        has_code = np.array([c is not None for c in new], dtype=bool)
+    if len(ids):
+        if assigner is None:
+            new = leaf_coverage(db).index.assign(xy=(x, y))
+        else:
+            new = np.asarray(assigner(db, x, y, old), dtype=object)
+        differs = np.asarray(pd.Series(old, dtype=object).ne(pd.Series(new, dtype=object)).to_numpy(), dtype=bool)
+        both_none = pd.isna(pd.Series(old, dtype=object)).to_numpy() & pd.isna(pd.Series(new, dtype=object)).to_numpy()
+        differs = differs & ~both_none
+        has_code = ~pd.isna(pd.Series(new, dtype=object)).to_numpy()
         write = np.flatnonzero(differs | (unfilled & has_code))
         if len(write):
-            # Through the checked database function: whoever may assign, edit boundaries or import
-            # moves rows they may not otherwise write (a planner's edit moves every household in it).
-            db.execute(text("SELECT gridgov.apply_assignment(:t, CAST(:ids AS bigint[]), CAST(:codes AS text[]))"),
-                       {"t": table, "ids": [int(i) for i in ids[write]], "codes": [new[k] for k in write]})
+            apply_assignment(db, table, ids[write], new[write])
         changed = np.flatnonzero(differs)
         moves.update(zip(old[changed], new[changed]))
     return dict(moves)
+
+
+def _connection(db: Executor) -> Any:
+    """The Connection behind ``db`` (a Session's current one)."""
+    from sqlalchemy.orm import Session
+
+    return db.connection() if isinstance(db, Session) else db
+
+
+def read_points(db: Executor, select: str, params: Mapping[str, Any]) -> tuple[np.ndarray, ...]:
+    """Run ``select`` (id, grid code, x, y, flag) through ``COPY … TO STDOUT``; column arrays.
+
+    ``select`` takes psycopg-style parameters (``%(name)s``), bound by psycopg.
+
+    The fast way to read millions of points: text CSV parsed by pyarrow (doubles come back
+    exactly: PostgreSQL prints the shortest round-trip form). Returns ``(ids int64, codes object
+    with None, x float64, y float64, flags bool)``.
+    """
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    conn = _connection(db)
+    raw = conn.connection.driver_connection
+    conn.execute(text("SELECT 1"))  # the transaction (and its session binding) is open on this connection
+    buffer = io.BytesIO()
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY ({select}) TO STDOUT (FORMAT csv)", dict(params) or None) as copy:
+            for block in copy:
+                buffer.write(block)
+    if not buffer.tell():
+        return (np.empty(0, np.int64), np.empty(0, object), np.empty(0), np.empty(0), np.empty(0, bool))
+    buffer.seek(0)
+    names = ["id", "code", "x", "y", "flag"]
+    table = pacsv.read_csv(buffer, read_options=pacsv.ReadOptions(column_names=names),
+                           convert_options=pacsv.ConvertOptions(
+                               column_types={"id": pa.int64(), "code": pa.string(), "x": pa.float64(),
+                                             "y": pa.float64(), "flag": pa.string()},
+                               strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=False))
+    codes = np.asarray(table.column("code").to_pandas(), dtype=object)
+    codes = np.where(pd.isna(codes), None, codes)
+    return (table.column("id").to_numpy(), codes,
+            table.column("x").to_numpy(zero_copy_only=False), table.column("y").to_numpy(zero_copy_only=False),
+            np.asarray(table.column("flag").to_pandas() == "t", dtype=bool))
+
+
+def apply_assignment(db: Executor, table: str, ids: np.ndarray, codes: np.ndarray) -> int:
+    """Write assigned grid codes through the staging-and-COPY path and ``gridgov.apply_assignment``.
+
+    ``(id, code)`` pairs are COPYed into a temporary table; the checked database function then
+    receives them as two arrays built by the server (no per-row Python) and checks every code
+    (:data:`ASSIGNMENT_MISMATCH`: a leaf covering the point, NULL only outside every leaf) before
+    it writes — also for an account that may assign but not otherwise write those rows.
+    """
+    from store.sql import copy_columns, create_stage
+
+    conn = _connection(db)
+    stage = create_stage(conn, {"id": "bigint", "code": "text"}, prefix="assign")
+    copy_columns(conn, stage, {"id": np.asarray(ids, dtype=np.int64), "code": np.asarray(codes, dtype=object)})
+    written = conn.execute(text(
+        f"SELECT gridgov.apply_assignment(:t, array_agg(id ORDER BY id), array_agg(code ORDER BY id)) FROM {stage}"),
+        {"t": table}).scalar_one()
+    conn.execute(text(f"DROP TABLE {stage}"))
+    return int(written or 0)
 
 
 def load_lineage(db: Executor) -> pd.DataFrame:

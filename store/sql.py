@@ -34,6 +34,8 @@ __all__ = [
     "rows_frame",
     "geo_frame",
     "like_escape",
+    "create_stage",
+    "copy_columns",
 ]
 
 Executor = Connection | Session
@@ -113,3 +115,63 @@ def geo_frame(db: Executor, sql: str, params: dict[str, Any] | None = None, *, g
 def like_escape(value: str) -> str:
     """``value`` with LIKE wildcards escaped (use with ``ESCAPE '\\'``)."""
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def create_stage(conn: Connection, columns: dict[str, str], *, prefix: str = "stage") -> str:
+    """Create a temporary staging table (dropped at commit) with ``{column: SQL type}``; its name."""
+    import uuid
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    ddl = ", ".join(f"{col} {sqltype}" for col, sqltype in columns.items())
+    conn.execute(text(f"CREATE TEMPORARY TABLE {name} ({ddl}) ON COMMIT DROP"))
+    return name
+
+
+def copy_columns(conn: Connection, table: str, columns: dict[str, Any]) -> int:
+    """COPY whole columns (``{name: array}``, equal lengths) into ``table``; returns the rows sent.
+
+    The columns become one Arrow table written as CSV by pyarrow (C++, no Python loop per row):
+    ``None``/NaN-free object arrays of ``str`` become text (``None`` → NULL, ``""`` stays an empty
+    string), numbers keep their exact value (shortest round-trip decimal), lists of strings become
+    ``text[]`` literals. One ``COPY … FROM STDIN (FORMAT csv)`` per call.
+    """
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    arrays = {}
+    n = None
+    for name, values in columns.items():
+        if isinstance(values, pa.Array | pa.ChunkedArray):
+            array = values
+        else:
+            values = np.asarray(values) if not isinstance(values, np.ndarray) else values
+            if values.dtype == object:
+                array = pa.array(values, type=pa.string(), from_pandas=True)
+            else:
+                array = pa.array(values, from_pandas=True)
+        arrays[name] = array
+        n = len(array) if n is None else n
+        if len(array) != n:
+            raise ValueError(f"column {name!r} has {len(array)} values but the others {n}")
+    if not n:
+        return 0
+    buffer = io.BytesIO()
+    pacsv.write_csv(pa.table(arrays), buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY {table} ({', '.join(arrays)}) FROM STDIN (FORMAT csv)") as copy:
+            copy.write(buffer.getbuffer())
+    return int(n)
+
+
+def text_array_literals(values: Any) -> np.ndarray:
+    """``text[]`` input literals (``{"a","b"}``) of lists of strings, as an object array."""
+    out = np.empty(len(values), dtype=object)
+    for i, items in enumerate(values):
+        if not items:
+            out[i] = "{}"
+        else:
+            out[i] = "{" + ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in items) + "}"
+    return out

@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 # PyPI name -> conda-forge name where they differ.
-CONDA_NAMES = {"psycopg[binary]": "psycopg", "matplotlib": "matplotlib-base"}
+CONDA_NAMES = {"psycopg[binary]": "psycopg", "matplotlib": "matplotlib-base", "dask": "dask-core"}
 
 
 def _pyproject_pins() -> dict[str, str]:
