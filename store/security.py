@@ -21,6 +21,8 @@ __all__ = ["sync_access", "grant_app_role", "app_role_sql", "check_app_role", "A
 _GOVERNED = (*RESOURCES,)
 #: Tables every connected account reads; written only with a permission (policies).
 _PUBLIC_READ = ("grid_codes", "grids", "grid_versions", "code_lineage", "changesets", "staff")
+#: Tables of the HTTP API (migration 0004), under row-level security by their incident's grid.
+_API_TABLES = ("incident_submissions", "incident_contacts")
 
 
 class AppRoleError(RuntimeError):
@@ -53,6 +55,9 @@ def app_role_sql(role: str, *, password: str | None = None, create: bool = False
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(_PUBLIC_READ)} TO {ident}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(_GOVERNED)} TO {ident}",
         f"GRANT INSERT ON audit_log TO {ident}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(_API_TABLES)} TO {ident}",
+        f"GRANT USAGE ON SCHEMA gridgov_gis TO {ident}",
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA gridgov_gis TO {ident}",
         f"REVOKE ALL ON accounts, account_grants, sessions, role_access, role_permissions FROM {ident}",
         f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {ident}",
         f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA gridgov TO {ident}",

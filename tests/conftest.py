@@ -9,6 +9,8 @@ back afterwards (``db_session`` / ``db_conn``), so tests cannot see each other's
 from __future__ import annotations
 
 import os
+import sys
+import types
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# ``tests.db._cli`` must be this folder's, even when a package in the environment ships a top-level
+# ``tests`` package (pygeoapi's wheel does): that regular package would shadow this namespace package.
+if list(getattr(sys.modules.get("tests"), "__path__", [])) != [str(Path(__file__).resolve().parent)]:
+    sys.modules["tests"] = types.ModuleType("tests")
+    sys.modules["tests"].__path__ = [str(Path(__file__).resolve().parent)]  # type: ignore[attr-defined]
 #: Real-world files published by others, vendored unchanged (origin and licence: tests/data/real/PROVENANCE.md).
 TESTDATA = PROJECT_ROOT / "tests" / "data" / "real"
 
