@@ -212,44 +212,93 @@ def user_revoke(name: str, grid: list[str] = typer.Argument(..., help="Grid code
 
 
 # -- API tokens (owner) ----------------------------------------------------------------------------------
+def _role_engine():  # noqa: ANN202 - sqlalchemy Engine, or None
+    """An engine that may create and alter login roles: the local cluster's superuser, else the owner
+    (with DATABASE_URL; whether it has CREATEROLE is checked before it is used)."""
+    from gis.settings import get_settings
+    from store.engine import local_cluster, make_engine
+
+    settings = get_settings()
+    if settings.database_url:
+        return open_owner_engine()
+    owner = open_owner_engine()
+    database = owner.url.database
+    return make_engine(local_cluster(settings).url(database, role="superuser"), check=False)
+
+
 @token_app.command("create")
 def token_create(
     user: str = typer.Option(..., "--user", help="The account the token acts as."),
     expires: Optional[int] = typer.Option(90, "--expires", help="Days until the token expires (0: never)."),
     read_only: bool = typer.Option(False, "--read-only", help="The token may only read."),
     label: str = typer.Option("", "--label", help="What the token is for (e.g. 12345 hotline)."),
+    rate: Optional[int] = typer.Option(None, "--rate", help="Requests per minute this token may make "
+                                                             "(default: the GRIDGOV_API_RATE setting)."),
+    database: bool = typer.Option(False, "--database", help="A database login instead (its own PostgreSQL role, "
+                                                            "read-only, under the account's row-level security), "
+                                                            "for QGIS and other desktop GIS."),
     as_json: bool = _JSON,
 ) -> None:
-    """Create an API token (shown once; only its hash is kept)."""
-    from services.auth import create_api_token
+    """Create an API token (shown once; only its hash is kept), or with --database a read-only database login."""
+    from services.auth import create_api_token, create_db_login
 
-    token, token_id = create_api_token(open_owner_engine(), user, days=None if not expires else expires,
-                                       read_only=read_only, label=label)
-    emit({"id": token_id, "token": token, "user": user, "read_only": read_only, "expires_days": expires or None},
+    days = None if not expires else expires
+    if database:
+        if rate is not None:
+            raise GridGovUsage("--rate limits API tokens; a database login (--database) has no rate")
+        owner = open_owner_engine()
+        login = create_db_login(owner, _role_engine(), user, days=days, label=label)
+        url = owner.url
+        data = {"id": login.token_id, "user": user, "kind": "db", "read_only": True, "role": login.role,
+                "password": login.password, "host": url.host, "port": url.port, "database": url.database,
+                "expires_at": login.expires_at.isoformat(), "role_created": login.created, "sql": list(login.sql)}
+
+        def render(d: dict[str, Any]) -> None:
+            typer.echo(f"database login {d['id']} for {d['user']} (read-only; the password is shown once):")
+            typer.echo(f"  host={d['host']} port={d['port']} dbname={d['database']} user={d['role']}")
+            typer.echo(f"  password={d['password']}")
+            if not d["role_created"]:
+                typer.echo("the role could not be created with these credentials; a database administrator "
+                           "must run:")
+                for statement in d["sql"]:
+                    typer.echo(f"  {statement};")
+
+        emit(data, as_json=as_json, render=render)
+        return
+    token, token_id = create_api_token(open_owner_engine(), user, days=days, read_only=read_only, label=label,
+                                       rate_per_minute=rate)
+    emit({"id": token_id, "token": token, "user": user, "read_only": read_only, "expires_days": expires or None,
+          "rate_per_minute": rate},
          as_json=as_json, render=lambda d: typer.echo(f"token {d['id']} for {d['user']} (shown once):\n{d['token']}"))
 
 
 @token_app.command("list")
 def token_list(as_json: bool = _JSON) -> None:
-    """API tokens (never the tokens themselves): id, account, label, read-only, expiry, last use."""
+    """API tokens and database logins (never the tokens themselves): id, account, kind, label, read-only, expiry."""
     from store import accounts
 
     with open_owner_engine().connect() as db:
         records = accounts.api_tokens(db).to_dict("records")
+    for r in records:
+        for key in ("rate_per_minute",):
+            if r[key] is not None and r[key] == r[key]:
+                r[key] = int(r[key])
+            else:
+                r[key] = None
     emit(records, as_json=as_json, render=lambda rows: [
-        typer.echo(f"{r['id']}\t{r['account']}\t{r['label']}\t{'read-only' if r['read_only'] else 'read-write'}\t"
+        typer.echo(f"{r['id']}\t{r['account']}\t{r['kind']}{' ' + r['db_role'] if r['db_role'] else ''}\t{r['label']}\t"
+                   f"{'read-only' if r['read_only'] else 'read-write'}\t"
                    f"{'revoked' if r['revoked_at'] is not None else 'expires ' + str(r['expires_at'])[:10]}")
         for r in rows])
 
 
 @token_app.command("revoke")
 def token_revoke(token_id: int) -> None:
-    """Revoke an API token."""
-    from store import accounts
+    """Revoke an API token or a database login (its role then refuses logins)."""
+    from services.auth import revoke_token
 
-    with _owner_db() as db:
-        accounts.revoke_token(db, token_id)
-    typer.echo(f"token {token_id} revoked")
+    role = revoke_token(open_owner_engine(), _role_engine(), token_id)
+    typer.echo(f"token {token_id} revoked" + (f" (database login {role})" if role else ""))
 
 
 # -- audit -------------------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ __all__ = [
     "COORD_OUTSIDE_REGION",
     "check_coordinates",
     "to_storage_crs",
+    "point_to_storage",
 ]
 
 #: CRS every geometry is stored in: CGCS2000 geographic.
@@ -395,3 +396,30 @@ def to_storage_crs(gdf: "gpd.GeoDataFrame", *, source_crs: object | None = None)
     result = result.set_geometry(column, crs=None).set_crs(STORAGE_EPSG, allow_override=True)
     result.attrs = dict(gdf.attrs)
     return result
+
+
+def point_to_storage(x: float, y: float, crs: object) -> tuple[float, float]:
+    """One point given in ``crs`` as lon/lat degrees (or easting/northing metres) in EPSG:4490.
+
+    ``crs``: an EPSG code or CRS (``4490``, ``4326``, ``"EPSG:4547"`` …; axis order is always x
+    then y, ``always_xy``) or ``"gcj02"``/``"bd09"`` (lon/lat shifted by Amap/Tencent or Baidu,
+    converted to WGS 84 first). WGS 84 is taken as CGCS2000 (they agree to centimetres), as in
+    :func:`to_storage_crs`.
+
+    Raises
+    ------
+    CRSError
+        The CRS is not recognised or the point cannot be transformed.
+    """
+    offset = offset_crs_name(crs)
+    if offset is not None:
+        lon, lat = offset_to_wgs84(offset, [x], [y])
+        return float(lon[0]), float(lat[0])
+    source = resolve_crs(crs)
+    tr = _storage_transformer(source)
+    if tr is None:
+        return float(x), float(y)
+    lon, lat = tr.transform(x, y, errcheck=False)
+    if not (np.isfinite(lon) and np.isfinite(lat)):
+        raise CRSError(f"the point ({x}, {y}) cannot be transformed from {crs!r} to EPSG:{STORAGE_EPSG}")
+    return float(lon), float(lat)

@@ -141,6 +141,17 @@ class Settings:
         Single sign-on through an OpenID Connect provider (``GRIDGOV_OIDC_ISSUER`` … ; login switches
         to it when the issuer is set). The claim (default ``preferred_username``) names the GridGov
         account; role and grids always come from GridGov.
+    api_rate_per_minute, api_burst:
+        Requests an API token may make per minute on average (``GRIDGOV_API_RATE``, default 600;
+        a token may have its own, ``gridgov token create --rate``) and in a burst
+        (``GRIDGOV_API_BURST``, default 120); beyond them the API answers 429 with ``Retry-After``.
+    public_url:
+        The URL clients reach the server at (``GRIDGOV_PUBLIC_URL``, e.g.
+        ``https://gridgov.example.gov.cn``): the OGC API builds its links from it. Unset: from each
+        request's ``Host``.
+    oidc_api_clients:
+        Client ids (besides ``GRIDGOV_OIDC_CLIENT_ID``) whose OpenID Connect access tokens the API
+        accepts (``GRIDGOV_OIDC_API_CLIENTS``, comma-separated).
     earliest_date:
         No recorded date (incident report, visit, roster start/end) may lie before this day
         (``GRIDGOV_EARLIEST_DATE``, default 2000-01-01): older dates are typing mistakes.
@@ -184,6 +195,10 @@ class Settings:
     oidc_account_claim: str = "preferred_username"
     oidc_redirect_uri: str | None = None
     oidc_cookie_secret: str | None = field(default=None, repr=False)
+    api_rate_per_minute: int = 600
+    api_burst: int = 120
+    public_url: str | None = None
+    oidc_api_clients: tuple[str, ...] = ()
 
     @property
     def oidc_enabled(self) -> bool:
@@ -288,6 +303,10 @@ class Settings:
             oidc_account_claim=env.get("GRIDGOV_OIDC_ACCOUNT_CLAIM") or "preferred_username",
             oidc_redirect_uri=env.get("GRIDGOV_OIDC_REDIRECT_URI") or None,
             oidc_cookie_secret=env.get("GRIDGOV_OIDC_COOKIE_SECRET") or None,
+            api_rate_per_minute=_positive("GRIDGOV_API_RATE", 600),
+            api_burst=_positive("GRIDGOV_API_BURST", 120),
+            public_url=(env.get("GRIDGOV_PUBLIC_URL") or "").rstrip("/") or None,
+            oidc_api_clients=tuple(c.strip() for c in (env.get("GRIDGOV_OIDC_API_CLIENTS") or "").split(",") if c.strip()),
             earliest_date=earliest,
             clock_skew_s=skew,
             visit_max_distance_m=_distance("GRIDGOV_VISIT_MAX_DISTANCE_M", 500.0),

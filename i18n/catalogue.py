@@ -798,6 +798,115 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "ov.rank": {"zh": "名次", "en": "Rank"},
     "ov.failed": {"zh": "无法计算：{error}", "en": "Cannot compute: {error}"},
     # -- end homes ----------------------------------------------------------------------------------
+    # -- HTTP API (/api, /ogc): error messages, Open311 and OGC API words ---------------------------
+    "api.error.unauthorized": {
+        "zh": "需要有效的访问令牌（请求头 Authorization: Bearer <令牌>）。令牌可能未提供、已过期或已吊销。",
+        "en": "A valid access token is needed (header Authorization: Bearer <token>); it is missing, expired or revoked.",
+    },
+    "api.error.forbidden": {"zh": "该账号无权执行此操作。", "en": "This account may not do this."},
+    "api.error.read_only": {"zh": "只读令牌不能修改数据。", "en": "A read-only token cannot change data."},
+    "api.error.refused_scope": {
+        "zh": "该账号不能修改其负责网格以外的数据。", "en": "This account may not change data outside its grids.",
+    },
+    "api.error.not_found": {"zh": "未找到所请求的对象。", "en": "Not found."},
+    "api.error.retired": {
+        "zh": "网格 {code} 已撤销，请查看其沿革找到替代网格。",
+        "en": "Grid {code} is retired; its lineage names the grids that replaced it.",
+    },
+    "api.error.invalid_code": {"zh": "网格编码“{code}”格式不正确。", "en": "“{code}” is not a valid grid code."},
+    "api.error.bad_point": {
+        "zh": "坐标“{value}”应写为“经度,纬度”（如 113.1,29.35）。",
+        "en": "Coordinates “{value}” are expected as “lon,lat” (e.g. 113.1,29.35).",
+    },
+    "api.error.bad_coordinates": {
+        "zh": "坐标不是有效的经纬度（经度 -180 至 180，纬度 -90 至 90）。",
+        "en": "The coordinates are not valid degrees (longitude -180 to 180, latitude -90 to 90).",
+    },
+    "api.error.bad_crs": {
+        "zh": "不支持的坐标系“{value}”；可用 4490、4326、gcj02、bd09 或其他 EPSG 代码。",
+        "en": "Unsupported coordinate system “{value}”; use 4490, 4326, gcj02, bd09 or another EPSG code.",
+    },
+    "api.error.bad_date": {"zh": "日期“{value}”应写为 YYYY-MM-DD。", "en": "Date “{value}” is expected as YYYY-MM-DD."},
+    "api.error.bad_type": {
+        "zh": "区域类型“{value}”应为 L1、L2、L3 等（可用逗号分隔多个）。",
+        "en": "Area type “{value}” is expected as L1, L2, L3 … (several separated by commas).",
+    },
+    "api.error.bad_parameter": {"zh": "参数 {name} 的值“{value}”无效。", "en": "Parameter {name} has an invalid value “{value}”."},
+    "api.error.missing_parameter": {"zh": "缺少参数 {name}。", "en": "Parameter {name} is missing."},
+    "api.error.invalid": {"zh": "输入未通过校验，未写入任何内容。", "en": "The input failed validation; nothing was written."},
+    "api.error.outside_grids": {
+        "zh": "该位置不在任何网格内；最近的网格是 {code}（{name}），距离约 {distance} 米。",
+        "en": "The location is outside every grid; the nearest is {code} ({name}), about {distance} m away.",
+    },
+    "api.error.no_grids": {"zh": "该位置不在任何网格内。", "en": "The location is outside every grid."},
+    "api.error.rate_limited": {
+        "zh": "请求过于频繁，请在 {seconds} 秒后重试。", "en": "Too many requests; try again in {seconds} s.",
+    },
+    "api.error.conflict": {
+        "zh": "该对象已被他人修改，未写入任何内容，请重新读取后再试。",
+        "en": "Someone else changed this meanwhile; nothing was written. Read it again and retry.",
+    },
+    "api.error.unavailable": {"zh": "数据库暂时无法访问，请稍后再试。", "en": "The database cannot be reached; try again later."},
+    "api.error.internal": {"zh": "服务器内部错误，未写入任何内容。", "en": "Internal server error; nothing was written."},
+    "api.error.method": {"zh": "该地址不支持此请求方法。", "en": "This address does not accept this method."},
+    "api.error.too_large": {"zh": "请求内容过大。", "en": "The request is too large."},
+    "api.area_type.1": {"zh": "一级网格（社区/村）", "en": "Level-1 grid (community or village)"},
+    "api.area_type.2": {"zh": "二级网格", "en": "Level-2 grid"},
+    "api.area_type.3": {"zh": "微网格", "en": "Micro-grid"},
+    "api.area_type.n": {"zh": "{level}级网格", "en": "Level-{level} grid"},
+    "open311.error.unknown_service": {"zh": "没有服务代码“{code}”（见 services.json）。", "en": "There is no service code “{code}” (see services.json)."},
+    "open311.error.location_needed": {
+        "zh": "请提供 lat 和 long（WGS 84 经纬度），或可识别的 address_string。",
+        "en": "Give lat and long (WGS 84 degrees) or an address_string that can be located.",
+    },
+    "open311.error.address_not_found": {
+        "zh": "无法确定地址“{address}”的位置，请提供 lat 和 long。",
+        "en": "The address “{address}” cannot be located; give lat and long.",
+    },
+    "open311.error.bad_attribute": {
+        "zh": "属性 {name} 的值“{value}”不是可选值之一。", "en": "Attribute {name}: “{value}” is not one of its values.",
+    },
+    "open311.error.unknown_attribute": {"zh": "服务没有属性 {name}。", "en": "The service has no attribute {name}."},
+    "open311.error.bad_status": {"zh": "status 应为 open 或 closed。", "en": "status is expected to be open or closed."},
+    "open311.error.bad_datetime": {
+        "zh": "时间“{value}”应为 ISO 8601 格式（如 2026-11-01T08:00:00+08:00）。",
+        "en": "Time “{value}” is expected in ISO 8601 (e.g. 2026-11-01T08:00:00+08:00).",
+    },
+    "open311.group": {"zh": "网格事件", "en": "Grid incidents"},
+    "open311.description": {"zh": "上报“{name}”类事件，由所在微网格处置。", "en": "Report a “{name}” incident; the micro-grid where it is handles it."},
+    "open311.service_notice": {
+        "zh": "已上报，事件编号 {id}，已分派至网格 {grid}。", "en": "Reported as incident {id}, assigned to grid {grid}.",
+    },
+    "open311.service_notice_plain": {"zh": "已上报，事件编号 {id}。", "en": "Reported as incident {id}."},
+    "open311.status_notes": {"zh": "{status}（第 {step}/{steps} 步）", "en": "{status} (step {step} of {steps})"},
+    "open311.status_notes_disposition": {
+        "zh": "{status}（第 {step}/{steps} 步）；处置方式：{disposition}",
+        "en": "{status} (step {step} of {steps}); disposition: {disposition}",
+    },
+    "open311.agency": {"zh": "{grid_name}（{grid_code}），微网格员 {worker}", "en": "{grid_name} ({grid_code}), micro-grid worker {worker}"},
+    "open311.agency_no_worker": {"zh": "{grid_name}（{grid_code}）", "en": "{grid_name} ({grid_code})"},
+    "open311.attr.location_detail": {"zh": "具体位置（楼栋、单元、门牌等）", "en": "Exact place (building, entrance, door …)"},
+    "open311.attr.urgency": {"zh": "紧急程度", "en": "Urgency"},
+    "open311.attr.urgency.normal": {"zh": "一般", "en": "Normal"},
+    "open311.attr.urgency.urgent": {"zh": "紧急", "en": "Urgent"},
+    "ogc.title": {"zh": "网格化治理平台 OGC API", "en": "GridGov OGC API"},
+    "ogc.description": {
+        "zh": "网格边界（各层级，可按日期查询历史）、各网格事件数量及视频点位。住户与居民信息不在此发布。",
+        "en": "Grid boundaries (every level, as of any date), incident counts per grid and camera points. "
+              "Households and residents are not published here.",
+    },
+    "ogc.grids": {"zh": "{level_name}", "en": "{level_name}"},
+    "ogc.grids_description": {
+        "zh": "{level_name}边界；datetime 参数按日期返回当时的边界。",
+        "en": "{level_name} boundaries; datetime= answers as of a date.",
+    },
+    "ogc.counts": {"zh": "{level_name}事件数", "en": "Incidents per {level_name}"},
+    "ogc.counts_description": {
+        "zh": "账号可见范围内每个{level_name}的事件总数、未办结数和最近上报时间。",
+        "en": "Incidents, open incidents and the latest report of each {level_name} the account may see.",
+    },
+    "ogc.cameras": {"zh": "视频点位", "en": "Cameras"},
+    "ogc.cameras_description": {"zh": "雪亮工程视频点位（不含视频流地址）。", "en": "Camera points (without stream URLs)."},
 }
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages GridGov needs, only those that are missing.
 #   scripts/setup-system.sh          server packages (PostgreSQL + PostGIS, CJK fonts, Node.js/npm)
-#   scripts/setup-system.sh --test   also Chromium for the browser tests
+#   scripts/setup-system.sh --test   also Chromium for the browser tests, GDAL and QGIS for the API tests
 # With DATABASE_URL set, PostgreSQL/PostGIS are not installed locally.
 set -euo pipefail
 
@@ -16,6 +16,8 @@ command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
 command -v runuser >/dev/null 2>&1 || want+=(util-linux)
 if [ "${1:-}" = "--test" ]; then
   have chromium || want+=(chromium)
+  have gdal-bin || want+=(gdal-bin)            # ogrinfo/ogr2ogr: the OGC API's real client in tests
+  have python3-qgis || want+=(python3-qgis)    # headless QGIS: OGC API and PostGIS layers in tests
 fi
 
 apt_install() {

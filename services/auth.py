@@ -38,7 +38,11 @@ __all__ = [
     "session_end_reason",
     "owner_session",
     "create_api_token",
+    "create_db_login",
+    "DbLogin",
+    "revoke_token",
     "new_password_hash",
+    "actor_of_account",
 ]
 
 
@@ -81,6 +85,11 @@ def _actor(account: accounts.SessionAccount, token: str) -> Actor:
 
 def _locked(record: accounts.AccountRecord) -> bool:
     return record.locked_until is not None and record.locked_until > dt.datetime.now(dt.UTC)
+
+
+def actor_of_account(account: accounts.SessionAccount, token: str) -> Actor:
+    """The actor of the account behind session ``token`` (as :func:`store.accounts.whoami` reports it)."""
+    return _actor(account, token)
 
 
 def _idle_seconds(settings: Settings) -> int:
@@ -210,8 +219,13 @@ def end_owner_session(owner_engine: Engine, token: str) -> None:
 
 
 def create_api_token(owner_engine: Engine, name: str, *, days: int | None = 90, read_only: bool = False,
-                     label: str = "") -> tuple[str, int]:
-    """A new API token for account ``name`` (shown once; stored hashed). Returns (token, token id)."""
+                     label: str = "", rate_per_minute: int | None = None) -> tuple[str, int]:
+    """A new API token for account ``name`` (shown once; stored hashed). Returns (token, token id).
+
+    ``rate_per_minute``: this token's own rate limit (``None``: the ``GRIDGOV_API_RATE`` setting).
+    """
+    if rate_per_minute is not None and rate_per_minute <= 0:
+        raise ValidationError(f"--rate was {rate_per_minute} but is expected to be a positive number of requests per minute")
     token = new_token()
     expires = None if days is None else dt.datetime.now(dt.UTC) + dt.timedelta(days=days)
     with owner_engine.begin() as db:
@@ -221,7 +235,68 @@ def create_api_token(owner_engine: Engine, name: str, *, days: int | None = 90, 
         sid = accounts.open_session(db, int(account["id"]), token_hash(token), kind="api", idle_seconds=None,
                                     expires_at=expires or dt.datetime(9999, 12, 31, tzinfo=dt.UTC), label=label,
                                     read_only=read_only, method="token")
+        if rate_per_minute is not None:
+            accounts.set_token_rate(db, sid, rate_per_minute)
     return token, sid
+
+
+@dataclass(frozen=True)
+class DbLogin:
+    """A database login made by :func:`create_db_login`: its id (as an API token's), PostgreSQL role and
+    password (shown once), whether the role was created (else ``sql`` is what an administrator must run)."""
+
+    token_id: int
+    role: str
+    password: str
+    expires_at: dt.datetime
+    created: bool
+    sql: tuple[str, ...] = ()
+
+
+def create_db_login(owner_engine: Engine, role_engine: Engine | None, name: str, *, days: int | None = 90,
+                    label: str = "") -> DbLogin:
+    """A read-only database login (its own PostgreSQL role) for account ``name``, for desktop GIS.
+
+    ``role_engine`` connects as a role that may create roles (the local cluster's superuser, or an
+    owner with CREATEROLE); without one (or when it may not), the role is not created and the
+    returned ``sql`` says what an administrator must run. The session, its expiry and the grants are
+    made with the owner's rights. See :mod:`store.dblogins`.
+    """
+    from store import dblogins
+
+    account_name = name.strip().lower()
+    password = new_token()
+    role = dblogins.role_name(account_name)
+    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)) if days else dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+    verifier = dblogins.scram_verifier(password)
+    until = expires if days else None
+    created = False
+    if role_engine is not None:
+        with role_engine.begin() as db:
+            if dblogins.may_create_roles(db):
+                dblogins.create_role(db, role, verifier, valid_until=until)
+                created = True
+    with owner_engine.begin() as db:
+        sid = accounts.owner_open_db_session(db, account_name, token_hash(password), db_role=role, expires_at=expires,
+                                             label=label)
+        if created:
+            dblogins.grant_login(db, role)
+    sql = () if created else (*dblogins.create_role_sql(role, verifier, valid_until=until), *dblogins.grant_sql(role))
+    return DbLogin(sid, role, password, expires, created, tuple(sql))
+
+
+def revoke_token(owner_engine: Engine, role_engine: Engine | None, token_id: int) -> str | None:
+    """Revoke API token or database login ``token_id``; a login's role also stops accepting logins
+    (when ``role_engine`` may alter roles). Returns the login's role, if it was one."""
+    from store import dblogins
+
+    with owner_engine.begin() as db:
+        role = accounts.revoke_token(db, token_id)
+    if role and role_engine is not None:
+        with role_engine.begin() as db:
+            if dblogins.may_create_roles(db):
+                dblogins.disable_role(db, role)
+    return role
 
 
 def new_password_hash(name: str, password: str) -> str:

@@ -9,6 +9,9 @@ counted in the local zone); the rows are written by :mod:`store.governance` with
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -19,9 +22,22 @@ from governance.deadlines import DeadlinePolicy
 from governance.workflow import IncidentState
 from store import governance as incident_store
 from store import photos as photo_store
+from store import incident_records as record_store
 from store.session import read_only, run_in_transaction
 
-__all__ = ["report_incident", "act_on_incident", "incident_version"]
+__all__ = ["Submission", "report_incident", "act_on_incident", "incident_version", "incident_records", "locate_address"]
+
+
+@dataclass(frozen=True)
+class Submission:
+    """How a report came in through the API: the Open311 service code, its ``attribute[...]`` values,
+    a media URL, and the reporter's contact details (personal data, stored apart and never returned:
+    keys of :data:`store.incident_records.CONTACT_FIELDS`)."""
+
+    service_code: str
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    media_url: str | None = None
+    contact: Mapping[str, str | None] = field(default_factory=dict, repr=False)
 
 
 def report_incident(
@@ -40,6 +56,7 @@ def report_incident(
     reported_by: int | None = None,
     request_key: str | None = None,
     photo: PhotoFile | None = None,
+    submission: Submission | None = None,
 ) -> int:
     """Report an incident at (lon, lat) EPSG:4490; returns its id (status 上报 reported).
 
@@ -51,9 +68,12 @@ def report_incident(
     ``request_key`` is the form's idempotency key (:mod:`governance.capture`): saving the same form
     twice (a double tap, a resubmission) reports one incident and returns its id both times.
     ``photo`` (checked by :func:`etl.photos.read_photo`) is stored with the incident in the same
-    transaction, with the server's time and its EXIF time and position.
+    transaction, with the server's time and its EXIF time and position. A ``submission``
+    (an API report) is stored in the same transaction, its contact details as personal data.
     """
     require(actor.role, "report_incident")
+    if submission is not None:
+        _check_submission(submission)
 
     def work(db: Connection) -> int:
         incident_id, created = incident_store.report_incident_once(
@@ -64,9 +84,37 @@ def report_incident(
         )
         if created and photo is not None:
             photo_store.add_photo(db, photo, incident_id=incident_id)
+        if created and submission is not None:
+            record_store.add_submission(db, incident_id, service_code=submission.service_code,
+                                        attributes=submission.attributes, media_url=submission.media_url,
+                                        submitted_by=actor.name)
+            record_store.add_contact(db, incident_id, submission.contact)
         return incident_id
 
     return run_in_transaction(bind, actor, work)
+
+
+def _check_submission(submission: Submission) -> None:
+    """Refuse implausible text in an API report (control characters, lengths), naming the field."""
+    from urllib.parse import urlsplit
+
+    from gis.errors import ValidationError
+    from gis.plausibility import check_text
+    from store.incident_records import CONTACT_FIELDS
+
+    check_text(submission.service_code, what="service_code", kind="key")
+    for key, value in submission.attributes.items():
+        check_text(key, what="an attribute name", kind="key")
+        check_text(value, what=f"attribute[{key}]", kind="address")
+    for key, value in submission.contact.items():
+        if key not in CONTACT_FIELDS:
+            raise ValidationError(f"{key!r} is not a contact field; expected one of {', '.join(CONTACT_FIELDS)}")
+        check_text(value, what=key, kind="phone" if key == "phone" else "name")
+    if submission.media_url:
+        check_text(submission.media_url, what="media_url", kind="address")
+        parts = urlsplit(submission.media_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValidationError(f"media_url {submission.media_url[:80]!r} is expected to be an http(s) URL")
 
 
 def act_on_incident(
@@ -104,3 +152,29 @@ def incident_version(bind: Engine | Connection, incident_id: int, actor: Actor |
     """
     with read_only(bind, actor) as db:
         return incident_store.load_incident_state(db, incident_id).version
+
+
+def incident_records(
+    bind: Engine | Connection,
+    actor: Actor,
+    *,
+    ids: Sequence[int] | None = None,
+    categories: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """Incidents the actor may see (``view_incidents``), newest first, with grid, responsible worker and
+    submission; never the reporter's contact details (:func:`store.incident_records.incident_records`)."""
+    require(actor.role, "view_incidents")
+    with read_only(bind, actor) as db:
+        return record_store.incident_records(db, ids=ids, categories=categories, statuses=statuses,
+                                                 start=start, end=end, limit=limit)
+
+
+def locate_address(bind: Engine | Connection, actor: Actor, address: str) -> tuple[float, float] | None:
+    """The point (lon, lat EPSG:4490) of a household address the actor may see, if it names one place."""
+    require(actor.role, "report_incident")
+    with read_only(bind, actor) as db:
+        return record_store.locate_address(db, address)

@@ -50,6 +50,9 @@ __all__ = [
     "SESSION_END_REASONS",
     "api_tokens",
     "revoke_token",
+    "owner_open_db_session",
+    "set_token_rate",
+    "session_rate",
 ]
 
 
@@ -304,20 +307,51 @@ def session_ended(db: Executor) -> str | None:
 
 
 def api_tokens(db: Executor) -> pd.DataFrame:
-    """API tokens (owner): id, account, label, read_only, created_at, expires_at, last_seen_at, revoked_at."""
+    """API tokens and database logins (owner): id, account, kind (``api``/``db``), label, read_only,
+    db_role, rate_per_minute, created_at, expires_at, last_seen_at, revoked_at."""
     result = db.execute(text(
-        "SELECT s.id, a.name AS account, s.label, s.read_only, s.created_at, s.expires_at, s.last_seen_at, s.revoked_at "
-        "FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.kind = 'api' ORDER BY s.id"))
+        "SELECT s.id, a.name AS account, s.kind, s.label, s.read_only, s.db_role, s.rate_per_minute, s.created_at, "
+        "s.expires_at, s.last_seen_at, s.revoked_at "
+        "FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.kind IN ('api', 'db') ORDER BY s.id"))
     return pd.DataFrame([tuple(r) for r in result.all()], columns=list(result.keys()))
 
 
-def revoke_token(db: Executor, token_id: int) -> None:
-    """Revoke API token ``token_id`` (owner)."""
-    if db.execute(text("UPDATE sessions SET revoked_at = now(), ended_by = 'revoked' "
-                       "WHERE id = :i AND kind = 'api' AND revoked_at IS NULL"),
-                  {"i": token_id}).rowcount == 0:
-        raise NotFoundError(f"no live API token has the id {token_id} (see `gridgov token list`)", code="token.not_found", params={"id": token_id})
-    _audit(db, "token_revoked", str(token_id), {})
+def revoke_token(db: Executor, token_id: int) -> str | None:
+    """Revoke API token or database login ``token_id`` (owner); returns the login's role (``None`` for a token)."""
+    row = db.execute(text("UPDATE sessions SET revoked_at = now(), ended_by = 'revoked' WHERE id = :i AND kind IN ('api', 'db') "
+                          "AND revoked_at IS NULL RETURNING db_role"), {"i": token_id}).first()
+    if row is None:
+        raise NotFoundError(f"no live API token has the id {token_id} (see `gridgov token list`)", code="token.not_found",
+                            params={"id": token_id})
+    _audit(db, "token_revoked", str(token_id), {"db_role": row.db_role} if row.db_role else {})
+    return row.db_role
+
+
+def owner_open_db_session(db: Executor, name: str, token_hash: bytes, *, db_role: str, expires_at: dt.datetime,
+                          label: str = "") -> int:
+    """The read-only ``db`` session of a database login for account ``name`` (owner); refused for a
+    disabled account. Audited as ``token_created``."""
+    account = account_by_name(db, name)
+    if account["disabled"]:
+        raise ValidationError(f"account {name!r} is disabled")
+    sid = int(db.execute(
+        text("INSERT INTO sessions (token_hash, account_id, kind, label, read_only, expires_at, db_role) "
+             "VALUES (:h, :a, 'db', :l, true, :e, :r) RETURNING id"),
+        {"h": token_hash, "a": account["id"], "l": label, "e": expires_at, "r": db_role},
+    ).scalar_one())
+    _audit(db, "token_created", name, {"kind": "db", "session": sid, "db_role": db_role, "read_only": True})
+    return sid
+
+
+def set_token_rate(db: Executor, token_id: int, rate_per_minute: int | None) -> None:
+    """Set API token ``token_id``'s own rate limit in requests per minute (owner; ``None``: the default)."""
+    db.execute(text("UPDATE sessions SET rate_per_minute = :r WHERE id = :i"), {"r": rate_per_minute, "i": token_id})
+
+
+def session_rate(db: Executor) -> int | None:
+    """Requests per minute of the session bound to this transaction (``None``: the configured default)."""
+    value = db.execute(text("SELECT gridgov.rate_per_minute()")).scalar()
+    return None if value is None else int(value)
 
 
 def account_list(db: Executor) -> pd.DataFrame:

@@ -423,6 +423,38 @@ class Photo(Base):
     exif_lat: Mapped[float | None] = mapped_column(Float)
 
 
+class IncidentSubmission(Base):
+    """How an incident came in through the API: the Open311 service code, attributes, media URL."""
+
+    __tablename__ = "incident_submissions"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    #: The incident's micro-grid, kept equal to it by a trigger (row-level security keys on it).
+    grid_code: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(Text, default="open311", server_default="open311")
+    service_code: Mapped[str] = mapped_column(Text)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    media_url: Mapped[str | None] = mapped_column(Text)
+    submitted_by: Mapped[str] = mapped_column(Text, default="", server_default="")
+    submitted_at: Mapped[dt.datetime] = _timestamp()
+
+
+class IncidentContact(Base):
+    """The reporter's contact details sent with an API report: personal data, never returned by the API."""
+
+    __tablename__ = "incident_contacts"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    grid_code: Mapped[str | None] = mapped_column(Text)
+    first_name: Mapped[str | None] = mapped_column(Text)
+    last_name: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    device_id: Mapped[str | None] = mapped_column(Text)
+    external_account_id: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = _timestamp()
+
+
 class Account(Base):
     """A person who logs in. Role and grants decide what they may see and do (:mod:`access.permissions`)."""
 
@@ -469,6 +501,10 @@ class LoginSession(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     #: What ended it: logout, disabled, password, revoked (migration 0008).
     ended_by: Mapped[str | None] = mapped_column(Text)
+    #: A database login's PostgreSQL role (kind ``db``: ``gridgov token create --database``).
+    db_role: Mapped[str | None] = mapped_column(Text, unique=True)
+    #: Requests per minute this API token may make (``None``: the GRIDGOV_API_RATE setting).
+    rate_per_minute: Mapped[int | None] = mapped_column(Integer)
 
 
 class RoleAccess(Base):

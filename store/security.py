@@ -23,6 +23,8 @@ _GOVERNED = (*RESOURCES,)
 _ATTACHED = ("photos",)
 #: Tables every connected account reads; written only with a permission (policies).
 _PUBLIC_READ = ("grid_codes", "grids", "grid_versions", "code_lineage", "changesets", "staff")
+#: Tables of the HTTP API (migration 0004), under row-level security by their incident's grid.
+_API_TABLES = ("incident_submissions", "incident_contacts")
 
 
 class AppRoleError(RuntimeError):
@@ -56,6 +58,9 @@ def app_role_sql(role: str, *, password: str | None = None, create: bool = False
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(_GOVERNED)} TO {ident}",
         f"GRANT SELECT, INSERT ON {', '.join(_ATTACHED)} TO {ident}",
         f"GRANT INSERT ON audit_log TO {ident}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(_API_TABLES)} TO {ident}",
+        f"GRANT USAGE ON SCHEMA gridgov_gis TO {ident}",
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA gridgov_gis TO {ident}",
         f"REVOKE ALL ON accounts, account_grants, sessions, role_access, role_permissions FROM {ident}",
         f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {ident}",
         f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA gridgov TO {ident}",
