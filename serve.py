@@ -2,7 +2,7 @@
 
 ``streamlit run serve.py`` (what ``gridgov app`` and ``make run`` do) serves ``app.py`` exactly
 as ``streamlit run app.py`` would, on the same Starlette server, with the login routes beside it
-(``/login``, ``/logout``: :mod:`api.login`) and, when single sign-on is configured, Streamlit's own
+(``/login``, ``/logout``: :mod:`api.login`; ``/tiles/``: :mod:`api.tiles`) and, when single sign-on is configured, Streamlit's own
 OpenID Connect login (:mod:`api.oidc`). At start-up,
 before it accepts connections, the server imports every page module and renders the electronic
 map into the cache (:func:`app_pages.common.warm_up`), so the first visit after a restart draws the map
@@ -55,10 +55,11 @@ async def _lifespan(_app: st.App) -> AsyncIterator[None]:
 
 
 def _routes() -> list:
-    """HTTP routes served beside the UI by the same server: login and logout (``api.login``)."""
-    from api.login import routes
+    """HTTP routes served beside the UI by the same server: login and logout (``api.login``),
+    vector tiles (``api.tiles``)."""
+    from api import login, tiles
 
-    return routes()
+    return [*login.routes(), *tiles.routes()]
 
 
 def _secrets() -> dict | None:
