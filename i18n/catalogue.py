@@ -650,6 +650,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Many grids ({count}): the map is drawn from vector tiles; zoom in for code labels.",
     },
     "tiles.density_layer": {"zh": "事件密度", "en": "Incident density"},
+    "tiles.switch": {"zh": "图层", "en": "Layers"},
     "tiles.points_off": {
         "zh": "网格较多时不逐点显示住户与事件；事件以密度图层显示。",
         "en": "With this many grids households and incidents are not drawn one by one; incidents show as density.",

@@ -39,6 +39,8 @@ __all__ = [
     "ChangedBox",
     "changed_boxes",
     "grid_count",
+    "GridExtent",
+    "grid_extent",
 ]
 
 #: Tile extent (integer coordinates per tile side) and buffer beyond the edge, in those units.
@@ -181,3 +183,27 @@ def changed_boxes(db: Executor, *, after: int, upto: int) -> list[ChangedBox]:
 def grid_count(db: Executor) -> int:
     """The number of current grids (every level)."""
     return int(db.execute(text("SELECT count(*) FROM grids")).scalar_one())
+
+
+@dataclass(frozen=True)
+class GridExtent:
+    """What a tiled map needs before its first tile: how many grids the session may see, their
+    levels, and their box (lon/lat degrees, EPSG:4490; ``None`` when there is no grid)."""
+
+    count: int
+    levels: tuple[int, ...]
+    bounds: tuple[float, float, float, float] | None
+
+
+def grid_extent(db: Executor) -> GridExtent:
+    """Count, levels and extent of the current grids the session may read (row-level security)."""
+    row = db.execute(text(
+        """
+        SELECT count(*), array_agg(DISTINCT level ORDER BY level), ST_XMin(ST_Extent(geom)),
+               ST_YMin(ST_Extent(geom)), ST_XMax(ST_Extent(geom)), ST_YMax(ST_Extent(geom))
+        FROM grids
+        """
+    )).one()
+    count = int(row[0])
+    bounds = None if row[2] is None else (float(row[2]), float(row[3]), float(row[4]), float(row[5]))
+    return GridExtent(count, tuple(int(v) for v in (row[1] or ())), bounds)
