@@ -3,7 +3,7 @@
 ``streamlit run serve.py`` (what ``gridgov app`` and ``make run`` do) serves ``app.py`` exactly
 as ``streamlit run app.py`` would, on the same Starlette server, with the login routes beside it
 (``/login``, ``/logout``: :mod:`api.login`), the HTTP API (``/api``, ``/ogc``:
-:mod:`api.routes`) and, when single sign-on is configured, Streamlit's own
+:mod:`api.routes`), vector tiles (``/tiles/``: :mod:`api.tiles`) and, when single sign-on is configured, Streamlit's own
 OpenID Connect login (:mod:`api.oidc`). At start-up,
 before it accepts connections, the server imports every page module and renders the electronic
 map into the cache (:func:`app_pages.common.warm_up`), so the first visit after a restart draws the map
@@ -56,12 +56,13 @@ async def _lifespan(_app: st.App) -> AsyncIterator[None]:
 
 
 def _routes() -> list:
-    """HTTP routes served beside the UI by the same server: login and logout (``api.login``) and
-    the HTTP API under ``/api`` and ``/ogc`` (``api.routes``)."""
+    """HTTP routes served beside the UI by the same server: login and logout (``api.login``),
+    the HTTP API under ``/api`` and ``/ogc`` (``api.routes``) and vector tiles under ``/tiles``
+    (``api.tiles``)."""
+    from api import login, tiles
     from api import routes as api
-    from api import login
 
-    return [*login.routes(), *api.routes()]
+    return [*login.routes(), *api.routes(), *tiles.routes()]
 
 
 def _secrets() -> dict | None:

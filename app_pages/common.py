@@ -24,6 +24,7 @@ from access.scope import Scope
 from app_pages.folium_view import RenderedMap
 from app_pages.i18n import CATALOGUE, LANGUAGES, describe, t, translate
 from store import lookup, queries
+from store import tiles as tile_store
 
 from gis import webmap
 from gis.errors import ConfigurationError
@@ -49,6 +50,8 @@ __all__ = [
     "load_grids",
     "load_display_grids",
     "load_grid_map",
+    "load_grid_extent",
+    "uses_tiles",
     "load_incident_map",
     "load_incident_time_map",
     "current_language",
@@ -354,6 +357,19 @@ def current_language() -> str:
     return str(st.session_state.get("ui.lang", "zh"))
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_grid_extent(token: str, scope: ViewerScope) -> tile_store.GridExtent:
+    """How many grids the person may see, their levels and box (EPSG:4490), per data version."""
+    with connect() as conn:
+        return tile_store.grid_extent(conn)
+
+
+def uses_tiles(extent: tile_store.GridExtent) -> bool:
+    """Whether a map of ``extent``'s grids is drawn from vector tiles (more grids than
+    ``GRIDGOV_TILE_THRESHOLD``; 0 always) instead of sending every grid's GeoJSON."""
+    return extent.count > get_settings().tile_threshold or get_settings().tile_threshold == 0
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def load_grid_map(
     token: str,
@@ -371,12 +387,27 @@ def load_grid_map(
 
     The electronic map is the default (every grid); ``under`` keeps one grid and its
     descendants (with their households when ``households``); ``finest_level=False`` leaves
-    out the finest level (an overview to click a point on). Rendering the folium map is the
+    out the finest level (an overview to click a point on). Above ``GRIDGOV_TILE_THRESHOLD``
+    grids a whole-street (``under`` None) map is drawn from vector tiles (:func:`uses_tiles`):
+    no grid GeoJSON and no household points are sent, incidents show as a density layer.
+    Rendering the folium map is the
     slow part of a map page (see :mod:`app_pages.folium_view`); pages show the cached
     rendering on every run.
     """
     from app_pages import folium_view, maps
 
+    tr = lambda key, **kwargs: translate(key, lang, **kwargs)  # noqa: E731
+    if under is None:
+        extent = load_grid_extent(token, scope)
+        if uses_tiles(extent):
+            levels = list(extent.levels)
+            if not finest_level and len(levels) > 1:
+                levels = levels[:-1]
+            fmap = maps.tile_grid_map(
+                extent.bounds, levels, tr=tr, basemap=basemap, labels=labels, density=incidents,
+                density_visible=incidents,
+            )
+            return folium_view.render(fmap)
     grids = load_display_grids(token, scope)
     if under is not None:
         grids = grids[grids["code"].str.startswith(under)]
@@ -384,7 +415,7 @@ def load_grid_map(
         grids = grids[grids["level"] < grids["level"].max()]
     fmap = maps.grid_map(
         grids,
-        tr=lambda key, **kwargs: translate(key, lang, **kwargs),
+        tr=tr,
         basemap=basemap,
         households=load_households(token, under, scope) if households else None,
         incidents=load_incidents(token, None, None, (), (), scope) if incidents else None,

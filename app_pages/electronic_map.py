@@ -104,6 +104,12 @@ def render() -> None:
             center=view["center"] if view else None,
             zoom=view["zoom"] if view else None,
         )
+    extent = common.load_grid_extent(token, scope)
+    if common.uses_tiles(extent):
+        with left:
+            st.caption(t("tiles.mode_note", count=extent.count))
+            if with_households or with_incidents:
+                st.caption(t("tiles.points_off"))
     clicked = (state or {}).get("last_clicked")
     if clicked and clicked != st.session_state.get("map.last_click"):
         st.session_state["map.last_click"] = clicked

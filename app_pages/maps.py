@@ -7,19 +7,20 @@ EPSG:4490; each function converts to the display CRS itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import folium
 import geopandas as gpd
 import pandas as pd
 
-from gis import webmap
+from gis import tilemap, webmap
 from gis.webmap import Basemap
 
 __all__ = [
     "LEVEL_STYLES",
     "layer_key",
     "grid_map",
+    "tile_grid_map",
     "simplify_grids",
     "incident_map",
     "incident_time_map",
@@ -158,6 +159,44 @@ def grid_map(
         )
     if layer_control:
         folium.LayerControl(collapsed=False).add_to(fmap)
+    return webmap.assert_offline(fmap)
+
+
+def tile_grid_map(
+    bounds: tuple[float, float, float, float] | None,
+    levels: Sequence[int],
+    *,
+    tr: Translate,
+    basemap: Basemap | None = None,
+    labels: bool = True,
+    density: bool = False,
+    density_visible: bool = False,
+) -> folium.Map:
+    """The electronic map at city scale: every grid level drawn from the server's vector tiles.
+
+    ``bounds`` is the grids' EPSG:4490 box (minx, miny, maxx, maxy), used only to fit the first
+    view; ``levels`` the grid levels present. The finest level is filled, every level outlined
+    in :data:`LEVEL_STYLES`; ``density`` adds the incident density layer (shown at first when
+    ``density_visible``). With an Amap basemap the tiles are asked for in GCJ-02.
+    """
+    display_box = display_bounds_of_box(bounds, basemap=basemap) if bounds is not None else None
+    fmap = webmap.new_map(bounds=display_box, basemap=basemap)
+    finest = max(levels) if levels else 3
+    styles = []
+    for level in sorted(levels):
+        style = LEVEL_STYLES.get(level, LEVEL_STYLES[2]) if level != finest else _FINE_STYLE
+        dash = tuple(float(v) / 2.5 for v in str(style.get("dashArray", "")).split()) if style.get("dashArray") else ()
+        styles.append(tilemap.TileLevel(
+            level=level, name=_level_name(tr, level), color=str(style["color"]), width=float(style["weight"]),
+            dash=dash, filled=level == finest,
+        ))
+    tilemap.VectorTileGrids(
+        styles, aliases=(tr("field.code"), tr("field.name")), switch_title=tr("tiles.switch"),
+        labels_name=tr("layer.labels"), labels=labels, max_labels=MAX_LABELS,
+        datum="gcj02" if basemap is not None and basemap.datum == "gcj02" else None,
+        density_name=tr("tiles.density_layer") if density else None, density_visible=density_visible,
+        fills=_MICRO_FILLS,
+    ).add_to(fmap)
     return webmap.assert_offline(fmap)
 
 

@@ -168,6 +168,12 @@ class Settings:
     max_vertices:
         Most vertices one polygon may have (``GRIDGOV_MAX_VERTICES``, default 200,000); checked right
         after reading, before any validation or repair.
+    tile_threshold:
+        Above this many grids the electronic map, the incident map and the editor's overview draw
+        the grids from vector tiles (``/tiles/``) instead of sending every grid's GeoJSON
+        (``GRIDGOV_TILE_THRESHOLD``, default 2,000; 0 always uses tiles).
+    tile_cache_mb:
+        Memory the server's vector-tile cache may use, in MB (``GRIDGOV_TILE_CACHE_MB``, default 256).
     """
 
     database_url: str | None = None
@@ -210,6 +216,8 @@ class Settings:
     max_file_mb: int = 512
     max_features: int = 2_000_000
     max_vertices: int = 200_000
+    tile_threshold: int = 2000
+    tile_cache_mb: int = 256
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -274,6 +282,10 @@ class Settings:
             raise ConfigurationError(
                 f"GRIDGOV_EARLIEST_DATE was {earliest_text!r} but is expected to be a date YYYY-MM-DD (e.g. 2000-01-01)"
             ) from None
+        tile_threshold = _int("GRIDGOV_TILE_THRESHOLD", 2000)
+        if tile_threshold < 0:
+            raise ConfigurationError(
+                f"GRIDGOV_TILE_THRESHOLD was {tile_threshold} but is expected to be 0 or more grids")
         skew = _int("GRIDGOV_CLOCK_SKEW_S", 300)
         if skew < 0:
             raise ConfigurationError(f"GRIDGOV_CLOCK_SKEW_S was {skew} but is expected to be 0 or more seconds")
@@ -313,6 +325,8 @@ class Settings:
             max_file_mb=_positive("GRIDGOV_MAX_FILE_MB", 512),
             max_features=_positive("GRIDGOV_MAX_FEATURES", 2_000_000),
             max_vertices=_positive("GRIDGOV_MAX_VERTICES", 200_000),
+            tile_threshold=tile_threshold,
+            tile_cache_mb=_positive("GRIDGOV_TILE_CACHE_MB", 256),
         )
 
     @property

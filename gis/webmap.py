@@ -125,6 +125,9 @@ VENDOR_ASSETS: dict[str, VendorAsset] = {
     "iso8601_js": _npm("iso8601-js-period/iso8601.js"),
     "timedimension_js": _npm("leaflet-timedimension/dist/leaflet.timedimension.min.js"),
     "timedimension_css": _npm("leaflet-timedimension/dist/leaflet.timedimension.control.min.css"),
+    "maplibre_js": _npm("maplibre-gl/dist/maplibre-gl.js"),
+    "maplibre_css": _npm("maplibre-gl/dist/maplibre-gl.css"),
+    "maplibre_leaflet_js": _npm("@maplibre/maplibre-gl-leaflet/leaflet-maplibre-gl.js"),
     "pa7_heatmap_js": VendorAsset("folium", "templates/pa7_hm.min.js", "folium/pa7_hm.min.js"),
     "pa7_leaflet_heatmap_js": VendorAsset(
         "folium", "templates/pa7_leaflet_hm.min.js", "folium/pa7_leaflet_hm.min.js"
