@@ -85,6 +85,21 @@ def _parse_widths(text: str) -> tuple[int, ...]:
     return widths
 
 
+def _public_url(text: str | None) -> str | None:
+    value = (text or "").strip()
+    if not value:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"GRIDGOV_PUBLIC_URL was {value!r} but is expected to be an http(s) address such as "
+            "'https://grid.example.gov.cn' (no query)"
+        )
+    return value.rstrip("/")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration.
@@ -157,6 +172,10 @@ class Settings:
     max_vertices:
         Most vertices one polygon may have (``GRIDGOV_MAX_VERTICES``, default 200,000); checked right
         after reading, before any validation or repair.
+    public_url:
+        The address residents reach the app at (``GRIDGOV_PUBLIC_URL``, e.g.
+        ``https://grid.example.gov.cn``): the QR codes of evaluation slips and contact cards point
+        there. Default: ``http://<app address>:<app port>`` (see :attr:`public_base_url`).
     """
 
     database_url: str | None = None
@@ -195,6 +214,16 @@ class Settings:
     max_file_mb: int = 512
     max_features: int = 2_000_000
     max_vertices: int = 200_000
+    public_url: str | None = None
+
+    @property
+    def public_base_url(self) -> str:
+        """``public_url`` without a trailing slash, else ``http://<app_address>:<app_port>``
+        (``localhost`` when the app listens on every address)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "localhost" if self.app_address in ("0.0.0.0", "::", "") else self.app_address
+        return f"http://{host}:{self.app_port}"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -294,6 +323,7 @@ class Settings:
             max_file_mb=_positive("GRIDGOV_MAX_FILE_MB", 512),
             max_features=_positive("GRIDGOV_MAX_FEATURES", 2_000_000),
             max_vertices=_positive("GRIDGOV_MAX_VERTICES", 200_000),
+            public_url=_public_url(env.get("GRIDGOV_PUBLIC_URL")),
         )
 
     @property

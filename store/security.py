@@ -21,6 +21,15 @@ __all__ = ["sync_access", "grant_app_role", "app_role_sql", "check_app_role", "A
 _GOVERNED = (*RESOURCES,)
 #: Tables every connected account reads; written only with a permission (policies).
 _PUBLIC_READ = ("grid_codes", "grids", "grid_versions", "code_lineage", "changesets", "staff")
+#: The street's practices' tables under permission policies (migration 0003).
+_PRACTICE_TABLES = ("evaluation_rounds", "spot_check_draws", "notices", "notice_reads")
+#: Columns the application role may not read (they are reached only through ``gridgov.*`` functions):
+#: the evaluation codes' salt, camera stream addresses (they carry credentials).
+_HIDDEN_COLUMNS = {
+    "evaluation_rounds": ("id", "title", "period", "grid_codes", "questions", "opens_at", "closes_at", "min_group",
+                          "status", "closed_at", "created_by", "created_at", "version"),
+    "cameras": ("id", "camera_key", "name", "type", "status", "geom", "grid_code", "created_at", "updated_at"),
+}
 
 
 class AppRoleError(RuntimeError):
@@ -52,6 +61,14 @@ def app_role_sql(role: str, *, password: str | None = None, create: bool = False
         f"GRANT USAGE ON SCHEMA public, gridgov TO {ident}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(_PUBLIC_READ)} TO {ident}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(_GOVERNED)} TO {ident}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(_PRACTICE_TABLES)} TO {ident}",
+        # the evaluation codes: the application inserts them, and never reads or changes them
+        f"REVOKE ALL ON evaluation_codes FROM {ident}",
+        f"GRANT INSERT ON evaluation_codes TO {ident}",
+        *(statement for table, columns in _HIDDEN_COLUMNS.items() for statement in (
+            f"REVOKE SELECT ON {table} FROM {ident}",
+            f"GRANT SELECT ({', '.join(columns)}) ON {table} TO {ident}",
+        )),
         f"GRANT INSERT ON audit_log TO {ident}",
         f"REVOKE ALL ON accounts, account_grants, sessions, role_access, role_permissions FROM {ident}",
         f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {ident}",
