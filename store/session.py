@@ -119,7 +119,15 @@ def unit_of_work(bind: Engine | Connection, actor: Actor | None = None) -> Itera
 
 @contextmanager
 def read_only(bind: Engine | Connection, actor: Actor | None = None) -> Iterator[Connection]:
-    """A transaction for reads (rolled back at the end, so nothing it did persists)."""
+    """A transaction for reads (rolled back at the end, so nothing it did persists), in ``actor``'s
+    session like :func:`unit_of_work`."""
+    if actor is not None and actor.session_token is not None:
+        from store.engine import CURRENT_SESSION
+
+        if CURRENT_SESSION.get() != actor.session_token:
+            with acting_as(actor), read_only(bind, None) as conn:
+                yield conn
+            return
     if isinstance(bind, Engine):
         with bind.connect() as conn, conn.begin() as trans:
             try:
