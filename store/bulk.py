@@ -618,7 +618,7 @@ def load_cameras(
                 geom = EXCLUDED.geom, updated_at = now()
             WHERE (c.name, c.type, c.status) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.type, EXCLUDED.status)
                OR NOT ST_Equals(c.geom, EXCLUDED.geom)
-            RETURNING (xmax = 0)""", {}, len(rows))
+            RETURNING (created_at = updated_at)""", {}, len(rows))  # xmax: no column privilege reaches it
         conn.execute(text(f"UPDATE cameras c SET stream_url = s.stream_url FROM {stage} s "
                           "WHERE c.camera_key = s.camera_key AND s.stream_url IS NOT NULL"))
         _assign_and_record(conn, report, (stage, "camera_key"), assign=assign, progress=progress,
