@@ -27,6 +27,8 @@ __all__ = [
     "PERMISSIONS",
     "ROLE_PERMISSIONS",
     "RESOURCES",
+    "BASE_RESOURCES",
+    "PRACTICE_RESOURCES",
     "TABLE_ACCESS",
     "Access",
     "MaskingPolicy",
@@ -80,9 +82,19 @@ PERMISSIONS = (
     "make_report",         # the monthly joint-meeting report
     "manage_accounts",     # accounts, grants, passwords
     "view_audit",          # the audit trail
+    # -- the street's practices (issue #17) --
+    "manage_evaluation",   # open and close evaluation rounds, issue codes (民主测评)
+    "view_evaluation",     # evaluation results (anonymous, small groups suppressed)
+    "rate_workers",        # the leader's overall rating (领导评价) and publishing the three-in-one results
+    "spot_check",          # draw and record supervision spot checks (督查)
+    "hold_talks",          # reminder talks (提醒谈话) assigned to oneself
+    "publish_notice",      # notices to grids and levels (信息推送), read receipts
+    "view_camera_streams", # camera stream addresses (雪亮工程)
+    "verify_records",      # mark a household and its residents verified this quarter
+    "check_completeness",  # completeness to-dos and verification shares
 )
 
-ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+_BASE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
     "leader": frozenset({"view_map", "view_incidents", "report_incident", "act_on_incident", "view_households",
                          "view_visits", "view_history", "manage_roster", "export", "view_assessment", "make_report"}),
@@ -102,8 +114,34 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                             "export", "view_assessment", "view_audit"}),
 }
 
-#: Tables holding personal or operational data, under row-level security.
-RESOURCES = ("households", "residents", "incidents", "incident_events", "visits", "staff_assignments")
+#: What each role may do of the street's practices (issue #17), added to the actions above.
+_PRACTICE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset(),  # every permission already
+    "leader": frozenset({"view_evaluation", "rate_workers", "hold_talks", "publish_notice", "view_camera_streams",
+                         "check_completeness"}),
+    "planner": frozenset({"manage_evaluation", "view_evaluation"}),
+    "grid_head": frozenset({"view_evaluation", "rate_workers", "hold_talks", "publish_notice", "verify_records",
+                            "check_completeness"}),
+    "worker": frozenset({"verify_records", "check_completeness"}),
+    "police": frozenset({"view_camera_streams"}),
+    "doctor": frozenset(),
+    "supervisor": frozenset(),
+    "coordinator": frozenset(),
+    "inspector": frozenset({"view_evaluation", "spot_check", "check_completeness"}),
+}
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    role: perms | _PRACTICE_PERMISSIONS.get(role, frozenset()) for role, perms in _BASE_PERMISSIONS.items()
+}
+
+#: Tables holding personal or operational data, under row-level security (migration 0002).
+BASE_RESOURCES = ("households", "residents", "incidents", "incident_events", "visits", "staff_assignments")
+#: The street's practices' tables under the same grid-code row-level security (migration 0003).
+PRACTICE_RESOURCES = (
+    "evaluation_responses", "leader_ratings", "assessment_results", "spot_check_items", "spot_check_outcomes",
+    "reminder_talks", "notice_targets", "cameras", "completeness_todos", "houses",
+)
+RESOURCES = (*BASE_RESOURCES, *PRACTICE_RESOURCES)
 
 
 @dataclass(frozen=True)
@@ -122,7 +160,7 @@ class Access:
 def _row(households: str, residents: str, incidents: str, events: str, visits: str, assignments: str,
          writes: tuple[str, str, str, str, str, str]) -> dict[str, Access]:
     reads = (households, residents, incidents, events, visits, assignments)
-    return {resource: Access(r, w) for resource, r, w in zip(RESOURCES, reads, writes)}
+    return {resource: Access(r, w) for resource, r, w in zip(BASE_RESOURCES, reads, writes)}
 
 
 _NONE6 = ("none",) * 6
@@ -147,6 +185,46 @@ TABLE_ACCESS: dict[str, dict[str, Access]] = {
                         ("none", "none", "scope", "scope", "none", "none")),
     "inspector": _row("all", "all", "all", "all", "all", "all", _NONE6),
 }
+
+
+def _practice(**access: str) -> dict[str, Access]:
+    """``resource="read/write"`` for the practice resources; a resource not named: none/none."""
+    out = {}
+    for resource in PRACTICE_RESOURCES:
+        read, write = access.get(resource, "none/none").split("/")
+        out[resource] = Access(read, write)
+    return out
+
+
+_ALL_ALL = {r: "all/all" for r in PRACTICE_RESOURCES}
+#: role → practice table → Access. Evaluation responses are read by those who see results (never by
+#: workers: they are anonymous to them) and written by nobody directly (``gridgov.evaluation_submit``);
+#: a worker reads their own ratings, results and reminder talks by a policy of its own (``staff_id``).
+_PRACTICE_ACCESS: dict[str, dict[str, Access]] = {
+    "admin": _practice(**{**_ALL_ALL, "evaluation_responses": "all/none"}),
+    "leader": _practice(evaluation_responses="scope/none", leader_ratings="scope/scope", assessment_results="scope/scope",
+                        spot_check_items="scope/none", spot_check_outcomes="scope/none", reminder_talks="scope/scope",
+                        notice_targets="all/scope", cameras="scope/none", completeness_todos="scope/scope",
+                        houses="scope/none"),
+    "planner": _practice(evaluation_responses="all/none", assessment_results="all/none", notice_targets="all/none",
+                         cameras="all/none", houses="all/none"),
+    "grid_head": _practice(evaluation_responses="scope/none", leader_ratings="scope/scope",
+                           assessment_results="scope/scope", spot_check_items="scope/none",
+                           spot_check_outcomes="scope/none", reminder_talks="scope/scope", notice_targets="all/scope",
+                           cameras="scope/none", completeness_todos="scope/scope", houses="scope/none"),
+    "worker": _practice(notice_targets="all/none", cameras="scope/none", completeness_todos="scope/scope",
+                        houses="scope/none"),
+    "police": _practice(notice_targets="all/none", cameras="scope/none"),
+    "doctor": _practice(notice_targets="all/none", cameras="scope/none"),
+    "supervisor": _practice(notice_targets="all/none", cameras="scope/none"),
+    "coordinator": _practice(notice_targets="all/none", cameras="scope/none"),
+    "inspector": _practice(evaluation_responses="all/none", leader_ratings="all/none", assessment_results="all/none",
+                           spot_check_items="all/all", spot_check_outcomes="all/all", reminder_talks="all/all",
+                           notice_targets="all/none", cameras="all/none", completeness_todos="all/none",
+                           houses="all/none"),
+}
+for _role, _tables in _PRACTICE_ACCESS.items():
+    TABLE_ACCESS[_role].update(_tables)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ __all__ = ["register", "import_app", "import_staff"]
 
 logger = logging.getLogger(__name__)
 
-import_app = typer.Typer(help="Import grids, households, incidents or staff from a file.", no_args_is_help=True)
+import_app = typer.Typer(help="Import grids, households, incidents, staff or cameras from a file.", no_args_is_help=True)
 
 _PATH = typer.Argument(..., help="File: .shp .geojson .gpkg .kml .parquet .csv .xlsx ...", show_default=False)
 _CRS_HELP = "CRS of the coordinates when the file has none or it is wrong: EPSG code, gcj02 (Amap/Tencent), bd09 (Baidu)."
@@ -386,8 +386,34 @@ def import_staff(
 import_app.command("staff")(import_staff)
 
 
+@import_app.command("cameras")
+def import_cameras(
+    path: Path = _PATH,
+    layer: Optional[str] = _LAYER,
+    crs: Optional[str] = _CRS,
+    encoding: Optional[str] = _ENCODING,
+    id_field: Optional[str] = typer.Option(None, help="Camera id column (default: camera_id/设备编号/点位编号/id)."),
+    x_field: Optional[str] = typer.Option(None, help="Longitude column of a table (default: 经度/lon/lng/x ...)."),
+    y_field: Optional[str] = typer.Option(None, help="Latitude column of a table (default: 纬度/lat/y ...)."),
+    skip_invalid: bool = _SKIP_INVALID,
+    dry_run: bool = _DRY_RUN,
+    report: Optional[Path] = _REPORT,
+    region: Optional[str] = _REGION,
+    reason: Optional[str] = _REASON,
+    as_json: bool = _JSON,
+) -> None:
+    """Import cameras (雪亮工程: id, name, type, status, optional stream URL, a point) and put each in its micro-grid."""
+    from etl.readers import read_cameras
+
+    where = _region_options(region)
+    _run("cameras", path, read=lambda: read_cameras(
+        path, id_field=id_field, x_field=x_field, y_field=y_field, crs=crs, encoding=encoding, layer=layer, **where,
+    ), report_path=report, dry_run=dry_run, as_json=as_json, skip_invalid=skip_invalid, author=default_actor(),
+            reason=reason)
+
+
 def export_command(
-    what: str = typer.Argument(..., help="grids | households | incidents | staff"),
+    what: str = typer.Argument(..., help="grids | households | incidents | staff | cameras"),
     out: Path = typer.Option(..., "--out", help="Output file: .gpkg .geojson .shp .kml .parquet .xlsx .csv "
                                                  "(staff: .xlsx or .csv)."),
     format: Optional[str] = typer.Option(None, "--format", help="Override the format given by the suffix."),  # noqa: A002
@@ -447,7 +473,7 @@ def assign_command(
     engine = open_engine()
     with engine.connect() as conn:
         with conn.begin() as trans:
-            moves = {table: reassign_points(conn, table) for table in ("households", "incidents")}
+            moves = {table: reassign_points(conn, table) for table in ("households", "incidents", "cameras")}
             totals = {table: assignment_counts(conn, table) for table in moves}
             if dry_run:
                 trans.rollback()

@@ -208,7 +208,7 @@ def _write_table(gdf: gpd.GeoDataFrame, target: Path, name: str) -> None:
 # ---------------------------------------------------------------------------------------
 # what to export: the database side (shared by the CLI and the app)
 # ---------------------------------------------------------------------------------------
-EXPORTABLE = ("grids", "households", "incidents", "staff")
+EXPORTABLE = ("grids", "households", "incidents", "staff", "cameras")
 
 #: Personal-data columns masked unless the export is made ``with_personal_data``.
 PERSONAL_COLUMNS = {
@@ -216,6 +216,7 @@ PERSONAL_COLUMNS = {
     "incidents": {"reporter_name": "name"},
     "staff": {},
     "grids": {},
+    "cameras": {},
 }
 
 

@@ -68,6 +68,7 @@ __all__ = [
     "RowChunks",
     "read_staff",
     "read_point_coordinates",
+    "read_cameras",
 ]
 
 logger = logging.getLogger(__name__)
@@ -101,6 +102,11 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
     "start_date": ("start_date", "start", "开始日期", "起始日期", "任职日期", "上岗日期"),
     "end_date": ("end_date", "end", "结束日期", "截止日期", "离岗日期"),
     "assignment_building": ("building_no", "building", "楼栋号", "楼栋", "楼号", "栋号"),
+    "camera_key": ("camera_key", "camera_id", "id", "设备编号", "点位编号", "摄像机编号", "摄像头编号", "编号"),
+    "camera_name": ("name", "camera_name", "点位名称", "设备名称", "名称"),
+    "camera_type": ("type", "camera_type", "设备类型", "摄像机类型", "类型"),
+    "camera_status": ("status", "camera_status", "设备状态", "在线状态", "状态"),
+    "stream_url": ("stream_url", "stream", "url", "rtsp", "视频流地址", "取流地址", "流地址", "视频地址"),
 }
 
 #: Special-household kinds by the words that name them (matched as substrings of a 特殊人群 value or of
@@ -910,3 +916,58 @@ def read_point_coordinates(
     if not xs:
         return np.empty(0), np.empty(0), None
     return np.concatenate(xs), np.concatenate(ys), (np.concatenate(admin) if has_admin else None)
+# ---------------------------------------------------------------------------------------
+# cameras (雪亮工程)
+# ---------------------------------------------------------------------------------------
+def read_cameras(
+    path: str | Path,
+    *,
+    id_field: str | None = None,
+    x_field: str | None = None,
+    y_field: str | None = None,
+    crs: object | None = None,
+    encoding: str | None = None,
+    layer: str | None = None,
+    region: Region | None = REGION_FROM_SETTINGS,
+) -> tuple[gpd.GeoDataFrame, list[RowProblem]]:
+    """Read camera points (CSV/XLSX with coordinates, GeoJSON, …) like households.
+
+    Returns ``(cameras, problems)``; ``cameras`` has ``camera_key``, ``name``, ``type`` and
+    ``status`` (codes of :data:`governance.vocab.CAMERA_TYPE_TERMS` / ``CAMERA_STATUS_TERMS``, from
+    codes, Chinese or English labels), ``stream_url`` (or ``None``) and ``geometry`` (Point,
+    EPSG:4490). Every row's problems are collected (:func:`governance.cameras.check_cameras`, the
+    coordinate and text checks of every import); rows with an error are left out.
+    """
+    from governance.cameras import check_cameras
+
+    frame, source, key_col, keys, problems = _read_points(
+        path, key_role="camera_key", key_field=id_field, x_field=x_field, y_field=y_field,
+        crs=crs, encoding=encoding, layer=layer, region=region,
+    )
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    name_col = find_field(columns, "camera_name", required=True, source=source, exclude=[key_col or ""])
+    type_col = find_field(columns, "camera_type", required=True, source=source, exclude=[key_col or ""])
+    status_col = find_field(columns, "camera_status", required=True, source=source, exclude=[key_col or ""])
+    url_col = find_field(columns, "stream_url", source=source, exclude=[key_col or ""])
+    problems += _text_checks(frame, {"camera_key": key_col, "name": name_col, "kind": type_col, "status": status_col,
+                                     "stream_url": url_col}, keys)
+    attributes = pd.DataFrame({
+        "camera_key": _object(keys),
+        "name": _object(_column_text(frame, name_col).to_numpy(dtype=object)),
+        "type": _object(_column_text(frame, type_col).to_numpy(dtype=object)),
+        "status": _object(_column_text(frame, status_col).to_numpy(dtype=object)),
+        "stream_url": _object(_column_text(frame, url_col).to_numpy(dtype=object)),
+    })
+    checked, found = check_cameras(attributes)
+    # the key's presence and uniqueness were checked with the coordinates (_read_points)
+    problems += [p for p in found if p.rule not in ("missing_key", "duplicate_key")]
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    problems = _point_lonlat(problems, geoms)
+    cameras = gpd.GeoDataFrame(
+        checked[["camera_key", "name", "type", "status", "stream_url"]].reset_index(drop=True),
+        geometry=gpd.GeoSeries(geoms, crs=STORAGE_EPSG).values,
+        crs=STORAGE_EPSG,
+    )
+    cameras = cameras.drop(index=_rejected_rows(problems))
+    logger.info("%s: %d cameras accepted, %d problems", source, len(cameras), len(problems))
+    return cameras, problems

@@ -85,6 +85,21 @@ def _parse_widths(text: str) -> tuple[int, ...]:
     return widths
 
 
+def _public_url(text: str | None) -> str | None:
+    value = (text or "").strip()
+    if not value:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"GRIDGOV_PUBLIC_URL was {value!r} but is expected to be an http(s) address such as "
+            "'https://grid.example.gov.cn' (no query)"
+        )
+    return value.rstrip("/")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration.
@@ -219,6 +234,15 @@ class Settings:
     tile_threshold: int = 2000
     tile_cache_mb: int = 256
 
+    @property
+    def public_base_url(self) -> str:
+        """``public_url`` without a trailing slash, else ``http://<app_address>:<app_port>``
+        (``localhost`` when the app listens on every address)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "localhost" if self.app_address in ("0.0.0.0", "::", "") else self.app_address
+        return f"http://{host}:{self.app_port}"
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         """Build settings from ``environ`` (default: ``os.environ``)."""
@@ -317,7 +341,7 @@ class Settings:
             oidc_cookie_secret=env.get("GRIDGOV_OIDC_COOKIE_SECRET") or None,
             api_rate_per_minute=_positive("GRIDGOV_API_RATE", 600),
             api_burst=_positive("GRIDGOV_API_BURST", 120),
-            public_url=(env.get("GRIDGOV_PUBLIC_URL") or "").rstrip("/") or None,
+            public_url=_public_url(env.get("GRIDGOV_PUBLIC_URL")),
             oidc_api_clients=tuple(c.strip() for c in (env.get("GRIDGOV_OIDC_API_CLIENTS") or "").split(",") if c.strip()),
             earliest_date=earliest,
             clock_skew_s=skew,

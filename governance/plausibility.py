@@ -26,6 +26,8 @@ TEXT_KINDS: dict[str, str] = {
     "incident_key": "key",
     "staff_key": "key",
     "grid_code": "key",
+    "camera_key": "key",
+    "stream_url": "name",
     # names
     "name": "name",
     "staff_name": "name",

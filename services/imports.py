@@ -28,6 +28,7 @@ LOADERS = {
     "households": bulk.load_households,
     "incidents": bulk.load_incidents,
     "staff": bulk.load_staff,
+    "cameras": bulk.load_cameras,
 }
 
 

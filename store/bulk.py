@@ -49,6 +49,7 @@ __all__ = [
     "load_households",
     "load_incidents",
     "load_staff",
+    "load_cameras",
     "roster_token",
     "assign_points",
     "REPAIR_RULES",
@@ -716,6 +717,56 @@ def load_incidents(
         _assign_and_record(conn, report, (f"{stage}_ids", "id"), assign=assign, progress=progress,
                            author=author, reason=reason)
         conn.execute(text(f"DROP TABLE {stage}_ids"))
+        conn.execute(text(f"DROP TABLE {stage}"))
+    report.seconds = clock.seconds
+    return report
+
+
+# ---------------------------------------------------------------------------------------
+# cameras (雪亮工程)
+# ---------------------------------------------------------------------------------------
+def load_cameras(
+    bind: Engine | Connection,
+    cameras: gpd.GeoDataFrame,
+    *,
+    problems: Sequence[RowProblem] = (),
+    author: str = "import",
+    reason: str = "camera import",
+    source: str | None = None,
+    skip_invalid: bool = False,
+    assign: bool = True,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Upsert cameras on ``camera_key`` and (``assign``) put each in its micro-grid by the one rule.
+
+    A stream URL given in the file replaces the stored one; an empty cell leaves it. The stream URL
+    is written without being read back (the application role may not read it: it carries
+    credentials), so a row whose only change is its stream URL counts as unchanged.
+    """
+    clock = Stopwatch()
+    _check_frame(cameras, "cameras")
+    report = ImportReport("cameras", source=source, rows=len(cameras), problems=list(problems))
+    report.rejected = _refuse_errors("camera", problems, skip_invalid=skip_invalid)
+    rows = [
+        (str(k), str(n), str(t), str(st), _none(u), w)
+        for k, n, t, st, u, w in zip(cameras["camera_key"], cameras["name"], cameras["type"], cameras["status"],
+                                     cameras["stream_url"], _ewkb(cameras.geometry.values))
+    ]
+    with unit_of_work(bind) as conn:
+        stage = _stage(conn, {"camera_key": "text", "name": "text", "type": "text", "status": "text",
+                              "stream_url": "text", "geom": f"geometry(Point, {STORAGE_EPSG})"}, rows, progress=progress)
+        report.inserted, report.updated, report.unchanged = _upsert_counts(conn, f"""
+            INSERT INTO cameras AS c (camera_key, name, type, status, geom)
+            SELECT camera_key, name, type, status, geom FROM {stage}
+            ON CONFLICT (camera_key) DO UPDATE SET name = EXCLUDED.name, type = EXCLUDED.type, status = EXCLUDED.status,
+                geom = EXCLUDED.geom, updated_at = now()
+            WHERE (c.name, c.type, c.status) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.type, EXCLUDED.status)
+               OR NOT ST_Equals(c.geom, EXCLUDED.geom)
+            RETURNING (created_at = updated_at)""", {}, len(rows))  # xmax: no column privilege reaches it
+        conn.execute(text(f"UPDATE cameras c SET stream_url = s.stream_url FROM {stage} s "
+                          "WHERE c.camera_key = s.camera_key AND s.stream_url IS NOT NULL"))
+        _assign_and_record(conn, report, (stage, "camera_key"), assign=assign, progress=progress,
+                           author=author, reason=reason)
         conn.execute(text(f"DROP TABLE {stage}"))
     report.seconds = clock.seconds
     return report

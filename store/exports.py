@@ -40,11 +40,19 @@ _GRIDS_SQL = f"""
     ORDER BY code
 """
 
+#: Cameras without their stream URL (it carries credentials, and a redacted one read back would
+#: replace the real one): ``gridgov import cameras`` reads the file back unchanged.
+_CAMERAS_SQL = """
+    SELECT camera_key, name, type, status, coalesce(grid_code, '') AS grid_code, ST_AsBinary(geom) AS geom
+    FROM cameras ORDER BY camera_key
+"""
+
+
 def export_rows(
     db: Executor, what: str, *, level: int | None = None, as_of: dt.datetime | dt.date | None = None
 ) -> pd.DataFrame:
-    """The rows of ``what`` (grids | households | incidents | staff); a GeoDataFrame except for staff."""
+    """The rows of ``what`` (grids | households | incidents | staff | cameras); a GeoDataFrame except for staff."""
     if what == "staff":
         return staff_table(db)
-    sql = {"grids": _GRIDS_SQL, "households": _HOUSEHOLDS_SQL, "incidents": _INCIDENTS_SQL}[what]
+    sql = {"grids": _GRIDS_SQL, "households": _HOUSEHOLDS_SQL, "incidents": _INCIDENTS_SQL, "cameras": _CAMERAS_SQL}[what]
     return geo_frame(db, sql, {"level": level, "as_of": as_of_param(as_of)})

@@ -63,6 +63,7 @@ __all__ = [
     "incident_points",
     "load_staff",
     "load_grids",
+    "load_assignments",
     "load_roster",
     "staff_id_by_key",
     "staff_table",
@@ -547,16 +548,7 @@ def load_frames(
     )
     visits = pd.DataFrame(result.all(), columns=list(result.keys()))
     visits["visited_at"] = pd.to_datetime(visits["visited_at"], utc=True)
-    a_params: dict[str, Any] = {}
-    assignments = _frame(
-        db,
-        text(
-            "SELECT id, staff_id, grid_code, role, start_date, end_date, building_no FROM staff_assignments "
-            f"WHERE {scope_filter('grid_code', scope, a_params)} ORDER BY id"
-        ),
-        a_params,
-        dates=("end_date",),
-    )
+    assignments = load_assignments(db, scope=scope)
     staff = load_staff(db)
     return {
         "households": households,
@@ -566,6 +558,21 @@ def load_frames(
         "staff": staff,
         "grids": load_grids(db, scope=scope),
     }
+
+
+def load_assignments(db: Executor, *, scope: Scope | Sequence[str] | None = None) -> pd.DataFrame:
+    """Staff assignments: ``id``, ``staff_id``, ``grid_code``, ``role``, ``start_date``, ``end_date``
+    (``None`` when open), ``building_no``."""
+    params: dict[str, Any] = {}
+    return _frame(
+        db,
+        text(
+            "SELECT id, staff_id, grid_code, role, start_date, end_date, building_no FROM staff_assignments "
+            f"WHERE {scope_filter('grid_code', scope, params)} ORDER BY id"
+        ),
+        params,
+        dates=("end_date",),
+    )
 
 
 # -- visits ------------------------------------------------------------------------------------

@@ -402,6 +402,7 @@ def apply_plan(
     region = list(before.values()) + list(after.values())
     households_moved = reassign_points(db, "households", region_wkt=region)
     incidents_moved = reassign_points(db, "incidents", region_wkt=region)
+    reassign_points(db, "cameras", region_wkt=region)
     logger.info(
         "changeset %s: %d added, %d retired, %d reshaped; %d households moved",
         changeset_id, len(changes.added), len(changes.retired), len(changes.reshaped), sum(households_moved.values()),
@@ -555,7 +556,7 @@ def reassign_points(
     scope: tuple[str, str] | None = None,
     assigner: Callable[[Executor, np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> dict[tuple[str | None, str | None], int]:
-    """Re-assign ``households`` or ``incidents`` to the leaf grid covering each point.
+    """Re-assign ``households``, ``incidents`` or ``cameras`` to the leaf grid covering each point.
 
     Bulk assignment at import, by ``gridgov assign`` and after a boundary edit: the points are
     read from PostGIS and assigned in Python by the one rule of :mod:`boundaries.assign`
@@ -585,8 +586,8 @@ def reassign_points(
     dict
         ``{(from_code, to_code): count}`` of the rows whose grid changed.
     """
-    if table not in ("households", "incidents"):
-        raise ValueError(f"table was {table!r} but is expected to be 'households' or 'incidents'")
+    if table not in ("households", "incidents", "cameras"):
+        raise ValueError(f"table was {table!r} but is expected to be 'households', 'incidents' or 'cameras'")
     if region_wkt is not None and not region_wkt:
         return {}
     conditions = ["TRUE"]
@@ -772,8 +773,8 @@ def changeset_time(db: Executor, changeset_id: int) -> dt.datetime | None:
 
 def assignment_counts(db: Executor, table: str) -> dict[str, int]:
     """``{"assigned": n, "unassigned": m}``: rows of ``households`` or ``incidents`` with and without a grid."""
-    if table not in ("households", "incidents"):
-        raise ValueError(f"table was {table!r} but is expected to be 'households' or 'incidents'")
+    if table not in ("households", "incidents", "cameras"):
+        raise ValueError(f"table was {table!r} but is expected to be 'households', 'incidents' or 'cameras'")
     assigned, unassigned = db.execute(text(
         f"SELECT count(*) FILTER (WHERE grid_code IS NOT NULL), count(*) FILTER (WHERE grid_code IS NULL) FROM {table}"
     )).one()

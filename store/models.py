@@ -36,6 +36,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Numeric,
     SmallInteger,
     Text,
     UniqueConstraint,
@@ -238,6 +239,10 @@ class Household(Base):
     grid_code: Mapped[str | None] = mapped_column(ForeignKey("grid_codes.code"))
     #: When house and population data were last checked (refreshed every quarter).
     refreshed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Quarterly verification (季度核实): when, by which staff member, from which account (stamped by the database).
+    last_verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    verified_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    verified_account: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = _timestamp()
     updated_at: Mapped[dt.datetime] = _timestamp()
 
@@ -260,6 +265,9 @@ class Resident(Base):
     birth_date: Mapped[dt.date | None] = mapped_column(Date)
     id_number: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(Text)
+    last_verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    verified_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    verified_account: Mapped[str | None] = mapped_column(Text)
 
     household: Mapped[Household] = relationship(back_populates="residents")
 
@@ -339,6 +347,12 @@ class Incident(Base):
     updated_at: Mapped[dt.datetime] = _timestamp()
     #: Idempotency key of the form that reported it (migration 0006): a resubmission reports nothing new.
     request_key: Mapped[str | None] = mapped_column(Text, unique=True)
+    #: The reporter's public reference code (:mod:`governance.feedback`), canonical Crockford base-32.
+    reference: Mapped[str | None] = mapped_column(Text, unique=True)
+    #: The reply written for the reporter, shown on the public status page.
+    public_reply: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: The camera the incident was seen on (雪亮工程), if any.
+    camera_id: Mapped[int | None] = mapped_column(ForeignKey("cameras.id", ondelete="SET NULL"))
 
     events: Mapped[list["IncidentEvent"]] = relationship(back_populates="incident", order_by="IncidentEvent.id")
 
@@ -543,6 +557,265 @@ class AuditEntry(Base):
     row_count: Mapped[int] = mapped_column(Integer, default=0)
     grid_code: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+# -- the street's practices (issue #17; migration 0003) ------------------------------------------
+
+
+class EvaluationRound(Base):
+    """A resident evaluation round (民主测评): period, grids, questions, window; ``salt`` keys the code hashes."""
+
+    __tablename__ = "evaluation_rounds"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    period: Mapped[str] = mapped_column(Text)
+    grid_codes: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    questions: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    opens_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    closes_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    #: Random key of the code hashes; the application role cannot read it (column privileges).
+    salt: Mapped[bytes] = mapped_column(LargeBinary)
+    min_group: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    status: Mapped[str] = mapped_column(Text, default="open", server_default="open")
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[dt.datetime] = _timestamp()
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class EvaluationCode(Base):
+    """One one-time code: only its keyed hash, the grid and worker it counts for, and ``used``.
+
+    No household and no time: which slip went to which door is recorded nowhere.
+    """
+
+    __tablename__ = "evaluation_codes"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("evaluation_rounds.id", ondelete="CASCADE"), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(Text, primary_key=True)
+    grid_code: Mapped[str] = mapped_column(ForeignKey("grid_codes.code"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used: Mapped[bool] = mapped_column(default=False, server_default="false")
+
+
+class EvaluationResponse(Base):
+    """A resident's answers: round, grid, worker, local date; no code, no hash, no household, no time."""
+
+    __tablename__ = "evaluation_responses"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("evaluation_rounds.id", ondelete="CASCADE"))
+    grid_code: Mapped[str] = mapped_column(ForeignKey("grid_codes.code"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    submitted_on: Mapped[dt.date] = mapped_column(Date)
+    service: Mapped[int | None] = mapped_column(SmallInteger)
+    responsiveness: Mapped[int | None] = mapped_column(SmallInteger)
+    resolution: Mapped[int | None] = mapped_column(SmallInteger)
+    knows_worker: Mapped[bool | None] = mapped_column()
+    comment: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class LeaderRating(Base):
+    """A leader's overall rating (领导评价, 0–100) of a worker for a month, quarter or year."""
+
+    __tablename__ = "leader_ratings"
+    __table_args__ = (UniqueConstraint("staff_id", "period", name="staff_period"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(Text)
+    rating: Mapped[float] = mapped_column(Numeric(5, 2))
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: The worker's micro-grid (row-level security keys on it).
+    grid_code: Mapped[str] = mapped_column(Text)
+    rated_by: Mapped[str] = mapped_column(Text, default="", server_default="")
+    rated_by_staff: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    rated_at: Mapped[dt.datetime] = _timestamp()
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class AssessmentResult(Base):
+    """A published three-in-one result of a worker for a period, with the breakdown the worker sees."""
+
+    __tablename__ = "assessment_results"
+    __table_args__ = (UniqueConstraint("period", "staff_id", name="period_staff"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    period: Mapped[str] = mapped_column(Text)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    grid_code: Mapped[str] = mapped_column(Text)
+    rank: Mapped[int | None] = mapped_column(Integer)
+    total: Mapped[float | None] = mapped_column(Numeric(6, 2))
+    grade: Mapped[str | None] = mapped_column(Text)
+    award_eligible: Mapped[bool | None] = mapped_column()
+    pending: Mapped[bool] = mapped_column(default=False, server_default="false")
+    breakdown: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    config: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    computed_by: Mapped[str] = mapped_column(Text, default="", server_default="")
+    computed_at: Mapped[dt.datetime] = _timestamp()
+
+
+class SpotCheckDraw(Base):
+    """A spot-check draw (督查抽样) with everything needed to re-draw it: seed, parameters, fingerprint."""
+
+    __tablename__ = "spot_check_draws"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    month: Mapped[str] = mapped_column(Text)
+    per_worker: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    due_rule: Mapped[str] = mapped_column(Text)
+    due_households: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), default=list, server_default="{}")
+    algorithm: Mapped[str] = mapped_column(Text)
+    population: Mapped[int] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(Text)
+    drawn_by: Mapped[str] = mapped_column(Text, default="", server_default="")
+    drawn_at: Mapped[dt.datetime] = _timestamp()
+
+
+class SpotCheckItem(Base):
+    """One sampled visit of a draw, in work order."""
+
+    __tablename__ = "spot_check_items"
+    __table_args__ = (UniqueConstraint("draw_id", "visit_id", name="draw_visit"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("spot_check_draws.id", ondelete="CASCADE"))
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))
+    grid_code: Mapped[str] = mapped_column(Text)
+    visited_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(Text)
+    ord: Mapped[int] = mapped_column(Integer)
+
+
+class SpotCheckOutcome(Base):
+    """What the check of one sampled visit found, how it was checked, by whom."""
+
+    __tablename__ = "spot_check_outcomes"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("spot_check_items.id", ondelete="CASCADE"), unique=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    grid_code: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    inspector: Mapped[str] = mapped_column(Text, default="", server_default="")
+    checked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReminderTalk(Base):
+    """A reminder talk (提醒谈话) a named leader holds with a worker after a failed check."""
+
+    __tablename__ = "reminder_talks"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    outcome_id: Mapped[int] = mapped_column(ForeignKey("spot_check_outcomes.id", ondelete="CASCADE"), unique=True)
+    visit_id: Mapped[int] = mapped_column(BigInteger)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    leader_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    leader_name: Mapped[str] = mapped_column(Text)
+    grid_code: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, default="open", server_default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    done_by: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class Notice(Base):
+    """A notice (信息推送) to grids or levels, valid ``[valid_from, valid_to)``."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    valid_to: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    levels: Mapped[list[int]] = mapped_column(ARRAY(Integer), default=list, server_default="{}")
+    public: Mapped[bool] = mapped_column(default=True, server_default="true")
+    attachments: Mapped[list[Any]] = mapped_column(JSONB, default=list, server_default="[]")
+    author: Mapped[str] = mapped_column(Text, default="", server_default="")
+    author_staff: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    street_wide: Mapped[bool] = mapped_column(default=False, server_default="false")
+    created_at: Mapped[dt.datetime] = _timestamp()
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class NoticeTarget(Base):
+    """A grid a notice is published to (with its subtree)."""
+
+    __tablename__ = "notice_targets"
+
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True)
+    grid_code: Mapped[str] = mapped_column(ForeignKey("grid_codes.code"), primary_key=True)
+
+
+class NoticeRead(Base):
+    """A read receipt: a staff member opened a notice."""
+
+    __tablename__ = "notice_reads"
+
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True)
+    read_at: Mapped[dt.datetime] = _timestamp()
+
+
+class Camera(Base):
+    """A camera of the 雪亮工程 network, assigned to its micro-grid like a household."""
+
+    __tablename__ = "cameras"
+    __table_args__ = (Index("ix_cameras_geom", "geom", postgresql_using="gist"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    camera_key: Mapped[str] = mapped_column(Text, unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    #: Often carries credentials: readable only through ``gridgov.camera_streams`` (view_camera_streams).
+    stream_url: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
+    grid_code: Mapped[str | None] = mapped_column(ForeignKey("grid_codes.code"))
+    created_at: Mapped[dt.datetime] = _timestamp()
+    updated_at: Mapped[dt.datetime] = _timestamp()
+
+
+class House(Base):
+    """A known house (the building register): the completeness check finds houses with no household."""
+
+    __tablename__ = "houses"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    house_key: Mapped[str] = mapped_column(Text, unique=True)
+    address: Mapped[str] = mapped_column(Text)
+    address_key: Mapped[str] = mapped_column(Text)
+    grid_code: Mapped[str | None] = mapped_column(ForeignKey("grid_codes.code"))
+    geom: Mapped[WKBElement | None] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
+
+
+class CompletenessTodo(Base):
+    """A completeness finding (a to-do for the grid's worker), as the last check left it."""
+
+    __tablename__ = "completeness_todos"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    rule: Mapped[str] = mapped_column(Text)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    house_id: Mapped[int | None] = mapped_column(ForeignKey("houses.id", ondelete="CASCADE"))
+    grid_code: Mapped[str] = mapped_column(Text)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    message_key: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    checked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 #: Tables of access control itself: the demo and the data tools leave these alone (the demo replaces

@@ -25,6 +25,15 @@ _ATTACHED = ("photos",)
 _PUBLIC_READ = ("grid_codes", "grids", "grid_versions", "code_lineage", "changesets", "staff")
 #: Tables of the HTTP API (migration 0004), under row-level security by their incident's grid.
 _API_TABLES = ("incident_submissions", "incident_contacts")
+#: The street's practices' tables under permission policies (migration 0003).
+_PRACTICE_TABLES = ("evaluation_rounds", "spot_check_draws", "notices", "notice_reads")
+#: Columns the application role may not read (they are reached only through ``gridgov.*`` functions):
+#: the evaluation codes' salt, camera stream addresses (they carry credentials).
+_HIDDEN_COLUMNS = {
+    "evaluation_rounds": ("id", "title", "period", "grid_codes", "questions", "opens_at", "closes_at", "min_group",
+                          "status", "closed_at", "created_by", "created_at", "version"),
+    "cameras": ("id", "camera_key", "name", "type", "status", "geom", "grid_code", "created_at", "updated_at"),
+}
 
 
 class AppRoleError(RuntimeError):
@@ -57,6 +66,14 @@ def app_role_sql(role: str, *, password: str | None = None, create: bool = False
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(_PUBLIC_READ)} TO {ident}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(_GOVERNED)} TO {ident}",
         f"GRANT SELECT, INSERT ON {', '.join(_ATTACHED)} TO {ident}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(_PRACTICE_TABLES)} TO {ident}",
+        # the evaluation codes: the application inserts them, and never reads or changes them
+        f"REVOKE ALL ON evaluation_codes FROM {ident}",
+        f"GRANT INSERT ON evaluation_codes TO {ident}",
+        *(statement for table, columns in _HIDDEN_COLUMNS.items() for statement in (
+            f"REVOKE SELECT ON {table} FROM {ident}",
+            f"GRANT SELECT ({', '.join(columns)}) ON {table} TO {ident}",
+        )),
         f"GRANT INSERT ON audit_log TO {ident}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(_API_TABLES)} TO {ident}",
         f"GRANT USAGE ON SCHEMA gridgov_gis TO {ident}",
