@@ -1,7 +1,7 @@
 """HTTP API: Open311 submissions and reporters' contacts, published GIS views, database logins
 
 Revision ID: 0004_api
-Revises: 0002
+Revises: (see down_revision)
 Create Date: 2026-12-02
 
 What this adds (see docs/api.md):
@@ -35,7 +35,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0004_api"
-down_revision = "0002"
+down_revision = "0003_street_practices"
 branch_labels = None
 depends_on = None
 

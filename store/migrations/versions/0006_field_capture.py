@@ -1,7 +1,7 @@
 """field capture: idempotency keys on visits and incidents, photos of visits and incidents
 
 Revision ID: 0006_field_capture
-Revises: 0002
+Revises: (see down_revision)
 
 What this adds (issue 13, the worker's phone):
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0006_field_capture"
-down_revision = "0002"
+down_revision = "0004_api"
 branch_labels = None
 depends_on = None
 

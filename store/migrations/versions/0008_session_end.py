@@ -1,7 +1,7 @@
 """why a session ended, and an idle timer that short idle times can rely on
 
 Revision ID: 0008_session_end
-Revises: 0002
+Revises: (see down_revision)
 Create Date: 2026-12-01
 
 * ``sessions.ended_by``: what ended a revoked session — ``logout`` (the person, in any tab),
@@ -23,7 +23,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0008_session_end"
-down_revision = "0002"
+down_revision = "0006_field_capture"
 branch_labels = None
 depends_on = None
 

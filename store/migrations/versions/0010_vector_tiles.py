@@ -1,7 +1,7 @@
 """vector tiles: GCJ-02 shift of geometries in SQL
 
 Revision ID: 0010
-Revises: 0002
+Revises: (see down_revision)
 Create Date: 2026-12-01
 
 The tile server (:mod:`store.tiles`) makes Mapbox Vector Tiles in PostGIS. Over an Amap basemap
@@ -18,7 +18,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0010"
-down_revision = "0002"
+down_revision = "0008_session_end"
 branch_labels = None
 depends_on = None
 
