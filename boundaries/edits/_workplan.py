@@ -238,8 +238,11 @@ class _Plan:
             kids = [self.geom[k] for k in self.children(code)]
             if not kids:
                 continue
-            union = shapely.coverage_union_all(np.array(kids, dtype=object))
-            if not union.is_valid:
+            try:
+                union = shapely.coverage_union_all(np.array(kids, dtype=object))
+            except shapely.errors.GEOSException:  # children not noded alike (a transfer's new edge): overlay union
+                union = None
+            if union is None or not union.is_valid:
                 union = shapely.union_all(np.array(kids, dtype=object))
             union = _multi(shapely.normalize(union))
             old = stored.get(code)
