@@ -40,10 +40,10 @@ def read_photo(content: bytes, *, timezone: str | ZoneInfo | None = None, max_by
 
     data = bytes(content or b"")
     if not data:
-        raise PhotoRefused("empty", "the photo file is empty")
+        raise PhotoRefused("empty", "the photo file is empty", code="photo.empty")
     if len(data) > max_bytes:
         raise PhotoRefused("too_large", f"the photo has {len(data):,} bytes; at most {max_bytes:,} are accepted",
-                           size=len(data), limit=max_bytes)
+                           code="photo.too_large", params={"size": len(data), "limit": max_bytes})
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.verify()  # a truncated or corrupt file fails here
@@ -52,10 +52,11 @@ def read_photo(content: bytes, *, timezone: str | ZoneInfo | None = None, max_by
             width, height = image.size
             exif = image.getexif()
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
-        raise PhotoRefused("not_image", f"the file is not an image that can be read ({type(exc).__name__})") from None
+        raise PhotoRefused("not_image", f"the file is not an image that can be read ({type(exc).__name__})",
+                           code="photo.not_image") from None
     if fmt not in PHOTO_MEDIA_TYPES:
         raise PhotoRefused("format", f"photos are accepted as JPEG, PNG or WebP, not {fmt or 'this format'}",
-                           format=fmt or "?")
+                           code="photo.format", params={"format": fmt or "?"})
     lon, lat = _gps(exif)
     return PhotoFile(
         content=data, media_type=PHOTO_MEDIA_TYPES[fmt], width=int(width), height=int(height),

@@ -69,7 +69,8 @@ class Tile:
         n = 1 << self.z if 0 <= self.z <= MAX_ZOOM else 0
         if not (0 <= self.z <= MAX_ZOOM and 0 <= self.x < n and 0 <= self.y < n):
             raise ValidationError(
-                f"tile {self.z}/{self.x}/{self.y} does not exist: the zoom must be 0–{MAX_ZOOM} and x, y 0–2^z−1"
+                f"tile {self.z}/{self.x}/{self.y} does not exist: the zoom must be 0–{MAX_ZOOM} and x, y 0–2^z−1",
+                code="tile.out_of_range", params={"z": self.z, "x": self.x, "y": self.y, "max_zoom": MAX_ZOOM},
             )
 
     @property
@@ -99,7 +100,7 @@ def parse_tile(z: object, x: object, y: object) -> Tile:
     try:
         values = [int(str(v)) for v in (z, x, y)]
     except ValueError:
-        raise ValidationError(f"tile {z}/{x}/{y} is not three whole numbers z/x/y") from None
+        raise ValidationError(f"tile {z}/{x}/{y} is not three whole numbers z/x/y", code="tile.not_numbers") from None
     return Tile(*values)
 
 

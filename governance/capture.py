@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gis.errors import ValidationError
@@ -49,7 +50,8 @@ def check_request_key(key: str) -> str:
     """Return ``key`` if it has the form of a request key, else raise :class:`ValidationError`."""
     if not isinstance(key, str) or not REQUEST_KEY_PATTERN.match(key):
         raise ValidationError(
-            f"request key {key!r} is expected to be 16 to 64 letters, digits, '-' or '_' (see governance.capture)"
+            f"request key {key!r} is expected to be 16 to 64 letters, digits, '-' or '_' (see governance.capture)",
+            code="request.key_invalid",
         )
     return key
 
@@ -58,10 +60,10 @@ class PhotoRefused(ValidationError):
     """A photo cannot be stored. ``reason`` is a code the pages word from the catalogue:
     ``empty``, ``too_large`` (``size``/``limit`` in bytes), ``not_image`` or ``format`` (``format``)."""
 
-    def __init__(self, reason: str, message: str, **params: object) -> None:
-        super().__init__(message)
+    def __init__(self, reason: str, message: str, *, code: str | None = None,
+                 params: Mapping[str, object] | None = None, **more: object) -> None:
+        super().__init__(message, code=code, params={**(params or {}), **more})
         self.reason = reason
-        self.params = params
 
 
 @dataclass(frozen=True)

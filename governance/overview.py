@@ -67,12 +67,14 @@ def preset_dates(
         return start.date(), today
     if preset == "custom":
         if not custom or len(custom) != 2 or custom[0] is None or custom[1] is None:
-            raise ValidationError("a custom period needs a first and a last day")
+            raise ValidationError("a custom period needs a first and a last day", code="period.custom_incomplete")
         first, last = custom
         if last < first:
-            raise ValidationError(f"the period ends ({last}) before it starts ({first})")
+            raise ValidationError(f"the period ends ({last}) before it starts ({first})",
+                                  code="period.ends_before_start", params={"first": first, "last": last})
         return first, last
-    raise ValidationError(f"period preset was {preset!r} but is expected to be one of {PRESETS}")
+    raise ValidationError(f"period preset was {preset!r} but is expected to be one of {PRESETS}",
+                          code="period.preset_unknown", params={"preset": preset})
 
 
 def in_period(incidents: pd.DataFrame, first: dt.date, last: dt.date, *, timezone: str = "Asia/Shanghai") -> pd.DataFrame:

@@ -43,9 +43,11 @@ class PointAreas:
 
 
 def _check_point(lon: float, lat: float) -> None:
-    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-        raise CoordinateRangeError(
-            f"point ({lon}, {lat}) is not lon/lat in degrees; expected lon in [-180, 180] and lat in [-90, 90]")
+    message = f"point ({lon}, {lat}) is not lon/lat in degrees; expected lon in [-180, 180] and lat in [-90, 90]"
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise CoordinateRangeError(message, code="location.not_finite")
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise CoordinateRangeError(message, code="location.range", params={"lon": lon, "lat": lat})
 
 
 def areas_at_point(
@@ -78,8 +80,12 @@ def _code(code: str, scheme: CodeScheme | None) -> CodeScheme:
 def _not_found(db: Connection, code: str, as_of: dt.datetime | dt.date | None) -> NotFoundError:
     status = area_store.code_status(db, code)
     if status == "retired" and as_of is None:
-        return NotFoundError(f"grid {code} is retired; see its lineage for the grids that replaced it")
-    return NotFoundError(f"no grid has the code {code}" + (f" on {as_of}" if as_of else ""))
+        return NotFoundError(f"grid {code} is retired; see its lineage for the grids that replaced it",
+                             code="grid.retired", params={"code": code})
+    if as_of:
+        return NotFoundError(f"no grid has the code {code} on {as_of}", code="grid.not_found_on",
+                             params={"code": code, "on": as_of})
+    return NotFoundError(f"no grid has the code {code}", code="grid.not_found", params={"code": code})
 
 
 def area(bind: Engine | Connection, actor: Actor, code: str, *, as_of: dt.datetime | dt.date | None = None,

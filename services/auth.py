@@ -225,7 +225,8 @@ def create_api_token(owner_engine: Engine, name: str, *, days: int | None = 90, 
     ``rate_per_minute``: this token's own rate limit (``None``: the ``GRIDGOV_API_RATE`` setting).
     """
     if rate_per_minute is not None and rate_per_minute <= 0:
-        raise ValidationError(f"--rate was {rate_per_minute} but is expected to be a positive number of requests per minute")
+        raise ValidationError(f"--rate was {rate_per_minute} but is expected to be a positive number of requests per minute",
+                              code="token.rate_invalid", params={"rate": rate_per_minute})
     token = new_token()
     expires = None if days is None else dt.datetime.now(dt.UTC) + dt.timedelta(days=days)
     with owner_engine.begin() as db:

@@ -108,7 +108,7 @@ class EditPreview:
             moves = with_choices(self.staff_moves, {k: ([v] if isinstance(v, str) else list(v))
                                                     for k, v in choices.items()})
         except ValueError as exc:
-            raise ValidationError(str(exc)) from None
+            raise ValidationError(str(exc), code="edit.staff_choice_invalid") from None
         return replace(self, staff_moves=moves)
 
     @property
@@ -341,7 +341,9 @@ def _save(db: Executor, preview: EditPreview, *, actor: Actor, reason: str, sche
     stranded = [f"{r.name} ({r.staff_key}, {r.role}) on {r.from_code}" for r in moves.itertuples(index=False)
                 if not len(r.to_codes)]
     if stranded:
-        raise ValidationError("choose a new grid for " + "; ".join(stranded))
+        raise ValidationError("choose a new grid for " + "; ".join(stranded), code="edit.staff_stranded",
+                              params={"staff": [f"{r.name} {r.staff_key}" for r in moves.itertuples(index=False)
+                                                if not len(r.to_codes)]})
     details = {"operation": preview.operation,
                "parameters": _jsonable_parameters(preview.parameters),
                "staff_moves": [{"assignment_id": int(r.assignment_id), "staff_key": r.staff_key, "role": r.role,
@@ -368,7 +370,9 @@ def _carry_staff(db: Executor, moves: pd.DataFrame, *, changeset_id: int, retire
         raise ValidationError(
             "staff would stay on retired grids: " + "; ".join(f"{key} ({role}) on {code}" for _i, key, role, code in left)
             + " — preview the edit again and choose where they go",
-            [{"assignment_id": i, "staff_key": key, "role": role, "grid_code": code} for i, key, role, code in left])
+            [{"assignment_id": i, "staff_key": key, "role": role, "grid_code": code} for i, key, role, code in left],
+            code="edit.staff_on_retired",
+            params={"staff": [key for _i, key, _role, _code in left], "codes": sorted({code for *_, code in left})})
 
 
 def rollback_changeset(

@@ -90,7 +90,8 @@ def open_round(
     """Open a round (validated by :func:`governance.evaluation.validate_round`; its grids must exist)."""
     require(actor.role, "manage_evaluation")
     if int(min_group) < 1:
-        raise ValidationError(f"min_group was {min_group} but is expected to be at least 1")
+        raise ValidationError(f"min_group was {min_group} but is expected to be at least 1",
+                              code="evaluation.min_group", params={"value": min_group})
     round_ = validate_round(EvaluationRound(
         id=None, title=title, period=period, grid_codes=tuple(grid_codes), opens_at=opens_at, closes_at=closes_at,
         questions=tuple(questions) if questions else QUESTIONS,
@@ -101,7 +102,8 @@ def open_round(
         missing = [c for c in round_.grid_codes if c not in known]
         if missing:
             raise ValidationError(f"grid(s) {', '.join(missing)} do not exist; the round can only cover current grids",
-                                  findings=[{"field": "grid_codes", "grid_code": c} for c in missing])
+                                  findings=[{"field": "grid_codes", "grid_code": c} for c in missing],
+                                  code="evaluation.grids_unknown", params={"codes": missing})
         round_id = evaluations.insert_round(db, round_, min_group=min_group)
         audit.record(db, "evaluation_open", object_type="evaluation_rounds", object_ids=[round_id],
                      details={"period": round_.period, "grids": list(round_.grid_codes)})
@@ -124,20 +126,25 @@ def issue_codes(
     def work(db: Connection) -> IssuedCodes:
         found = evaluations.public_rounds(db, round_id)
         if not found:
-            raise NotFoundError(f"evaluation round {round_id} does not exist")
+            raise NotFoundError(f"evaluation round {round_id} does not exist", code="evaluation.round_not_found",
+                                params={"id": round_id})
         round_, status = found[0]
         if status != "open":
-            raise ValidationError(f"evaluation round {round_id} is closed; open a new round to issue codes")
+            raise ValidationError(f"evaluation round {round_id} is closed; open a new round to issue codes",
+                                  code="evaluation.round_closed", params={"id": round_id})
         wanted = tuple(sorted(set(grids))) if grids else round_.grid_codes
         outside = [g for g in wanted if not any(g.startswith(r) for r in round_.grid_codes)]
         if outside:
             raise ValidationError(f"grid(s) {', '.join(outside)} are not in evaluation round {round_id} "
-                                  f"(its grids: {', '.join(round_.grid_codes)})")
+                                  f"(its grids: {', '.join(round_.grid_codes)})",
+                                  code="evaluation.grids_outside",
+                                  params={"id": round_id, "codes": outside, "grids": list(round_.grid_codes)})
         issued = evaluations.issued_counts(db, round_id)
         done = sorted({g for g in issued["grid_code"].astype(str) if any(g.startswith(w) for w in wanted)})
         if grids and done:
             raise ValidationError(f"codes were already issued for grid(s) {', '.join(done)} in round {round_id}; "
-                                  "each household gets one code per round")
+                                  "each household gets one code per round",
+                                  code="evaluation.codes_issued", params={"id": round_id, "codes": done})
         households = evaluations.households_in(db, wanted)
         households = households.loc[~households["grid_code"].astype(str).isin(done)]
         made = make_codes(replace_grids(round_, wanted), households, gov_store.load_assignments(db),

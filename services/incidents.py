@@ -108,13 +108,15 @@ def _check_submission(submission: Submission) -> None:
         check_text(value, what=f"attribute[{key}]", kind="address")
     for key, value in submission.contact.items():
         if key not in CONTACT_FIELDS:
-            raise ValidationError(f"{key!r} is not a contact field; expected one of {', '.join(CONTACT_FIELDS)}")
+            raise ValidationError(f"{key!r} is not a contact field; expected one of {', '.join(CONTACT_FIELDS)}",
+                                  code="incident.contact_field", params={"field": key, "fields": list(CONTACT_FIELDS)})
         check_text(value, what=key, kind="phone" if key == "phone" else "name")
     if submission.media_url:
         check_text(submission.media_url, what="media_url", kind="address")
         parts = urlsplit(submission.media_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValidationError(f"media_url {submission.media_url[:80]!r} is expected to be an http(s) URL")
+            raise ValidationError(f"media_url {submission.media_url[:80]!r} is expected to be an http(s) URL",
+                                  code="incident.media_url", params={"url": submission.media_url[:80]})
 
 
 def act_on_incident(

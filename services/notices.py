@@ -73,14 +73,16 @@ def publish(bind: Engine | Connection, actor: Actor, notice: Notice) -> int:
         if outside:
             raise NoticeValidationError(
                 f"grid(s) {', '.join(outside)} are outside the grids you may publish to ({actor.scope})",
-                findings=[{"field": "grid_codes", "message": f"{c} is outside your grids"} for c in outside])
+                findings=[{"field": "grid_codes", "message": f"{c} is outside your grids"} for c in outside],
+                code="notice.grids_outside", params={"codes": outside})
 
     def work(db: Connection) -> int:
         known = set(gov_store.load_grids(db)["code"].astype(str))
         missing = [c for c in clean.grid_codes if c not in known]
         if missing:
             raise NoticeValidationError(f"grid(s) {', '.join(missing)} do not exist",
-                                        findings=[{"field": "grid_codes", "message": f"{c} does not exist"} for c in missing])
+                                        findings=[{"field": "grid_codes", "message": f"{c} does not exist"} for c in missing],
+                                        code="notice.grids_unknown", params={"codes": missing})
         return notice_store.insert_notice(db, clean, street_wide=not clean.grid_codes)
 
     return run_in_transaction(bind, actor, work)
@@ -149,7 +151,7 @@ def public_notices_for_grid(bind: Engine | Connection, code: str, *, at: dt.date
     with acting_as(None), read_only(bind) as db:
         grids = gov_store.load_grids(db)
         if code not in set(grids["code"].astype(str)):
-            raise NotFoundError(f"no grid has the code {code}")
+            raise NotFoundError(f"no grid has the code {code}", code="grid.not_found", params={"code": code})
         found = notice_store.public_notices(db, [*scheme.ancestors_of(code), code])
     return notices_for_grid(found, code, grids, at=at, scheme=scheme)
 

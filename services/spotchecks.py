@@ -170,7 +170,7 @@ def complete_talk(
             from gis.errors import StaleVersionError
 
             raise StaleVersionError(f"reminder talk {talk_id} was changed by someone else since you read it; "
-                                    "nothing was saved")
+                                    "nothing was saved", code="spotcheck.talk_stale", params={"id": talk_id})
         done = complete_task(task, note=note, at=now)
         new_version = spotchecks.complete_talk(db, talk_id, done, version=version)
         audit.record(db, "reminder_talk_done", object_type="reminder_talks", object_ids=[talk_id])

@@ -61,9 +61,11 @@ def rate_worker(
     try:
         value = float(rating)
     except (TypeError, ValueError):
-        raise ValidationError(f"rating was {rating!r} but is expected to be a number from 0 to 100") from None
+        raise ValidationError(f"rating was {rating!r} but is expected to be a number from 0 to 100",
+                              code="assessment.rating_not_number") from None
     if not 0 <= value <= 100:
-        raise ValidationError(f"rating was {value:g} but is expected to be from 0 to 100")
+        raise ValidationError(f"rating was {value:g} but is expected to be from 0 to 100",
+                              code="assessment.rating_range", params={"value": value})
     check_text(note or "", what="rating note", kind="text")
 
     def work(db: Connection) -> int:

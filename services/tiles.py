@@ -207,9 +207,11 @@ class TileService:
             The actor's role may not see the map (or incidents, for ``incidents``).
         """
         if layer not in TILE_LAYERS:
-            raise NotFoundError(f"there is no tile layer {layer!r}; the layers are {', '.join(TILE_LAYERS)}")
+            raise NotFoundError(f"there is no tile layer {layer!r}; the layers are {', '.join(TILE_LAYERS)}",
+                                code="tile.layer_unknown", params={"layer": layer, "layers": list(TILE_LAYERS)})
         if datum not in DATUMS:
-            raise NotFoundError(f"there is no datum {datum!r}; use one of {', '.join(DATUMS)}")
+            raise NotFoundError(f"there is no datum {datum!r}; use one of {', '.join(DATUMS)}",
+                                code="tile.datum_unknown", params={"datum": datum, "datums": list(DATUMS)})
         require(actor.role, "view_incidents" if layer == INCIDENT_LAYER else "view_map")
         self.refresh(actor)
         if layer == INCIDENT_LAYER:

@@ -333,7 +333,7 @@ def owner_open_db_session(db: Executor, name: str, token_hash: bytes, *, db_role
     disabled account. Audited as ``token_created``."""
     account = account_by_name(db, name)
     if account["disabled"]:
-        raise ValidationError(f"account {name!r} is disabled")
+        raise ValidationError(f"account {name!r} is disabled", code="account.disabled", params={"name": name})
     sid = int(db.execute(
         text("INSERT INTO sessions (token_hash, account_id, kind, label, read_only, expires_at, db_role) "
              "VALUES (:h, :a, 'db', :l, true, :e, :r) RETURNING id"),

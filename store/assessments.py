@@ -38,7 +38,8 @@ def worker_grid(db: Executor, staff_id: int) -> str:
         "SELECT grid_code FROM staff_assignments WHERE staff_id = :s "
         "ORDER BY (role = 'micro_worker') DESC, (end_date IS NULL) DESC, grid_code LIMIT 1"), {"s": int(staff_id)}).scalar()
     if code is None:
-        raise NotFoundError(f"staff {staff_id} has no assignment to any grid; assign them before rating them")
+        raise NotFoundError(f"staff {staff_id} has no assignment to any grid; assign them before rating them",
+                            code="assessment.no_assignment", params={"id": staff_id})
     return str(code)
 
 
@@ -54,7 +55,8 @@ def upsert_rating(db: Executor, staff_id: int, period: str, rating: float, *, no
                          {"s": int(staff_id), "p": period}).first()
     if expected_version is not None and (current.version if current else 0) != int(expected_version):
         raise StaleVersionError(f"the rating of staff {staff_id} for {period} was changed by someone else since you read "
-                                f"it (version {expected_version}, now {current.version if current else 0}); nothing was saved")
+                                f"it (version {expected_version}, now {current.version if current else 0}); nothing was saved",
+                                code="assessment.rating_stale", params={"id": staff_id, "period": period})
     if current is None:
         db.execute(text("INSERT INTO leader_ratings (staff_id, period, rating, note, grid_code) VALUES (:s, :p, :r, :n, :g)"),
                    {"s": int(staff_id), "p": period, "r": float(rating), "n": note, "g": grid})

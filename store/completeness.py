@@ -99,7 +99,8 @@ def verify_household(db: Executor, household_id: int, *, staff_id: int | None, a
         "UPDATE households SET last_verified_at = :at, verified_by = :staff, refreshed_at = :at, updated_at = now() "
         "WHERE id = :id RETURNING id"), {"at": at, "staff": staff_id, "id": int(household_id)}).first()
     if row is None:
-        raise NotFoundError(f"household {household_id} does not exist (or is outside the grids you may change)")
+        raise NotFoundError(f"household {household_id} does not exist (or is outside the grids you may change)",
+                            code="household.not_found", params={"id": household_id})
     ids = None if resident_ids is None else [int(i) for i in resident_ids]
     return int(db.execute(text(
         "UPDATE residents SET last_verified_at = :at, verified_by = :staff "

@@ -91,7 +91,8 @@ def round_row(db: Executor, round_id: int) -> RoundRow:
     """One round (no salt); :class:`NotFoundError` when there is none."""
     row = db.execute(text(f"SELECT {_ROUND_COLUMNS} FROM evaluation_rounds WHERE id = :id"), {"id": int(round_id)}).first()
     if row is None:
-        raise NotFoundError(f"evaluation round {round_id} does not exist")
+        raise NotFoundError(f"evaluation round {round_id} does not exist", code="evaluation.round_not_found",
+                            params={"id": round_id})
     return _round(row)
 
 
@@ -118,9 +119,11 @@ def close_round(db: Executor, round_id: int, *, expected_version: int | None = N
         {"id": int(round_id), "v": version}).first()
     if row is None:
         if current.status == "closed":
-            raise StaleVersionError(f"evaluation round {round_id} was already closed (at {current.closed_at})")
+            raise StaleVersionError(f"evaluation round {round_id} was already closed (at {current.closed_at})",
+                                    code="evaluation.round_already_closed", params={"id": round_id})
         raise StaleVersionError(f"evaluation round {round_id} was changed by someone else since you read it "
-                                f"(version {version}, now {current.version}); nothing was saved")
+                                f"(version {version}, now {current.version}); nothing was saved",
+                                code="evaluation.round_stale", params={"id": round_id})
     return round_row(db, round_id)
 
 

@@ -240,7 +240,8 @@ def report_incident_once(
 def _twin(db: Executor, table, request_key: str | None) -> int:  # noqa: ANN001 - a Table
     existing = _existing(db, table, request_key)
     if existing is None:  # a conflict on a key whose row this account cannot see
-        raise ValidationError(f"this form was already saved (request key {request_key}); reload the page")
+        raise ValidationError(f"this form was already saved (request key {request_key}); reload the page",
+                              code="request.already_saved")
     return existing
 
 

@@ -68,7 +68,7 @@ def notice(db: Executor, notice_id: int) -> Notice:
     """One notice; :class:`NotFoundError` when there is none."""
     row = db.execute(text(_NOTICE_SQL + " WHERE n.id = :id"), {"id": int(notice_id)}).first()
     if row is None:
-        raise NotFoundError(f"notice {notice_id} does not exist")
+        raise NotFoundError(f"notice {notice_id} does not exist", code="notice.not_found", params={"id": notice_id})
     return _notice(row)
 
 

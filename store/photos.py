@@ -74,5 +74,6 @@ def photo_content(db: Executor, photo_id: int) -> tuple[str, bytes]:
     """``(media_type, bytes)`` of a photo the session may see; NotFoundError otherwise."""
     row = db.execute(select(_photos.c.media_type, _photos.c.content).where(_photos.c.id == photo_id)).first()
     if row is None:
-        raise NotFoundError(f"photo {photo_id} does not exist (or is not yours to see)")
+        raise NotFoundError(f"photo {photo_id} does not exist (or is not yours to see)", code="photo.not_found",
+                            params={"id": photo_id})
     return str(row.media_type), bytes(row.content)

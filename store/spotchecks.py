@@ -87,7 +87,8 @@ def draw_sample(db: Executor, draw_id: int) -> SpotCheckSample:
     """A stored draw as the :class:`~governance.spotcheck.SpotCheckSample` it was (for re-drawing)."""
     row = db.execute(text("SELECT * FROM spot_check_draws WHERE id = :id"), {"id": int(draw_id)}).first()
     if row is None:
-        raise NotFoundError(f"spot-check draw {draw_id} does not exist")
+        raise NotFoundError(f"spot-check draw {draw_id} does not exist", code="spotcheck.draw_not_found",
+                            params={"id": draw_id})
     visits = rows_frame(db, "SELECT visit_id, staff_id, household_id, grid_code, visited_at, reason, ord AS \"order\" "
                             "FROM spot_check_items WHERE draw_id = :id ORDER BY ord", {"id": int(draw_id)})
     visits["visited_at"] = pd.to_datetime(visits["visited_at"], utc=True)
@@ -120,7 +121,8 @@ def item(db: Executor, item_id: int) -> dict[str, Any]:
     """One item (locked until the transaction ends); :class:`NotFoundError` when there is none."""
     row = db.execute(text(_ITEM_SQL + " WHERE i.id = :id FOR UPDATE OF i"), {"id": int(item_id)}).first()
     if row is None:
-        raise NotFoundError(f"spot-check item {item_id} does not exist (or is outside your grids)")
+        raise NotFoundError(f"spot-check item {item_id} does not exist (or is outside your grids)",
+                            code="spotcheck.item_not_found", params={"id": item_id})
     return dict(row._mapping)
 
 
@@ -134,7 +136,8 @@ def insert_outcome(db: Executor, item_id: int, grid_code: str, result: CheckResu
          "outcome": result.outcome, "method": result.method, "note": result.note, "inspector": result.inspector,
          "at": result.checked_at}).first()
     if row is None:
-        raise ValidationError(f"spot-check item {item_id} already has an outcome; outcomes are not overwritten")
+        raise ValidationError(f"spot-check item {item_id} already has an outcome; outcomes are not overwritten",
+                              code="spotcheck.outcome_exists", params={"id": item_id})
     return int(row.id)
 
 
@@ -164,7 +167,8 @@ def talk_task(db: Executor, talk_id: int) -> tuple[ReminderTask, int]:
     """A talk as the pure :class:`~governance.spotcheck.ReminderTask` and its version (row locked)."""
     row = db.execute(text("SELECT * FROM reminder_talks WHERE id = :id FOR UPDATE"), {"id": int(talk_id)}).first()
     if row is None:
-        raise NotFoundError(f"reminder talk {talk_id} does not exist (or is outside your grids)")
+        raise NotFoundError(f"reminder talk {talk_id} does not exist (or is outside your grids)",
+                            code="spotcheck.talk_not_found", params={"id": talk_id})
     task = ReminderTask(visit_id=int(row.visit_id), staff_id=int(row.staff_id), leader_id=int(row.leader_id),
                         leader_name=row.leader_name, created_at=row.created_at, status=row.status, done_at=row.done_at,
                         note=row.note)
@@ -178,7 +182,8 @@ def complete_talk(db: Executor, talk_id: int, task: ReminderTask, *, version: in
         "WHERE id = :id AND version = :v RETURNING version"),
         {"at": task.done_at, "note": task.note, "id": int(talk_id), "v": int(version)}).first()
     if row is None:
-        raise StaleVersionError(f"reminder talk {talk_id} was changed by someone else since you read it; nothing was saved")
+        raise StaleVersionError(f"reminder talk {talk_id} was changed by someone else since you read it; nothing was saved",
+                                code="spotcheck.talk_stale", params={"id": talk_id})
     return int(row.version)
 
 
