@@ -85,6 +85,7 @@ HELP_PANELS: dict[str, tuple[str, ...]] = {
 #: PostgreSQL enforces the rows. ``tests/db/test_permissions.py`` runs every role through this table.
 COMMAND_PERMISSIONS: dict[str, str | tuple[str, ...]] = {
     "import grids": "import", "import households": "import", "import incidents": "import",
+    "import cameras": "import",
     "import staff": ("import", "manage_roster"), "roster import": ("import", "manage_roster"),
     "export": "export", "assign": "assign", "lookup": "view_map", "stats": "view_map", "validate": "view_map",
     **{f"edit {op}": "edit_boundaries" for op in ("split", "merge", "reshape", "reshape-grid", "annex", "replace",

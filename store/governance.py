@@ -210,7 +210,7 @@ def report_incident_once(
     # the id first, not INSERT … RETURNING: RETURNING needs the row to be readable, and a reporter may have
     # the right to report without the right to read incidents (a family doctor: access.permissions.TABLE_ACCESS)
     incident_id = db.execute(text("SELECT nextval(pg_get_serial_sequence('incidents', 'id'))")).scalar_one()
-    inserted = db.execute(
+    insert_row = (
         pg_insert(_incidents)
         .values(
             id=incident_id,
@@ -228,8 +228,10 @@ def report_incident_once(
             version=1,
             request_key=request_key,
         )
-        .on_conflict_do_nothing(index_elements=["request_key"])
-    ).rowcount
+    )
+    if request_key is not None:  # ON CONFLICT only with a key: a reporter who may not read incidents can still insert
+        insert_row = insert_row.on_conflict_do_nothing(index_elements=["request_key"])
+    inserted = db.execute(insert_row).rowcount
     if not inserted:  # the same form was saved concurrently and committed first
         return _twin(db, _incidents, request_key), False
     _insert_event(db, incident_id, event)

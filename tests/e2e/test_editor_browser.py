@@ -88,7 +88,7 @@ def test_split_a_micro_grid_by_drawing_then_find_the_new_grids(page, editor_app_
         x, y = _screen_xy(page, frame, 0, lat, lon)
         page.mouse.click(x, y)
         frame.wait_for_timeout(300)
-    frame.get_by_text("Finish", exact=True).click()
+    frame.get_by_text("完成", exact=True).click()  # leaflet-draw speaks the page language
     page.get_by_text(f"涉及网格：{code}").wait_for(timeout=60_000)
     page.screenshot(path=str(_artifacts() / "e2e-editor-drawn.png"), full_page=True)
 

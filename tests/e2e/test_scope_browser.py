@@ -119,7 +119,7 @@ def render_everything(page, base: str, own_code: str) -> tuple[str, list[str]]:
     for path in paths:
         page.goto(f"{base}/{path}")
         collect()
-        if path in ("", "map"):
+        if path == "map":  # "" is the role's home
             for layer in ("住户", "事件"):
                 page.get_by_text(layer, exact=True).first.click()
                 collect()

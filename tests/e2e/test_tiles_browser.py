@@ -68,7 +68,7 @@ def test_leader_map_is_drawn_from_vector_tiles(tab: Browser, app_url: str, tiles
     page = tab.page
     tiles = _tile_responses(page)
     log_in(page, app_url, "leader")
-    page.goto(app_url + "/")
+    page.goto(app_url + "/map")
     frame = _map_frame(page)
     frame.wait_for_function(_TILES_IDLE, timeout=60_000)
     # no grid travelled as GeoJSON: no Leaflet vector path of any grid level
@@ -119,7 +119,7 @@ def test_phone_map_from_tiles(browser, app_url: str, tiles_db: dict) -> None:
         page = context.new_page()
         tiles = _tile_responses(page)
         log_in(page, app_url, "leader")
-        page.goto(app_url + "/")
+        page.goto(app_url + "/map")
         frame = _map_frame(page)
         frame.wait_for_function(_TILES_IDLE, timeout=60_000)
         assert all(status in (200, 204, 304) for _url, status in tiles), tiles
