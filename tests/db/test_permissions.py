@@ -200,6 +200,7 @@ def _commands(db_url: str, f0: Facts) -> dict[str, CommandCase]:
         "import grids": (lambda f, p: ["import", "grids", str(p["missing"]), "--dry-run"], False),
         "import households": (lambda f, p: ["import", "households", str(p["missing"]), "--dry-run"], False),
         "import incidents": (lambda f, p: ["import", "incidents", str(p["missing"]), "--dry-run"], False),
+        "import cameras": (lambda f, p: ["import", "cameras", str(p["missing"]), "--dry-run"], False),
         "import staff": (lambda f, p: ["import", "staff", str(p["missing"]), "--dry-run"], False),
         "roster import": (lambda f, p: ["roster", "import", str(p["missing"]), "--dry-run"], False),
         "export": (lambda f, p: ["export", "grids", "--level", "1", "--out", str(p["out"] / f"grids-{f.role}.csv")], True),
