@@ -139,6 +139,10 @@ def test_export_households_masks_personal_data_unless_asked(demo_url, tmp_path, 
     assert _columns_matching(masked, r"\d{6}\*{8}\d{3}[\dX]"), "ID numbers are not masked"
     assert _columns_matching(masked, r"1\d{2}\*{4}\d{4}"), "phones are not masked"
     assert not _columns_matching(masked, r"\d{6}(19|20)\d{9}[\dX]")
+    from pii_scan import register_unmasked
+
+    for suffix in (fmt, "dbf", "shx", "prj", "cpg"):  # written unmasked on purpose (a shapefile: every part)
+        register_unmasked(tmp_path / f"full.{suffix}")
     assert main(["export", "households", "--out", str(tmp_path / f"full.{fmt}"), "--with-personal-data"]) == 0
     full = read(tmp_path / f"full.{fmt}")
     assert _columns_matching(full, r"\d{6}(19|20)\d{9}[\dX]"), "--with-personal-data should export full ID numbers"
