@@ -1,5 +1,5 @@
 """A real HTTP server of the API for the tests: uvicorn on 127.0.0.1 serving :func:`api.routes.routes`
-over a committed demo copy, and the tokens the tests call it with (made by ``gridgov token create``).
+(and the vector tiles of :func:`api.tiles.routes`) over a committed demo copy, and the tokens the tests call it with (made by ``gridgov token create``).
 
 Not the Streamlit server: the routes are the same objects ``serve.py`` mounts beside the UI
 (``tests/db/test_api.py`` checks that ``serve._routes()`` includes them), served by the same
@@ -55,7 +55,7 @@ def serve(owner_url: str) -> Iterator[ApiServer]:
     import uvicorn
     from starlette.applications import Starlette
 
-    from api import runtime
+    from api import runtime, tiles
     from api.routes import routes
     from gis.settings import get_settings
 
@@ -66,7 +66,7 @@ def serve(owner_url: str) -> Iterator[ApiServer]:
     get_settings.cache_clear()
     runtime.reset()
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=routes()), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(Starlette(routes=[*routes(), *tiles.routes()]), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
