@@ -50,8 +50,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(owner_url: str) -> Iterator[ApiServer]:
-    """Serve the API over ``owner_url``'s database until the block ends."""
+def serve(owner_url: str, extra_env: dict[str, str] | None = None) -> Iterator[ApiServer]:
+    """Serve the API over ``owner_url``'s database until the block ends (with ``extra_env`` set,
+    e.g. the ``GRIDGOV_OIDC_*`` settings of single sign-on)."""
     import uvicorn
     from starlette.applications import Starlette
 
@@ -60,7 +61,8 @@ def serve(owner_url: str) -> Iterator[ApiServer]:
     from gis.settings import get_settings
 
     # the tests' own tokens make hundreds of calls a second; rate limits are tested with --rate
-    env = {**database_env(owner_url, actor=None), "GRIDGOV_API_RATE": "1000000", "GRIDGOV_API_BURST": "1000000"}
+    env = {**database_env(owner_url, actor=None), "GRIDGOV_API_RATE": "1000000", "GRIDGOV_API_BURST": "1000000",
+           **(extra_env or {})}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     get_settings.cache_clear()
