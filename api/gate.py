@@ -123,8 +123,9 @@ class ApiGate:
     """Authentication, rate limiting, binding to the account and audit for the wrapped ASGI app."""
 
     def __init__(self, app: ASGIApp, *, public_paths: tuple[str, ...] = (), sessions: bool = False,
-                 audit: bool = True) -> None:
+                 audit: bool = True, unauthorized_key: str | None = None) -> None:
         self.app = app
+        self.unauthorized_key = unauthorized_key
         self.public_paths = public_paths
         self.sessions = sessions
         self.audit = audit
@@ -164,7 +165,8 @@ class ApiGate:
                 return
             if caller is None:
                 reason = "unauthenticated"
-                error = ApiError(401, "unauthorized", headers={"WWW-Authenticate": 'Bearer realm="gridgov"'})
+                error = ApiError(401, "unauthorized", self.unauthorized_key,
+                                 headers={"WWW-Authenticate": 'Bearer realm="gridgov"'})
                 await error_response(Request(scope), error)(scope, receive, recording)
                 return
             settings = get_settings()

@@ -82,5 +82,5 @@ def routes() -> list[BaseRoute]:
     from api.routes import json_router
 
     tiles = ApiGate(json_router([Route("/{layer}/{z}/{x}/{y}.mvt", _tile, methods=["GET"])]), sessions=True,
-                    audit=False)
+                    audit=False, unauthorized_key="tiles.unauthenticated")
     return [Mount("/tiles", app=tiles)]

@@ -135,9 +135,10 @@ def test_tiles_pass_the_same_gate_as_the_api(server, owner, tokens) -> None:
     path = f"/tiles/grids-3/{tile.z}/{tile.x}/{tile.y}.mvt"
     with server.client() as c:
         refused = c.get(path)
-        forged = c.get(path, cookies={"gridgov_session": "not-a-session"})
+        c.cookies.set("gridgov_session", "not-a-session")
+        forged = c.get(path)
     assert refused.status_code == forged.status_code == 401
-    assert refused.json()["error"] == "unauthorized" and "令牌" in refused.json()["message"]
+    assert refused.json()["error"] == "unauthorized" and "登录" in refused.json()["message"]
     assert [e["status"] for e in _audit_calls(owner, path, 2)[-2:]] == [401, 401]
     with server.client(tokens["worker"]) as c:
         served = c.get(path)
