@@ -1,4 +1,4 @@
-"""The gate every ``/api`` and ``/ogc`` request passes: who calls, how often, and the audit of the call.
+"""The gate every ``/api``, ``/ogc`` and ``/tiles`` request passes: who calls, how often, and the audit of the call.
 
 A pure ASGI middleware (Starlette's ``BaseHTTPMiddleware`` would run the route in another task,
 and the context would not reach it). For each HTTP request it
@@ -6,13 +6,16 @@ and the context would not reach it). For each HTTP request it
 1. reads ``Authorization: Bearer <token>`` and resolves the caller in one transaction bound to
    that token (:func:`services.api_access.authenticate_token`); when single sign-on is configured
    a token that is not a GridGov API token is checked as an OpenID Connect access token and given
-   a GridGov session of its own (cached until it expires). No valid token: **401** with
-   ``WWW-Authenticate: Bearer``;
+   a GridGov session of its own (cached until it expires). Where the app's own pages fetch
+   (``sessions=True``: vector tiles), a request without a bearer token may carry the app's
+   session cookie instead. No valid token: **401** with ``WWW-Authenticate: Bearer``;
 2. counts the call against the token's rate limit (its own, else ``GRIDGOV_API_RATE`` per minute
    with bursts of ``GRIDGOV_API_BURST``): beyond it **429** with ``Retry-After`` (seconds);
 3. binds the caller to every transaction the route opens (:func:`store.session.acting_as`: the
    database applies the account's row-level security) and to :data:`api.runtime.current_caller`;
-4. records the call in the audit trail (method, path, query, status, duration) — refused calls too.
+4. records the call in the audit trail (method, path, query, status, duration) — refused calls too
+   (``audit=False`` where the route audits in aggregate itself: a map draws dozens of tiles, and
+   :class:`services.tiles.TileService` writes one entry per account and minute).
 
 Errors are JSON in the caller's language (:mod:`api.errors`).
 """
@@ -33,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import runtime
 from api.errors import ApiError, error_response
 
-__all__ = ["ApiGate", "bearer_token"]
+__all__ = ["ApiGate", "bearer_token", "session_cookie"]
 
 logger = logging.getLogger(__name__)
 
@@ -88,15 +91,22 @@ def _oidc_caller(token: str):  # noqa: ANN202 - ApiCaller | None
     return authenticate_token(runtime.engine(), session, method="oidc")
 
 
-def _authenticate(token: str | None):  # noqa: ANN202 - ApiCaller | None
-    from services.api_access import authenticate_token
+def session_cookie(scope: Scope) -> str | None:
+    """The app's session cookie of the request, else ``None``."""
+    from api.login import SESSION_COOKIE
 
-    if not token:
-        return None
-    found = authenticate_token(runtime.engine(), token)
-    if found is None:
-        found = _oidc_caller(token)
-    return found
+    return Request(scope).cookies.get(SESSION_COOKIE) or None
+
+
+def _authenticate(token: str | None, cookie: str | None = None):  # noqa: ANN202 - ApiCaller | None
+    from services.api_access import authenticate_browser_session, authenticate_token
+
+    if token:
+        found = authenticate_token(runtime.engine(), token)
+        return found if found is not None else _oidc_caller(token)
+    if cookie:
+        return authenticate_browser_session(runtime.engine(), cookie)
+    return None
 
 
 def _record(caller, method: str, path: str, query: str, status: int, ms: float, reason: str | None) -> None:  # noqa: ANN001
@@ -112,9 +122,13 @@ def _record(caller, method: str, path: str, query: str, status: int, ms: float, 
 class ApiGate:
     """Authentication, rate limiting, binding to the account and audit for the wrapped ASGI app."""
 
-    def __init__(self, app: ASGIApp, *, public_paths: tuple[str, ...] = ()) -> None:
+    def __init__(self, app: ASGIApp, *, public_paths: tuple[str, ...] = (), sessions: bool = False,
+                 audit: bool = True, unauthorized_key: str | None = None) -> None:
         self.app = app
+        self.unauthorized_key = unauthorized_key
         self.public_paths = public_paths
+        self.sessions = sessions
+        self.audit = audit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -141,7 +155,8 @@ class ApiGate:
 
         try:
             try:
-                caller = await asyncio.to_thread(_authenticate, bearer_token(scope))
+                cookie = session_cookie(scope) if self.sessions else None
+                caller = await asyncio.to_thread(_authenticate, bearer_token(scope), cookie)
             except Exception as exc:  # noqa: BLE001 - the database down: 503 in words, not a traceback
                 from api.errors import from_exception
 
@@ -150,7 +165,8 @@ class ApiGate:
                 return
             if caller is None:
                 reason = "unauthenticated"
-                error = ApiError(401, "unauthorized", headers={"WWW-Authenticate": 'Bearer realm="gridgov"'})
+                error = ApiError(401, "unauthorized", self.unauthorized_key,
+                                 headers={"WWW-Authenticate": 'Bearer realm="gridgov"'})
                 await error_response(Request(scope), error)(scope, receive, recording)
                 return
             settings = get_settings()
@@ -174,4 +190,5 @@ class ApiGate:
                 runtime.current_caller.reset(token)
         finally:
             ms = (time.perf_counter() - started) * 1000
-            await asyncio.to_thread(_record, caller, method, path, query, status["code"], ms, reason)
+            if self.audit or reason is not None:  # refusals are always recorded
+                await asyncio.to_thread(_record, caller, method, path, query, status["code"], ms, reason)

@@ -78,7 +78,8 @@ class AccessTokenValidator:
       GridGov's client or one of ``GRIDGOV_OIDC_API_CLIENTS`` (``azp``, else ``aud``). ID tokens
       are refused.
     * An opaque token: RFC 7662 introspection with GridGov's client credentials when the provider
-      advertises ``introspection_endpoint``: ``active`` and an accepted ``client_id`` are required.
+      advertises ``introspection_endpoint`` (or ``GRIDGOV_OIDC_INTROSPECTION_URL`` names it):
+      ``active`` and an accepted ``client_id`` are required.
 
     :meth:`account` returns the account name (the ``GRIDGOV_OIDC_ACCOUNT_CLAIM`` claim) and when the
     token expires. Whether that account exists, its role and grids are GridGov's business.
@@ -92,6 +93,7 @@ class AccessTokenValidator:
         self.client_secret = settings.oidc_client_secret
         self.claim = settings.oidc_account_claim
         self.accepted = {self.client_id, *settings.oidc_api_clients}
+        self.introspection_url = settings.oidc_introspection_url
         self._http = httpx.Client(timeout=10)
         self._metadata: dict | None = None
         self._keys = None
@@ -146,7 +148,7 @@ class AccessTokenValidator:
         return self._name(claims), dt.datetime.fromtimestamp(int(claims["exp"]), dt.UTC)
 
     def _introspect(self, token: str) -> tuple[str, dt.datetime]:
-        endpoint = self._meta().get("introspection_endpoint")
+        endpoint = self._meta().get("introspection_endpoint") or self.introspection_url
         if not endpoint or not self.client_secret:
             raise InvalidAccessToken("an opaque token and no introspection endpoint to check it")
         response = self._http.post(endpoint, data={"token": token}, auth=(self.client_id, self.client_secret))

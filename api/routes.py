@@ -19,7 +19,7 @@ from api import mapit, ogc, open311
 from api.errors import ApiError, error_response
 from api.gate import ApiGate
 
-__all__ = ["routes", "openapi_document", "OPENAPI_PATH"]
+__all__ = ["routes", "json_router", "openapi_document", "OPENAPI_PATH"]
 
 OPENAPI_PATH = "/api/openapi.json"
 
@@ -32,7 +32,8 @@ async def _method(request: Request) -> Response:
     return error_response(request, ApiError(405, "method"))
 
 
-def _router(inner: list[BaseRoute]) -> Router:
+def json_router(inner: list[BaseRoute]) -> Router:
+    """A router whose unknown paths and methods answer the API's JSON errors (404, 405)."""
     router = Router(routes=inner, redirect_slashes=False)
 
     async def not_found(scope, receive, send):  # noqa: ANN001, ANN202 - ASGI
@@ -155,8 +156,8 @@ async def _openapi(request: Request) -> Response:
 
 def routes() -> list[BaseRoute]:
     """The API's routes, to serve beside the UI (``st.App(routes=...)``)."""
-    api = ApiGate(_router([*mapit.routes(), *open311.routes()]))
-    features = ApiGate(_router(ogc.routes()))
+    api = ApiGate(json_router([*mapit.routes(), *open311.routes()]))
+    features = ApiGate(json_router(ogc.routes()))
     landing = ApiGate(request_response(ogc.landing))
     return [
         Route(OPENAPI_PATH, _openapi, methods=["GET"]),

@@ -1,5 +1,5 @@
-"""What the HTTP routes of one server process share: the application engine, the OpenID Connect
-token validator, the rate limiters and the caller of the request being served.
+"""What the HTTP routes of one server process share: the application engine, the tile service (its
+cache), the OpenID Connect token validator, the rate limiters and the caller of the request being served.
 
 No module-level engine is made at import: :func:`engine` creates the application role's engine on
 first use (the app role: owns nothing, no BYPASSRLS; every transaction bound to the caller).
@@ -16,7 +16,7 @@ from governance.ratelimit import RateLimiter
 if TYPE_CHECKING:
     from services.api_access import ApiCaller
 
-__all__ = ["engine", "current_caller", "caller", "limiter_for", "oidc_validator", "reset"]
+__all__ = ["engine", "tile_service", "current_caller", "caller", "limiter_for", "oidc_validator", "reset"]
 
 _STATE: dict[str, Any] = {}
 _LOCK = threading.Lock()
@@ -33,6 +33,18 @@ def engine():  # noqa: ANN201 - sqlalchemy Engine
 
             _STATE["engine"] = make_engine(role=APP, check=False, pool_size=10, max_overflow=20)
         return _STATE["engine"]
+
+
+def tile_service():  # noqa: ANN201 - services.tiles.TileService
+    """The process's vector tile service over :func:`engine` (its cache is shared by every request)."""
+    engine_ = engine()
+    with _LOCK:
+        if "tiles" not in _STATE:
+            from gis.settings import get_settings
+            from services.tiles import TileService
+
+            _STATE["tiles"] = TileService(engine_, cache_bytes=get_settings().tile_cache_mb * 2**20)
+        return _STATE["tiles"]
 
 
 def caller() -> "ApiCaller":

@@ -328,10 +328,10 @@ def import_incidents(
     as_json: bool = _JSON,
 ) -> None:
     """Import incidents (upsert on the incident id; rows without one are added) and assign grids."""
-    from etl.readers import read_incidents
+    from etl.readers import iter_incidents
 
     where = _region_options(region)
-    _run("incidents", path, read=lambda: read_incidents(
+    _run_chunks("incidents", path, chunks=lambda: iter_incidents(
         path, id_field=id_field, x_field=x_field, y_field=y_field, crs=crs, encoding=encoding, layer=layer, **where,
     ), report_path=report, dry_run=dry_run,
             as_json=as_json, skip_invalid=skip_invalid, author=default_actor(), reason=reason)

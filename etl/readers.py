@@ -719,10 +719,60 @@ def read_incidents(
     labels mapped by :data:`governance.vocab.INCIDENT_STATUS_TERMS`), ``address`` and ``geometry`` (Point, EPSG:4490). A missing or
     unparsable report time or a missing category rejects the row.
     """
-    frame, source, key_col, keys, problems = _read_points(
-        path, key_role="incident_key", key_field=id_field, x_field=x_field, y_field=y_field,
-        crs=crs, encoding=encoding, layer=layer, region=region, key_required=False,
-    )
+    raw = read_vector(path, layer=layer, encoding=encoding, crs=crs, x_field=x_field, y_field=y_field)
+    return _incidents_from(raw, Path(path), id_field=id_field, reported_at_field=reported_at_field,
+                           category_field=category_field, description_field=description_field,
+                           status_field=status_field, address_field=address_field, timezone=timezone, region=region)
+
+
+def iter_incidents(
+    path: str | Path,
+    *,
+    id_field: str | None = None,
+    reported_at_field: str | None = None,
+    category_field: str | None = None,
+    description_field: str | None = None,
+    status_field: str | None = None,
+    address_field: str | None = None,
+    x_field: str | None = None,
+    y_field: str | None = None,
+    crs: object | None = None,
+    encoding: str | None = None,
+    layer: str | None = None,
+    timezone: str = "Asia/Shanghai",
+    region: Region | None = REGION_FROM_SETTINGS,
+    chunk_rows: int | None = None,
+) -> RowChunks:
+    """:func:`read_incidents` in chunks (:func:`gis.io.iter_vector`), for files of millions of rows."""
+    from gis.io import CHUNK_ROWS, iter_vector
+
+    chunks = iter_vector(path, chunk_rows=chunk_rows or CHUNK_ROWS, layer=layer, encoding=encoding, crs=crs,
+                         x_field=x_field, y_field=y_field)
+    return RowChunks(chunks, lambda raw, keys: _incidents_from(
+        raw, Path(path), id_field=id_field, reported_at_field=reported_at_field, category_field=category_field,
+        description_field=description_field, status_field=status_field, address_field=address_field,
+        timezone=timezone, region=region, check_duplicates=False, keys_out=keys), what="incident key")
+
+
+def _incidents_from(
+    raw: gpd.GeoDataFrame,
+    path: Path,
+    *,
+    id_field: str | None,
+    reported_at_field: str | None,
+    category_field: str | None,
+    description_field: str | None,
+    status_field: str | None,
+    address_field: str | None,
+    timezone: str,
+    region: Region | None,
+    check_duplicates: bool = True,
+    keys_out: list | None = None,
+) -> tuple[gpd.GeoDataFrame, list[RowProblem]]:
+    """:func:`read_incidents` on one frame as read (a whole file, or one chunk of it)."""
+    frame, source, key_col, keys, problems = _points_from(
+        raw, path, key_role="incident_key", key_field=id_field, region=region, key_required=False,
+        check_duplicates=check_duplicates, keys_out=keys_out)
     columns = list(frame.columns)
     time_col = find_field(columns, "reported_at", given=reported_at_field, required=True, source=source)
     category_col = find_field(columns, "category", given=category_field, required=True, source=source)

@@ -190,6 +190,30 @@ def _drop_dimensions(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return result
 
 
+def _open_source(path: str | Path, crs: str | int | CRS | None) -> tuple[Path, Limits, CRS | None, str | None]:
+    """The checks before a file is read: it exists, is a file (or a .gdb folder), is not empty
+    and not over the size limit; and the CRS the caller gives (a GCJ-02/BD-09 name is an offset
+    datum, converted after reading). Returns the path, the limits, the CRS override and the
+    offset datum's name. Raises :class:`DataSourceError` naming the file."""
+    source = Path(path)
+    if not source.exists():
+        raise DataSourceError(f"{source}: file not found")
+    if source.is_dir() and source.suffix.lower() != ".gdb":
+        raise DataSourceError(f"{source}: is a directory; name the file to read (e.g. the .shp)")
+    if source.stat().st_size == 0 and not source.is_dir():
+        raise DataSourceError(f"{source.name}: file is empty")
+    limits = Limits.from_settings()
+    check_file_size(source, limits=limits)
+    offset_name = offset_crs_name(crs)
+    override: CRS | None = None
+    if crs is not None and offset_name is None:
+        try:
+            override = resolve_crs(crs)
+        except CRSError as exc:
+            raise DataSourceError(f"{source.name}: {exc}") from None
+    return source, limits, override, offset_name
+
+
 # ---------------------------------------------------------------------------------------
 # public entry point
 # ---------------------------------------------------------------------------------------
@@ -238,24 +262,7 @@ def read_vector(
     DataSourceError
         One line naming the file and the problem.
     """
-    source = Path(path)
-    if not source.exists():
-        raise DataSourceError(f"{source}: file not found")
-    if source.is_dir() and source.suffix.lower() != ".gdb":
-        raise DataSourceError(f"{source}: is a directory; name the file to read (e.g. the .shp)")
-    if source.stat().st_size == 0 and not source.is_dir():
-        raise DataSourceError(f"{source.name}: file is empty")
-    limits = Limits.from_settings()
-    check_file_size(source, limits=limits)
-
-    offset_name = offset_crs_name(crs)
-    override: CRS | None = None
-    if crs is not None and offset_name is None:
-        try:
-            override = resolve_crs(crs)
-        except CRSError as exc:
-            raise DataSourceError(f"{source.name}: {exc}") from None
-
+    source, limits, override, offset_name = _open_source(path, crs)
     suffix = source.suffix.lower()
     if suffix == ".shp":
         frame = _read_shapefile(source, encoding=encoding, crs_given=crs is not None)
@@ -942,22 +949,7 @@ def iter_vector(
     """
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows was {chunk_rows} but is expected to be at least 1")
-    source = Path(path)
-    if not source.exists():
-        raise DataSourceError(f"{source}: file not found")
-    if source.is_dir() and source.suffix.lower() != ".gdb":
-        raise DataSourceError(f"{source}: is a directory; name the file to read (e.g. the .shp)")
-    if source.stat().st_size == 0 and not source.is_dir():
-        raise DataSourceError(f"{source.name}: file is empty")
-    limits = Limits.from_settings()
-    check_file_size(source, limits=limits)
-    offset_name = offset_crs_name(crs)
-    override: CRS | None = None
-    if crs is not None and offset_name is None:
-        try:
-            override = resolve_crs(crs)
-        except CRSError as exc:
-            raise DataSourceError(f"{source.name}: {exc}") from None
+    source, limits, override, offset_name = _open_source(path, crs)
     suffix = source.suffix.lower()
 
     def finish(frame: gpd.GeoDataFrame, start: int) -> gpd.GeoDataFrame:

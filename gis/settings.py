@@ -167,6 +167,11 @@ class Settings:
     oidc_api_clients:
         Client ids (besides ``GRIDGOV_OIDC_CLIENT_ID``) whose OpenID Connect access tokens the API
         accepts (``GRIDGOV_OIDC_API_CLIENTS``, comma-separated).
+    oidc_introspection_url:
+        The provider's RFC 7662 token introspection endpoint, for opaque access tokens, when its
+        discovery document does not advertise ``introspection_endpoint``
+        (``GRIDGOV_OIDC_INTROSPECTION_URL``; django-oauth-toolkit, e.g., serves ``…/o/introspect/``
+        without listing it).
     earliest_date:
         No recorded date (incident report, visit, roster start/end) may lie before this day
         (``GRIDGOV_EARLIEST_DATE``, default 2000-01-01): older dates are typing mistakes.
@@ -220,6 +225,7 @@ class Settings:
     api_burst: int = 120
     public_url: str | None = None
     oidc_api_clients: tuple[str, ...] = ()
+    oidc_introspection_url: str | None = None
 
     @property
     def oidc_enabled(self) -> bool:
@@ -343,6 +349,7 @@ class Settings:
             api_burst=_positive("GRIDGOV_API_BURST", 120),
             public_url=_public_url(env.get("GRIDGOV_PUBLIC_URL")),
             oidc_api_clients=tuple(c.strip() for c in (env.get("GRIDGOV_OIDC_API_CLIENTS") or "").split(",") if c.strip()),
+            oidc_introspection_url=env.get("GRIDGOV_OIDC_INTROSPECTION_URL") or None,
             earliest_date=earliest,
             clock_skew_s=skew,
             visit_max_distance_m=_distance("GRIDGOV_VISIT_MAX_DISTANCE_M", 500.0),

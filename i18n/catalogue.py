@@ -908,7 +908,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "ogc.cameras": {"zh": "视频点位", "en": "Cameras"},
     "ogc.cameras_description": {"zh": "雪亮工程视频点位（不含视频流地址）。", "en": "Camera points (without stream URLs)."},
     # -- vector tiles --
-    "tiles.unauthenticated": {"zh": "请先登录（会话无效或已过期）。", "en": "Log in first (no valid session)."},
+    "tiles.unauthenticated": {"zh": "请先登录（会话无效或已过期），或提供有效的访问令牌。",
+                              "en": "Log in first (no valid session), or send a valid access token."},
     "tiles.forbidden": {"zh": "您的角色无权查看该图层。", "en": "Your role may not see this layer."},
     "tiles.not_found": {"zh": "没有这个图层。", "en": "There is no such layer."},
     "tiles.bad_request": {"zh": "瓦片地址或参数有误。", "en": "The tile address or its parameters are wrong."},

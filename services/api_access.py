@@ -5,6 +5,8 @@
   is no bearer token. The database checks in the same transaction that the token is neither
   revoked nor expired nor of a disabled account (as for every transaction after it: the token
   is the session every query of the call is bound to), and says the token's own rate limit.
+* :func:`authenticate_browser_session` turns the app's session cookie into the calling account, for
+  the routes the app's own pages fetch (vector tiles): any valid session of the account.
 * :func:`open_oidc_session` gives a verified OpenID Connect access token a GridGov session of
   kind ``api`` that ends when the access token expires: the account must exist and be enabled;
   its role and grids come from GridGov, never from the token.
@@ -27,7 +29,8 @@ from store import accounts
 from store import audit as audit_store
 from store.session import acting_as
 
-__all__ = ["ApiCaller", "authenticate_token", "open_oidc_session", "record_call", "rate_key"]
+__all__ = ["ApiCaller", "authenticate_token", "authenticate_browser_session", "open_oidc_session", "record_call",
+           "rate_key"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,14 @@ def authenticate_token(engine: Engine, token: str | None, *, method: str = "toke
         rate = accounts.session_rate(db)
         accounts.touch_session(db)
     return ApiCaller(actor_of_account(account, token), rate, method)
+
+
+def authenticate_browser_session(engine: Engine, token: str | None) -> ApiCaller | None:
+    """The caller of the app's session cookie ``token`` (a logged-in browser), or ``None``."""
+    from services.auth import actor_for_token
+
+    actor = actor_for_token(engine, token)
+    return ApiCaller(actor, None, "session") if actor is not None else None
 
 
 def open_oidc_session(engine: Engine, account_name: str, *, expires_at: dt.datetime) -> str:

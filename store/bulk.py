@@ -590,7 +590,7 @@ def _write_households(conn: Connection, stage: str, *, assign: bool, total: int)
 
 def load_incidents(
     bind: Engine | Connection,
-    incidents: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame | Any,
     *,
     problems: Sequence[RowProblem] = (),
     author: str = "import",
@@ -599,36 +599,57 @@ def load_incidents(
     skip_invalid: bool = False,
     assign: bool = True,
     progress: Progress | None = None,
+    total: int | None = None,
 ) -> ImportReport:
-    """Upsert incidents on ``incident_key`` (rows without a key are inserted) and assign grids."""
+    """Upsert incidents on ``incident_key`` (rows without a key are inserted) and assign grids.
+
+    ``incidents`` is a frame from :func:`etl.readers.read_incidents` (with ``problems``), or the
+    chunks of :func:`etl.readers.iter_incidents` (as for :func:`load_households`): each chunk is
+    COPYed into a staging table as it is read (progress ``"read"``, in rows); after the last one,
+    rows refused by the whole file (duplicate keys across chunks) are dropped, and nothing is
+    written when a row has an error (unless ``skip_invalid``). Memory is one chunk plus the
+    problems and the ids of the written incidents.
+    """
     clock = Stopwatch()
-    _check_frame(incidents, "incidents")
-    report = ImportReport("incidents", source=source, rows=len(incidents), problems=list(problems))
-    report.rejected = _refuse_errors("incident", problems, skip_invalid=skip_invalid)
-    times = pd.to_datetime(incidents["reported_at"])
-    columns = incidents.reindex(columns=["closed_at", "disposition", "deadline"])
+    chunks = _chunks_of(incidents, problems)
+    report = ImportReport("incidents", source=source)
 
     def stamp(value: Any) -> str | None:
         return None if value is None or pd.isna(value) else pd.Timestamp(value).isoformat()
 
-    rows = [
-        (_none(k), t.isoformat(), str(c), d or "", s, a or "", stamp(ca), _none(dp), stamp(dl), w)
-        for k, t, c, d, s, a, ca, dp, dl, w in zip(
-            incidents["incident_key"], times, incidents["category"], incidents["description"],
-            incidents["status"], incidents["address"], columns["closed_at"], columns["disposition"],
-            columns["deadline"], _ewkb(incidents.geometry.values),
-        )
-    ]
     with unit_of_work(bind) as conn:
-        stage = _stage(
-            conn,
-            {"incident_key": "text", "reported_at": "timestamptz", "category": "text", "description": "text",
-             "status": "text", "address": "text", "closed_at": "timestamptz", "disposition": "text",
-             "deadline": "timestamptz", "geom": f"geometry(Point, {STORAGE_EPSG})"},
-            rows,
-            progress=progress,
-        )
-        conn.execute(text(f"ALTER TABLE {stage} ADD COLUMN stage_id bigserial"))
+        stage = f"stage_{uuid.uuid4().hex[:12]}"
+        conn.execute(text(
+            f"CREATE TEMPORARY TABLE {stage} (stage_id bigserial, row_no bigint, incident_key text, "
+            "reported_at timestamptz, category text, description text, status text, address text, "
+            "closed_at timestamptz, disposition text, deadline timestamptz, "
+            f"geom geometry(Point, {STORAGE_EPSG})) ON COMMIT DROP"))
+        raw = conn.connection.driver_connection
+        done = 0
+        total = total if total is not None else (len(incidents) if isinstance(incidents, pd.DataFrame) else None)
+        notify(progress, 0, total, "read")
+        for frame, found in chunks:
+            _check_frame(frame, "incidents")
+            report.problems.extend(found)
+            times = pd.to_datetime(frame["reported_at"])
+            columns = frame.reindex(columns=["closed_at", "disposition", "deadline"])
+            with raw.cursor() as cursor, cursor.copy(
+                    f"COPY {stage} (row_no, incident_key, reported_at, category, description, status, address, "
+                    "closed_at, disposition, deadline, geom) FROM STDIN") as copy:
+                for row in zip(
+                    (int(i) for i in frame.index), (_none(k) for k in frame["incident_key"]),
+                    (t.isoformat() for t in times), (str(c) for c in frame["category"]),
+                    (d or "" for d in frame["description"]), frame["status"], (a or "" for a in frame["address"]),
+                    (stamp(v) for v in columns["closed_at"]), (_none(v) for v in columns["disposition"]),
+                    (stamp(v) for v in columns["deadline"]), _ewkb(frame.geometry.values),
+                ):
+                    copy.write_row(row)
+            done += len(frame)
+            notify(progress, done, max(done, total or 0), "read")
+        report.problems.extend(_final_problems(chunks))
+        _drop_rejected(conn, stage, report)
+        _refuse_chunked("incident", report, skip_invalid=skip_invalid)
+        conn.execute(text(f"ANALYZE {stage}"))
         before = dict(conn.execute(text(
             f"SELECT i.incident_key, i.status FROM incidents i JOIN {stage} s ON s.incident_key = i.incident_key"
         )).all())
@@ -654,7 +675,8 @@ def load_incidents(
             RETURNING i.id, i.incident_key, i.status, i.reported_at, i.closed_at, (xmax = 0) AS inserted""")).all()
         keyed_inserted = sum(1 for r in keyed if r.inserted)
         keyed_updated = len(keyed) - keyed_inserted
-        keyed_unchanged = sum(1 for r in rows if r[0] is not None) - len(keyed)
+        keyed_unchanged = int(conn.execute(text(
+            f"SELECT count(*) FROM {stage} WHERE incident_key IS NOT NULL")).scalar_one()) - len(keyed)
         unkeyed = conn.execute(text(f"""
             INSERT INTO incidents (reported_at, category, description, status, address, closed_at, disposition,
                                    deadline, geom)

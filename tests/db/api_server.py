@@ -1,5 +1,5 @@
 """A real HTTP server of the API for the tests: uvicorn on 127.0.0.1 serving :func:`api.routes.routes`
-over a committed demo copy, and the tokens the tests call it with (made by ``gridgov token create``).
+(and the vector tiles of :func:`api.tiles.routes`) over a committed demo copy, and the tokens the tests call it with (made by ``gridgov token create``).
 
 Not the Streamlit server: the routes are the same objects ``serve.py`` mounts beside the UI
 (``tests/db/test_api.py`` checks that ``serve._routes()`` includes them), served by the same
@@ -50,23 +50,25 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(owner_url: str) -> Iterator[ApiServer]:
-    """Serve the API over ``owner_url``'s database until the block ends."""
+def serve(owner_url: str, extra_env: dict[str, str] | None = None) -> Iterator[ApiServer]:
+    """Serve the API over ``owner_url``'s database until the block ends (with ``extra_env`` set,
+    e.g. the ``GRIDGOV_OIDC_*`` settings of single sign-on)."""
     import uvicorn
     from starlette.applications import Starlette
 
-    from api import runtime
+    from api import runtime, tiles
     from api.routes import routes
     from gis.settings import get_settings
 
     # the tests' own tokens make hundreds of calls a second; rate limits are tested with --rate
-    env = {**database_env(owner_url, actor=None), "GRIDGOV_API_RATE": "1000000", "GRIDGOV_API_BURST": "1000000"}
+    env = {**database_env(owner_url, actor=None), "GRIDGOV_API_RATE": "1000000", "GRIDGOV_API_BURST": "1000000",
+           **(extra_env or {})}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     get_settings.cache_clear()
     runtime.reset()
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=routes()), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(Starlette(routes=[*routes(), *tiles.routes()]), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

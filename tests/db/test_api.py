@@ -125,6 +125,37 @@ def test_rate_limit_answers_429_with_retry_after(server) -> None:
     assert answers[2].json()["error"] == "rate_limited"
 
 
+def test_tiles_pass_the_same_gate_as_the_api(server, owner, tokens) -> None:
+    """/tiles/ is behind the API's gate: a bearer token opens it, nothing else does (a JSON 401 in
+    the caller's language, audited); a served tile is not audited call by call (the tile service
+    writes one entry per account and minute)."""
+    from gis.tiles import tile_at
+
+    tile = tile_at(113.26, 29.48, 14)
+    path = f"/tiles/grids-3/{tile.z}/{tile.x}/{tile.y}.mvt"
+    with server.client() as c:
+        refused = c.get(path)
+        c.cookies.set("gridgov_session", "not-a-session")
+        forged = c.get(path)
+    assert refused.status_code == forged.status_code == 401
+    assert refused.json()["error"] == "unauthorized" and "登录" in refused.json()["message"]
+    assert [e["status"] for e in _audit_calls(owner, path, 2)[-2:]] == [401, 401]
+    with server.client(tokens["worker"]) as c:
+        served = c.get(path)
+        unknown = c.get(f"/tiles/no-such-layer/{tile.z}/{tile.x}/{tile.y}.mvt")
+        nowhere = c.get("/tiles/grids-3/whatever")
+    assert served.status_code == 200 and served.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    assert served.content, "the tile over the demo street is empty"
+    assert unknown.status_code == 404 and unknown.json()["error"] == "not_found"
+    assert nowhere.status_code == 404 and nowhere.json()["error"] == "not_found"
+    time.sleep(0.5)
+    assert len(_audit_calls(owner, path, 2)) == 2, "a served tile was audited call by call"
+    with owner.connect() as db:
+        tiles_entries = db.execute(text(
+            "SELECT count(*) FROM audit_log WHERE action = 'tiles' AND account_name = 'worker-001'")).scalar_one()
+    assert tiles_entries >= 1
+
+
 def test_openapi_describes_every_route(server) -> None:
     from api.routes import routes
 

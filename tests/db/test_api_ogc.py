@@ -84,6 +84,99 @@ def test_landing_conformance_collections_and_paging(server, owner, token) -> Non
         assert anonymous.get("/ogc/collections").status_code == 401
 
 
+def _items(c, collection: str, **params) -> list[dict]:  # noqa: ANN001
+    """Every feature of ``collection`` for ``params`` (following the next links)."""
+    features, url, query = [], f"/ogc/collections/{collection}/items", {"limit": 500, **params}
+    while url:
+        page = c.get(url, params=query)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        features += body["features"]
+        url, query = next((link["href"] for link in body["links"] if link["rel"] == "next"), None), None
+    return features
+
+
+def test_datetime_intervals_answer_every_version_valid_in_them(server, owner, token) -> None:
+    """``datetime=start/end`` (OGC API – Features Part 1, open ends ``..``): every version valid at some
+    moment of the interval, each as ``CODE@VERSION``; an instant answers the plan of that moment."""
+    import datetime as dt
+
+    from tests.db._cli import run
+
+    with owner.connect() as db:
+        code, wkb = db.execute(text(
+            "SELECT code, ST_AsBinary(geom) FROM grids WHERE level = 3 ORDER BY code LIMIT 1")).one()
+    geom = shapely.from_wkb(bytes(wkb))
+    minx, _, maxx, _ = geom.bounds
+    line = shapely.LineString([(minx - 0.001, geom.centroid.y), (maxx + 0.001, geom.centroid.y)]).wkt
+    before_split = dt.datetime.now(dt.UTC)
+    status, out, err = run(["--as", "planner", "edit", "split", code, "--line", line, "--reason", "OGC interval test",
+                            "--json"], env=server.env)
+    assert status == 0, err
+    added = json.loads(out)["added"]
+    with owner.connect() as db:
+        expected_all = {f"{r[0]}@{r[1]}" for r in db.execute(text("SELECT code, version FROM grid_versions WHERE level = 3"))}
+        current = {r[0] for r in db.execute(text("SELECT code FROM grid_versions WHERE level = 3 AND valid_to IS NULL"))}
+        retired = {f"{r[0]}@{r[1]}" for r in db.execute(text(
+            "SELECT code, version FROM grid_versions WHERE code = :c AND valid_to >= :t"), {"c": code, "t": before_split})}
+    assert retired, "the split did not retire the grid's current version"
+    week_ago = (dt.date.today() - dt.timedelta(days=7)).isoformat()
+    with server.client(token) as c:
+        everything = {f["id"] for f in _items(c, "grids-level-3", datetime="../..")}
+        since = {f["id"] for f in _items(c, "grids-level-3", datetime=f"{week_ago}/..")}
+        long_ago = {f["id"] for f in _items(c, "grids-level-3", datetime="../1990-01-01")}
+        now = {f["id"] for f in _items(c, "grids-level-3", datetime=dt.datetime.now(dt.UTC).isoformat())}
+        then = {f["id"] for f in _items(c, "grids-level-3", datetime=before_split.isoformat())}
+        bad = c.get("/ogc/collections/grids-level-3/items", params={"datetime": "last week/.."})
+    assert everything == expected_all
+    assert retired <= since and {a.split("@")[0] for a in since} >= set(added), \
+        "the split grid's old and new versions are all valid in an interval spanning the split"
+    assert long_ago == set()
+    assert now == current and code not in now and set(added) <= now
+    assert code in then and not set(added) & then
+    assert bad.status_code == 400 and bad.json()["error"] == "bad_parameter"
+
+
+def test_cameras_are_a_collection_in_the_accounts_scope_without_stream_urls(server, owner, tmp_path) -> None:
+    """Cameras (雪亮工程) imported with ``gridgov import cameras`` are published as ``cameras``: each in
+    its grid, seen by the accounts whose scope covers that grid; the stream URL (it carries
+    credentials) is never a property."""
+    from tests.db._cli import run
+
+    with owner.connect() as db:
+        own = db.execute(text(
+            "SELECT g.grid_code FROM account_grants g JOIN accounts a ON a.id = g.account_id "
+            "WHERE a.name = 'worker-001' ORDER BY g.grid_code LIMIT 1")).scalar_one()
+        points = db.execute(text(
+            "SELECT code, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
+            "WHERE level = 3 AND (code = :own OR left(code, 12) <> left(:own, 12)) ORDER BY code = :own DESC, code "
+            "LIMIT 3"), {"own": own}).all()
+    assert points[0][0] == own and len(points) == 3
+    rows = ["id,name,type,status,stream_url,lon,lat"] + [
+        f"OGC-CAM-{i},路口{i}号,球机,在线,rtsp://user:secret@10.0.0.{i}/live,{x},{y}" for i, (_, x, y) in enumerate(points)]
+    path = tmp_path / "cameras.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    status, out, err = run(["--as", "admin", "import", "cameras", str(path), "--crs", "4490", "--json"], env=server.env)
+    assert status == 0, err
+    worker = create_token(server.env, "--user", "worker-001")["token"]
+    admin = create_token(server.env, "--user", "admin")["token"]
+    seen = {}
+    for name, tok in (("worker", worker), ("admin", admin)):
+        with server.client(tok) as c:
+            assert "cameras" in [x["id"] for x in c.get("/ogc/collections").json()["collections"]]
+            seen[name] = {f["id"]: f for f in _items(c, "cameras") if f["id"].startswith("OGC-CAM-")}
+            one = c.get("/ogc/collections/cameras/items/OGC-CAM-0")
+            assert one.status_code == 200 and one.json()["properties"]["grid_code"] == own
+    assert set(seen["admin"]) == {"OGC-CAM-0", "OGC-CAM-1", "OGC-CAM-2"}
+    assert set(seen["worker"]) == {"OGC-CAM-0"}, "a worker's token saw cameras of other grids"
+    assert {f["properties"]["grid_code"] for f in seen["admin"].values()} == {p[0] for p in points}
+    for feature in seen["admin"].values():
+        assert "stream_url" not in feature["properties"] and "secret" not in json.dumps(feature)
+        assert feature["properties"]["type"] == "dome" and feature["properties"]["status"] == "online"
+    with server.client(worker) as c:
+        assert c.get("/ogc/collections/cameras/items/OGC-CAM-1").status_code == 404
+
+
 def test_incident_counts_follow_the_accounts_scope(server, owner) -> None:
     worker = create_token(server.env, "--user", "worker-001")["token"]
     admin = create_token(server.env, "--user", "admin")["token"]
