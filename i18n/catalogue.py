@@ -683,7 +683,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "public.card.role": {"zh": "职务", "en": "Role"},
     "public.card.name": {"zh": "姓名", "en": "Name"},
     "public.card.phone": {"zh": "联系电话", "en": "Phone"},
-    "public.card.building": {"zh": "{building} 号楼", "en": "Building {building}"},
+    "public.card.building": {"zh": "楼栋：{building}", "en": "Building: {building}"},
     "public.card.no_contacts": {"zh": "暂无公示的联系人。", "en": "No contacts are posted yet."},
     "public.card.notices": {"zh": "通知公告", "en": "Notices"},
     "public.card.no_notices": {"zh": "目前没有通知公告。", "en": "There are no current notices."},
