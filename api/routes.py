@@ -3,7 +3,8 @@
 :func:`routes` is what ``serve.py`` gives ``st.App(routes=...)`` (and what the tests serve on
 their own Starlette app or uvicorn). Everything under ``/api`` and ``/ogc`` passes the gate
 (:class:`api.gate.ApiGate`: bearer token, rate limit, the account bound to every transaction,
-audit); only ``/api/openapi.json``, the description of every endpoint, is public. Unknown paths
+audit); only ``/api/openapi.json``, the description of every endpoint, is public. The public,
+login-free pages under ``/public/`` (:mod:`api.public`) are served beside them, outside the gate. Unknown paths
 and methods under ``/api`` and ``/ogc`` answer JSON errors like every other refusal.
 """
 
@@ -15,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router, request_response
 
-from api import mapit, ogc, open311
+from api import mapit, ogc, open311, public
 from api.errors import ApiError, error_response
 from api.gate import ApiGate
 
@@ -164,4 +165,5 @@ def routes() -> list[BaseRoute]:
         Route("/ogc", landing, methods=["GET"]),
         Mount("/api", app=api),
         Mount("/ogc", app=features),
+        *public.routes(),  # /public/: the login-free pages (no gate), api/public.py
     ]

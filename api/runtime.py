@@ -1,5 +1,6 @@
 """What the HTTP routes of one server process share: the application engine, the tile service (its
-cache), the OpenID Connect token validator, the rate limiters and the caller of the request being served.
+cache), the OpenID Connect token validator, the rate limiters (API tokens; the public pages' client
+addresses) and the caller of the request being served.
 
 No module-level engine is made at import: :func:`engine` creates the application role's engine on
 first use (the app role: owns nothing, no BYPASSRLS; every transaction bound to the caller).
@@ -16,7 +17,8 @@ from governance.ratelimit import RateLimiter
 if TYPE_CHECKING:
     from services.api_access import ApiCaller
 
-__all__ = ["engine", "tile_service", "current_caller", "caller", "limiter_for", "oidc_validator", "reset"]
+__all__ = ["engine", "tile_service", "current_caller", "caller", "limiter_for", "public_limiter", "oidc_validator",
+           "reset"]
 
 _STATE: dict[str, Any] = {}
 _LOCK = threading.Lock()
@@ -62,6 +64,20 @@ def limiter_for(per_minute: int, burst: int) -> RateLimiter:
     with _LOCK:
         if key not in _STATE:
             _STATE[key] = RateLimiter(capacity=capacity, period_s=capacity * 60.0 / per_minute)
+        return _STATE[key]
+
+
+def public_limiter() -> RateLimiter:
+    """The token buckets of the public pages, per client address (``GRIDGOV_PUBLIC_RATE`` a minute,
+    bursts of ``GRIDGOV_PUBLIC_BURST``); apart from the API tokens' buckets."""
+    from gis.settings import get_settings
+
+    settings = get_settings()
+    capacity = float(max(1, settings.public_burst))
+    key = ("public", settings.public_rate_per_minute, capacity)
+    with _LOCK:
+        if key not in _STATE:
+            _STATE[key] = RateLimiter(capacity=capacity, period_s=capacity * 60.0 / settings.public_rate_per_minute)
         return _STATE[key]
 
 

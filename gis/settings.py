@@ -160,6 +160,11 @@ class Settings:
         Requests an API token may make per minute on average (``GRIDGOV_API_RATE``, default 600;
         a token may have its own, ``gridgov token create --rate``) and in a burst
         (``GRIDGOV_API_BURST``, default 120); beyond them the API answers 429 with ``Retry-After``.
+    public_rate_per_minute, public_burst:
+        Code look-ups (evaluation codes, incident references) and page loads one client address may
+        make on the public, login-free pages (``/public/``) per minute on average
+        (``GRIDGOV_PUBLIC_RATE``, default 2) and in a burst (``GRIDGOV_PUBLIC_BURST``, default 12); a
+        code that is not found costs three; beyond them the pages answer 429 in words.
     public_url:
         The URL clients reach the server at (``GRIDGOV_PUBLIC_URL``, e.g.
         ``https://gridgov.example.gov.cn``): the OGC API builds its links from it. Unset: from each
@@ -223,6 +228,8 @@ class Settings:
     oidc_cookie_secret: str | None = field(default=None, repr=False)
     api_rate_per_minute: int = 600
     api_burst: int = 120
+    public_rate_per_minute: int = 2
+    public_burst: int = 12
     public_url: str | None = None
     oidc_api_clients: tuple[str, ...] = ()
     oidc_introspection_url: str | None = None
@@ -347,6 +354,8 @@ class Settings:
             oidc_cookie_secret=env.get("GRIDGOV_OIDC_COOKIE_SECRET") or None,
             api_rate_per_minute=_positive("GRIDGOV_API_RATE", 600),
             api_burst=_positive("GRIDGOV_API_BURST", 120),
+            public_rate_per_minute=_positive("GRIDGOV_PUBLIC_RATE", 2),
+            public_burst=_positive("GRIDGOV_PUBLIC_BURST", 12),
             public_url=_public_url(env.get("GRIDGOV_PUBLIC_URL")),
             oidc_api_clients=tuple(c.strip() for c in (env.get("GRIDGOV_OIDC_API_CLIENTS") or "").split(",") if c.strip()),
             oidc_introspection_url=env.get("GRIDGOV_OIDC_INTROSPECTION_URL") or None,

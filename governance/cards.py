@@ -14,7 +14,7 @@ from typing import Any
 
 from governance.vocab import STAFF_ROLE_TERMS, STAFF_ROLES
 
-__all__ = ["StaffMember", "ContactEntry", "GridCard", "LEADER_ROLES"]
+__all__ = ["StaffMember", "ContactEntry", "GridCard", "LEADER_ROLES", "contact_entries"]
 
 #: Roles of an ancestor grid shown on a grid's public contact card.
 LEADER_ROLES = ("liaison_leader", "grid_head")
@@ -81,17 +81,26 @@ class GridCard:
 
     def contact_entries(self, language: str = "zh") -> list[ContactEntry]:
         """The public card's lines: the parents' leaders (top down), then this grid's team by role."""
-        names = dict(self.parents)
-        names[self.code] = self.name
-        order = {role: i for i, role in enumerate(STAFF_ROLES)}
-        depth = {code: i for i, (code, _) in enumerate(self.parents)}
-        leaders = sorted(
-            (s for s in self.leaders if s.role in LEADER_ROLES),
-            key=lambda s: (depth.get(s.grid_code, -1), order.get(s.role, 99), s.name),
-        )
-        team = sorted(self.staff, key=lambda s: (order.get(s.role, 99), s.name))
-        return [
-            ContactEntry(s.role, s.role_label(language), s.name, s.phone or "", s.grid_code,
-                         names.get(s.grid_code, ""), s.building_no)
-            for s in [*leaders, *team]
-        ]
+        return contact_entries(self.code, self.name, self.parents, self.staff, self.leaders, language=language)
+
+
+def contact_entries(
+    code: str, name: str, parents: list[tuple[str, str]], staff: list[StaffMember], leaders: list[StaffMember],
+    *, language: str = "zh",
+) -> list[ContactEntry]:
+    """The lines of grid ``code``'s public contact card: the liaison leaders and grid heads of its
+    ``parents`` ((code, name) pairs, level 1 first) top down, then its own ``staff`` by role."""
+    names = dict(parents)
+    names[code] = name
+    order = {role: i for i, role in enumerate(STAFF_ROLES)}
+    depth = {c: i for i, (c, _) in enumerate(parents)}
+    chosen = sorted(
+        (s for s in leaders if s.role in LEADER_ROLES),
+        key=lambda s: (depth.get(s.grid_code, -1), order.get(s.role, 99), s.name),
+    )
+    team = sorted(staff, key=lambda s: (order.get(s.role, 99), s.name))
+    return [
+        ContactEntry(s.role, s.role_label(language), s.name, s.phone or "", s.grid_code,
+                     names.get(s.grid_code, ""), s.building_no)
+        for s in [*chosen, *team]
+    ]
