@@ -277,9 +277,10 @@ async def post_request(request: Request) -> Response:
         if found is None:
             raise ApiError(400, "address_not_found", "open311.error.address_not_found", {"address": address[:80]})
         lon, lat = found
-    incident_id = await run_in_threadpool(
+    reported = await run_in_threadpool(
         functools.partial(report_incident, engine, actor, lon=lon, lat=lat, category=code,
                           description=form.get("description") or "", address=address, submission=submission))
+    incident_id = reported.id
     from access.permissions import may
     from services.incidents import incident_records
 
@@ -291,8 +292,11 @@ async def post_request(request: Request) -> Response:
         notice = translate("open311.service_notice", lang, id=incident_id, grid=records[0]["grid_code"])
     else:
         notice = translate("open311.service_notice_plain", lang, id=incident_id)
+    if reported.reference:  # the reporter's reference code for the public status page (an extension field)
+        notice += translate("feedback.reference_notice", lang, reference=reported.shown_reference)
     return _respond(fmt, "service_requests",
-                    [{"service_request_id": str(incident_id), "service_notice": notice, "account_id": None}], status=201)
+                    [{"service_request_id": str(incident_id), "service_notice": notice, "account_id": None,
+                      "reference": reported.shown_reference}], status=201)
 
 
 def _moment(request: Request, name: str) -> dt.datetime | None:

@@ -198,7 +198,7 @@ def _report_form() -> None:
         return
     try:
         picture = _photo(upload)
-        new_id = incident_service.report_incident(
+        reported = incident_service.report_incident(
             common.get_engine(), common.current_actor(), lon=float(point[0]), lat=float(point[1]), category=category,
             description=description, address=address, request_key=st.session_state["home.report_key"], photo=picture,
         )
@@ -210,8 +210,9 @@ def _report_form() -> None:
         return
     st.session_state["home.report_key"] = new_request_key()
     st.session_state["home.form"] = form + 1
-    st.session_state["home.incident"] = int(new_id)
-    st.session_state["home.flash"] = ("ok", t("home.reported", id=new_id))
+    st.session_state["home.incident"] = reported.id
+    st.session_state["home.flash"] = ("ok", t("home.reported", id=reported.id) + (
+        t("feedback.reference_notice", reference=reported.shown_reference) if reported.reference else ""))
     common.clear_caches()
     st.rerun()
 

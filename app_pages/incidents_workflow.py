@@ -235,7 +235,7 @@ def _report_tab(scope, incidents: pd.DataFrame) -> None:
             st.error(t("wf.need_point"))
             return
         try:
-            new_id = incident_service.report_incident(
+            reported = incident_service.report_incident(
                 common.get_engine(), common.current_actor(), lon=float(lon), lat=float(lat),
                 category=category or "", description=description, address=address,
             )
@@ -243,9 +243,10 @@ def _report_tab(scope, incidents: pd.DataFrame) -> None:
             st.error(t("wf.refused", error=exc))
             return
         common.clear_caches()
-        st.session_state["wf.selected"] = new_id
+        st.session_state["wf.selected"] = reported.id
         st.session_state["wf.point"] = None
-        st.session_state["wf.flash"] = ("ok", t("wf.reported", id=new_id))
+        st.session_state["wf.flash"] = ("ok", t("wf.reported", id=reported.id) + (
+            t("feedback.reference_notice", reference=reported.shown_reference) if reported.reference else ""))
         st.rerun()
 
 

@@ -105,6 +105,10 @@ def _render_incident(detail: dict[str, Any]) -> None:
         f"{detail['disposition'] or '-'}, assigned to {detail.get('assigned_to_name') or detail['assigned_to'] or '-'}, "
         f"deadline {local(detail['deadline']) or '-'}"
     )
+    if detail.get("reference"):
+        from governance.feedback import format_reference
+
+        typer.echo(f"  reference code {format_reference(detail['reference'])}")
     for e in detail["events"]:
         typer.echo(f"  {local(e['at'])}  {e['action']:<8} {e['from_status'] or '':>10} → {e['to_status']:<10} "
                    f"{e['actor']}  {e['note']}")
@@ -133,17 +137,21 @@ def incident_report(
     with engine.connect() as conn:
         staff_id = _staff_id(conn, staff)
     actor = _cli().current_actor()
-    iid = report_incident(
+    reported = report_incident(
         engine, actor, lon=lon, lat=lat, category=category, description=description, address=address,
         reported_at=reported_at, reported_by=staff_id, incident_key=key,
     )
     from access.permissions import may
 
+    def told(d: dict[str, Any]) -> None:
+        typer.echo(f"incident {d['id']} reported; reference code {d['reference']} (the public status page takes it)")
+
     if not may(actor.role, "view_incidents"):  # may report, may not read incidents (a family doctor)
-        _emit({"id": iid, "status": "reported"}, as_json, lambda d: typer.echo(f"incident {d['id']} reported"))
+        _emit({**reported.to_dict(), "status": "reported"}, as_json, told)
         return
     with engine.connect() as conn:
-        detail = incident_detail(conn, iid)
+        detail = incident_detail(conn, reported.id)
+    detail["reference"] = reported.shown_reference  # the form the reporter is given
     _emit(detail, as_json, _render_incident)
 
 

@@ -74,7 +74,7 @@ logger = logging.getLogger("gridgov")
 HELP_PANELS: dict[str, tuple[str, ...]] = {
     "数据 Data": ("import", "export", "assign", "lookup", "stats", "validate"),
     "边界 Boundaries": ("edit", "history", "diff", "resolve", "rollback"),
-    "治理 Governance": ("incident", "visit", "roster", "report"),
+    "治理 Governance": ("incident", "visit", "roster", "report", "evaluation", "spotcheck", "notice"),
     "管理 Admin": ("login", "logout", "whoami", "user", "token", "audit", "db", "init", "demo", "app"),
 }
 
@@ -98,6 +98,12 @@ COMMAND_PERMISSIONS: dict[str, str | tuple[str, ...]] = {
     "roster export": "export", "roster gaps": "manage_roster", "roster card": "view_map",
     "report assessment": "view_assessment", "report monthly": "make_report",
     "audit": "view_audit",
+    # the street's practices (issue #17): cli/practices.py
+    **{f"evaluation {c}": "manage_evaluation" for c in ("open", "codes", "close")},
+    "evaluation list": ("manage_evaluation", "view_evaluation"), "evaluation results": "view_evaluation",
+    **{f"spotcheck {c}": "spot_check" for c in ("draw", "record", "list")}, "spotcheck talks": ("spot_check", "hold_talks"),
+    "notice publish": "publish_notice", "notice receipts": "publish_notice", "notice list": "view_map",
+    "report three-in-one": "view_assessment", "report rate": "rate_workers",
 }
 #: Commands any logged-in account may run (about its own session).
 ACCOUNT_COMMANDS = ("login", "logout", "whoami")
@@ -719,6 +725,7 @@ def _register_subcommands() -> None:
         ("cli.io", "register"),
         ("cli.boundaries", "register"),
         ("cli.governance", "register"),
+        ("cli.practices", "register"),
         ("cli.accounts", "register"),
     ):
         try:

@@ -48,6 +48,7 @@ __all__ = [
     "STEP_OF_STATUS",
     "ReferenceCodeError",
     "new_reference",
+    "new_references",
     "parse_reference",
     "format_reference",
     "PublicIncidentStatus",
@@ -91,6 +92,18 @@ class ReferenceCodeError(PublicCodeError):
 def new_reference(*, randbits: Callable[[int], int] = secrets.randbits) -> str:
     """A new reference code (canonical, 12 characters)."""
     return generate_code(REFERENCE_DATA_CHARS, randbits=randbits)
+
+
+def new_references(count: int, *, randbits: Callable[[int], int] = secrets.randbits) -> list[str]:
+    """``count`` new reference codes, all different (for a batch: an import, the demo)."""
+    made: list[str] = []
+    seen: set[str] = set()
+    while len(made) < count:
+        code = new_reference(randbits=randbits)
+        if code not in seen:
+            seen.add(code)
+            made.append(code)
+    return made
 
 
 def parse_reference(text: object) -> str:

@@ -983,6 +983,19 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh": "网格较多时不逐点显示住户与事件；事件以密度图层显示。",
         "en": "With this many grids households and incidents are not drawn one by one; incidents show as density.",
     },
+    # -- streetcli: reference codes given to reporters (issue #17 point 7) --
+    "feedback.reference_notice": {
+        "zh": "查询码：{reference}（凭此码可在公开页面查看办理进度）。",
+        "en": " Reference: {reference} (use it on the public page to follow the progress).",
+    },
+    # -- streetcli: printed evaluation slips (etl/slips.py) --
+    "slip.grid": {"zh": "网格：{grid}", "en": "Grid: {grid}"},
+    "slip.expires": {"zh": "有效期至 {day}", "en": "Valid until {day}"},
+    "slip.how": {
+        "zh": "请用手机扫描二维码，或打开下面的网址输入测评码。每个测评码只能提交一次，匿名填写。",
+        "en": "Scan the QR code with your phone, or open the address below and type the code. One response per code; anonymous.",
+    },
+    "slip.number": {"zh": "第 {number}/{count} 张", "en": "Slip {number} of {count}"},
 }
 
 

@@ -19,13 +19,15 @@ from access.actor import Actor
 from access.permissions import require
 from governance.capture import PhotoFile
 from governance.deadlines import DeadlinePolicy
+from governance.feedback import PublicIncidentStatus
 from governance.workflow import IncidentState
 from store import governance as incident_store
 from store import photos as photo_store
 from store import incident_records as record_store
 from store.session import read_only, run_in_transaction
 
-__all__ = ["Submission", "report_incident", "act_on_incident", "incident_version", "incident_records", "locate_address"]
+__all__ = ["Submission", "ReportedIncident", "report_incident", "act_on_incident", "incident_version", "incident_records",
+           "locate_address", "public_status"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,25 @@ class Submission:
     attributes: Mapping[str, str] = field(default_factory=dict)
     media_url: str | None = None
     contact: Mapping[str, str | None] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class ReportedIncident:
+    """What the reporter is given: the incident's id and its public reference code
+    (:mod:`governance.feedback`; ``None`` only for a resubmitted form whose incident the reporter may
+    not read). :attr:`shown_reference` is the ``XXXX-XXXX-XXXX`` form to show and print."""
+
+    id: int
+    reference: str | None
+
+    @property
+    def shown_reference(self) -> str | None:
+        from governance.feedback import format_reference
+
+        return None if self.reference is None else format_reference(self.reference)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"id": self.id, "reference": self.shown_reference}
 
 
 def report_incident(
@@ -57,8 +78,9 @@ def report_incident(
     request_key: str | None = None,
     photo: PhotoFile | None = None,
     submission: Submission | None = None,
-) -> int:
-    """Report an incident at (lon, lat) EPSG:4490; returns its id (status 上报 reported).
+) -> ReportedIncident:
+    """Report an incident at (lon, lat) EPSG:4490 (status 上报 reported); returns its id and the public
+    reference code the reporter is given (:class:`ReportedIncident`).
 
     The incident is assigned to the micro-grid covering the point (:mod:`boundaries.assign`).
     Raises :class:`store.lookup.GridNotFoundAtPoint` (naming the nearest grid and its distance in
@@ -75,8 +97,8 @@ def report_incident(
     if submission is not None:
         _check_submission(submission)
 
-    def work(db: Connection) -> int:
-        incident_id, created = incident_store.report_incident_once(
+    def work(db: Connection) -> ReportedIncident:
+        incident_id, created, reference = incident_store.report_incident_once(
             db, lon=lon, lat=lat, category=category, description=description, address=address, actor=actor.name,
             reported_at=reported_at, reported_by=reported_by if reported_by is not None else actor.staff_id,
             reporter_name=reporter_name, incident_key=incident_key, allow_outside=allow_outside,
@@ -89,7 +111,7 @@ def report_incident(
                                         attributes=submission.attributes, media_url=submission.media_url,
                                         submitted_by=actor.name)
             record_store.add_contact(db, incident_id, submission.contact)
-        return incident_id
+        return ReportedIncident(int(incident_id), reference)
 
     return run_in_transaction(bind, actor, work)
 
@@ -180,3 +202,26 @@ def locate_address(bind: Engine | Connection, actor: Actor, address: str) -> tup
     require(actor.role, "report_incident")
     with read_only(bind, actor) as db:
         return record_store.locate_address(db, address)
+
+
+def public_status(bind: Engine | Connection, reference: object) -> PublicIncidentStatus:
+    """What the public, login-free status page shows of the incident with ``reference`` (as typed: case,
+    spaces and dashes do not matter): its step, disposition, the reply and dates, nothing personal
+    (:func:`governance.feedback.public_status`; read through ``gridgov.public_incident``, no account).
+
+    Raises
+    ------
+    governance.feedback.ReferenceCodeError
+        ``malformed`` (a typo: the check character does not match) or ``unknown`` (no such incident).
+    """
+    from gis.settings import get_settings
+    from governance.feedback import ReferenceCodeError, parse_reference
+    from governance.feedback import public_status as public_view
+    from store.session import acting_as
+
+    code = parse_reference(reference)
+    with acting_as(None), read_only(bind) as db:
+        record = record_store.public_incident(db, code)
+    if record is None:
+        raise ReferenceCodeError("unknown", "no incident has this reference code")
+    return public_view(record, timezone=get_settings().timezone)

@@ -134,7 +134,10 @@ def publish(
             "staff_id": int(record["staff_id"]),
             "rank": None if pd.isna(record["rank"]) else int(record["rank"]),
             "total": None if pd.isna(record["total"]) else float(record["total"]),
-            "grade": record["grade"], "award_eligible": record["award_eligible"], "pending": bool(record["pending"]),
+            # a pending worker has no grade (NaN/NA in the frame): stored as NULL, never as the text 'NaN'
+            "grade": None if pd.isna(record["grade"]) else str(record["grade"]),
+            "award_eligible": None if pd.isna(record["award_eligible"]) else bool(record["award_eligible"]),
+            "pending": bool(record["pending"]),
             "breakdown": breakdown.to_dict(), "config": result.config.as_dict(),
         })
 

@@ -39,6 +39,7 @@ from gis.problems import ERROR, RowProblem
 from gis.crs import STORAGE_EPSG
 from gis.errors import CRSError, StaleVersionError, ValidationError
 from gis.progress import Progress, Stopwatch, notify
+from store.incident_records import fill_references
 from store.grids import assign_points_at_times
 from store.session import unit_of_work
 from store.sql import geometries
@@ -710,6 +711,8 @@ def load_incidents(
                 [{**e, "actor": author, "note": f"imported from {source or 'a file'}"} for e in events],
             )
         new_ids = [r.id for r in keyed if r.inserted] + [r.id for r in unkeyed]
+        # each new (or changed, if it had none) incident gets its public reference code
+        fill_references(conn, [r.id for r in keyed] + [r.id for r in unkeyed])
         if new_ids:
             # The grid valid when each incident was reported (history keeps it; the current
             # grid is assigned below and may differ after later boundary edits).

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from boundaries.coding import CodeScheme, default_scheme
 from access.scope import Scope
 from governance.vocab import TERMINAL_STATUSES
+from store.incident_records import reference_of, with_reference
 from store.sql import SRID, Executor, scope_filter
 from store.models import (
     GridCode,
@@ -179,16 +180,18 @@ def report_incident_once(
     allow_outside: bool = False,
     scheme: CodeScheme | None = None,
     request_key: str | None = None,
-) -> tuple[int, bool]:
-    """:func:`report_incident`, returning ``(id, created)``: ``created`` is False when an incident
-    was already reported with ``request_key`` (a double tap or resubmitted form), whose id it is."""
+) -> tuple[int, bool, str | None]:
+    """:func:`report_incident`, returning ``(id, created, reference)``: ``created`` is False when an
+    incident was already reported with ``request_key`` (a double tap or resubmitted form), whose id it
+    is; ``reference`` is the incident's public reference code (:mod:`governance.feedback`), drawn here
+    for a new incident (:func:`store.incident_records.with_reference`)."""
     from store.lookup import GridNotFoundAtPoint, nearest_grid
 
     if request_key is not None:
         check_request_key(request_key)
         existing = _existing(db, _incidents, request_key)
         if existing is not None:
-            return existing, False
+            return existing, False, reference_of(db, existing)
     _check_lonlat(lon, lat)
     if not (category or "").strip():
         raise ValidationError("incident category is empty; give one (--category)", code="incident.category_missing")
@@ -210,10 +213,10 @@ def report_incident_once(
     # the id first, not INSERT … RETURNING: RETURNING needs the row to be readable, and a reporter may have
     # the right to report without the right to read incidents (a family doctor: access.permissions.TABLE_ACCESS)
     incident_id = db.execute(text("SELECT nextval(pg_get_serial_sequence('incidents', 'id'))")).scalar_one()
-    insert_row = (
-        pg_insert(_incidents)
-        .values(
+    def insert_row(reference: str):  # noqa: ANN202 - the INSERT statement
+        return pg_insert(_incidents).values(
             id=incident_id,
+            reference=reference,
             incident_key=incident_key,
             geom=_point(lon, lat),
             address=address or "",
@@ -228,15 +231,20 @@ def report_incident_once(
             version=1,
             request_key=request_key,
         )
-    )
-    if request_key is not None:  # ON CONFLICT only with a key: a reporter who may not read incidents can still insert
-        insert_row = insert_row.on_conflict_do_nothing(index_elements=["request_key"])
-    inserted = db.execute(insert_row).rowcount
+
+    def write(reference: str) -> int:
+        statement = insert_row(reference)
+        if request_key is not None:  # ON CONFLICT only with a key: a reporter who may not read incidents can still insert
+            statement = statement.on_conflict_do_nothing(index_elements=["request_key"])
+        return db.execute(statement).rowcount
+
+    inserted, reference = with_reference(db, write)  # a clash of reference codes draws another
     if not inserted:  # the same form was saved concurrently and committed first
-        return _twin(db, _incidents, request_key), False
+        twin = _twin(db, _incidents, request_key)
+        return twin, False, reference_of(db, twin)
     _insert_event(db, incident_id, event)
     logger.info("incident %s reported in grid %s", incident_id, current)
-    return int(incident_id), True
+    return int(incident_id), True, reference
 
 
 def _twin(db: Executor, table, request_key: str | None) -> int:  # noqa: ANN001 - a Table

@@ -17,15 +17,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from gis import clock
+from gis.errors import GridGovError
+from governance.feedback import new_reference, new_references
 from store.sql import Executor
 
-__all__ = ["CONTACT_FIELDS", "add_submission", "add_contact", "incident_records", "locate_address"]
+T = TypeVar("T")
+
+__all__ = ["CONTACT_FIELDS", "add_submission", "add_contact", "incident_records", "locate_address", "with_reference",
+           "fill_references", "reference_of", "public_incident"]
 
 #: The contact columns of ``incident_contacts`` (all optional).
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "device_id", "external_account_id")
@@ -130,3 +136,63 @@ def locate_address(db: Executor, address: str) -> tuple[float, float] | None:
     if len(rows) != 1:
         return None
     return float(rows[0].lon), float(rows[0].lat)
+
+
+# -- reference codes (feedback to residents, issue #17 point 7) -------------------------------------
+#: The unique constraint on ``incidents.reference`` (migration 0003).
+REFERENCE_CONSTRAINT = "uq_incidents_reference"
+#: Fresh codes tried before giving up (55 random bits: a second try is already practically never needed).
+REFERENCE_ATTEMPTS = 5
+
+
+def _reference_clash(exc: IntegrityError) -> bool:
+    diag = getattr(getattr(exc, "orig", None), "diag", None)
+    return getattr(diag, "constraint_name", None) == REFERENCE_CONSTRAINT
+
+
+def with_reference(db: Executor, write: Callable[[str], T], *, draw: Callable[[], str] = new_reference) -> tuple[T, str]:
+    """``write(reference)`` with a fresh reference code (:func:`governance.feedback.new_reference`), in a
+    savepoint; on a clash with an existing code (the unique constraint) a new code is drawn and the
+    write retried. Returns ``(write's result, the reference)``."""
+    for _attempt in range(REFERENCE_ATTEMPTS):
+        reference = draw()
+        try:
+            with db.begin_nested():
+                return write(reference), reference
+        except IntegrityError as exc:
+            if not _reference_clash(exc):
+                raise
+    raise GridGovError(f"no unused reference code was found in {REFERENCE_ATTEMPTS} attempts; try again",
+                       code="incident.reference_exhausted")
+
+
+def fill_references(db: Executor, ids: Sequence[int]) -> dict[int, str]:
+    """Give each incident of ``ids`` that has none a reference code (imports); ``id`` → code written."""
+    wanted = [int(i) for i in ids]
+    if not wanted:
+        return {}
+    missing = [int(r[0]) for r in db.execute(
+        text("SELECT id FROM incidents WHERE id = ANY(:ids) AND reference IS NULL ORDER BY id"), {"ids": wanted}).all()]
+    if not missing:
+        return {}
+
+    def write(_first: str) -> dict[int, str]:
+        codes = dict(zip(missing, new_references(len(missing))))
+        db.execute(text("UPDATE incidents i SET reference = v.ref FROM unnest(CAST(:ids AS bigint[]), "
+                        "CAST(:refs AS text[])) AS v(id, ref) WHERE i.id = v.id AND i.reference IS NULL"),
+                   {"ids": list(codes), "refs": list(codes.values())})
+        return codes
+
+    return with_reference(db, write)[0]
+
+
+def reference_of(db: Executor, incident_id: int) -> str | None:
+    """The reference code of an incident the account may see (``None``: none, or not visible)."""
+    return db.execute(text("SELECT reference FROM incidents WHERE id = :i"), {"i": int(incident_id)}).scalar()
+
+
+def public_incident(db: Executor, reference: str) -> dict[str, Any] | None:
+    """The whitelisted columns of the incident with ``reference`` (``gridgov.public_incident``: no account
+    needed, nothing personal), or ``None``."""
+    row = db.execute(text("SELECT * FROM gridgov.public_incident(:r)"), {"r": reference}).mappings().first()
+    return None if row is None else dict(row)

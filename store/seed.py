@@ -42,6 +42,7 @@ from sqlalchemy import Connection, Table, text
 
 from gis.crs import STORAGE_EPSG
 from gis.errors import CRSError
+from governance.feedback import new_references
 from store.bulk import _ewkb, _stage, _text_array
 from store.models import SECURITY_TABLES, Base
 
@@ -291,18 +292,19 @@ def load_demo(conn: Connection, data: DemoFrames, *, replace: bool = True) -> di
         SELECT t.id, s.grid_code, s.role, s.start_date, s.end_date, s.building_no
         FROM {stage} s LEFT JOIN staff t USING (staff_key) ORDER BY s.ord""")
 
-    incidents = data.incidents
+    # every demo incident has its public reference code, drawn now (not from the seed: unguessable)
+    incidents = data.incidents.assign(reference=new_references(len(data.incidents)))
     stage = _copy(conn, incidents, {
-        "incident_key": "text", "address": "text", "reported_at": "timestamptz", "category": "text",
+        "reference": "text", "incident_key": "text", "address": "text", "reported_at": "timestamptz", "category": "text",
         "description": "text", "status": "text", "disposition": "text", "grid_code": "text", "reported_by": "text",
         "reporter_name": "text", "assigned_to": "text", "deadline": "timestamptz", "closed_at": "timestamptz",
         "version": "integer", "geom": f"geometry(Point, {STORAGE_EPSG})"},
         given={"geom": _geoms(incidents, "incidents")})
     counts["incidents"] = _insert(conn, f"""
-        INSERT INTO incidents (incident_key, address, reported_at, category, description, status, disposition,
+        INSERT INTO incidents (reference, incident_key, address, reported_at, category, description, status, disposition,
                                grid_code, grid_code_at_report, reported_by, reporter_name, assigned_to, deadline,
                                closed_at, version, geom)
-        SELECT s.incident_key, s.address, s.reported_at, s.category, s.description, s.status, s.disposition,
+        SELECT s.reference, s.incident_key, s.address, s.reported_at, s.category, s.description, s.status, s.disposition,
                s.grid_code, s.grid_code, r.id, s.reporter_name, a.id, s.deadline, s.closed_at, s.version, s.geom
         FROM {stage} s LEFT JOIN staff r ON r.staff_key = s.reported_by LEFT JOIN staff a ON a.staff_key = s.assigned_to
         ORDER BY s.ord""")

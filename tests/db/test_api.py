@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import time
 import xml.etree.ElementTree as ET
 
@@ -306,6 +307,7 @@ def test_open311_post_files_an_incident_assigned_to_the_grid(server, owner, toke
         made = c.post("/api/open311/v2/requests.json", data=form)
         assert made.status_code == 201, made.text
         rid = made.json()[0]["service_request_id"]
+        reference = made.json()[0]["reference"]  # the reporter's code for the public status page (an extension)
         one = c.get(f"/api/open311/v2/requests/{rid}.json")
         xml = c.get(f"/api/open311/v2/requests/{rid}.xml")
         listed = c.get("/api/open311/v2/requests.json", params={"status": "open", "service_code": "sanitation"})
@@ -329,6 +331,10 @@ def test_open311_post_files_an_incident_assigned_to_the_grid(server, owner, toke
     assert (row.status, row.grid_code, row.email, row.phone) == ("reported", expected, "caller@example.org",
                                                                  "13800001234")
     assert row.attributes == {"urgency": "urgent"} and audited >= 1
+    with owner.connect() as db:
+        stored = db.execute(text("SELECT reference FROM incidents WHERE id = :i"), {"i": int(rid)}).scalar_one()
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){2}", reference)
+    assert stored == reference.replace("-", "") and reference in made.json()[0]["service_notice"]
     expected_at = request["expected_datetime"]
     assert (expected_at and dt.datetime.fromisoformat(expected_at)) == (row.deadline and row.deadline.replace(microsecond=0))
 

@@ -97,10 +97,12 @@ def test_a_resubmitted_report_is_one_incident_whose_detail_and_photo_the_worker_
                                      "WHERE code = :c"), {"c": code}).one()
     key = new_request_key()
     picture = read_photo(_jpeg_with_exif())
-    ids = {report_incident(app, worker, lon=lon, lat=lat, category="环境卫生", description="路灯不亮",
-                           request_key=key, photo=picture) for _ in range(2)}
-    assert len(ids) == 1
-    (incident_id,) = ids
+    reports = {report_incident(app, worker, lon=lon, lat=lat, category="环境卫生", description="路灯不亮",
+                               request_key=key, photo=picture) for _ in range(2)}
+    assert len(reports) == 1  # the same id and the same reference code both times
+    (reported,) = reports
+    incident_id = reported.id
+    assert reported.reference
     detail = incident_panel(app, worker, incident_id)
     assert detail["id"] == incident_id and detail["description"] == "路灯不亮" and detail["grid_code"] == code
     assert len(detail["photos"]) == 1

@@ -84,6 +84,9 @@ PINNED_COMMANDS = {
     ("worker", "incident accept"): False, ("worker", "incident handle"): True, ("grid_head", "report monthly"): True,
     ("worker", "report monthly"): False, ("inspector", "rollback"): False, ("planner", "import grids"): False,
     ("leader", "import staff"): True, ("worker", "roster export"): False,
+    ("planner", "evaluation open"): True, ("worker", "evaluation results"): False, ("inspector", "spotcheck draw"): True,
+    ("leader", "spotcheck draw"): False, ("grid_head", "notice publish"): True, ("worker", "notice publish"): False,
+    ("leader", "report rate"): True, ("planner", "report three-in-one"): False,
 }
 
 
@@ -237,6 +240,25 @@ def _commands(db_url: str, f0: Facts) -> dict[str, CommandCase]:
         "report monthly": (lambda f, p: ["report", "monthly", "--month", "2026-11", "--out",
                                          str(p["out"] / f"monthly-{f.role}")], True),
         "audit": (lambda f, p: ["audit", "--limit", "5", "--json"], True),
+        # the street's practices (cli/practices.py); 999999999: no such round / item / notice / staff
+        "evaluation open": (lambda f, p: ["evaluation", "open", "--title", "matrix", "--period", "2026-Q4", "--grid",
+                                          f.code, "--json"], True),
+        "evaluation list": (lambda f, p: ["evaluation", "list", "--json"], True),
+        "evaluation codes": (lambda f, p: ["evaluation", "codes", "999999999", "--out", str(p["out"] / f"c-{f.role}.csv")],
+                             False),
+        "evaluation close": (lambda f, p: ["evaluation", "close", "999999999"], False),
+        "evaluation results": (lambda f, p: ["evaluation", "results", "999999999"], False),
+        "spotcheck draw": (lambda f, p: ["spotcheck", "draw", "--month", "2026-11", "--per-worker", "1", "--json"], True),
+        "spotcheck record": (lambda f, p: ["spotcheck", "record", "999999999", "--outcome", "confirmed", "--method",
+                                           "phone"], False),
+        "spotcheck list": (lambda f, p: ["spotcheck", "list", "--json"], True),
+        "spotcheck talks": (lambda f, p: ["spotcheck", "talks", "--json"], True),
+        "notice publish": (lambda f, p: ["notice", "publish", "--kind", "policy", "--title", "matrix", "--body", "matrix",
+                                         "--grid", f.code, "--json"], True),
+        "notice list": (lambda f, p: ["notice", "list", "--json"], True),
+        "notice receipts": (lambda f, p: ["notice", "receipts", "999999999"], False),
+        "report three-in-one": (lambda f, p: ["report", "three-in-one", "--period", "2026-11", "--json"], True),
+        "report rate": (lambda f, p: ["report", "rate", "999999999", "--period", "2026-11", "--rating", "80"], False),
     }
 
 

@@ -156,8 +156,11 @@ def test_worker_day_by_gps_and_by_tapping(browser, app_url: str, homes_db: dict,
         page.get_by_text("已上报事件").wait_for(timeout=30_000)
         settle(page)
         _shot(page, viewport, "4-reported")
-        new = _one(url, "SELECT id, grid_code, ST_X(geom) AS lon FROM incidents WHERE description = :d", d=description)
+        new = _one(url, "SELECT id, grid_code, ST_X(geom) AS lon, reference FROM incidents WHERE description = :d",
+                   d=description)
         assert new.grid_code == homes_db["code"] and new.lon == pytest.approx(spot.lon, abs=1e-5)
+        shown = "-".join(new.reference[i:i + 4] for i in range(0, 12, 4))  # the reporter is given the reference code
+        assert page.get_by_text(f"查询码：{shown}", exact=False).count() == 1
         detail = page.locator(".st-key-home-incident").inner_text()
         assert f"#{new.id}" in detail and description in detail
 

@@ -66,6 +66,9 @@ def _date_cases(tmp: Path) -> list[tuple[list[str], str]]:
         (["roster", "export", "--out", str(tmp / "r.xlsx"), "--as-of", BAD_DATE], "--as-of"),
         (["roster", "gaps", "--as-of", BAD_DATE], "--as-of"),
         (["roster", "card", CODE, "--as-of", BAD_DATE], "--as-of"),
+        (["spotcheck", "draw", "--month", BAD_DATE], "--month"),
+        (["spotcheck", "record", "1", "--outcome", "confirmed", "--method", "phone", "--at", BAD_DATE], "--at"),
+        (["spotcheck", "talks", "--done", "1", "--note", "x", "--at", BAD_DATE], "--at"),
     ]
 
 
@@ -74,7 +77,7 @@ def test_the_date_table_covers_every_date_option() -> None:
     covered = set()
     for args, option in _date_cases(Path("/tmp")):
         words = [a for a in args if not a.startswith("-")]
-        covered.add((tuple(words[:2] if words[0] in {"incident", "report", "visit", "roster"} else words[:1]), option))
+        covered.add((tuple(words[:2] if words[0] in {"incident", "report", "visit", "roster", "spotcheck"} else words[:1]), option))
     expected = set()
     for path, command in _commands(_click_root()):
         for param in command.params:
@@ -85,7 +88,7 @@ def test_the_date_table_covers_every_date_option() -> None:
     assert len(expected) >= 15
 
 
-@pytest.mark.parametrize("case", range(17))
+@pytest.mark.parametrize("case", range(20))
 def test_every_date_option_gives_exit_2_and_one_error_line(case: int, tmp_path: Path, capsys) -> None:
     args, option = _date_cases(tmp_path)[case]
     code = main(args)
