@@ -67,6 +67,7 @@ def test_every_page_by_its_address(role: str, app_db: str) -> None:
     assert not at.exception, [e.value for e in at.exception]
     problems = []
     refused = 0
+    shown: dict[str, str] = {}  # allowed page → its title: each address shows its own page, not the landing one
     for title_key, path, permission in _pages():
         _open(at, path)
         if at.exception:
@@ -76,6 +77,8 @@ def test_every_page_by_its_address(role: str, app_db: str) -> None:
         if may(role, permission):
             if not at.title or any("无权" in e for e in errors):
                 problems.append(f"{path}: allowed, but shows {[x.value for x in at.title]} {errors}")
+            else:
+                shown[path] = at.title[0].value
             continue
         refused += 1
         want = refusal_text(role, title_key, permission)
@@ -87,6 +90,7 @@ def test_every_page_by_its_address(role: str, app_db: str) -> None:
         if at.dataframe or at.metric or at.get("component_instance") or at.get("download_button"):
             problems.append(f"{path}: refused, but data reached the page")
     assert not problems, f"{role}:\n" + "\n".join(problems)
+    assert len(set(shown.values())) == len(shown), shown
     assert refused == sum(not may(role, p) for _t, _p, p in _pages())
     if refused:  # the refusal follows the language switch
         title_key, path, permission = next(e for e in _pages() if not may(role, e[2]))
