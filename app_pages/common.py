@@ -815,6 +815,7 @@ _PHONE_CSS = """
   [data-testid="stMainBlockContainer"] { padding: 3.5rem 0.75rem 2rem 0.75rem !important; max-width: 100vw; }
   .stButton button, .stFormSubmitButton button, .stDownloadButton button, [data-baseweb="tab"],
   [data-testid="stSidebarNav"] a, [data-baseweb="select"] > div { min-height: 44px; }
+  [data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapseButton"] button, [data-testid="stHeader"] button { min-height: 44px; min-width: 44px; }
   [data-testid="stHorizontalBlock"] { flex-wrap: wrap; }
   [data-testid="stMetricValue"] { font-size: 1.5rem; }
   iframe { max-width: 100%; }
