@@ -54,6 +54,23 @@ def pages_for(role: str | None) -> dict[str, list[tuple[str, str, str]]]:
     }
 
 
+def refused_pages_for(role: str | None) -> list[tuple[str, str, str, str]]:
+    """The pages a role may not open: (module, title key, url path, permission). They are registered hidden and
+    untitled, so their address (typed, bookmarked, from another account) shows the refusal and nothing of the
+    page, and the navigation sent to the browser names none of them."""
+    from access.permissions import may
+
+    return [entry for entries in PAGES.values() for entry in entries if not may(role, entry[3])]
+
+
+def _refused(title: str, permission: str):
+    def run() -> None:
+        common.show_refusal(title, permission)
+
+    run.__name__ = f"refused_{permission}"
+    return run
+
+
 def home_path(role: str | None) -> str:
     """Where a role lands after login: a leader on 街道总览, field staff on 我的工作台, others on the map."""
     from access.permissions import may
@@ -72,6 +89,7 @@ def main() -> None:
         st.stop()
     if actor is None:  # nothing of the app renders before login: not a page, not a cached figure,
         # not the page list a tab kept from before its session ended (one hidden page replaces it)
+        common.phone_layout()  # the sign-in button is a tap target on a phone too
         st.navigation([st.Page(common.show_login_prompt, title=t("login.title"), url_path="login-prompt",
                                default=True)], position="hidden").run()
         st.stop()
@@ -82,6 +100,9 @@ def main() -> None:
                      for module, title, path in entries]
         for section, entries in pages_for(actor.role).items() if entries
     }
+    next(iter(sections.values())).extend(
+        st.Page(_refused(title, permission), title=t("page.refused_title"), url_path=path, visibility="hidden")
+        for _module, title, path, permission in refused_pages_for(actor.role))
     navigation = st.navigation(sections)
     st.sidebar.caption(t("app.account", name=actor.label, role=t(f"account_role.{actor.role}")))
     if st.sidebar.button(t("app.refresh"), key="app.refresh"):

@@ -72,15 +72,18 @@ def login_page(lang: str, *, message: str = "", name: str = "", csrf: str = "") 
 <title>{t('login.title')}</title>
 <style>
 body {{ font-family: "Noto Sans CJK SC", "Noto Sans", sans-serif; background: #f4f6f8; margin: 0; }}
-main {{ max-width: 360px; margin: 12vh auto; background: #fff; padding: 28px 24px; border-radius: 8px;
-        box-shadow: 0 1px 4px rgba(0,0,0,.15); }}
+main {{ box-sizing: border-box; max-width: 360px; margin: 12vh auto; background: #fff; padding: 28px 24px;
+        border-radius: 8px; box-shadow: 0 1px 4px rgba(0,0,0,.15); }}
+@media (max-width: 400px) {{ main {{ margin: 6vh 12px; padding: 24px 18px; }} }}
 h1 {{ font-size: 22px; margin: 0 0 4px; }} p.sub {{ color: #555; margin: 0 0 20px; }}
 label {{ display: block; margin: 12px 0 4px; }}
-input {{ width: 100%; box-sizing: border-box; font-size: 17px; padding: 10px; border: 1px solid #bbb; border-radius: 6px; }}
+input {{ width: 100%; box-sizing: border-box; min-height: 48px; font-size: 17px; padding: 10px; border: 1px solid #bbb;
+         border-radius: 6px; }}
 button {{ margin-top: 20px; width: 100%; min-height: 48px; font-size: 17px; border: 0; border-radius: 6px;
           background: #c0392b; color: #fff; }}
 .alert {{ background: #fdecea; color: #8a1c12; padding: 10px; border-radius: 6px; }}
-nav {{ margin-top: 16px; text-align: right; }} a {{ color: #1a5fb4; }}
+nav {{ margin-top: 16px; text-align: right; }} a {{ color: #1a5fb4; display: inline-block; min-height: 44px;
+                                                      line-height: 44px; padding: 0 8px; }}
 </style></head><body><main>
 <h1>{t('app.title')}</h1><p class="sub">{t('login.title')}</p>
 {alert}

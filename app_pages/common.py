@@ -41,6 +41,7 @@ __all__ = [
     "connect",
     "require_actor",
     "show_login_prompt",
+    "show_refusal",
     "logout",
     "go_to",
     "ViewerScope",
@@ -248,6 +249,15 @@ def show_login_prompt() -> None:
     lang = "en" if st.session_state.get("ui.lang", get_settings().language) == "en" else "zh"
     st.link_button(t("login.go"), f"/login?lang={lang}", type="primary")
     go_to(f"/login?lang={lang}" + (f"&ended={ended}" if ended else ""))
+
+
+def show_refusal(title_key: str, permission: str) -> None:
+    """What the address of a page the person's role may not open shows: its title and why, nothing of its data."""
+    from access.permissions import PermissionDenied
+
+    actor = require_actor()
+    st.title(t(title_key))
+    st.error(t("page.refused", page=t(title_key), error=PermissionDenied(actor.role, permission)))
 
 
 def go_to(path: str) -> None:
@@ -606,6 +616,16 @@ def shown_count(value: object) -> object:
     return t("count.suppressed", n=SMALL_COUNT) if value is None or pd.isna(value) else value
 
 
+def shown_counts(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``frame`` with each of ``columns`` that holds a suppressed count (``pd.NA``) as text: the numbers, and
+    the catalogue's "fewer than 5" where suppressed (so a table never shows an empty cell or ``None``)."""
+    out = frame.copy()
+    for column in columns:
+        if column in out.columns and out[column].isna().any():
+            out[column] = out[column].map(lambda v: str(shown_count(v)))
+    return out
+
+
 def show_grid_card(card: lookup.GridCard) -> None:
     """Render a grid card: code, name, parent chain, staff with roles and phones, counts."""
     st.subheader(t("card.title", code=card.code, name=card.name))
@@ -795,6 +815,7 @@ _PHONE_CSS = """
   [data-testid="stMainBlockContainer"] { padding: 3.5rem 0.75rem 2rem 0.75rem !important; max-width: 100vw; }
   .stButton button, .stFormSubmitButton button, .stDownloadButton button, [data-baseweb="tab"],
   [data-testid="stSidebarNav"] a, [data-baseweb="select"] > div { min-height: 44px; }
+  [data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapseButton"] button, [data-testid="stHeader"] button { min-height: 44px; min-width: 44px; }
   [data-testid="stHorizontalBlock"] { flex-wrap: wrap; }
   [data-testid="stMetricValue"] { font-size: 1.5rem; }
   iframe { max-width: 100%; }
@@ -824,6 +845,24 @@ def load_home_map(token: str, scope: ViewerScope, basemap: webmap.Basemap, lang:
                                                                             "unavailable", "here")}))
     folium.LayerControl(collapsed=True).add_to(fmap)
     return folium_view.render(fmap)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_special_map(token: str, level: int, scope: ViewerScope, basemap: webmap.Basemap,
+                     lang: str) -> tuple[RenderedMap, int, int]:
+    """The per-grid special-household layer of grids of ``level`` as this viewer may see it (small counts
+    suppressed unless they are the grid's own people), rendered once; and how many grids, how many suppressed."""
+    from access.disclosure import SMALL_COUNT
+    from app_pages import folium_view, maps
+    from services.overview import special_households_by_grid
+
+    counts = special_households_by_grid(get_engine(), current_actor(), level=level)
+    grids = load_grids(token, scope)
+    shaded = grids[["code", "geometry"]].merge(counts[["code", "name", "households", "special_households"]], on="code")
+    fmap = maps.special_households_map(gpd.GeoDataFrame(shaded, geometry="geometry", crs=grids.crs),
+                                       tr=lambda key, **kw: translate(key, lang, **kw), basemap=basemap,
+                                       suppressed=translate("count.suppressed", lang, n=SMALL_COUNT))
+    return folium_view.render(fmap), len(shaded), int(shaded["special_households"].isna().sum())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -44,6 +44,7 @@ from gis import webmap
 from gis.crs import STORAGE_EPSG
 from gis.errors import GridGovError, StaleVersionError, ValidationError
 from i18n import describe_finding
+from services.overview import disclose_impact, disclose_worker_load
 
 logger = logging.getLogger(__name__)
 
@@ -354,17 +355,18 @@ def _report_summary(report: Any) -> str:
 
 
 def _show_impact(preview: EditPreview, points: dict[str, Any]) -> None:
-    impact = preview.impact
+    actor = common.current_actor()
+    impact = disclose_impact(preview.impact, actor)  # small special-household counts: the grid's own people only
     counts = impact.counts
     cols = st.columns(5)
     cols[0].metric(t("editor.moved_households"), counts["households_moved"])
     cols[1].metric(t("editor.moved_residents"), counts["residents_moved"])
-    cols[2].metric(t("editor.moved_special"), counts["special_households_moved"])
+    cols[2].metric(t("editor.moved_special"), common.shown_count(counts["special_households_moved"]))
     cols[3].metric(t("editor.moved_incidents"), counts["incidents_moved"])
     cols[4].metric(t("editor.staff_affected"), counts["staff_assignments_affected"])
     st.markdown(f"**{t('editor.flows')}**")
     if len(impact.flows):
-        flows = impact.flows.rename(columns={
+        flows = common.shown_counts(impact.flows, ["special_households"]).rename(columns={
             "from_code": t("editor.from"), "to_code": t("editor.to"), "households": t("card.households"),
             "residents": t("card.residents"), "special_households": t("card.special")})
         st.dataframe(flows, hide_index=True, width="stretch")
@@ -386,18 +388,23 @@ def _show_impact(preview: EditPreview, points: dict[str, Any]) -> None:
     st.markdown(f"**{t('editor.balance_grids')}**")
     st.dataframe(_balance_table(impact.balance), width="stretch")
     touched = sorted(set(preview.result.added) | set(preview.result.reshaped) | set(preview.result.retired))
-    before = impact.workload_before.reindex([c for c in touched if c in impact.workload_before.index])
-    after = impact.workload_after.reindex([c for c in touched if c in impact.workload_after.index])
+    before = common.shown_counts(impact.workload_before.reindex(
+        [c for c in touched if c in impact.workload_before.index]), ["special_households"])
+    after = common.shown_counts(impact.workload_after.reindex(
+        [c for c in touched if c in impact.workload_after.index]), ["special_households"])
     if len(before) or len(after):
         grid_table = pd.concat({t("editor.before"): before, t("editor.after"): after}, axis=1)
         st.dataframe(grid_table, width="stretch")
-    table, balance = worker_workload(impact, points.get("staff_assignments"), lineage=preview.result.lineage)
+    table, balance = disclose_worker_load(
+        *worker_workload(preview.impact, points.get("staff_assignments"), lineage=preview.result.lineage), actor,
+        {*preview.impact.workload_before.index, *preview.impact.workload_after.index})
     st.markdown(f"**{t('editor.balance_workers')}**")
     st.dataframe(_balance_table(balance), width="stretch")
     changed = table[(table["households_before"] != table["households_after"])
                     | (table["grids_before"] != table["grids_after"])]
     if len(changed):
-        st.dataframe(changed, hide_index=True, width="stretch")
+        st.dataframe(common.shown_counts(changed, ["special_households_before", "special_households_after"]),
+                     hide_index=True, width="stretch")
 
 
 def _staff_editor(preview: EditPreview) -> EditPreview:
@@ -453,10 +460,19 @@ def _staff_editor(preview: EditPreview) -> EditPreview:
 
 
 def _balance_table(balance: pd.DataFrame) -> pd.DataFrame:
-    out = balance.copy()
+    out = balance.round(3)
+    special = "special_households"
+    if special in out.index:  # a min or max suppressed as a small count (the mean of its side is still there)
+        suppressed = [c for c in out.columns if c[-1] in ("min", "max") and pd.isna(out.at[special, c])
+                      and pd.notna(out.at[special, (c[0], "mean")])]
+        if suppressed:
+            out = out.astype(object).where(out.notna(), "-")
+            for column in suppressed:
+                out.at[special, column] = common.shown_count(None)
+            out = out.map(str)
     out.index = [t(f"editor.metric.{m}") for m in out.index]
     out.columns = [f"{t('editor.' + a)} {t('editor.stat.' + b)}" for a, b in out.columns]
-    return out.round(3)
+    return out
 
 
 def _save(preview: EditPreview, reason: str) -> None:

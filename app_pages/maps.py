@@ -24,6 +24,8 @@ __all__ = [
     "simplify_grids",
     "incident_map",
     "incident_time_map",
+    "special_households_map",
+    "SPECIAL_CLASSES",
     "changes_map",
     "CHANGE_STYLES",
     "display_bounds",
@@ -299,3 +301,37 @@ def changes_map(
     return webmap.assert_offline(fmap)
 
 
+
+
+#: Classes of the special-household layer: (lowest count, fill); a suppressed count (1–4) is grey, 0 white.
+SPECIAL_CLASSES: tuple[tuple[int, str], ...] = ((0, "#ffffff"), (5, "#fdd0a2"), (10, "#fd8d3c"), (20, "#e6550d"),
+                                                (50, "#a63603"))
+_SUPPRESSED_FILL = "#bdbdbd"
+
+
+def special_households_map(
+    counts: gpd.GeoDataFrame, *, tr: Translate, suppressed: str, basemap: Basemap | None = None,
+) -> folium.Map:
+    """Special households per grid as a choropleth — never individual households.
+
+    ``counts``: one polygon per grid (EPSG:4490) with ``code``, ``name``, ``households`` and
+    ``special_households`` as the viewer may see it (``pd.NA`` where suppressed:
+    :func:`services.overview.special_households_by_grid`). Fixed classes (:data:`SPECIAL_CLASSES`), so no
+    class edge is a computed small number; a suppressed grid is grey and its tooltip says ``suppressed``
+    (the catalogue's "fewer than 5"). Only the shown value travels to the browser.
+    """
+    display = webmap.to_display(counts, basemap=basemap)
+    fmap = webmap.new_map(bounds=tuple(display.total_bounds) if len(display) else None, basemap=basemap)
+    values = pd.to_numeric(display["special_households"]).astype("Int64")
+    fills = [_SUPPRESSED_FILL if pd.isna(v) else next(c for low, c in reversed(SPECIAL_CLASSES) if int(v) >= low)
+             for v in values]
+    table = display.assign(_fill=fills, special_label=[suppressed if pd.isna(v) else str(int(v)) for v in values],
+                           households=pd.to_numeric(display["households"]).astype("int64"))
+    webmap.add_polygon_layer(
+        fmap, table, key="special-households", name=tr("ov.special.layer"),
+        tooltip_fields=["code", "name", "households", "special_label"],
+        tooltip_aliases=[tr("field.code"), tr("field.name"), tr("card.households"), tr("card.special")],
+        style={"weight": 1, "color": "#555555", "fillOpacity": 0.7}, color_column="_fill",
+    )
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    return webmap.assert_offline(fmap)

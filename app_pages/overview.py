@@ -89,6 +89,20 @@ def _assessment(token: str, scope, now: dt.datetime) -> None:
     _ = start
 
 
+def _special_households(token: str, scope, level: int) -> None:
+    """Special households per grid of the chosen level: a choropleth, small counts suppressed (not points)."""
+    from access.disclosure import SMALL_COUNT
+    from app_pages import folium_view
+
+    st.subheader(t("ov.special.title"))
+    rendered, grids, suppressed = common.load_special_map(token, level, scope, common.current_basemap(),
+                                                          common.current_language())
+    folium_view.show(rendered, key=f"ov.special_map.{level}", height=420, use_container_width=True,
+                     returned_objects=[])
+    st.caption(t("ov.special.legend", n=SMALL_COUNT))
+    st.caption(t("ov.special.summary", grids=grids, suppressed=suppressed, n=SMALL_COUNT))
+
+
 def render() -> None:
     st.title(t("ov.title"))
     now = clock.utc_now()
@@ -138,6 +152,8 @@ def render() -> None:
             t("field.status"): mine["status"].map(lambda s: label_of("status", s)),
             t("field.grid"): mine["grid_code"],
         }), hide_index=True, width="stretch")
+
+    _special_households(token, scope, level)
 
     late = overdue_list(shown, now=now)
     st.subheader(t("ov.overdue_title", count=len(late)))

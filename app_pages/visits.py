@@ -16,6 +16,7 @@ from app_pages.i18n import label_of, t
 from gis import clock
 from gis.errors import GridGovError
 from services import visits as visit_service
+from services.overview import disclose_assessment
 from gis.clock import month_bounds, recent_months
 from governance.visits import MIN_HOUSEHOLDS_PER_MONTH, VisitRecord, visit_plan, worker_households
 from governance.vocab import VISIT_KINDS
@@ -89,7 +90,10 @@ def render() -> None:
     frames = common.load_governance_frames(common.data_token(), month, scope)
     plan = visit_plan(frames["households"], frames["visits"], frames["assignments"], month=month, as_of=as_of)
     names = dict(zip(frames["staff"]["id"].astype(int), frames["staff"]["name"]))
-    workers = plan.workers.assign(name=plan.workers["staff_id"].map(names))
+    # small special-household counts: exact for the grids' own workers and grid heads only (access.disclosure)
+    workers = disclose_assessment(plan.workers, common.current_actor(), code_column="grid_codes")
+    workers = common.shown_counts(workers.assign(name=workers["staff_id"].map(names)),
+                                  ["special_households", "special_pending"])
 
     st.subheader(t("visit.overview", month=plan.month, minimum=MIN_HOUSEHOLDS_PER_MONTH))
     st.dataframe(
@@ -116,7 +120,8 @@ def render() -> None:
     cols = st.columns(3)
     cols[0].metric(t("visit.visited"), int(row["visited"]))
     cols[1].metric(t("visit.remaining"), int(row["remaining"]))
-    cols[2].metric(t("visit.special_pending"), int(row["special_pending"]))
+    pending_count = row["special_pending"]  # text when suppressed (shown_counts)
+    cols[2].metric(t("visit.special_pending"), pending_count if isinstance(pending_count, str) else int(pending_count))
     pending = plan.special_pending[plan.special_pending["staff_id"] == staff_id]
     due = plan.due_for_update[plan.due_for_update["staff_id"] == staff_id]
     left, right = st.columns(2)

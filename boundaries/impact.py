@@ -137,13 +137,17 @@ class ImpactReport:
     counts: dict[str, int] = field(default_factory=dict)
 
     def to_records(self) -> dict[str, Any]:
-        """JSON-able summary (counts, flows and balance)."""
+        """JSON-able summary (counts, flows and balance); a missing (suppressed) value is ``None``."""
         bal = self.balance.copy()
         bal.columns = [f"{a}_{b}" for a, b in bal.columns]
+
+        def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+
         return {
             "counts": dict(self.counts),
-            "flows": self.flows.to_dict(orient="records"),
-            "balance": bal.reset_index(names="metric").to_dict(orient="records"),
+            "flows": records(self.flows),
+            "balance": records(bal.reset_index(names="metric")),
         }
 
 

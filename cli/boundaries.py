@@ -323,7 +323,11 @@ def _run_edit(operation: str, *, dry_run: bool, reason: str | None, as_json: boo
             emit(data, as_json=True)
         raise fail(f"edit refused: {exc}", 1) from None
     if dry_run:
-        emit(preview.to_dict(), as_json=True)
+        from services.overview import disclose_impact
+
+        data = preview.to_dict()  # small special-household counts: the grid's own people only
+        data["impact"] = disclose_impact(preview.impact, current_actor()).to_records()
+        emit(data, as_json=True)
         if not preview.can_save:
             raise typer.Exit(1)
         return

@@ -472,7 +472,10 @@ def visit_plan_cmd(
         frames = load_frames(conn, month=month)
         staff_id = _staff_id(conn, staff)
     plan = visit_plan(frames["households"], frames["visits"], frames["assignments"], month=month, as_of=when)
-    workers = plan.workers if staff_id is None else plan.workers.loc[plan.workers["staff_id"] == staff_id]
+    from services.overview import disclose_assessment  # small special-household counts: the grid's own people only
+
+    shown = disclose_assessment(plan.workers, _cli().current_actor(), code_column="grid_codes")
+    workers = shown if staff_id is None else shown.loc[shown["staff_id"] == staff_id]
 
     def rows(frame) -> list[dict[str, Any]]:  # noqa: ANN001
         keep = [c for c in frame.columns if c not in ("special_kinds",)] if len(frame) else list(frame.columns)
@@ -486,6 +489,7 @@ def visit_plan_cmd(
     def render(_: Any) -> None:
         for r in payload["workers"]:
             typer.echo(f"staff {r['staff_id']} ({r['grid_codes']}): visited {r['visited']}, {r['remaining']} more to the "
-                       f"minimum; special pending {r['special_pending']}; data due {r['due_for_update']}")
+                       f"minimum; special pending {'<5' if r['special_pending'] is None else r['special_pending']}; "
+                       f"data due {r['due_for_update']}")
 
     _emit(payload, as_json, render)

@@ -746,6 +746,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     # -- security: small counts --
     "count.suppressed": {"zh": "少于{n}", "en": "fewer than {n}"},
+    # -- access: page refusals, special households per grid --
+    "page.refused": {"zh": "无法打开“{page}”：{error}。", "en": "“{page}” cannot be opened. {error}."},
+    "page.refused_title": {"zh": "无权访问", "en": "Not allowed"},
+    "ov.special.title": {"zh": "特殊户分布（按网格汇总）", "en": "Special households per grid"},
+    "ov.special.layer": {"zh": "特殊户数（按网格）", "en": "Special households per grid"},
+    "ov.special.legend": {
+        "zh": "图例：白色 0 户；灰色 少于{n}户（不显示具体数）；由浅到深 5–9、10–19、20–49、50 户及以上。只显示网格汇总，不显示单户位置。",
+        "en": "Legend: white 0; grey fewer than {n} (not shown exactly); light to dark 5–9, 10–19, 20–49, 50 or more. "
+              "Totals per grid only, never single households.",
+    },
+    "ov.special.summary": {
+        "zh": "共 {grids} 个网格，其中 {suppressed} 个网格的特殊户少于{n}户，不显示具体数。",
+        "en": "{grids} grids; in {suppressed} of them fewer than {n} special households, not shown exactly.",
+    },
     # -- planner: a redraw carries its people --
     "editor.staff_moves": {"zh": "随边界调整的人员（{count} 人次）", "en": "Staff moving with the boundaries ({count})"},
     "editor.staff_moves_help": {

@@ -43,6 +43,25 @@ def monthly_report(
     return build_monthly_report(frames, grids, month=month, as_of=as_of, timezone=timezone)
 
 
+def _disclosed(report: MonthlyReport, actor: Actor) -> MonthlyReport:
+    """``report`` with its per-grid and per-worker special-household counts as ``actor`` may see them: 1–4
+    written as ``<5`` unless ``actor`` is the grid's own worker or grid head (:mod:`access.disclosure`)."""
+    import dataclasses
+
+    from access.disclosure import SMALL_COUNT
+    from services.overview import SPECIAL_COUNT_COLUMNS, disclose_assessment
+
+    def written(frame, code_column: str):  # noqa: ANN001, ANN202 - a DataFrame
+        shown = disclose_assessment(frame, actor, code_column=code_column)
+        for column in SPECIAL_COUNT_COLUMNS:
+            if column in shown.columns and shown[column].isna().any():
+                shown[column] = shown[column].astype(object).where(shown[column].notna(), f"<{SMALL_COUNT}")
+        return shown
+
+    return dataclasses.replace(report, per_grid=written(report.per_grid, "grid_code"),
+                               workers=written(report.workers, "grid_codes"))
+
+
 @dataclass(frozen=True)
 class ReportFiles:
     """The monthly report's files and what the audit trail recorded of them."""
@@ -77,7 +96,7 @@ def write_monthly_report(
 
     require(actor.role, "make_report")
     with unit_of_work(bind, actor) as db:
-        report = monthly_report(db, month=month, as_of=as_of, timezone=timezone, scope=actor.scope)
+        report = _disclosed(monthly_report(db, month=month, as_of=as_of, timezone=timezone, scope=actor.scope), actor)
         written = {"xlsx": write_monthly_xlsx(report, xlsx), "html": write_monthly_html(report, html)}
         digests = {kind: file_sha256(path) for kind, path in written.items()}
         audit.record(db, "export", object_type="monthly_report", row_count=len(report.hard_cases),

@@ -178,3 +178,36 @@ def log_in(page, base: str, name: str = "admin", password: str | None = None, *,
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/", timeout=30_000)
     settle(page)
+
+
+# -- a phone (390×844): what does not fit ---------------------------------------------------------
+_PHONE_PROBLEMS_JS = """
+(minHeight) => {
+  const problems = [];
+  const doc = document.documentElement;
+  if (doc.scrollWidth > window.innerWidth) {
+    problems.push(`scrolls sideways: scrollWidth ${doc.scrollWidth} > innerWidth ${window.innerWidth}`);
+  }
+  const controls = document.querySelectorAll(
+    'input:not([type=hidden]):not([type=radio]):not([type=checkbox]), button, select, textarea, [role=button]');
+  for (const el of controls) {
+    const r = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    if ((r.width === 0 && r.height === 0) || style.visibility === 'hidden' || style.display === 'none') continue;
+    if (r.height < minHeight) {
+      const text = (el.innerText || el.getAttribute('aria-label') || el.name || el.id || '').trim().slice(0, 30);
+      problems.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} "${text}" is ${r.height.toFixed(0)} px high`);
+    }
+    if (r.right > window.innerWidth + 0.5) {
+      problems.push(`${el.tagName.toLowerCase()} "${(el.innerText || '').trim().slice(0, 30)}" ends at ${r.right.toFixed(0)} px`);
+    }
+  }
+  return problems;
+}
+"""
+
+
+def phone_problems(page, *, min_height: int = 44) -> list[str]:
+    """What a phone user would hit on ``page`` as shown: sideways scrolling (``scrollWidth > innerWidth``),
+    visible inputs and buttons lower than ``min_height`` px (tap targets) or running past the right edge."""
+    return list(page.evaluate(_PHONE_PROBLEMS_JS, min_height))

@@ -265,3 +265,32 @@ def test_sessions_expire_after_the_configured_idle_time(browser, auth_db, sql) -
         click_refresh(page)
         ended_on_login_page(page, base, "长时间未操作")
         page.screenshot(path=str(artifacts() / "auth-ended-expired.png"))
+
+
+def test_login_on_a_phone(browser, app_url: str) -> None:
+    """At 390×844 (touch) the login page fits: nothing scrolls sideways, fields and buttons are at least 44 px
+    high, in both languages; the person logs in and lands in the app; a page their role may not open,
+    typed as an address, says so in Chinese and shows nothing of it."""
+    from harness import PHONE, phone_problems
+
+    with offline_tab(browser, **PHONE) as tab:
+        page = tab.page
+        for lang in ("en", "zh"):
+            page.goto(f"{app_url}/login?lang={lang}")
+            page.wait_for_selector("#name")
+            page.screenshot(path=str(artifacts() / f"phone-login-{lang}.png"), full_page=True)
+            assert not phone_problems(page), (lang, phone_problems(page))
+        page.fill("#name", "worker-001")
+        page.fill("#password", _demo_password())
+        page.locator("button[type=submit]").tap()
+        page.wait_for_url(f"{app_url}/", timeout=30_000)
+        settle(page)
+        assert in_app(page, "worker-001")
+        page.screenshot(path=str(artifacts() / "phone-logged-in.png"))
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.goto(f"{app_url}/editor")
+        settle(page)
+        assert alert(page) == "无法打开“编辑网格边界”：“微网格员”账号无权编辑网格边界。"
+        assert page.locator("iframe").count() == 0 and page.locator("[data-testid=stDataFrame]").count() == 0
+        page.screenshot(path=str(artifacts() / "phone-refused-page.png"))
+        assert not tab.external and not tab.dialogs

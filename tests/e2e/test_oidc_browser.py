@@ -185,3 +185,30 @@ def test_user_disable_ends_a_single_sign_on_session(browser, sso: dict, sso_db: 
         assert "停用" in alert(page)
         assert live_sessions(sql, "worker-007") == 0
         assert not tab.external and not tab.dialogs
+
+
+def test_single_sign_on_on_a_phone(browser, sso: dict) -> None:
+    """At 390×844 (touch) the sign-in page of single sign-on fits (nothing scrolls sideways, the button is at
+    least 44 px high) and signing in through the provider lands in the app."""
+    from harness import PHONE, phone_problems
+
+    with offline_tab(browser, **PHONE) as tab:
+        page = tab.page
+        page.goto(sso["app"] + "/")
+        settle(page)
+        page.get_by_role("heading", name="请登录").wait_for(timeout=30_000)
+        button = page.get_by_role("button", name="统一身份认证登录")
+        assert button.bounding_box()["height"] >= 44
+        page.screenshot(path=str(artifacts() / "phone-sso-prompt.png"), full_page=True)
+        assert not phone_problems(page), phone_problems(page)
+        button.tap()
+        page.wait_for_url(f"{sso['op']}/accounts/login/**", timeout=30_000)
+        page.fill("#username", "worker-006")
+        page.fill("#password", PASSWORD)
+        page.click("#kc-login")
+        page.wait_for_url(f"{sso['app']}/**", timeout=30_000)
+        settle(page)
+        assert in_app(page, "worker-006")
+        page.screenshot(path=str(artifacts() / "phone-sso-signed-in.png"))
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert not tab.external and not tab.dialogs
