@@ -49,6 +49,7 @@ from shapely.geometry import MultiPolygon, Polygon
 
 from boundaries.coding import CodeScheme, InvalidGridCodeError, default_scheme
 from demo import names as zh
+from demo.practices import plan_practices
 from gis.crs import STORAGE_EPSG, transformer
 from governance.deadlines import DeadlinePolicy
 from governance.vocab import (
@@ -156,6 +157,21 @@ class DemoData:
     accounts:
         name, display_name, role, staff_key (or ``None``), grants (grid codes), street_wide: one
         login per role over the street (see :func:`_build_accounts`), all with :data:`DEMO_PASSWORD`.
+    cameras:
+        camera_key, name, type, status (codes of :data:`governance.vocab.CAMERA_TYPE_TERMS` /
+        ``CAMERA_STATUS_TERMS``), stream_url (or ``None``), grid_code, geometry (Point ≥ 2.5 m inside
+        its micro-grid): the 雪亮工程 point list the admin imports.
+    practices:
+        The :class:`demo.practices.PracticePlan` (evaluation round, spot checks, notices) that
+        :meth:`play` plays through the use cases when the demo is loaded.
+    planted:
+        The completeness problems put in on purpose, for the checks to find: rule → household keys
+        (``household_no_residents``, ``category_age``) or ``household_key:relation`` of a resident
+        (``id_check_digit``, ``id_duplicate``).
+
+    Households and residents also carry ``last_verified_at`` (aware, or missing) and ``verified_by``
+    (staff key): the quarterly refresh (:func:`_add_verification`). Incidents carry ``camera_key``
+    (a camera that saw it, or ``None``).
     seed, until:
         The arguments of :func:`generate_demo`.
     valid_from:
@@ -176,6 +192,16 @@ class DemoData:
     valid_from: dt.datetime
     accounts: pd.DataFrame = field(default_factory=pd.DataFrame)
     password: str = DEMO_PASSWORD
+    cameras: gpd.GeoDataFrame | None = None
+    practices: Any = None
+    planted: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def play(self, conn: Any) -> dict[str, int]:
+        """What the street's people did with the practices (:func:`demo.practices.play_practices`), on
+        the demo load's connection in its transaction; called by :func:`store.seed.load_demo`."""
+        from demo.practices import play_practices
+
+        return play_practices(conn, self)
 
     @property
     def reason(self) -> str:
@@ -1416,6 +1442,237 @@ def _nullable(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------
+# the street's practices: verification stamps, planted problems, cameras
+# ---------------------------------------------------------------------------------------
+def _quarter_starts(now: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Local midnights starting ``now``'s quarter and the one before (Asia/Shanghai)."""
+    start = now.normalize().replace(month=3 * ((now.month - 1) // 3) + 1, day=1)
+    return start, start - pd.DateOffset(months=3)
+
+
+def _add_verification(
+    households: gpd.GeoDataFrame, residents: pd.DataFrame, teams: dict[str, dict[str, str]], laggards: set[str],
+    rng: np.random.Generator, now: pd.Timestamp,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """``last_verified_at`` / ``verified_by`` of every household and its residents (quarterly refresh).
+
+    A household whose data was refreshed this quarter was verified then (the refresh visit). Of the
+    others, most of an ordinary worker's are verified later this quarter and the rest last quarter
+    (pending) or earlier (overdue); the laggards' are mostly overdue, some never verified. The
+    verifier is the micro-grid's worker; residents carry their household's stamp.
+    """
+    start, previous = _quarter_starts(now)
+    n = len(households)
+    worker = households["grid_code"].map(lambda c: teams[c]["micro_worker"]).to_numpy(dtype=object)
+    lagging = np.isin(worker, sorted(laggards))
+    refreshed = pd.DatetimeIndex(households["refreshed_at"])
+    draw = rng.random(n)
+    verified_p = np.where(lagging, 0.2, 0.9)
+    pending_p = np.where(lagging, 0.3, 0.08)
+    status = np.where(draw < verified_p, "verified", np.where(draw < verified_p + pending_p, "pending", "overdue"))
+    never = (status == "overdue") & (rng.random(n) < np.where(lagging, 0.3, 0.0))
+
+    def _between(lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DatetimeIndex:
+        days = max(1, (hi.normalize() - lo).days)
+        day = rng.integers(0, days, n)
+        minutes = rng.integers(8 * 60 + 30, 17 * 60 + 30, n)
+        return pd.DatetimeIndex(lo + pd.to_timedelta(day, unit="D") + pd.to_timedelta(minutes, unit="min"))
+
+    this_quarter, last_quarter = _between(start, now), _between(previous, start)
+    earlier = _between(previous - pd.Timedelta(days=270), previous)
+    at = pd.Series(np.where(status == "verified", this_quarter, np.where(status == "pending", last_quarter, earlier)))
+    at = pd.to_datetime(at, utc=True).dt.tz_convert(_SHANGHAI)
+    at = at.where(at <= now, now - pd.Timedelta(hours=1))
+    refreshed_now = (refreshed >= start) & (refreshed <= now)
+    at = at.where(~np.asarray(refreshed_now), pd.Series(refreshed, index=at.index))
+    at = at.where(~(never & ~np.asarray(refreshed_now)))
+    by = pd.Series(worker, dtype=object).where(at.notna().to_numpy(), None)
+    households = households.assign(last_verified_at=pd.DatetimeIndex(at), verified_by=by.to_numpy(dtype=object))
+    stamps = households.set_index("household_key")[["last_verified_at", "verified_by"]]
+    residents = residents.assign(
+        last_verified_at=pd.DatetimeIndex(residents["household_key"].map(stamps["last_verified_at"])),
+        verified_by=residents["household_key"].map(stamps["verified_by"]).astype(object).to_numpy(),
+    )
+    return households, residents
+
+
+def _plant_problems(
+    households: gpd.GeoDataFrame, residents: pd.DataFrame, rng: np.random.Generator, until: dt.date,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, tuple[str, ...]]]:
+    """A few records that break the completeness rules ("不漏一户、不少一人、不错一项"), for the checks to find.
+
+    * ``id_check_digit``: a resident whose ID number ends in a wrong GB 11643 check character;
+    * ``category_age``: a left-behind-child (留守儿童) household whose only child is 17;
+    * ``id_duplicate``: a person registered in two households (the same name, birth date and ID);
+    * ``household_no_residents``: a one-person household whose resident record is gone (members 0).
+
+    Counts stay: the household count, and residents only move between the records.
+    """
+    residents = _left_behind_children(households, residents.copy(), rng, until)
+    households = households.copy()
+    plain = households.loc[households["special_kinds"].map(len) == 0, "household_key"]
+    village = households["building_no"].fillna("").str.endswith("组")
+    planted: dict[str, tuple[str, ...]] = {}
+
+    def pick(keys: pd.Series) -> str:
+        keys = keys.sort_values(kind="stable")
+        return str(keys.iloc[int(rng.integers(0, len(keys)))])
+
+    # a wrong check character
+    adults = residents.loc[residents["relation"].isin(["户主", "配偶"]) & residents["household_key"].isin(plain)]
+    i = adults.index[int(rng.integers(0, len(adults)))]
+    number = str(residents.at[i, "id_number"])
+    right = zh.id_check_digit(number[:17])
+    wrong = "0123456789X"[("0123456789X".index(right) + 1 + int(rng.integers(0, 9))) % 11]
+    residents.at[i, "id_number"] = number[:17] + wrong
+    planted["id_check_digit"] = (f"{residents.at[i, 'household_key']}:{residents.at[i, 'relation']}",)
+
+    # a left-behind child who is 17
+    children = residents.loc[residents["relation"] == "孙子女"]
+    lbc = households.loc[households["special_kinds"].map(lambda k: "left_behind_child" in k), "household_key"]
+    single = children.groupby("household_key").size()
+    candidates = pd.Series(sorted(set(lbc) & set(single.index[single == 1])), dtype=object)
+    key = pick(candidates)
+    j = residents.index[(residents["household_key"] == key) & (residents["relation"] == "孙子女")][0]
+    birth = _years_before(until, 17) - dt.timedelta(days=int(rng.integers(20, 300)))
+    first17 = f"{STREET_CODE[:6]}{birth:%Y%m%d}{str(residents.at[j, 'id_number'])[14:17]}"
+    residents.at[j, "birth_date"] = birth
+    residents.at[j, "id_number"] = first17 + zh.id_check_digit(first17)
+    if residents.at[j, "phone"] is None:
+        residents.at[j, "phone"] = zh.mobile_numbers(rng, 1)[0]
+    planted["category_age"] = (key,)
+
+    # one person in two households: a grown child registered at their parents' and at their own
+    grown = residents.loc[(residents["relation"] == "子女") & residents["household_key"].isin(plain)]
+    grown = grown.loc[pd.to_datetime(grown["birth_date"]) < pd.Timestamp(_years_before(until, 20))]
+    a = grown.index[int(rng.integers(0, len(grown)))]
+    others = grown.loc[(grown["household_key"] != residents.at[a, "household_key"]) & (grown["gender"] == residents.at[a, "gender"])]
+    b = others.index[int(rng.integers(0, len(others)))]
+    for column in ("name", "gender", "birth_date", "id_number", "phone"):
+        residents.at[b, column] = residents.at[a, column]
+    planted["id_duplicate"] = tuple(f"{residents.at[k, 'household_key']}:子女" for k in (a, b))
+
+    # a household whose only resident record is gone
+    members = households.set_index("household_key")["members"]
+    taken = {k.split(":")[0] for keys in planted.values() for k in keys}
+    lone = pd.Series([k for k in households.loc[village, "household_key"] if members[k] == 1 and k in set(plain)
+                      and k not in taken], dtype=object)
+    empty = pick(lone)
+    residents = residents.loc[residents["household_key"] != empty].reset_index(drop=True)
+    households.loc[households["household_key"] == empty, "members"] = 0
+    planted["household_no_residents"] = (empty,)
+    return households, residents, planted
+
+
+def _left_behind_children(
+    households: gpd.GeoDataFrame, residents: pd.DataFrame, rng: np.random.Generator, until: dt.date,
+) -> pd.DataFrame:
+    """A two-person left-behind-child (留守儿童) household is a grandparent with the grandchild: the second
+    member (drawn as a spouse) becomes a grandchild aged 3–15, with a new name, birth date and ID number
+    (so the only such household with no child under 16 is the one planted on purpose)."""
+    lbc = set(households.loc[households["special_kinds"].map(lambda k: "left_behind_child" in k), "household_key"])
+    has_child = set(residents.loc[residents["relation"] == "孙子女", "household_key"])
+    rows = residents.index[residents["household_key"].isin(sorted(lbc - has_child)) & (residents["relation"] == "配偶")]
+    if not len(rows):
+        return residents
+    genders = np.where(rng.random(len(rows)) < 0.52, "男", "女")
+    births = [_years_before(until, int(a)) - dt.timedelta(days=int(e))
+              for a, e in zip(rng.integers(3, 16, len(rows)), rng.integers(1, 365, len(rows)), strict=True)]
+    taken = set(residents["id_number"].str[:17])
+    numbers = []
+    for birth, gender in zip(births, genders, strict=True):
+        while True:
+            (number,) = zh.id_numbers(rng, [birth], np.array([gender]), region=STREET_CODE[:6])
+            if number[:17] not in taken:
+                break
+        taken.add(number[:17])
+        numbers.append(number)
+    residents.loc[rows, "relation"] = "孙子女"
+    residents.loc[rows, "gender"] = genders
+    residents.loc[rows, "name"] = zh.person_names(rng, genders)
+    residents.loc[rows, "birth_date"] = pd.Series(births, index=rows, dtype=object)
+    residents.loc[rows, "id_number"] = numbers
+    ages = np.array([(until - b).days // 365 for b in births])
+    residents.loc[rows, "phone"] = pd.Series(
+        [p if a >= 14 else None for p, a in zip(residents.loc[rows, "phone"], ages, strict=True)], index=rows, dtype=object)
+    return residents
+
+
+#: How often each camera type and status occurs (codes of the vocabularies).
+_CAMERA_TYPES = {"bullet": 0.36, "dome": 0.2, "hemisphere": 0.2, "face": 0.1, "vehicle": 0.1, "other": 0.04}
+_CAMERA_STATUS = {"online": 0.82, "offline": 0.08, "fault": 0.05, "maintenance": 0.03, "removed": 0.02}
+_CAMERAS = 60
+_CAMERA_SPOTS = ("东门", "西门", "南门", "北门", "路口", "广场", "停车场", "主干道", "巷口", "桥头")
+
+
+def _build_cameras(plan: _Plan, hotspots: gpd.GeoDataFrame, households: gpd.GeoDataFrame,
+                   rng: np.random.Generator) -> gpd.GeoDataFrame:
+    """About 60 cameras (雪亮工程): one at each hotspot, the rest in micro-grids weighted by households.
+
+    Every point is ≥ 2.5 m inside its micro-grid (EPSG:4490).
+    """
+    codes = sorted(plan.micro_faces)
+    weights = households.groupby("grid_code").size().reindex(codes).fillna(0).to_numpy(dtype=float)
+    spot_codes = hotspots["grid_code"].astype(str).tolist()
+    extra = rng.choice(len(codes), size=_CAMERAS - len(spot_codes), p=weights / weights.sum())
+    chosen = spot_codes + [codes[int(k)] for k in extra]
+    hot_xy = np.column_stack(transformer(STORAGE_EPSG, DEMO_CRS_METRIC).transform(
+        hotspots.geometry.x.to_numpy(), hotspots.geometry.y.to_numpy()))
+    xy, names = [], []
+    building = households.groupby("grid_code")["building_no"].agg(lambda b: sorted(set(b.dropna())))
+    for k, code in enumerate(chosen):
+        area = _inner(plan.faces_metric[plan.micro_faces[code]], 5.0)
+        spot = _CAMERA_SPOTS[int(rng.integers(0, len(_CAMERA_SPOTS)))]
+        if k < len(spot_codes):
+            point = _sample_cluster(area, hot_xy[k], 25.0, 1, rng)[0]
+            names.append(f"{hotspots['name'].iloc[k]}{spot}")
+        else:
+            point = _sample_uniform(area, 1, rng)[0]
+            places = building.get(code, [])
+            place = places[int(rng.integers(0, len(places)))] if places else plan.micro_community[code].name
+            names.append(f"{place}{spot}")
+        xy.append(point)
+    n = len(chosen)
+    types = list(_CAMERA_TYPES)
+    statuses = list(_CAMERA_STATUS)
+    kind = rng.choice(len(types), size=n, p=np.array(list(_CAMERA_TYPES.values())))
+    state = rng.choice(len(statuses), size=n, p=np.array(list(_CAMERA_STATUS.values())))
+    streams = rng.random(n) < 0.5
+    keys = [f"XL{STREET_CODE}{k + 1:04d}" for k in range(n)]
+    return gpd.GeoDataFrame(
+        {
+            "camera_key": keys,
+            "name": names,
+            "type": [types[int(t)] for t in kind],
+            "status": [statuses[int(t)] for t in state],
+            "stream_url": [f"rtsp://10.73.{1 + k // 200}.{10 + k % 200}:554/Streaming/Channels/101" if s else None
+                           for k, s in enumerate(streams)],
+            "grid_code": chosen,
+        },
+        geometry=_to_storage_points(np.array(xy)),
+        crs=STORAGE_EPSG,
+    )
+
+
+def _camera_incidents(incidents: gpd.GeoDataFrame, cameras: gpd.GeoDataFrame, rng: np.random.Generator) -> list[object]:
+    """The camera (key) that saw a few public-order and safety incidents: the nearest one within 120 m."""
+    seen: list[object] = [None] * len(incidents)
+    to_metric = transformer(STORAGE_EPSG, DEMO_CRS_METRIC)
+    cam = shapely.points(np.column_stack(to_metric.transform(cameras.geometry.x.to_numpy(), cameras.geometry.y.to_numpy())))
+    pts = shapely.points(np.column_stack(to_metric.transform(incidents.geometry.x.to_numpy(), incidents.geometry.y.to_numpy())))
+    tree = shapely.STRtree(cam)
+    nearest, dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    near = np.full(len(incidents), np.inf)
+    which = np.full(len(incidents), -1)
+    near[nearest[0]] = dist
+    which[nearest[0]] = nearest[1]
+    fits = incidents["category"].isin(["public_order", "safety_hazard", "municipal"]).to_numpy() & (near <= 120.0)
+    for i in np.flatnonzero(fits & (rng.random(len(incidents)) < 0.5))[:15]:
+        seen[int(i)] = str(cameras["camera_key"].iloc[int(which[i])])
+    return seen
+
+
+# ---------------------------------------------------------------------------------------
 # public entry point
 # ---------------------------------------------------------------------------------------
 _LAGGARDS = 8  # micro-grid workers who fall short of the visit targets
@@ -1520,7 +1777,7 @@ def generate_demo(
     """
     scheme = default_scheme() if scheme is None else scheme
     _check_scheme(scheme)
-    streams = [np.random.Generator(np.random.PCG64(s)) for s in np.random.SeedSequence(seed).spawn(8)]
+    streams = [np.random.Generator(np.random.PCG64(s)) for s in np.random.SeedSequence(seed).spawn(12)]
     now = pd.Timestamp(dt.datetime.combine(until, dt.time(18, 0)), tz=_SHANGHAI)
 
     plan = _build_grids(streams[0], scheme)
@@ -1539,22 +1796,35 @@ def generate_demo(
         households, hotspots, plan, teams, staff_names, streams[5], now, policy or DeadlinePolicy()
     )
     visits = _build_visits(households, teams, laggards, streams[6], now)
+    # the practices of issue #17 (new streams: the frames above stay as they were)
+    households, residents = _add_verification(households, residents, teams, laggards, streams[8], now)
+    households, residents, planted = _plant_problems(households, residents, streams[9], until)
+    cameras = _build_cameras(plan, hotspots, households, streams[10])
+    incidents["camera_key"] = _camera_incidents(incidents, cameras, streams[10])
+    accounts = _build_accounts(staff, staff_assignments, plan.grids)
+    practices = plan_practices(
+        households=households, grids=plan.grids, accounts=accounts, laggards=laggards,
+        worker_of={code: team["micro_worker"] for code, team in teams.items()}, rng=streams[11], now=now,
+    )
     logger.info(
         "demo street generated: %d grids, %d households, %d residents, %d incidents",
         len(plan.grids), len(households), len(residents), len(incidents),
     )
     return DemoData(
         grids=_nullable(plan.grids, ("parent_code",)),
-        households=_nullable(households.drop(columns="floors"), ("building_no", "house_no")),
-        residents=_nullable(residents, ("phone",)),
+        households=_nullable(households.drop(columns="floors"), ("building_no", "house_no", "verified_by")),
+        residents=_nullable(residents, ("phone", "verified_by")),
         staff=_nullable(staff, ("phone",)),
         staff_assignments=_nullable(staff_assignments, ("end_date", "building_no")),
-        incidents=_nullable(incidents, ("disposition", "assigned_to")),
+        incidents=_nullable(incidents, ("disposition", "assigned_to", "camera_key")),
         incident_events=_nullable(incident_events, ("from_status",)),
         visits=visits,
         hotspots=hotspots.drop(columns="weight"),
         seed=seed,
         until=until,
         valid_from=_valid_from(until),
-        accounts=_build_accounts(staff, staff_assignments, plan.grids),
+        accounts=accounts,
+        cameras=cameras,
+        practices=practices,
+        planted=planted,
     )

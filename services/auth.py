@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from access.actor import Actor
 from access.passwords import check_password_rules, hash_password, new_token, token_hash, verify_password
@@ -26,7 +26,7 @@ from access.scope import Scope
 from gis.errors import GridGovError, ValidationError
 from gis.settings import Settings, get_settings
 from store import accounts
-from store.session import acting_as
+from store.session import acting_as, inline_units, unit_of_work
 
 __all__ = [
     "LoginRefused",
@@ -37,6 +37,8 @@ __all__ = [
     "actor_for_token",
     "session_end_reason",
     "owner_session",
+    "transaction_session",
+    "end_transaction_session",
     "create_api_token",
     "create_db_login",
     "DbLogin",
@@ -210,6 +212,28 @@ def owner_session(owner_engine: Engine, app_engine: Engine, name: str, *, minute
         raise ValidationError(f"account {name!r} cannot act now (disabled or locked)", code="account.cannot_act",
                               params={"name": name})
     return actor
+
+
+def transaction_session(owner_conn: Connection, name: str, *, minutes: int = 60) -> Actor:
+    """An actor for account ``name`` on a short session opened with the owner's rights inside the
+    owner's transaction on ``owner_conn`` (the demo load acts as its accounts within its one
+    transaction). Use it inside :func:`store.session.inline_units`, which binds the session to each
+    unit of work; end it with :func:`end_transaction_session` before the transaction ends."""
+    token = new_token()
+    accounts.owner_open_session(owner_conn, name.strip().lower(), token_hash(token), minutes=minutes)
+    with acting_as(Actor(name="session check", session_token=token)), inline_units(), \
+            unit_of_work(owner_conn) as db:
+        account = accounts.whoami(db)
+    if account is None:
+        raise ValidationError(f"account {name!r} cannot act now (disabled or locked)", code="account.cannot_act",
+                              params={"name": name})
+    return _actor(account, token)
+
+
+def end_transaction_session(owner_conn: Connection, actor: Actor) -> None:
+    """End the session of :func:`transaction_session` (in the same transaction)."""
+    if actor.session_token:
+        accounts.owner_end_session(owner_conn, token_hash(actor.session_token))
 
 
 def end_owner_session(owner_engine: Engine, token: str) -> None:

@@ -32,6 +32,7 @@ from store.cluster import LocalCluster
 __all__ = [
     "CURRENT_SESSION",
     "CURRENT_ACTOR_NAME",
+    "bind_current_actor",
     "local_cluster",
     "database_url",
     "app_database_url",
@@ -92,15 +93,22 @@ def app_database_url(settings: Settings | None = None) -> str:
     return local_cluster(settings).url(role="app")
 
 
+def bind_current_actor(conn) -> None:  # noqa: ANN001 - sqlalchemy Connection
+    """Bind the account acting in this context (:data:`CURRENT_SESSION`, :data:`CURRENT_ACTOR_NAME`) to
+    ``conn``'s transaction from now until it ends: what every engine's transaction does first, and what
+    :func:`store.session.inline_units` does for each unit of work it runs inside a caller's transaction."""
+    token = CURRENT_SESSION.get()
+    actor = CURRENT_ACTOR_NAME.get()
+    conn.exec_driver_sql(
+        "SELECT set_config('gridgov.session', %(token)s, true), set_config('gridgov.actor', %(actor)s, true)",
+        {"token": token or "", "actor": actor or ""},
+    )
+
+
 def _bind_to_account(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin(conn) -> None:  # noqa: ANN001 - sqlalchemy Connection
-        token = CURRENT_SESSION.get()
-        actor = CURRENT_ACTOR_NAME.get()
-        conn.exec_driver_sql(
-            "SELECT set_config('gridgov.session', %(token)s, true), set_config('gridgov.actor', %(actor)s, true)",
-            {"token": token or "", "actor": actor or ""},
-        )
+        bind_current_actor(conn)
 
 
 def make_engine(

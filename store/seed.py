@@ -17,8 +17,11 @@ one transaction, so **a row is the demo's when its xmin equals the xmin of the d
 changeset**. Anything written later — an import, a boundary edit (which also rewrites the
 grids it touches), an incident reported or moved on in the app (a new event, an updated
 incident), a visit, a roster change, even an in-place update of a demo row — carries another
-transaction id and counts as foreign; so does every changeset that is not the demo's. No
-column or trigger is needed, and nothing can forget to mark its rows.
+transaction id and counts as foreign; so does every changeset written in another transaction
+(the demo's own camera import, played in its transaction, is the demo's). No column or trigger
+is needed, and nothing can forget to mark its rows. The use cases the demo plays run without
+savepoints (:func:`store.session.inline_units`): a row written in a savepoint carries a
+subtransaction's id.
 
 The rule errs on the side of keeping data: a database restored from a dump in several
 transactions, or a migration that rewrites a table, makes demo rows look foreign, and the
@@ -133,8 +136,9 @@ def foreign_data(conn: Connection) -> ForeignData:
     changesets = {
         str(kind): int(n)
         for kind, n in conn.execute(text(
-            "SELECT kind, count(*) FROM changesets WHERE id IS DISTINCT FROM :id GROUP BY kind ORDER BY kind"
-        ), {"id": demo_id})
+            "SELECT kind, count(*) FROM changesets WHERE xmin IS DISTINCT FROM CAST(:xid AS xid) "
+            "GROUP BY kind ORDER BY kind"
+        ), {"xid": xid})
     }
     tables = [t.name for t in _tables() if t.name != "changesets"]
     # Table names come from the metadata, never from input.
@@ -224,6 +228,11 @@ def load_demo(conn: Connection, data: DemoFrames, *, replace: bool = True) -> di
         ``IntegrityError``. Checking that nothing else would be lost is the caller's job
         (:func:`services.demo.load_demo`).
 
+    When ``data`` has a ``play(conn)`` method (:meth:`demo.generate.DemoData.play`), it is called last,
+    on ``conn``: the street's people use the practices through the use cases (cameras imported, an
+    evaluation round, spot checks, notices) in the same transaction; then incidents with a
+    ``camera_key`` get that camera's id.
+
     Returns
     -------
     dict
@@ -263,27 +272,32 @@ def load_demo(conn: Connection, data: DemoFrames, *, replace: bool = True) -> di
     stage = _copy(conn, households, {
         "household_key": "text", "address": "text", "building_no": "text", "house_no": "text", "members": "smallint",
         "special_kinds": "text[]", "grid_code": "text", "refreshed_at": "timestamptz",
-        "geom": f"geometry(Point, {STORAGE_EPSG})"},
+        "last_verified_at": "timestamptz", "verified_by": "text", "geom": f"geometry(Point, {STORAGE_EPSG})"},
         given={"special_kinds": [_text_array(k) for k in households["special_kinds"]],
-               "geom": _geoms(households, "households")})
+               "geom": _geoms(households, "households"), **_verification(households)})
+    # staff first: the verification stamps name the staff member who verified
+    staff_stage = _copy(conn, data.staff, {"staff_key": "text", "name": "text", "phone": "text", "organisation": "text"})
+    staff_count = _insert(conn, f"""
+        INSERT INTO staff (staff_key, name, phone, organisation)
+        SELECT staff_key, name, phone, organisation FROM {staff_stage} ORDER BY ord""")
     counts["households"] = _insert(conn, f"""
         INSERT INTO households (household_key, address, building_no, house_no, members, special_kinds, grid_code,
-                                refreshed_at, geom)
-        SELECT household_key, address, building_no, house_no, members, special_kinds, grid_code, refreshed_at, geom
-        FROM {stage} ORDER BY ord""")
+                                refreshed_at, last_verified_at, verified_by, geom)
+        SELECT s.household_key, s.address, s.building_no, s.house_no, s.members, s.special_kinds, s.grid_code,
+               s.refreshed_at, s.last_verified_at, v.id, s.geom
+        FROM {stage} s LEFT JOIN staff v ON v.staff_key = s.verified_by ORDER BY s.ord""")
 
     stage = _copy(conn, data.residents, {
         "household_key": "text", "name": "text", "relation": "text", "gender": "text", "birth_date": "date",
-        "id_number": "text", "phone": "text"})
+        "id_number": "text", "phone": "text", "last_verified_at": "timestamptz", "verified_by": "text"},
+        given=_verification(data.residents))
     counts["residents"] = _insert(conn, f"""
-        INSERT INTO residents (household_id, name, relation, gender, birth_date, id_number, phone)
-        SELECT h.id, s.name, s.relation, s.gender, s.birth_date, s.id_number, s.phone
-        FROM {stage} s LEFT JOIN households h USING (household_key) ORDER BY s.ord""")
-
-    stage = _copy(conn, data.staff, {"staff_key": "text", "name": "text", "phone": "text", "organisation": "text"})
-    counts["staff"] = _insert(conn, f"""
-        INSERT INTO staff (staff_key, name, phone, organisation)
-        SELECT staff_key, name, phone, organisation FROM {stage} ORDER BY ord""")
+        INSERT INTO residents (household_id, name, relation, gender, birth_date, id_number, phone, last_verified_at,
+                               verified_by)
+        SELECT h.id, s.name, s.relation, s.gender, s.birth_date, s.id_number, s.phone, s.last_verified_at, v.id
+        FROM {stage} s LEFT JOIN households h USING (household_key) LEFT JOIN staff v ON v.staff_key = s.verified_by
+        ORDER BY s.ord""")
+    counts["staff"] = staff_count
     stage = _copy(conn, data.staff_assignments, {
         "staff_key": "text", "grid_code": "text", "role": "text", "start_date": "date", "end_date": "date",
         "building_no": "text"})
@@ -328,8 +342,32 @@ def load_demo(conn: Connection, data: DemoFrames, *, replace: bool = True) -> di
         FROM {stage} s LEFT JOIN households h USING (household_key) LEFT JOIN staff t USING (staff_key)
         ORDER BY s.ord""")
     counts["accounts"] = _load_accounts(conn, data)
+    play = getattr(data, "play", None)
+    if play is not None:  # what the street's people did, through the use cases (demo.practices)
+        counts.update(play(conn))
+        _link_cameras(conn, incidents)
     logger.info("demo street loaded: %s", counts)
     return counts
+
+
+def _verification(frame: pd.DataFrame) -> dict[str, list[Any]]:
+    """The ``last_verified_at`` / ``verified_by`` (staff key) values of a frame, ``None`` where it has none."""
+    if "last_verified_at" in frame:
+        return {"last_verified_at": _plain(frame["last_verified_at"]), "verified_by": _plain(frame["verified_by"])}
+    return {"last_verified_at": [None] * len(frame), "verified_by": [None] * len(frame)}
+
+
+def _link_cameras(conn: Connection, incidents: pd.DataFrame) -> None:
+    """Incidents seen on a camera (``camera_key`` column) get its id, once the cameras are imported."""
+    if "camera_key" not in incidents:
+        return
+    seen = incidents.loc[incidents["camera_key"].notna(), ["incident_key", "camera_key"]]
+    if not len(seen):
+        return
+    stage = _copy(conn, seen, {"incident_key": "text", "camera_key": "text"})
+    conn.execute(text(f"""
+        UPDATE incidents i SET camera_id = c.id FROM {stage} s JOIN cameras c ON c.camera_key = s.camera_key
+        WHERE i.incident_key = s.incident_key"""))
 
 
 def _load_accounts(conn: Connection, data: DemoFrames) -> int:

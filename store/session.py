@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -53,6 +54,7 @@ def acting_as(actor: Actor | None) -> Iterator[Actor | None]:
 __all__ = [
     "acting_as",
     "unit_of_work",
+    "inline_units",
     "read_only",
     "run_in_transaction",
     "ConcurrentWriteError",
@@ -113,12 +115,53 @@ def unit_of_work(bind: Engine | Connection, actor: Actor | None = None) -> Itera
     if isinstance(bind, Engine):
         with bind.begin() as conn:
             yield conn
+    elif bind.in_transaction() and _INLINE.get() is not None:
+        _bind_inline(bind, _INLINE.get())
+        yield bind
     elif bind.in_transaction():
         with bind.begin_nested():
             yield bind
     else:
         with bind.begin():
             yield bind
+
+
+#: Inside :func:`inline_units`: connection id → (its transaction, session, actor name) last bound to it;
+#: ``None`` outside (units of work on a connection in a transaction take a SAVEPOINT).
+_INLINE: ContextVar[dict[int, tuple[object, str, str]] | None] = ContextVar("gridgov_inline_units", default=None)
+
+
+def _bind_inline(conn: Connection, bound: dict[int, tuple[object, str, str]]) -> None:
+    """Bind the current actor to ``conn``'s transaction unless it is bound already (one round trip saved
+    per unit of work when one person does many things in a row)."""
+    from store.engine import CURRENT_ACTOR_NAME, CURRENT_SESSION, bind_current_actor
+
+    transaction = conn.get_transaction()
+    wanted = (CURRENT_SESSION.get() or "", CURRENT_ACTOR_NAME.get() or "")
+    last = bound.get(id(conn))
+    if last is not None and last[0] is transaction and last[1:] == wanted:
+        return
+    bind_current_actor(conn)
+    bound[id(conn)] = (transaction, *wanted)
+
+
+@contextmanager
+def inline_units() -> Iterator[None]:
+    """Run every :func:`unit_of_work` on a connection already in a transaction directly in that
+    transaction — no SAVEPOINT — binding each unit's actor (its session and name) as a new
+    transaction would (:func:`store.engine.bind_current_actor`), until the block ends.
+
+    For a caller that composes many use cases into one transaction of its own and wants every row
+    they write stamped with that transaction's id (the demo load: :func:`store.seed.foreign_data`
+    recognises the demo's rows by it; rows written in a savepoint carry a subtransaction's id). A
+    failing use case then fails the whole transaction (nothing is rolled back to a savepoint), and a
+    dry run (``run_in_transaction(commit=False)``) still uses a savepoint.
+    """
+    token = _INLINE.set({})
+    try:
+        yield
+    finally:
+        _INLINE.reset(token)
 
 
 @contextmanager
@@ -179,6 +222,16 @@ def run_in_transaction(
         Still colliding after ``attempts`` tries (nothing of it was written).
     """
     owned = isinstance(bind, Engine)
+    inline = None if commit else _INLINE.set(None)  # a dry run is rolled back: it needs its savepoint
+    try:
+        return _run(bind, actor, work, attempts=attempts, commit=commit, owned=owned)
+    finally:
+        if inline is not None:
+            _INLINE.reset(inline)
+
+
+def _run(bind: Engine | Connection, actor: Actor | None, work: Callable[[Connection], T], *, attempts: int,
+         commit: bool, owned: bool) -> T:
     for attempt in range(1, attempts + 1):
         try:
             with unit_of_work(bind, actor) as conn:

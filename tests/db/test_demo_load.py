@@ -41,9 +41,11 @@ def test_every_frame_is_loaded(db_conn, demo_data) -> None:
         "households": len(demo_data.households), "residents": len(demo_data.residents),
         "staff": len(demo_data.staff), "staff_assignments": len(demo_data.staff_assignments),
         "incidents": len(demo_data.incidents), "incident_events": len(demo_data.incident_events),
-        "visits": len(demo_data.visits), "changesets": 1,
+        "visits": len(demo_data.visits), "changesets": 2,
     }
-    kind, details = db_conn.execute(text("SELECT kind, details FROM changesets")).one()
+    # the demo's own changeset, and the admin's camera import played in the same transaction
+    assert [k for (k,) in db_conn.execute(text("SELECT kind FROM changesets ORDER BY id"))] == ["demo", "import"]
+    kind, details = db_conn.execute(text("SELECT kind, details FROM changesets WHERE kind = 'demo'")).one()
     assert kind == "demo" and details["seed"] == 7
     current = db_conn.execute(text(
         "SELECT count(*) FROM grid_versions WHERE valid_to IS NULL AND version = 1 "
@@ -140,7 +142,7 @@ def test_load_replaces_and_is_one_transaction(empty_database_url, demo_data) -> 
         with engine.connect() as conn:
             before = _counts(conn)
             assert not foreign_data(conn).found
-        assert before["households"] == 6297 and before["changesets"] == 1
+        assert before["households"] == 6297 and before["changesets"] == 2  # the demo's and its camera import
         # adding the same demo again clashes on natural keys: nothing of the attempt remains
         with pytest.raises(IntegrityError), engine.begin() as conn:
             load_demo(conn, demo_data, replace=False)
@@ -298,7 +300,7 @@ def test_demo_loads_into_an_empty_database(empty_db, generated, capsys, demo_dat
     assert generated == [{"seed": 7, "policy": DeadlinePolicy.from_settings()}]
     counts, found, changesets = _state(empty_db)
     assert counts["households"] == 6297 and counts["incidents"] == len(demo_data.incidents)
-    assert not found.found and [kind for _, kind in changesets] == ["demo"]
+    assert not found.found and [kind for _, kind in changesets] == ["demo", "import"]
 
 
 def test_demo_twice_reloads_its_own_data(demo_db, generated, capsys) -> None:
@@ -308,7 +310,7 @@ def test_demo_twice_reloads_its_own_data(demo_db, generated, capsys) -> None:
     assert out.startswith("demo loaded: changesets 1, grid_codes 164") and "deleted" not in out
     counts, found, changesets = _state(demo_db)
     assert counts == before_counts and not found.found
-    assert len(changesets) == 1 and changesets[0][1] == "demo" and changesets[0][0] > before_changesets[0][0]
+    assert [k for _, k in changesets] == ["demo", "import"] and changesets[0][0] > before_changesets[0][0]
     assert len(generated) == 1
 
 
@@ -341,7 +343,7 @@ def test_demo_refuses_after_a_household_import_and_changes_nothing(demo_db, gene
     after = _checksums(demo_db)
     assert after["households"] != before["households"]  # the checksums do see a change
     counts, found, changesets = _state(demo_db)
-    assert counts["households"] == 6297 and not found.found and [k for _, k in changesets] == ["demo"]
+    assert counts["households"] == 6297 and not found.found and [k for _, k in changesets] == ["demo", "import"]
     assert main(["demo"]) == 0  # the demo's own data again: reloads
 
 

@@ -217,9 +217,16 @@ def test_households_are_clustered(demo: DemoData) -> None:
     assert nn.mean() / expected_random < 0.3
 
 
+def _empty_household(demo: DemoData) -> str:
+    """The household planted without residents (a completeness problem for the checks to find)."""
+    (key,) = demo.planted["household_no_residents"]
+    return key
+
+
 def test_household_attributes(demo: DemoData) -> None:
     households = demo.households
-    assert households["members"].between(1, 6).all()
+    empty = households["household_key"] == _empty_household(demo)
+    assert households.loc[~empty, "members"].between(1, 6).all() and (households.loc[empty, "members"] == 0).all()
     kinds = households["special_kinds"]
     assert all(isinstance(k, list) and set(k) <= set(SPECIAL_KINDS) for k in kinds)
     special_share = (kinds.map(len) > 0).mean()
@@ -245,9 +252,10 @@ def test_residents_match_households(demo: DemoData) -> None:
     households = demo.households
     assert len(residents) == households["members"].sum()
     counts = residents.groupby("household_key").size()
-    assert counts.reindex(households["household_key"]).tolist() == households["members"].tolist()
+    assert counts.reindex(households["household_key"]).fillna(0).astype(int).tolist() == households["members"].tolist()
     heads = residents[residents["relation"] == "户主"]
-    assert heads["household_key"].is_unique and len(heads) == len(households)
+    assert heads["household_key"].is_unique and len(heads) == len(households) - 1  # the planted empty household
+    assert _empty_household(demo) not in set(residents["household_key"])
     assert set(residents["relation"]) <= {"户主", "配偶", "子女", "父母", "孙子女", "兄弟姐妹"}
     assert set(residents["gender"]) == {"男", "女"}
     assert residents["name"].str.fullmatch(r"[\u4e00-\u9fff]{2,4}").all()
@@ -256,10 +264,14 @@ def test_residents_match_households(demo: DemoData) -> None:
 def test_resident_identity_numbers(demo: DemoData) -> None:
     residents = demo.residents
     ids = residents["id_number"]
-    assert ids.is_unique
+    # planted on purpose: one person in two households, one wrong check character
+    assert len(demo.planted["id_duplicate"]) == 2 and ids.duplicated().sum() == 1
+    (wrong,) = demo.planted["id_check_digit"]
+    key, relation = wrong.split(":")
+    bad = residents.index[(residents["household_key"] == key) & (residents["relation"] == relation)]
     assert ids.str.fullmatch(r"430603\d{11}[\dX]").all()
-    for number, birth, gender in zip(ids, residents["birth_date"], residents["gender"], strict=True):
-        assert id_check_digit(number[:17]) == number[17]
+    for i, (number, birth, gender) in enumerate(zip(ids, residents["birth_date"], residents["gender"], strict=True)):
+        assert (id_check_digit(number[:17]) == number[17]) != (i in bad), number
         assert number[6:14] == birth.strftime("%Y%m%d")
         assert (int(number[16]) % 2 == 1) == (gender == "男")
     births = pd.to_datetime(residents["birth_date"])
@@ -523,6 +535,50 @@ def test_same_seed_gives_identical_frames(demo: DemoData) -> None:
         assert_geodataframe_equal(getattr(again, name), getattr(demo, name), check_less_precise=False)
     for name in ("residents", "staff", "staff_assignments", "incident_events", "visits"):
         assert_frame_equal(getattr(again, name), getattr(demo, name))
+    # the practices too: cameras, the evaluation's answers, the spot checks and notices, the planted problems
+    assert_geodataframe_equal(again.cameras, demo.cameras, check_less_precise=False)
+    assert_frame_equal(again.practices.evaluation.responses, demo.practices.evaluation.responses)
+    assert again.practices.spot_checks == demo.practices.spot_checks
+    assert again.practices.notices == demo.practices.notices and again.planted == demo.planted
+
+
+# -- the practices of issue #17 ----------------------------------------------------------------
+def test_cameras_inside_their_micro_grid(demo: DemoData, micro_metric: gpd.GeoSeries) -> None:
+    from governance.vocab import CAMERA_STATUS_TERMS, CAMERA_TYPE_TERMS
+
+    cameras = demo.cameras
+    assert len(cameras) == 60 and cameras["camera_key"].is_unique and cameras.crs.to_epsg() == 4490
+    assert _distance_inside(cameras.geometry, cameras["grid_code"], micro_metric).min() >= 2.5
+    assert set(cameras["type"]) <= set(CAMERA_TYPE_TERMS.codes) and set(cameras["status"]) <= set(CAMERA_STATUS_TERMS.codes)
+    assert 0 < cameras["stream_url"].notna().sum() < len(cameras)
+    seen = demo.incidents["camera_key"].dropna()
+    assert 0 < len(seen) <= 15 and set(seen) <= set(cameras["camera_key"])
+
+
+def test_evaluation_plan_is_plausible(demo: DemoData) -> None:
+    plan = demo.practices.evaluation
+    assert plan.period == "2026-Q3" and plan.opens_at < plan.closes_at < NOW
+    answers = plan.responses
+    assert 0.30 <= len(answers) / len(demo.households) <= 0.40
+    assert answers["submitted_at"].map(lambda t: plan.opens_at <= t < plan.closes_at).all()
+    assert (answers["service"] >= 4).mean() > 0.75 and (answers["service"] <= 2).sum() > 20
+    assert 0.05 < (answers["comment"] != "").mean() < 0.2
+    per_grid = answers.groupby("grid_code").size().reindex(list(plan.quiet_grids)).fillna(0)
+    assert len(per_grid) >= 3 and (per_grid < 5).all()  # suppressed when the results are shown
+
+
+def test_verification_stamps_leave_some_grids_overdue(demo: DemoData) -> None:
+    from governance.verification import verification_status
+
+    households = demo.households
+    status = verification_status(households["last_verified_at"], as_of=NOW.to_pydatetime())
+    share = (status == "verified").groupby(households["grid_code"]).mean()
+    assert (share >= 0.6).mean() > 0.8 and (share < 0.5).sum() >= 3
+    assert (status == "overdue").groupby(households["grid_code"]).any().sum() >= 5
+    assert households.loc[households["last_verified_at"].notna(), "verified_by"].notna().all()
+    # a refresh this quarter was the verification
+    refreshed = households["refreshed_at"] >= pd.Timestamp("2026-10-01", tz="Asia/Shanghai")
+    assert (households.loc[refreshed, "last_verified_at"] == households.loc[refreshed, "refreshed_at"]).all()
 
 
 def test_other_seed_date_and_policy_change_the_street() -> None:
