@@ -59,15 +59,17 @@ def insert_draw(db: Executor, sample: SpotCheckSample) -> int:
         {"month": p.month, "per": p.per_worker, "seed": int(p.seed), "rule": p.due_rule,
          "due": [int(h) for h in p.due_households], "alg": p.algorithm, "pop": int(sample.population),
          "fp": sample.fingerprint}).scalar_one())
-    rows = [
-        {"draw": draw_id, "visit": int(r.visit_id), "staff": int(r.staff_id), "household": int(r.household_id),
-         "grid": str(r.grid_code), "at": r.visited_at, "reason": r.reason, "ord": int(r.order)}
-        for r in sample.visits.itertuples(index=False)
-    ]
-    if rows:
+    items = sample.visits
+    if len(items):  # one statement (one audit entry) for the whole sample
         db.execute(text(
             "INSERT INTO spot_check_items (draw_id, visit_id, staff_id, household_id, grid_code, visited_at, reason, ord) "
-            "VALUES (:draw, :visit, :staff, :household, :grid, :at, :reason, :ord)"), rows)
+            "SELECT :draw, v, s, h, g, a, r, o FROM unnest(CAST(:visits AS bigint[]), CAST(:staff AS bigint[]), "
+            "CAST(:households AS bigint[]), CAST(:grids AS text[]), CAST(:ats AS timestamptz[]), "
+            "CAST(:reasons AS text[]), CAST(:ords AS integer[])) AS t(v, s, h, g, a, r, o) ORDER BY o"),
+            {"draw": draw_id, "visits": [int(v) for v in items["visit_id"]], "staff": [int(v) for v in items["staff_id"]],
+             "households": [int(v) for v in items["household_id"]], "grids": [str(v) for v in items["grid_code"]],
+             "ats": [v.to_pydatetime() if hasattr(v, "to_pydatetime") else v for v in items["visited_at"]],
+             "reasons": [str(v) for v in items["reason"]], "ords": [int(v) for v in items["order"]]})
     return draw_id
 
 
