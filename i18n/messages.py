@@ -246,6 +246,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     # incidents
     "error.incident.transition": {"zh": "事件当前状态下不能进行此操作。", "en": "This action is not possible in the incident's state."},
     "error.incident.not_found": {"zh": "没有编号为 #{id} 的事件（或不在您的管辖范围内）。", "en": "There is no incident #{id} (or it is outside your grids)."},
+    "error.incident.reference_exhausted": {"zh": "暂时无法生成事件查询码，请稍后重试。",
+                                           "en": "No unused reference code could be found for the incident; try again."},
+    "error.evaluation.slips_format": {"zh": "测评码文件“{path}”应以 .csv 或 .html 结尾（可打印的带二维码纸条）。",
+                                      "en": "The codes file “{path}” is expected to end in .csv or .html (printable slips with QR codes)."},
     "error.incident.unknown_action": {"zh": "无法识别的事件操作“{action}”。", "en": "The incident action “{action}” is unknown."},
     "error.incident.not_allowed": {"zh": "事件 #{id} 当前为“{status:status}”，不能“{action:action}”；现在可以：{allowed:action*}。",
                                    "en": "Incident #{id} is “{status:status}” and cannot be “{action:action}”; possible now: {allowed:action*}."},
