@@ -1057,6 +1057,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "table.empty_filtered": {"zh": "没有符合条件的记录。", "en": "No records match."},
     "upload.button": {"zh": "选择文件", "en": "Upload"},
     "upload.limit": {"zh": "每个文件不超过 {mb} MB", "en": "{mb} MB per file"},
+    "a11y.skip": {"zh": "跳到主要内容", "en": "Skip to main content"},
 }
 
 
