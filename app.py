@@ -94,6 +94,7 @@ def main() -> None:
                                default=True)], position="hidden").run()
         st.stop()
     common.phone_layout()
+    common.widget_words()
     landing = home_path(actor.role)
     sections = {
         t(section): [st.Page(_page(module), title=t(title), url_path=path, default=(path == landing))

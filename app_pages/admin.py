@@ -14,7 +14,7 @@ import streamlit as st
 
 from access.permissions import require
 from app_pages import common
-from app_pages.i18n import label_of, t
+from app_pages.i18n import CATALOGUE, label_of, t
 from gis import clock
 from store import accounts, audit
 
@@ -27,25 +27,28 @@ def render() -> None:
     with tab_audit:
         cols = st.columns(3)
         who = cols[0].text_input(t("admin.account"), key="admin.account").strip() or None
-        action = cols[1].text_input(t("admin.action"), key="admin.action").strip() or None
+        actions = sorted((key.removeprefix("audit_action.") for key in CATALOGUE
+                          if key.startswith("audit_action.") and key != "audit_action.any"), key=lambda a: t(f"audit_action.{a}"))
+        action = cols[1].selectbox(t("admin.action"), options=[None, *actions], key="admin.action",
+                                   format_func=lambda a: t("audit_action.any") if a is None else label_of("audit_action", a))
         since_day = cols[2].date_input(t("admin.since"), value=clock.today() - dt.timedelta(days=7), key="admin.since")
         with common.connect() as db:
             entries = audit.entries(db, since=clock.start_of_day(since_day), account=who, action=action, limit=500)
         st.caption(t("admin.count", count=len(entries)))
-        st.dataframe(
+        common.dataframe(
             pd.DataFrame({
                 t("admin.at"): entries["at"].map(lambda v: v.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M:%S")),
                 t("admin.account"): entries["account_name"],
-                t("admin.action"): entries["action"],
-                t("admin.object"): entries["object_type"],
+                t("admin.action"): entries["action"].map(lambda a: label_of("audit_action", a)),
+                t("admin.object"): entries["object_type"].map(lambda o: label_of("audit_object", o)),
                 t("admin.rows"): entries["row_count"],
             }),
-            hide_index=True, width="stretch",
+            empty="table.empty_filtered", hide_index=True, width="stretch",
         )
     with tab_accounts:
         with common.connect() as db:
             frame = accounts.account_list(db)
-        st.dataframe(
+        common.dataframe(
             pd.DataFrame({
                 t("admin.account"): frame["name"],
                 t("field.name"): frame["display_name"],

@@ -16,7 +16,8 @@ import streamlit as st
 
 from access.permissions import may
 from app_pages import common
-from app_pages.i18n import t
+from app_pages.charts import ranked_bars
+from app_pages.i18n import current_language, t
 from gis.settings import get_settings
 from governance.assessment import ScoreWeights, assess_month, rank
 from gis.clock import recent_months
@@ -75,11 +76,11 @@ def _report_downloads(month: str) -> None:
         with st.spinner(t("assess.making")), tempfile.TemporaryDirectory() as tmp:
             files = write_monthly_report(common.get_engine(), actor, month=month, xlsx=Path(tmp) / f"monthly-{month}.xlsx",
                                          html=Path(tmp) / f"monthly-{month}.html", as_of=dt.datetime.now(dt.UTC),
-                                         timezone=get_settings().timezone)
+                                         timezone=get_settings().timezone, lang=current_language())
             xlsx, html = files.xlsx.read_bytes(), files.html.read_bytes()
-        st.session_state["assess.report"] = (month, xlsx, html)
+        st.session_state["assess.report"] = (month, xlsx, html, current_language())
     made = st.session_state.get("assess.report")
-    if made and made[0] == month:
+    if made and made[0] == month and made[3] == current_language():
         cols = st.columns(2)
         cols[0].download_button(t("assess.download_xlsx"), made[1], file_name=f"monthly-{month}.xlsx",
                                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -110,16 +111,16 @@ def render() -> None:
     actor = common.current_actor()
     with tab_workers:
         ranked = disclose_assessment(rank(result.workers), actor, code_column="grid_codes")
-        st.dataframe(
+        common.dataframe(
             _figures(ranked, "staff_id", {"name": t("field.staff"), "grid_codes": t("field.grid")}),
             hide_index=True, width="stretch", height=420,
         )
-        if len(ranked):
-            st.bar_chart(ranked.head(20).assign(label=lambda f: f["name"].fillna("") + " #" + f["staff_id"].astype(str))
-                         .set_index("label")["score"])
+        top = ranked.head(20)
+        ranked_bars((top["name"].fillna("") + " #" + top["staff_id"].astype(str)).tolist(), top["score"].tolist(),
+                    value_title=t("assess.score"), label_title=t("field.staff"))
     with tab_grids:
         ranked = disclose_assessment(rank(result.grids), actor, code_column="grid_code")
-        st.dataframe(
+        common.dataframe(
             _figures(ranked, "grid_code", {"grid_code": t("field.code"), "name": t("field.name")}),
             hide_index=True, width="stretch", height=420,
         )

@@ -626,6 +626,44 @@ def shown_counts(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
+def dataframe(frame: pd.DataFrame | None, /, *, empty: str = "table.empty", **kwargs: Any) -> Any:
+    """``st.dataframe(frame, **kwargs)``; a frame without rows shows the catalogue's empty-state text
+    (``empty``, a key) instead, as Streamlit's grid would draw the English word "empty"."""
+    if frame is None or len(frame) == 0:
+        st.caption(t(empty))
+        return None
+    return st.dataframe(frame, **kwargs)
+
+
+def widget_words() -> None:
+    """Streamlit's own words (the file uploader's "Upload" and "200MB per file", the skip link), which
+    Streamlit has no setting for, replaced by the catalogue's in the session language (every run)."""
+    limit = int(_streamlit_option("server.maxUploadSize", 200))
+    words = {"button": t("upload.button"), "limit": t("upload.limit", mb=limit)}
+    css = {k: v.replace("\\", "").replace('"', "") for k, v in words.items()}
+    st.html(
+        "<style>"
+        "[data-testid=stFileUploaderDropzone] button [data-testid=stMarkdownContainer]{display:none}"
+        f'[data-testid=stFileUploaderDropzone] button::after{{content:"{css["button"]}"}}'
+        "[data-testid=stFileUploaderDropzoneInstructions] span{display:none}"
+        f'[data-testid=stFileUploaderDropzoneInstructions] > div::after{{content:"{css["limit"]}";font-size:0.875rem}}'
+        "</style>"
+    )
+    import json
+
+    # the keyboard's skip link ("Skip to main content"): its text, for eyes and screen readers alike
+    st.html("<script>document.querySelectorAll('[data-testid=stSkipToContent]').forEach(a => "
+            f"{{ a.textContent = {json.dumps(t('a11y.skip'))}; }});</script>", unsafe_allow_javascript=True)
+
+
+def _streamlit_option(name: str, default: Any) -> Any:
+    """A Streamlit configuration option (``server.maxUploadSize`` …), or ``default`` outside a server."""
+    try:
+        return st.get_option(name)
+    except Exception:  # noqa: BLE001 - an option Streamlit does not know in this version
+        return default
+
+
 def show_grid_card(card: lookup.GridCard) -> None:
     """Render a grid card: code, name, parent chain, staff with roles and phones, counts."""
     st.subheader(t("card.title", code=card.code, name=card.name))
@@ -650,17 +688,17 @@ def show_grid_card(card: lookup.GridCard) -> None:
                 t("field.grid"): [s.grid_code for s in card.staff],
             }
         )
-        st.dataframe(staff, hide_index=True, width="stretch")
+        dataframe(staff, hide_index=True, width="stretch")
     else:
         st.info(t("card.no_staff"))
     if card.open_incidents:
         with st.expander(f"{t('card.open_incidents')} ({card.open_incidents})"):
             rows = load_open_incidents(data_token(), card.code, user_scope())
-            st.dataframe(
+            dataframe(
                 pd.DataFrame(
                     {
                         t("field.reported_at"): rows["reported_at"],
-                        t("field.category"): rows["category"],
+                        t("field.category"): rows["category"].map(lambda v: t(f"category.{v}") if f"category.{v}" in CATALOGUE else v),
                         t("field.status"): rows["status"].map(lambda v: t(f"status.{v}") if f"status.{v}" in CATALOGUE else v),
                         t("field.address"): rows["address"],
                         t("field.description"): rows["description"],
@@ -670,7 +708,7 @@ def show_grid_card(card: lookup.GridCard) -> None:
             )
     if card.children:
         with st.expander(f"{t('card.children')} ({len(card.children)})"):
-            st.dataframe(
+            dataframe(
                 pd.DataFrame(card.children, columns=[t("field.code"), t("field.name")]), hide_index=True, width="stretch"
             )
 

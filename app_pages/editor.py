@@ -344,7 +344,7 @@ def _show_findings(records: list[dict[str, Any]]) -> None:
     table = pd.DataFrame(records)
     cols = [c for c in ("severity", "rule", "codes", "message", "area_m2") if c in table.columns]
     table = _worded_findings(table[cols])
-    st.dataframe(table.rename(columns={c: t(f"editor.col.{c}") for c in cols}), hide_index=True, width="stretch")
+    common.dataframe(table.rename(columns={c: t(f"editor.col.{c}") for c in cols}), hide_index=True, width="stretch")
 
 
 def _report_summary(report: Any) -> str:
@@ -369,7 +369,7 @@ def _show_impact(preview: EditPreview, points: dict[str, Any]) -> None:
         flows = common.shown_counts(impact.flows, ["special_households"]).rename(columns={
             "from_code": t("editor.from"), "to_code": t("editor.to"), "households": t("card.households"),
             "residents": t("card.residents"), "special_households": t("card.special")})
-        st.dataframe(flows, hide_index=True, width="stretch")
+        common.dataframe(flows, hide_index=True, width="stretch")
         for f, to, n in zip(impact.flows["from_code"], impact.flows["to_code"], impact.flows["households"]):
             st.caption(t("editor.flow_line", source=f, target=to, count=int(n)))
     else:
@@ -378,15 +378,15 @@ def _show_impact(preview: EditPreview, points: dict[str, Any]) -> None:
         inc = impact.incidents.fillna({"from_code": "-", "to_code": "-"}).groupby(
             ["from_code", "to_code"]).size().reset_index(name="n")
         st.markdown(f"**{t('editor.incident_flows')}**")
-        st.dataframe(inc.rename(columns={"from_code": t("editor.from"), "to_code": t("editor.to"),
+        common.dataframe(inc.rename(columns={"from_code": t("editor.from"), "to_code": t("editor.to"),
                                          "n": t("editor.count")}), hide_index=True, width="stretch")
     if len(impact.staff):
         st.markdown(f"**{t('editor.staff_review')}**")
         staff = impact.staff.assign(successors=impact.staff["successors"].map(lambda s: ", ".join(s or [])))
-        st.dataframe(staff, hide_index=True, width="stretch")
+        common.dataframe(staff, hide_index=True, width="stretch")
 
     st.markdown(f"**{t('editor.balance_grids')}**")
-    st.dataframe(_balance_table(impact.balance), width="stretch")
+    common.dataframe(_balance_table(impact.balance), width="stretch")
     touched = sorted(set(preview.result.added) | set(preview.result.reshaped) | set(preview.result.retired))
     before = common.shown_counts(impact.workload_before.reindex(
         [c for c in touched if c in impact.workload_before.index]), ["special_households"])
@@ -394,17 +394,17 @@ def _show_impact(preview: EditPreview, points: dict[str, Any]) -> None:
         [c for c in touched if c in impact.workload_after.index]), ["special_households"])
     if len(before) or len(after):
         grid_table = pd.concat({t("editor.before"): before, t("editor.after"): after}, axis=1)
-        st.dataframe(grid_table, width="stretch")
+        common.dataframe(grid_table, width="stretch")
     table, balance = disclose_worker_load(
         *worker_workload(preview.impact, points.get("staff_assignments"), lineage=preview.result.lineage), actor,
         {*preview.impact.workload_before.index, *preview.impact.workload_after.index})
     st.markdown(f"**{t('editor.balance_workers')}**")
-    st.dataframe(_balance_table(balance), width="stretch")
+    common.dataframe(_balance_table(balance), width="stretch")
     changed = table[(table["households_before"] != table["households_after"])
                     | (table["grids_before"] != table["grids_after"])]
     if len(changed):
-        st.dataframe(common.shown_counts(changed, ["special_households_before", "special_households_after"]),
-                     hide_index=True, width="stretch")
+        common.dataframe(common.shown_counts(changed, ["special_households_before", "special_households_after"]),
+                         hide_index=True, width="stretch")
 
 
 def _staff_editor(preview: EditPreview) -> EditPreview:
@@ -450,7 +450,7 @@ def _staff_editor(preview: EditPreview) -> EditPreview:
     flags = preview.staff_flags
     if len(flags):
         st.markdown(f"**{t('editor.staff_flags', count=len(flags))}**")
-        st.dataframe(pd.DataFrame({
+        common.dataframe(pd.DataFrame({
             t("field.grid"): flags["grid_code"].to_numpy(),
             t("field.role"): [label_of("role", r) for r in flags["role"]],
             t("editor.staff_flag_col"): [t(f"editor.staff_flag.{s}") for s in flags["status"]],

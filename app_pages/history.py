@@ -54,7 +54,7 @@ def _timeline(token: str) -> pd.DataFrame:
         at=[f"{pd.Timestamp(a).tz_convert(clock.zone()):%Y-%m-%d %H:%M:%S}" for a in history["at"]],
         kind=[t(f"history.kind.{k}") if f"history.kind.{k}" in _kinds() else k for k in history["kind"]],
     )
-    st.dataframe(shown.rename(columns={c: t(f"history.col.{c}") for c in shown.columns}), hide_index=True,
+    common.dataframe(shown.rename(columns={c: t(f"history.col.{c}") for c in shown.columns}), hide_index=True,
                  width="stretch")
     return history
 
@@ -123,7 +123,7 @@ def _compare(token: str, history: pd.DataFrame, basemap: webmap.Basemap) -> None
     if len(changes):
         table = pd.DataFrame(changes.drop(columns="geometry")).assign(
             change=lambda f: f["change"].map(lambda k: t(f"history.change.{k}")), area_m2=lambda f: f["area_m2"].round(1))
-        st.dataframe(table.rename(columns={"code": t("field.code"), "change": t("history.change"),
+        common.dataframe(table.rename(columns={"code": t("field.code"), "change": t("history.change"),
                                            "level": t("history.level"), "area_m2": t("history.area_m2")}),
                      hide_index=True, width="stretch")
 

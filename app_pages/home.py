@@ -103,7 +103,7 @@ def _tasks(day, names: dict[int, str]) -> None:
         rows.append({"ID": int(task["id"]), t("field.category"): label_of("category", task["category"]),
                      t("home.deadline"): _local(task["deadline"]), t("home.due"): due,
                      t("field.description"): task["description"] or ""})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    common.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     ids = tasks["id"].astype(int).tolist()
     with st.form("home.handle_form", clear_on_submit=True):
         picked = st.selectbox(t("home.task_pick"), options=ids, key="home.task_pick",
@@ -237,7 +237,7 @@ def _recent(day) -> None:
         st.caption(t("home.no_visits"))
         return
     shown = day.recent_visits.head(10)
-    st.dataframe(pd.DataFrame({
+    common.dataframe(pd.DataFrame({
         t("field.address"): shown["address"].fillna(""),
         t("home.visited_at"): shown["visited_at"].map(_local),
         t("field.kind"): shown["kind"].map(lambda k: label_of("visit_kind", k)),

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common, folium_view
+from app_pages.charts import ranked_bars
 from app_pages.i18n import label_of, t
 
 
@@ -79,14 +80,15 @@ def render() -> None:
         }
     )
     st.subheader(t("inc.top"))
-    st.dataframe(table, hide_index=True, width="stretch")
-    st.bar_chart(table.set_index(t("field.code"))[t("field.incidents")])
+    common.dataframe(table, hide_index=True, width="stretch")
+    ranked_bars((top["name"].fillna("") + " " + top["code"]).tolist(), top["incidents"].tolist(),
+                value_title=t("field.incidents"), label_title=t("field.grid"))
     st.subheader(t("inc.trend"))
     if len(trend):
         st.line_chart(
             trend.rename(columns={"incidents": t("field.incidents"), "closed": t("field.closed")}).set_index("month")
         )
-        st.dataframe(
+        common.dataframe(
             trend.rename(columns={"month": t("field.month"), "incidents": t("field.incidents"), "closed": t("field.closed")}),
             hide_index=True, width="stretch",
         )

@@ -97,7 +97,7 @@ def _list_tab(incidents: pd.DataFrame, roster: pd.DataFrame, names: dict[int, st
         shown = shown[overdue_mask(shown, now=dt.datetime.now(dt.UTC))]
     shown = shown.sort_values("reported_at", ascending=False)
     st.caption(t("wf.count", count=len(shown)))
-    st.dataframe(_incident_table(shown.head(500), names), hide_index=True, width="stretch", height=320)
+    common.dataframe(_incident_table(shown.head(500), names), hide_index=True, width="stretch", height=320)
     ids = shown["id"].tolist()
     current = st.session_state.get("wf.selected")
     if current is not None and current not in ids and current in set(incidents["id"]):
@@ -132,7 +132,7 @@ def _detail(incident_id: int, roster: pd.DataFrame, names: dict[int, str]) -> No
             st.rerun()
     st.markdown(f"**{t('wf.events')}**")
     events = pd.DataFrame(detail["events"], columns=["at", "action", "from_status", "to_status", "actor", "note"])
-    st.dataframe(
+    common.dataframe(
         pd.DataFrame(
             {
                 t("wf.at"): events["at"].map(_local),
@@ -257,7 +257,7 @@ def _overdue_tab(incidents: pd.DataFrame, names: dict[int, str]) -> None:
         return
     table = _incident_table(late, names)
     table.insert(len(table.columns), t("wf.overdue_for"), [duration(h, current_language()) for h in late["overdue_hours"]])
-    st.dataframe(table, hide_index=True, width="stretch")
+    common.dataframe(table, hide_index=True, width="stretch")
 
 
 def render() -> None:

@@ -64,11 +64,12 @@ def display_bounds_of_box(
     return float(lon[0]), float(lat[0]), float(lon[1]), float(lat[1])
 
 
-def _status_label(tr: Translate, status: object) -> str:
+def _status_label(tr: Translate, status: object, prefix: str = "status") -> str:
+    """The label of a coded value (``status``, ``category`` …); unknown codes and free text as they are."""
     if not isinstance(status, str) or not status:
         return ""
     try:
-        return tr(f"status.{status}")
+        return tr(f"{prefix}.{status}")
     except KeyError:
         return status
 
@@ -152,7 +153,8 @@ def grid_map(
             color="#2563eb", radius=3, show=show_households,
         )
     if incidents is not None and len(incidents):
-        incidents = incidents.assign(status=incidents["status"].map(lambda v: _status_label(tr, v)))
+        incidents = incidents.assign(status=incidents["status"].map(lambda v: _status_label(tr, v)),
+                                     category=incidents["category"].map(lambda v: _status_label(tr, v, "category")))
         webmap.add_point_layer(
             fmap, webmap.to_display(incidents, basemap=basemap), key="incidents", name=tr("layer.incidents"),
             tooltip_fields=["category", "status", "description"],
@@ -222,20 +224,22 @@ def incident_map(
     table = grid_display.assign(
         closure_pct=(grid_display["closure_rate"] * 100).round(1),
     )
+    table = table.assign(closure_text=table["closure_pct"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}%"))
     aliases = [tr("field.code"), tr("field.name"), tr("field.incidents"), tr("field.closed"), tr("field.closure_rate")]
     _, edges = webmap.add_choropleth(
         fmap, table, value_column="incidents", key="choropleth-count", name=tr("inc.choropleth"),
-        tooltip_fields=["code", "name", "incidents", "closed", "closure_pct"], tooltip_aliases=aliases,
+        tooltip_fields=["code", "name", "incidents", "closed", "closure_text"], tooltip_aliases=aliases,
     )
     webmap.add_choropleth(
         fmap, table, value_column="closure_pct", key="choropleth-closure", name=tr("inc.closure_layer"),
-        tooltip_fields=["code", "name", "incidents", "closed", "closure_pct"], tooltip_aliases=aliases, show=False,
+        tooltip_fields=["code", "name", "incidents", "closed", "closure_text"], tooltip_aliases=aliases, show=False,
     )
     if len(points):
         webmap.add_heatmap(fmap, points, name=tr("inc.heatmap"))
         labelled = points.assign(
             reported=points["reported_at"].astype(str).str.slice(0, 16),
             status_label=points["status"].map(lambda v: _status_label(tr, v)),
+            category=points["category"].map(lambda v: _status_label(tr, v, "category")),
         )
         webmap.add_marker_cluster(
             fmap, labelled, name=tr("inc.cluster"),

@@ -105,7 +105,7 @@ def _result(token: str, scope, basemap, code: str) -> None:
 
     st.subheader(t("my.households"))
     roster = common.load_roster(token, code, scope)
-    st.dataframe(
+    common.dataframe(
         pd.DataFrame(
             {
                 t("field.address"): roster["address"],
@@ -128,7 +128,7 @@ def _result(token: str, scope, basemap, code: str) -> None:
           pending=len(due.households))
     )
     if len(due.households):
-        st.dataframe(
+        common.dataframe(
             pd.DataFrame(
                 {
                     t("field.address"): due.households["address"],

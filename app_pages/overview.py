@@ -52,18 +52,11 @@ def _person(name: object, phone: object) -> str:
 
 
 def _bars(ranking: pd.DataFrame) -> None:
-    import altair as alt
+    from app_pages.charts import ranked_bars
 
     top = ranking[ranking["unresolved"] > 0].head(15)
-    if top.empty:
-        return
-    data = pd.DataFrame({"label": top["name"].fillna(top["code"]) + " " + top["code"], "value": top["unresolved"]})
-    chart = alt.Chart(data).mark_bar(color="#dc2626").encode(
-        x=alt.X("value:Q", title=t("ov.unresolved")),
-        y=alt.Y("label:N", sort="-x", title=None, axis=alt.Axis(labelLimit=0)),
-        tooltip=[alt.Tooltip("label:N", title=t("field.grid")), alt.Tooltip("value:Q", title=t("ov.unresolved"))],
-    ).properties(height=max(120, 26 * len(data)))
-    st.altair_chart(chart, width="stretch")
+    ranked_bars((top["name"].fillna(top["code"]) + " " + top["code"]).tolist(), top["unresolved"].tolist(),
+                value_title=t("ov.unresolved"), label_title=t("field.grid"), color="#dc2626")
 
 
 def _assessment(token: str, scope, now: dt.datetime) -> None:
@@ -81,7 +74,7 @@ def _assessment(token: str, scope, now: dt.datetime) -> None:
         return
     workers = result.workers.sort_values(["score", "staff_id"], ascending=[False, True]).head(10)
     names = dict(zip(frames["staff"]["id"].astype(int), frames["staff"]["name"]))
-    st.dataframe(pd.DataFrame({
+    common.dataframe(pd.DataFrame({
         t("ov.rank"): range(1, len(workers) + 1),
         t("field.staff"): workers["staff_id"].map(lambda i: names.get(int(i), "")),
         t("assess.score"): workers["score"].round(1),
@@ -139,13 +132,13 @@ def render() -> None:
     })
     if ranking["worker_name"].notna().any():
         table[t("ov.worker")] = [_person(n, p) for n, p in zip(ranking["worker_name"], ranking["worker_phone"])]
-    st.dataframe(table, hide_index=True, width="stretch", height=260, key="ov.ranking")
+    common.dataframe(table, hide_index=True, width="stretch", height=260, key="ov.ranking")
     codes = ranking.loc[ranking["unresolved"] > 0, "code"].tolist()
     if codes:
         names = dict(zip(ranking["code"], ranking["name"]))
         code = st.selectbox(t("ov.drill"), options=codes, key="ov.drill", format_func=lambda c: f"{names[c]} {c}")
         mine = shown[shown["grid_code"].fillna("").str.startswith(code) & ~shown["status"].isin(("closed", "rejected"))]
-        st.dataframe(pd.DataFrame({
+        common.dataframe(pd.DataFrame({
             "ID": mine["id"], t("field.reported_at"): mine["reported_at"].dt.tz_convert(clock.zone()).dt.strftime(
                 "%Y-%m-%d %H:%M"),
             t("field.category"): mine["category"].map(lambda c: label_of("category", c)),
@@ -158,7 +151,7 @@ def render() -> None:
     late = overdue_list(shown, now=now)
     st.subheader(t("ov.overdue_title", count=len(late)))
     if len(late):
-        st.dataframe(pd.DataFrame({
+        common.dataframe(pd.DataFrame({
             "ID": late["id"], t("field.category"): late["category"].map(lambda c: label_of("category", c)),
             t("field.grid"): late["grid_code"], t("ov.days_overdue"): late["overdue_days"],
         }).head(50), hide_index=True, width="stretch")

@@ -35,7 +35,7 @@ def _gaps(grids: pd.DataFrame, roster: pd.DataFrame, on: dt.date) -> None:
     if gaps.empty:
         st.success(t("roster.no_gaps"))
         return
-    st.dataframe(
+    common.dataframe(
         pd.DataFrame(
             {
                 t("field.code"): gaps["grid_code"],
@@ -62,7 +62,7 @@ def _table(roster: pd.DataFrame, on: dt.date) -> None:
     shown = roster
     if only_active:
         shown = active_assignments(roster, on)
-    st.dataframe(
+    common.dataframe(
         pd.DataFrame(
             {
                 t("field.code"): shown["grid_code"],
@@ -90,7 +90,7 @@ def _card(grids: pd.DataFrame, roster: pd.DataFrame, on: dt.date) -> None:
     card, page = common.load_contact_card_html(common.data_token(), code, lang, on, common.user_scope())
     entries = card.contact_entries(lang)
     if entries:
-        st.dataframe(
+        common.dataframe(
             pd.DataFrame(
                 {
                     t("field.role"): [e.role_label for e in entries],
@@ -137,12 +137,12 @@ def _import_export(roster: pd.DataFrame) -> None:
         st.error(t("roster.invalid", error=t("list.problem_sep").join(
             t("roster.row_problem", line=p.row + 2, problem=w) for p, w in zip(errors[:3], worded))))
         frame = problems_frame(errors)
-        st.dataframe(pd.DataFrame({t("roster.col.line"): frame["row"] + 2, t("roster.col.id"): frame["id"].fillna(""),
+        common.dataframe(pd.DataFrame({t("roster.col.line"): frame["row"] + 2, t("roster.col.id"): frame["id"].fillna(""),
                                    t("editor.col.rule"): frame["rule"].map(lambda r: label_of("rule", r)),
                                    t("editor.col.message"): worded}), hide_index=True, width="stretch")
         return
     st.caption(t("roster.preview", count=len(incoming)))
-    st.dataframe(incoming.head(50), hide_index=True, width="stretch")
+    common.dataframe(incoming.head(50), hide_index=True, width="stretch")
     # The roster this preview showed (its version): saving is refused if someone changed these people since.
     shown_key = f"roster.shown.{upload.file_id}"
     if shown_key not in st.session_state:

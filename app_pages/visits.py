@@ -96,7 +96,7 @@ def render() -> None:
                                   ["special_households", "special_pending"])
 
     st.subheader(t("visit.overview", month=plan.month, minimum=MIN_HOUSEHOLDS_PER_MONTH))
-    st.dataframe(
+    common.dataframe(
         pd.DataFrame(
             {
                 t("field.staff"): workers["name"],
@@ -127,8 +127,8 @@ def render() -> None:
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{t('visit.special_pending')}**")
-        st.dataframe(_households_table(pending), hide_index=True, width="stretch")
+        common.dataframe(_households_table(pending), hide_index=True, width="stretch")
     with right:
         st.markdown(f"**{t('visit.due_for_update')}**")
-        st.dataframe(_households_table(due), hide_index=True, width="stretch")
+        common.dataframe(_households_table(due), hide_index=True, width="stretch")
     _record_form(frames, staff_id, as_of)

@@ -27,6 +27,7 @@ from cli.main import (
     parse_as_of,
     parse_day,
     parse_id,
+    parse_language,
     parse_month,
     today,
 )
@@ -348,15 +349,18 @@ def report_monthly(
     month: str = typer.Option(..., "--month", help="YYYY-MM (in the GRIDGOV_TIMEZONE zone)."),
     out: Path = typer.Option(..., "--out", help="Output file; FILE.xlsx and FILE.html are both written."),
     as_of: Optional[str] = _AS_OF,
+    lang: str = typer.Option("zh", "--lang", help="Language of the sheets, headers and headings: zh (default) or en."),
     as_json: bool = _JSON,
 ) -> None:
     """The monthly joint-meeting report as XLSX and HTML (maps embedded), over the grids you may see."""
     from services.report import write_monthly_report
 
     month = parse_month(month)  # type: ignore[assignment]
+    language = parse_language(lang)
     when = _when(as_of)
     files = write_monthly_report(_cli().open_engine(), _cli().current_actor(), month=month,  # type: ignore[arg-type]
-                                 xlsx=out.with_suffix(".xlsx"), html=out.with_suffix(".html"), as_of=when)
+                                 xlsx=out.with_suffix(".xlsx"), html=out.with_suffix(".html"), as_of=when,
+                                 lang=language)
     _emit({"month": files.month, "xlsx": str(files.xlsx), "html": str(files.html), "sha256": files.sha256}, as_json,
           lambda d: typer.echo(f"monthly report {d['month']}: {d['xlsx']} and {d['html']}"))
 

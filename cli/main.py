@@ -369,6 +369,22 @@ def parse_month(value: str | None, *, option: str = "--month") -> str | None:
     raise GridGovUsage(f"{option} was {value!r} but is expected to be YYYY-MM (e.g. 2026-11)")
 
 
+def parse_language(value: str | None, *, option: str = "--lang") -> str:
+    """A language of the files a command writes (``zh`` default, ``en``: :data:`i18n.LANGUAGES`).
+
+    Raises
+    ------
+    GridGovUsage
+        (exit 2) naming ``option`` and the languages there are.
+    """
+    from i18n import LANGUAGES
+
+    text = (value or "zh").strip().lower()
+    if text in LANGUAGES:
+        return text
+    raise GridGovUsage(f"{option} was {value!r} but is expected to be one of {', '.join(LANGUAGES)}")
+
+
 #: The largest id PostgreSQL's ``bigint`` holds (every id column is one).
 MAX_ID = 2**63 - 1
 

@@ -5,6 +5,10 @@ matplotlib: a heatmap of the month's incidents and a choropleth of incidents per
 in metres in the CGCS2000 Gauss-Krüger zone of the grids (``gk_zone_epsg``) from geometries in
 EPSG:4490. The XLSX has the tables and a sheet of maps; the HTML page embeds the maps as PNG data
 URIs (print it to PDF from a browser). Chinese labels need the CJK font (:mod:`gis.fonts`).
+
+Every word of the files comes from :mod:`i18n.catalogue` in the language asked for (``lang``, ``zh``
+by default): sheet names, column headers, headings, and the labels of categories, statuses and
+dispositions; overdue time is written in days and hours (:func:`i18n.duration`).
 """
 
 from __future__ import annotations
@@ -24,13 +28,16 @@ from gis import clock
 from gis.crs import STORAGE_EPSG, gk_zone_epsg
 from gis.fonts import cjk_font
 from governance.report import TOTAL, UNCLASSIFIED, MonthlyReport
-from governance.vocab import DISPOSITION_TERMS
+from i18n.catalogue import duration, label, translate
 
-__all__ = ["render_heatmap_png", "render_choropleth_png", "write_monthly_xlsx", "write_monthly_html"]
+__all__ = ["render_heatmap_png", "render_choropleth_png", "report_tables", "write_monthly_xlsx", "write_monthly_html"]
 
 logger = logging.getLogger(__name__)
 
-_LABELS_ZH = {**DISPOSITION_TERMS.labels("zh"), UNCLASSIFIED: "未分类", TOTAL: "合计"}
+#: The report's tables in order (sheet ``report.sheet.<key>``, heading ``report.head.<key>``).
+TABLES = ("summary", "by_category", "hard_cases", "per_grid", "workers")
+#: Columns whose values are domain codes, shown by their label (catalogue prefix).
+_CODED = {"category": "category", "status": "status", "disposition": "disposition"}
 
 
 # -- maps ----------------------------------------------------------------------------------------
@@ -78,7 +85,7 @@ def _outline(ax, grids) -> None:  # noqa: ANN001
     level1.boundary.plot(ax=ax, color="#7f1d1d", linewidth=1.2)
 
 
-def render_heatmap_png(report: MonthlyReport, *, title: str | None = None) -> bytes:
+def render_heatmap_png(report: MonthlyReport, *, title: str | None = None, lang: str = "zh") -> bytes:
     """Heatmap (hexagonal bins, 150 m) of the month's incidents over the micro-grid outlines."""
     fig, ax = _figure()
     grids, points = _metric(report.grids, report.incidents)
@@ -90,12 +97,13 @@ def render_heatmap_png(report: MonthlyReport, *, title: str | None = None) -> by
         span = max(np.ptp(x) if len(x) else 0, np.ptp(y) if len(y) else 0, 300.0)
         hb = ax.hexbin(x, y, gridsize=max(int(span / 150.0), 5), cmap="YlOrRd", mincnt=1, alpha=0.85)
         cbar = fig.colorbar(hb, ax=ax, shrink=0.7)
-        cbar.set_label("事件数 incidents", fontproperties=cjk_font())
-    ax.set_title(title or f"{report.month} 事件热力图 incident heatmap", fontproperties=cjk_font())
+        cbar.set_label(translate("report.map.incidents", lang), fontproperties=cjk_font())
+    ax.set_title(title or translate("report.map.heatmap", lang, month=report.month), fontproperties=cjk_font())
     return _png(fig)
 
 
-def render_choropleth_png(report: MonthlyReport, *, column: str = "incidents_discovered", title: str | None = None) -> bytes:
+def render_choropleth_png(report: MonthlyReport, *, column: str = "incidents_discovered", title: str | None = None,
+                          lang: str = "zh") -> bytes:
     """Choropleth of a per-grid figure (default: incidents reported in the month) by micro-grid."""
     fig, ax = _figure()
     grids, _ = _metric(report.grids, report.incidents.iloc[:0])
@@ -105,7 +113,7 @@ def render_choropleth_png(report: MonthlyReport, *, column: str = "incidents_dis
         shaded.plot(ax=ax, column="value", cmap="Blues", edgecolor="#555555", linewidth=0.3, legend=True,
                     legend_kwds={"shrink": 0.7})
         _outline(ax, grids)
-    ax.set_title(title or f"{report.month} 各网格事件数 incidents per micro-grid", fontproperties=cjk_font())
+    ax.set_title(title or translate("report.map.choropleth", lang, month=report.month), fontproperties=cjk_font())
     return _png(fig)
 
 
@@ -119,57 +127,117 @@ def _local_naive(frame: pd.DataFrame, timezone: str) -> pd.DataFrame:
     return out
 
 
-def _summary_rows(report: MonthlyReport) -> list[tuple[str, Any]]:
+def _summary_rows(report: MonthlyReport, lang: str) -> list[tuple[str, Any]]:
     t = report.totals
     rate = t["closure_rate"]
-    return [
-        ("月份 month", report.month),
-        ("联席会议日期 meeting date", report.meeting_date.isoformat()),
-        ("统计截至 as of", report.as_of.astimezone(clock.zone(report.timezone)).strftime("%Y-%m-%d %H:%M")),
-        ("本月上报 reported", t["reported"]),
-        ("不予受理 rejected", t["rejected"]),
-        ("本月办结 closed", t["closed"]),
-        ("办结率 closure rate", None if rate != rate else f"{rate:.1%}"),
-        ("当前在办 open now", t["open_now"]),
-        ("当前超期 overdue now", t["overdue_now"]),
-        ("疑难事项 hard cases", t["hard_cases"]),
-    ]
+    values = {
+        "month": report.month,
+        "meeting_date": report.meeting_date.isoformat(),
+        "as_of": report.as_of.astimezone(clock.zone(report.timezone)).strftime("%Y-%m-%d %H:%M"),
+        "reported": t["reported"],
+        "rejected": t["rejected"],
+        "closed": t["closed"],
+        "closure_rate": translate("report.no_rate", lang) if rate != rate else f"{rate:.1%}",
+        "open_now": t["open_now"],
+        "overdue_now": t["overdue_now"],
+        "hard_cases": t["hard_cases"],
+    }
+    return [(translate(f"report.item.{key}", lang), value) for key, value in values.items()]
 
 
-def write_monthly_xlsx(report: MonthlyReport, path: str | Path, *, with_maps: bool = True) -> Path:
-    """Write the report workbook: sheets summary, by_category, hard_cases, per_grid, workers (+ maps)."""
+def _column_label(column: str, lang: str) -> str:
+    return translate(f"report.col.{column}", lang)
+
+
+def _figures(frame: pd.DataFrame, lang: str, *, names: str = "name") -> pd.DataFrame:
+    """Per-grid / per-worker figures: rates in percent, hours and scores to one decimal, headers worded
+    (the ``name`` column is headed as ``names``: a grid's or a person's)."""
+    out = frame.rename(columns={"name": names}) if names != "name" else frame.copy()
+    if "closure_rate" in out:
+        out["closure_rate"] = (out["closure_rate"].astype(float) * 100).round(1)
+    for column in ("median_hours_to_close", "score"):
+        if column in out:
+            out[column] = out[column].astype(float).round(1)
+    return out.rename(columns=lambda c: _column_label(str(c), lang))
+
+
+def _hard_cases(report: MonthlyReport, lang: str) -> pd.DataFrame:
+    """Open hard cases with labels for codes, local times and the overdue time in days and hours."""
+    out = _local_naive(report.hard_cases, report.timezone)
+    for column, prefix in _CODED.items():
+        out[column] = out[column].map(lambda v, p=prefix: label(p, v, lang))
+    out["overdue_hours"] = out["overdue_hours"].map(lambda v: duration(v, lang))
+    out["assigned_to"] = pd.to_numeric(out["assigned_to"], errors="coerce").astype("Int64")
+    return out.rename(columns=lambda c: _column_label(str(c), lang))
+
+
+def _by_category(report: MonthlyReport, lang: str) -> pd.DataFrame:
+    """Category × disposition counts, with rows and columns by their labels."""
+    special = {UNCLASSIFIED: translate("report.unclassified", lang), TOTAL: translate("report.total", lang)}
+    out = report.by_category.rename(
+        index=lambda v: special.get(v) or label("category", v, lang),
+        columns=lambda v: special.get(v) or label("disposition", v, lang),
+    )
+    out.index.name = translate("report.category", lang)
+    return out
+
+
+def report_tables(report: MonthlyReport, *, lang: str = "zh") -> dict[str, pd.DataFrame]:
+    """The report's tables (keys :data:`TABLES`) as a person reads them in ``lang``: every header and
+    coded value worded by the catalogue, times in the report's local zone (naive), overdue time as text."""
+    return {
+        "summary": pd.DataFrame(_summary_rows(report, lang),
+                                columns=[translate("report.item.item", lang), translate("report.item.value", lang)]),
+        "by_category": _by_category(report, lang),
+        "hard_cases": _hard_cases(report, lang),
+        "per_grid": _figures(report.per_grid, lang, names="grid_name"),
+        "workers": _figures(report.workers, lang),
+    }
+
+
+def write_monthly_xlsx(report: MonthlyReport, path: str | Path, *, with_maps: bool = True, lang: str = "zh") -> Path:
+    """Write the report workbook in ``lang``: sheets summary, by category, hard cases, per grid, workers (+ maps).
+
+    Sheet names and headers come from the catalogue (``report.sheet.*``, ``report.col.*``); text cells
+    that look like formulas are written as text (:func:`etl.sheets.write_xlsx`).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    sheets = {
-        "summary": pd.DataFrame(_summary_rows(report), columns=["item", "value"]),
-        "by_category": report.by_category,
-        "hard_cases": _local_naive(report.hard_cases, report.timezone),
-        "per_grid": report.per_grid,
-        "workers": report.workers,
-    }
+    tables = report_tables(report, lang=lang)
+    sheets = {translate(f"report.sheet.{key}", lang): tables[key] for key in TABLES}
 
     def add_maps(book) -> None:  # noqa: ANN001 - openpyxl Workbook
         from openpyxl.drawing.image import Image
 
-        sheet = book.create_sheet("maps")
-        for anchor, png in (("A1", render_heatmap_png(report)), ("A36", render_choropleth_png(report))):
+        sheet = book.create_sheet(translate("report.sheet.maps", lang))
+        for anchor, png in (("A1", render_heatmap_png(report, lang=lang)),
+                            ("A36", render_choropleth_png(report, lang=lang))):
             sheet.add_image(Image(io.BytesIO(png)), anchor)
 
-    write_xlsx(sheets, path, index={"by_category": True}, before_save=add_maps if with_maps else None)
+    write_xlsx(sheets, path, index={translate("report.sheet.by_category", lang): True},
+               before_save=add_maps if with_maps else None)
     return path
 
 
-def _table_html(frame: pd.DataFrame, *, index: bool = False) -> str:
-    return frame.to_html(index=index, escape=True, na_rep="", border=0, classes="t", float_format=lambda v: f"{v:.2f}")
+def _table_html(frame: pd.DataFrame, lang: str, *, index: bool = False) -> str:
+    if frame.empty:
+        return f"<p>{html.escape(translate('report.none', lang))}</p>"
+    shown = frame.copy()
+    for column in shown.columns:
+        if pd.api.types.is_datetime64_any_dtype(shown[column]):
+            shown[column] = shown[column].dt.strftime("%Y-%m-%d %H:%M")
+    return shown.to_html(index=index, escape=True, na_rep="", border=0, classes="t",
+                         float_format=lambda v: f"{v:.1f}")
 
 
-def write_monthly_html(report: MonthlyReport, path: str | Path) -> Path:
-    """Write a self-contained printable HTML report with both maps embedded as PNG."""
+def write_monthly_html(report: MonthlyReport, path: str | Path, *, lang: str = "zh") -> Path:
+    """Write a self-contained printable HTML report in ``lang`` with both maps embedded as PNG."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    tables = report_tables(report, lang=lang)
     images = [
-        ("事件热力图 Incident heatmap", render_heatmap_png(report)),
-        ("各网格事件数 Incidents per micro-grid", render_choropleth_png(report)),
+        (translate("report.map.heatmap", lang, month=report.month), render_heatmap_png(report, lang=lang)),
+        (translate("report.map.choropleth", lang, month=report.month), render_choropleth_png(report, lang=lang)),
     ]
     figures = "\n".join(
         f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
@@ -178,13 +246,16 @@ def write_monthly_html(report: MonthlyReport, path: str | Path) -> Path:
     )
     summary = "".join(
         f"<tr><th>{html.escape(str(k))}</th><td>{html.escape('' if v is None else str(v))}</td></tr>"
-        for k, v in _summary_rows(report)
+        for k, v in _summary_rows(report, lang)
     )
-    by_category = report.by_category.rename(columns=_LABELS_ZH, index=_LABELS_ZH)
-    hard = _local_naive(report.hard_cases, report.timezone)
+    title = html.escape(translate("report.title", lang, month=report.month))
+
+    def head(key: str) -> str:
+        return html.escape(translate(f"report.head.{key}", lang))
+
     page = f"""<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<title>{report.month} 月度联席会议报告 Monthly joint-meeting report</title>
+<html lang="{'zh-CN' if lang == 'zh' else lang}"><head><meta charset="utf-8">
+<title>{title}</title>
 <style>
 @page {{ size: A4; margin: 15mm; }}
 body {{ font-family: "Noto Sans CJK SC", "Noto Sans", sans-serif; font-size: 10.5pt; }}
@@ -193,19 +264,19 @@ table.t th, table.t td, table.s th, table.s td {{ border: 1px solid #999; paddin
 figure {{ display: inline-block; margin: 0 8pt 8pt 0; }} img {{ max-width: 100%; }}
 h2 {{ border-bottom: 2px solid #333; page-break-after: avoid; }}
 </style></head><body>
-<h1>{report.month} 月度联席会议报告 <small>Monthly joint-meeting report</small></h1>
-<h2>概况 Summary</h2>
+<h1>{title}</h1>
+<h2>{head("summary")}</h2>
 <table class="s">{summary}</table>
-<h2>事件分类统计 Incidents by category and disposition</h2>
-{_table_html(by_category, index=True)}
-<h2>地图 Maps</h2>
+<h2>{head("by_category")}</h2>
+{_table_html(tables["by_category"], lang, index=True)}
+<h2>{head("maps")}</h2>
 {figures}
-<h2>疑难及超期事项 Open hard cases</h2>
-{_table_html(hard)}
-<h2>各网格情况 Per-grid figures</h2>
-{_table_html(report.per_grid)}
-<h2>网格员考核排名 Worker ranking</h2>
-{_table_html(report.workers)}
+<h2>{head("hard_cases")}</h2>
+{_table_html(tables["hard_cases"], lang)}
+<h2>{head("per_grid")}</h2>
+{_table_html(tables["per_grid"], lang)}
+<h2>{head("workers")}</h2>
+{_table_html(tables["workers"], lang)}
 </body></html>
 """
     path.write_text(page, encoding="utf-8")

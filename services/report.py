@@ -82,8 +82,10 @@ def write_monthly_report(
     html: Path,
     as_of: dt.datetime | None = None,
     timezone: str | None = None,
+    lang: str = "zh",
 ) -> ReportFiles:
-    """Compute the monthly report over ``actor``'s grids and write it as XLSX and HTML, audited.
+    """Compute the monthly report over ``actor``'s grids and write it as XLSX and HTML in ``lang``
+    (``zh`` or ``en``: sheet names, headers, headings and labels), audited.
 
     Needs the ``make_report`` permission; the report reads what the actor may see (row-level
     security and the actor's scope). The audit entry (action ``export``, object ``monthly_report``)
@@ -97,9 +99,9 @@ def write_monthly_report(
     require(actor.role, "make_report")
     with unit_of_work(bind, actor) as db:
         report = _disclosed(monthly_report(db, month=month, as_of=as_of, timezone=timezone, scope=actor.scope), actor)
-        written = {"xlsx": write_monthly_xlsx(report, xlsx), "html": write_monthly_html(report, html)}
+        written = {"xlsx": write_monthly_xlsx(report, xlsx, lang=lang), "html": write_monthly_html(report, html, lang=lang)}
         digests = {kind: file_sha256(path) for kind, path in written.items()}
         audit.record(db, "export", object_type="monthly_report", row_count=len(report.hard_cases),
-                     details={"month": report.month, "files": {k: Path(p).name for k, p in written.items()},
+                     details={"month": report.month, "lang": lang, "files": {k: Path(p).name for k, p in written.items()},
                               "sha256": digests, "with_personal_data": False})
     return ReportFiles(report.month, written["xlsx"], written["html"], digests, len(report.hard_cases))

@@ -3,7 +3,8 @@
 Each page a role's navigation offers (``app.pages_for``) is run with AppTest, logged in as a demo
 account of that role, in zh (the default). The text a person reads is gathered from the run —
 titles, headers, markdown, captions, alerts, widget labels and options, metrics, tab and expander
-labels, and the column names and text cells of tables — and scanned for
+labels, and the column names and text cells of tables — and scanned (:func:`zh_scan.problems_in`,
+shared with the browser scan tests/e2e/test_zh_browser.py) for
 
 * an English sentence: three or more English words in a row (data values such as grid names and
   account names are Chinese or codes, so any such run is UI text that was not translated);
@@ -18,72 +19,24 @@ The scan itself is checked on planted text, so the test can fail.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pandas as pd
 import pytest
 from apptest_support import session_for
 from streamlit.testing.v1 import AppTest
+from zh_scan import DEMO_ACCOUNTS, problems_in
 
 pytestmark = pytest.mark.db
 
 TIMEOUT = 180
 
 #: One demo account per role (README: the demo accounts).
-ACCOUNTS = {
-    "admin": "admin", "leader": "leader", "planner": "planner", "grid_head": "head-001", "worker": "worker-001",
-    "police": "police", "doctor": "doctor", "supervisor": "supervisor", "coordinator": "coordinator",
-    "inspector": "inspector",
-}
+ACCOUNTS = DEMO_ACCOUNTS
 
 #: Demo account names that are also role codes (``admin``, ``police`` …): as a whole value (the account
 #: column of the admin page) they are data, not a role key shown unlabelled.
 ACCOUNT_NAMES = set(ACCOUNTS.values())
-
-ENGLISH_SENTENCE = re.compile(r"(?<![\w./-])[A-Za-z]{2,}(?:[ ,;:'’]+[A-Za-z]{2,}){2,}")
-NONE_NAN = re.compile(r"(?<![\w])(None|nan|NaN|NaT|null|undefined)(?![\w])")
-TRACEBACK = re.compile(r"Traceback|File \"/|/work/|site-packages|\w+Error:")
-CLI_FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]+")
-CATALOGUE_KEY = re.compile(r"(?<![\w.])[a-z_]+(?:\.[a-z_0-9]+)+(?![\w.])")
-#: Label prefixes whose keys are domain codes that must be shown by their label.
-CODE_PREFIXES = ("category", "status", "disposition", "account_role", "role", "action", "special", "severity",
-                 "visit_kind", "rule")
-#: Words that are fine in Chinese text (units, formats, product names, standard abbreviations).
-ALLOWED_RUNS = {"Noto Sans CJK SC"}
-
-
-def _raw_codes() -> set[str]:
-    from i18n.catalogue import CATALOGUE
-
-    codes = set()
-    for key in CATALOGUE:
-        prefix, _, code = key.rpartition(".")
-        if prefix in CODE_PREFIXES and re.fullmatch(r"[a-z][a-z_]+", code) and len(code) > 3:
-            codes.add(code)
-    return codes
-
-
-RAW_CODES = _raw_codes()
-RAW_CODE = re.compile(r"(?<![\w.-])(" + "|".join(sorted(map(re.escape, RAW_CODES), key=len, reverse=True))
-                      + r")(?![\w.-])") if RAW_CODES else None
-
-
-def problems_in(text: str) -> list[str]:
-    """What a Chinese page must not show, found in ``text`` (one entry per kind and match)."""
-    from i18n.catalogue import CATALOGUE
-
-    found = []
-    for match in ENGLISH_SENTENCE.finditer(text):
-        if match.group(0) not in ALLOWED_RUNS:
-            found.append(f"English: {match.group(0)!r}")
-    found += [f"None/nan: {m.group(0)!r}" for m in NONE_NAN.finditer(text)]
-    found += [f"traceback: {m.group(0)!r}" for m in TRACEBACK.finditer(text)]
-    found += [f"CLI flag: {m.group(0)!r}" for m in CLI_FLAG.finditer(text)]
-    found += [f"catalogue key: {m.group(0)!r}" for m in CATALOGUE_KEY.finditer(text) if m.group(0) in CATALOGUE]
-    if RAW_CODE is not None:
-        found += [f"raw code: {m.group(0)!r}" for m in RAW_CODE.finditer(text)]
-    return found
 
 
 def _attr(element: object, *names: str) -> Iterator[str]:
@@ -212,3 +165,4 @@ def test_the_scan_finds_what_it_looks_for(planted: str) -> None:
 ])
 def test_the_scan_lets_chinese_text_data_and_codes_pass(fine: str) -> None:
     assert problems_in(fine) == [], fine
+

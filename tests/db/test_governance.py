@@ -356,14 +356,16 @@ def test_monthly_report_numbers_equal_sql_counts_and_files_open(gov_engine, tmp_
     # every incident of the month lies in a micro-grid, so the per-grid counts add up to the total
     assert report.per_grid["incidents_discovered"].sum() == report.totals["reported"]
 
-    xlsx = write_monthly_xlsx(report, tmp_path / "monthly.xlsx")
+    from i18n import label
+
+    xlsx = write_monthly_xlsx(report, tmp_path / "monthly.xlsx", lang="en")
     wb = openpyxl.load_workbook(xlsx)
-    assert {"summary", "by_category", "hard_cases", "per_grid"} <= set(wb.sheetnames)
-    ws = wb["by_category"]
+    assert {"Summary", "By category", "Hard cases", "Per grid"} <= set(wb.sheetnames)
+    ws = wb["By category"]
     header = [c.value for c in ws[1]]
-    total_col = header.index("total") + 1
+    total_col = header.index("Total") + 1
     values = {ws.cell(r, 1).value: ws.cell(r, total_col).value for r in range(2, ws.max_row + 1)}
-    assert {k: v for k, v in values.items() if k != "total"} == sql
+    assert {k: v for k, v in values.items() if k != "Total"} == {label("category", k, "en"): v for k, v in sql.items()}
 
     page = write_monthly_html(report, tmp_path / "monthly.html")
     html_text = Path(page).read_text(encoding="utf-8")
@@ -384,6 +386,96 @@ def test_monthly_report_numbers_equal_sql_counts_and_files_open(gov_engine, tmp_
     parser.feed(html_text)
     assert len(parser.images) >= 2 and all(src.startswith("data:image/png;base64,") for src in parser.images)
     assert str(sum(sql.values())) in parser.cells
+
+
+def _visible_text(page: str) -> str:
+    """The text of an HTML page a person reads (not its style sheet), one cell or heading a line."""
+
+    class Text(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.parts, self.hidden = [], 0
+
+        def handle_starttag(self, tag, attrs):
+            self.hidden += tag in ("style", "script")
+            alt = dict(attrs).get("alt")
+            if alt:
+                self.parts.append(alt)
+
+        def handle_endtag(self, tag):
+            self.hidden -= tag in ("style", "script")
+
+        def handle_data(self, d):
+            if not self.hidden and d.strip():
+                self.parts.append(d.strip())
+
+    parser = Text()
+    parser.feed(page)
+    return "\n".join(parser.parts)
+
+
+def test_monthly_report_files_follow_the_language(gov_engine, tmp_path):
+    """Sheet names, headers, headings and coded values in zh (default) and en; overdue in days and hours;
+    formula-like text still written as text (issue #13.6)."""
+    import dataclasses
+
+    from zh_scan import problems_in
+
+    from etl.reports import write_monthly_html, write_monthly_xlsx
+    from i18n import duration, label, translate
+    from services.report import monthly_report
+
+    with gov_engine.connect() as conn:
+        report = monthly_report(conn, month="2026-11", as_of=data.AS_OF)
+    assert len(report.hard_cases) and report.hard_cases["overdue_hours"].notna().any()
+    hard = report.hard_cases.copy()
+    hard.loc[0, "description"] = "=HYPERLINK(\"http://evil\",\"x\")"
+    report = dataclasses.replace(report, hard_cases=hard)
+    sheets = {"zh": ["概况", "分类统计", "疑难及超期事项", "各网格情况", "网格员排名", "地图"],
+              "en": ["Summary", "By category", "Hard cases", "Per grid", "Workers", "Maps"]}
+    for lang, names in sheets.items():
+        wb = openpyxl.load_workbook(write_monthly_xlsx(report, tmp_path / f"{lang}.xlsx", lang=lang))
+        assert wb.sheetnames == names
+        summary, by_cat, cases, grids, workers = (wb[n] for n in names[:5])
+        assert [c.value for c in summary[1]] == [translate("report.item.item", lang), translate("report.item.value", lang)]
+        assert summary["A2"].value == translate("report.item.month", lang) and summary["B2"].value == "2026-11"
+        header = [c.value for c in by_cat[1]]
+        assert header[0] == translate("report.category", lang) and header[-1] == translate("report.total", lang)
+        assert label("disposition", "solve_now", lang) in header and translate("report.unclassified", lang) in header
+        rows = [by_cat.cell(r, 1).value for r in range(2, by_cat.max_row + 1)]
+        assert set(rows) == {label("category", c, lang) for c in report.by_category.index if c != "total"} | {
+            translate("report.total", lang)}
+        case_header = [c.value for c in cases[1]]
+        assert case_header == [translate(f"report.col.{c}", lang) for c in report.hard_cases.columns]
+        column = {name: i + 1 for i, name in enumerate(case_header)}
+        first = report.hard_cases.iloc[0]
+        assert cases.cell(2, column[translate("report.col.status", lang)]).value == label("status", first["status"], lang)
+        assert cases.cell(2, column[translate("report.col.category", lang)]).value == label("category", first["category"], lang)
+        overdue = cases.cell(2, column[translate("report.col.overdue_hours", lang)]).value
+        assert overdue == duration(first["overdue_hours"], lang) and (lang == "en" or "天" in overdue)
+        described = cases.cell(2, column[translate("report.col.description", lang)])
+        assert described.data_type == "s" and described.value.startswith("=HYPERLINK")  # text, not a formula
+        for sheet in (grids, workers):
+            heads = [c.value for c in sheet[1]]
+            assert translate("report.col.closure_rate", lang) in heads and translate("report.col.score", lang) in heads
+            assert not any(isinstance(h, str) and "_" in h for h in heads), heads
+        if lang == "zh":
+            texts = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row
+                     if isinstance(c.value, str) and c.coordinate != described.coordinate]
+            assert sorted({p for t in texts for p in problems_in(t)}) == []
+
+        page = write_monthly_html(report, tmp_path / f"{lang}.html", lang=lang).read_text(encoding="utf-8")
+        shown = _visible_text(page)
+        for key in ("summary", "by_category", "maps", "hard_cases", "per_grid", "workers"):
+            assert f">{translate(f'report.head.{key}', lang)}</h2>" in page
+        assert translate("report.title", lang, month="2026-11") in shown
+        assert duration(first["overdue_hours"], lang) in shown
+        if lang == "zh":
+            assert '<html lang="zh-CN">' in page
+            lines = [line for line in shown.splitlines() if not line.startswith("=HYPERLINK")]
+            assert sorted({p for line in lines for p in problems_in(line)}) == [], shown[:2000]
+        else:
+            assert "Monthly joint-meeting report 2026-11" in shown and "概况" not in shown
 
 
 @pytest.fixture()
@@ -488,8 +580,16 @@ def test_cli_report_roster_and_visit_commands(cli_env, capsys, tmp_path):
     assert main(["report", "monthly", "--month", "2026-11", "--as-of", "2026-11-30T20:00:00+08:00",
                  "--out", str(tmp_path / "m")]) == 0
     assert (tmp_path / "m.xlsx").is_file() and (tmp_path / "m.html").is_file()
-    assert openpyxl.load_workbook(tmp_path / "m.xlsx")["summary"]["B2"].value == "2026-11"
-    capsys.readouterr()  # the report's one line
+    assert openpyxl.load_workbook(tmp_path / "m.xlsx")["概况"]["B2"].value == "2026-11"  # zh by default
+    assert main(["report", "monthly", "--month", "2026-11", "--as-of", "2026-11-30T20:00:00+08:00",
+                 "--out", str(tmp_path / "en"), "--lang", "en"]) == 0
+    assert openpyxl.load_workbook(tmp_path / "en.xlsx")["Summary"]["A2"].value == "Month"
+    assert '<html lang="en">' in (tmp_path / "en.html").read_text(encoding="utf-8")
+    capsys.readouterr()  # the reports' lines
+    assert main(["report", "monthly", "--month", "2026-11", "--out", str(tmp_path / "x"), "--lang", "fr"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --lang was 'fr'") and "zh" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "x.xlsx").exists()
     assert main(["visit", "plan", "--month", "2026-11", "--as-of", "2026-11-30T20:00:00+08:00", "--staff", "W1",
                  "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)
