@@ -7,6 +7,7 @@ action with its visible result checked against the database (owner SQL) or the s
   reminder talk (listed, and in the database);
 * an evaluation round opened by the planner lists its code count (= the households of its grid) and
   its codes CSV gives each code's public address;
+* the assessment page's three-in-one total of a worker the leader rated equals the service's.
 """
 
 from __future__ import annotations
@@ -236,6 +237,30 @@ def test_evaluation_round_opened_lists_its_code_count(owner) -> None:
     assert len(lines) == households + 1
     assert f"/public/evaluate?round={round_id}&code=" in lines[1]
     assert translate("sp.eval.codes_ready", "zh", id=round_id, count=households) in page_texts(at)
+
+
+def test_assessment_shows_the_three_in_one_total_of_the_service(owner) -> None:
+    from i18n.catalogue import translate
+    from services.auth import owner_session
+    from services.three_in_one import compute
+
+    period = _run(_assessment, "leader").selectbox(key="tio.period").options[1]  # last month (has visits)
+    at = _run(_assessment, "leader", **{"tio.period": period})
+    staff_id = at.selectbox(key="tio.rate_staff.0").value
+    at.number_input(key="tio.rating.0").set_value(86.0)
+    _submit(at, "sp.tio.rate_button")
+    _ok(at)
+    assert owner("SELECT rating, rated_by FROM leader_ratings WHERE staff_id = :s AND period = :p", s=staff_id,
+                 p=period)[0] == (86, "leader")
+    owner_engine, app_engine = SESSION["engines"]
+    result, _inputs = compute(app_engine, owner_session(owner_engine, app_engine, "leader"), period)
+    expected = result.workers.set_index("staff_id").loc[int(staff_id)]
+    assert pd.notna(expected["total"]) and not expected["pending"]  # rated: no longer pending
+    table = next(f.value for f in at.dataframe if {"ID", translate("sp.tio.awards", "zh")} <= set(f.value.columns))
+    shown = table.loc[table["ID"] == int(staff_id)]
+    assert len(shown) == 1
+    assert shown[translate("tio.total", "zh")].iloc[0] == f"{expected['total']:.2f}"
+    assert shown[translate("sp.tio.grade", "zh")].iloc[0] == translate(f"grade.{expected['grade']}", "zh")
 
 
 def test_completeness_check_on_the_workers_home_counts_their_to_dos(owner) -> None:
