@@ -39,6 +39,11 @@ PAGES = {
         ("visits", "nav.visits", "visits", "view_visits"),
         ("roster", "nav.roster", "roster", "manage_roster"),
         ("assessment", "nav.assessment", "assessment", "view_assessment"),
+        # -- street practice pages (issue #17) --
+        ("notices", "sp.nav.notices", "notices", "publish_notice"),
+        ("talks", "sp.nav.talks", "talks", "hold_talks"),
+        ("spotchecks", "sp.nav.spotchecks", "spotchecks", "spot_check"),
+        ("evaluation", "sp.nav.evaluation", "evaluation", "manage_evaluation"),
         ("admin", "nav.admin", "admin", "view_audit"),
     ),
 }

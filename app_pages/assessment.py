@@ -15,14 +15,16 @@ import pandas as pd
 import streamlit as st
 
 from access.permissions import may
-from app_pages import common
+from app_pages import common, three_in_one
 from app_pages.charts import ranked_bars
 from app_pages.i18n import current_language, t
+from app_pages.three_in_one import ineligible_mark
 from gis.settings import get_settings
 from governance.assessment import ScoreWeights, assess_month, rank
 from gis.clock import recent_months
 from services.overview import SPECIAL_COUNT_COLUMNS, disclose_assessment
 from services.report import write_monthly_report
+from services.three_in_one import ineligible
 
 FIGURE_KEYS = (
     ("visits_made", "assess.visits_made"),
@@ -107,14 +109,14 @@ def render() -> None:
         incidents=frames["incidents"], grids=grids[grids["level"] == level], staff=frames["staff"], month=month,
         as_of=dt.datetime.now(dt.UTC), weights=weights, timezone=settings.timezone,
     )
-    tab_workers, tab_grids = st.tabs([t("assess.tab_workers"), t("assess.tab_grids")])
+    tab_workers, tab_grids, tab_tio = st.tabs([t("assess.tab_workers"), t("assess.tab_grids"), t("sp.tio.tab")])
     actor = common.current_actor()
     with tab_workers:
         ranked = disclose_assessment(rank(result.workers), actor, code_column="grid_codes")
-        common.dataframe(
-            _figures(ranked, "staff_id", {"name": t("field.staff"), "grid_codes": t("field.grid")}),
-            hide_index=True, width="stretch", height=420,
-        )
+        figures = _figures(ranked, "staff_id", {"name": t("field.staff"), "grid_codes": t("field.grid")})
+        years = ineligible(common.get_engine(), actor)  # a 不合格 year: not eligible for awards
+        figures[t("sp.tio.awards")] = ranked["staff_id"].map(lambda s: ineligible_mark(years.get(int(s)))).to_numpy()
+        common.dataframe(figures, hide_index=True, width="stretch", height=420)
         top = ranked.head(20)
         ranked_bars((top["name"].fillna("") + " #" + top["staff_id"].astype(str)).tolist(), top["score"].tolist(),
                     value_title=t("assess.score"), label_title=t("field.staff"))
@@ -124,4 +126,6 @@ def render() -> None:
             _figures(ranked, "grid_code", {"grid_code": t("field.code"), "name": t("field.name")}),
             hide_index=True, width="stretch", height=420,
         )
+    with tab_tio:
+        three_in_one.render_tab()
     _report_downloads(month)

@@ -706,6 +706,9 @@ def show_grid_card(card: lookup.GridCard) -> None:
                 ),
                 hide_index=True, width="stretch",
             )
+    from app_pages.street_panels import grid_cameras
+
+    grid_cameras(card.code)  # 雪亮工程: count and list (stream addresses only for roles that may see them)
     if card.children:
         with st.expander(f"{t('card.children')} ({len(card.children)})"):
             dataframe(
@@ -911,3 +914,26 @@ def load_overview_tables(token: str, scope: ViewerScope) -> tuple[pd.DataFrame, 
     with connect() as conn:
         return (repository.load_incidents(conn, scope=scope), repository.load_grids(conn, scope=scope),
                 repository.load_roster(conn))
+
+
+# -- street practice pages (issue #17) --------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_three_in_one(token: str, period: str, weights: tuple[float, float, float], scope: ViewerScope) -> tuple[Any, Any]:
+    """The three-in-one assessment of ``period`` with ``weights`` (daily points, evaluation, leader's
+    rating; they sum to 1) as the viewer may see it: :func:`services.three_in_one.compute`."""
+    from governance.three_in_one import ThreeInOneConfig, ThreeInOneWeights
+    from services.three_in_one import compute
+
+    return compute(get_engine(), current_actor(), period, config=ThreeInOneConfig(weights=ThreeInOneWeights(*weights)))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_completeness(token: str, scope: ViewerScope, mine: bool) -> tuple[pd.DataFrame, Any]:
+    """The completeness to-dos (``mine``: the viewer's own) and the quarter's verification report of
+    the viewer's grids (:mod:`services.completeness`)."""
+    from services.completeness import todos, verification
+
+    actor = current_actor()
+    return todos(get_engine(), actor, mine=mine), verification(get_engine(), actor)

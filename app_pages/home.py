@@ -12,7 +12,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from app_pages import common, folium_view
+from app_pages import common, folium_view, street_panels
 from app_pages.i18n import label_of, t
 from gis import clock, webmap
 from gis.errors import GridGovError
@@ -265,6 +265,8 @@ def render() -> None:
         cols[0].metric(t("home.visits_month"), f"{day.visited}/{target}" if day.target is not None else str(day.visited))
         cols[1].metric(t("home.special_left"), len(day.special_due))
         cols[2].metric(t("home.tasks"), len(day.tasks))
+    _notices(actor)
+    street_panels.worker_completeness()
     _map(token, scope, code)
     selected = st.session_state.get("home.incident")
     if selected:
@@ -279,7 +281,28 @@ def render() -> None:
         _report_form()
     with tab_recent:
         _recent(day)
-        notices = home_service.notices_for(common.get_engine(), actor)
-        for notice in notices:
-            st.info(f"{notice.title}: {notice.text}")
     _ = dt  # dates are shown through _local
+
+
+def _notices(actor) -> None:  # noqa: ANN001 - the logged-in Actor
+    """The current notices sent to the person's grids (信息推送), each with its read receipt button."""
+    from services import notices as notice_service
+
+    items = home_service.notices_for(common.get_engine(), actor)
+    if not items:
+        return
+    unread = sum(1 for item in items if item.read_at is None)
+    with st.container(border=True, key="home-notices"):
+        st.markdown(f"**{t('sp.notice.home_title', count=len(items), unread=unread)}**")
+        for item in items:
+            notice = item.notice
+            st.markdown(f"**{t('sp.notice.heading', kind=label_of('notice_kind', notice.kind), title=common._md_text(notice.title))}**")
+            st.caption(t("sp.notice.validity", start=_local(notice.valid_from)[:10],
+                         end=_local(notice.valid_to - dt.timedelta(microseconds=1))[:10]))
+            st.text(notice.body)
+            if item.read_at is not None:
+                st.caption(t("sp.notice.read_at", at=_local(item.read_at)))
+            elif st.button(t("sp.notice.mark_read"), key=f"home.notice_read.{notice.id}", width="stretch"):
+                notice_service.mark_read(common.get_engine(), actor, int(notice.id))
+                st.session_state["home.flash"] = ("ok", t("sp.notice.marked", title=notice.title))
+                st.rerun()

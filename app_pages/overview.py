@@ -11,7 +11,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, street_panels
 from app_pages.i18n import label_of, t
 from gis import clock
 from gis.errors import GridGovError
@@ -156,3 +156,4 @@ def render() -> None:
             t("field.grid"): late["grid_code"], t("ov.days_overdue"): late["overdue_days"],
         }).head(50), hide_index=True, width="stretch")
     _assessment(token, scope, now)
+    street_panels.overview_completeness()  # the quarter's verification and the completeness to-dos

@@ -23,6 +23,8 @@ from etl.readers import read_staff
 from etl.transform import ERROR, problems_frame
 from governance.roster import active_assignments, roster_gaps
 from services.imports import load_rows, roster_version
+from services.three_in_one import ineligible
+from app_pages.three_in_one import ineligible_mark
 
 
 def _load(scope) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -62,6 +64,7 @@ def _table(roster: pd.DataFrame, on: dt.date) -> None:
     shown = roster
     if only_active:
         shown = active_assignments(roster, on)
+    years = ineligible(common.get_engine(), common.current_actor())  # a 不合格 year: not eligible for awards
     common.dataframe(
         pd.DataFrame(
             {
@@ -72,6 +75,7 @@ def _table(roster: pd.DataFrame, on: dt.date) -> None:
                 t("field.phone"): shown["phone"].fillna(""),
                 t("roster.start"): shown["start_date"].map(_day),
                 t("roster.end"): shown["end_date"].map(_day),
+                t("sp.tio.awards"): shown["staff_id"].map(lambda i: "" if pd.isna(i) else ineligible_mark(years.get(int(i)))),
             }
         ),
         hide_index=True, width="stretch", height=360,

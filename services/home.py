@@ -1,4 +1,4 @@
-"""A person's home page (我的工作台): their day, the incident they are looking at, its photos, notices.
+"""A person's home page (我的工作台): their day, the incident they are looking at, its photos, the notices sent to them.
 
 Reads only (the writes are :func:`services.visits.record_visit`, :func:`services.incidents.report_incident`
 and :func:`services.incidents.act_on_incident`, with their request keys and photos). Each function
@@ -17,8 +17,8 @@ from sqlalchemy import Connection, Engine
 from access.actor import Actor
 from access.permissions import require
 from gis import clock
-from governance.notices import Notice
 from governance.tasks import WorkerDay, worker_day
+from services.notices import WorkerNotice, worker_notices
 from store import audit
 from store import governance as repository
 from store import photos as photo_store
@@ -66,13 +66,8 @@ def photo(bind: Engine | Connection, actor: Actor, photo_id: int) -> tuple[str, 
     return media_type, content
 
 
-def notices_for(bind: Engine | Connection, actor: Actor, *, at: dt.datetime | None = None) -> list[Notice]:
-    """HOOK for the notices (信息推送) feature: the current notices whose audience includes ``actor``.
-
-    Returns an empty list until notices are stored: the notices table and its store module are built
-    by another change. That change replaces this body by reading the stored notices and filtering
-    them with :func:`governance.notices.notices_for_staff` (``actor.staff_id``); the home page already
-    shows what this returns (kind, title, text, validity), newest first.
-    """
+def notices_for(bind: Engine | Connection, actor: Actor, *, at: dt.datetime | None = None) -> list[WorkerNotice]:
+    """The current notices (信息推送) whose audience includes ``actor``, newest first, each with the
+    actor's read time (``None``: not read yet) — :func:`services.notices.worker_notices`."""
     require(actor.role, "view_map")
-    return []
+    return worker_notices(bind, actor, at=at)

@@ -32,7 +32,7 @@ from store import assessments, audit, spotchecks
 from store import governance as gov_store
 from store.session import run_in_transaction, unit_of_work
 
-__all__ = ["ThreeInOneInputs", "rate_worker", "compute", "publish", "my_result", "published", "ineligible"]
+__all__ = ["ThreeInOneInputs", "rate_worker", "ratings", "compute", "publish", "my_result", "published", "ineligible"]
 
 
 @dataclass(frozen=True)
@@ -174,3 +174,11 @@ def ineligible(bind: Engine | Connection, actor: Actor, *, years: tuple[str, ...
         years = (str(year), str(year - 1))
     with unit_of_work(bind, actor) as db:
         return assessments.ineligible_staff(db, years)
+
+
+def ratings(bind: Engine | Connection, actor: Actor, period: str) -> pd.DataFrame:
+    """The leaders' ratings of ``period`` the rater may see (``staff_id``, ``rating``, ``note``,
+    ``rated_by``, ``rated_at``, ``version``: the version a new rating is checked against)."""
+    require(actor.role, "rate_workers")
+    with unit_of_work(bind, actor) as db:
+        return assessments.ratings(db, periods=[parse_period(period).label])

@@ -78,6 +78,12 @@ PINNED_PAGES = {
     ("worker", "my_grid"): True, ("worker", "visits"): True, ("worker", "admin"): False, ("worker", "roster"): False,
     ("worker", "editor"): False, ("coordinator", "my_grid"): False, ("doctor", "incidents"): False,
     ("leader", "roster"): True, ("leader", "editor"): False, ("leader", "admin"): False, ("admin", "admin"): True,
+    # -- street practice pages (issue #17) --
+    ("leader", "notices"): True, ("grid_head", "notices"): True, ("worker", "notices"): False,
+    ("leader", "talks"): True, ("grid_head", "talks"): True, ("inspector", "talks"): False, ("worker", "talks"): False,
+    ("inspector", "spotchecks"): True, ("leader", "spotchecks"): False, ("worker", "spotchecks"): False,
+    ("planner", "evaluation"): True, ("admin", "evaluation"): True, ("leader", "evaluation"): False,
+    ("worker", "evaluation"): False,
 }
 #: Commands pinned by hand: (role, command) → allowed.
 PINNED_COMMANDS = {
