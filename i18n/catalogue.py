@@ -922,6 +922,19 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh": "网格较多时不逐点显示住户与事件；事件以密度图层显示。",
         "en": "With this many grids households and incidents are not drawn one by one; incidents show as density.",
     },
+    # -- phone layout and the leader's heatmap (issue #13 points 2, 3) --
+    "phone.picked": {"zh": "所选位置", "en": "Chosen point"},
+    "phone.view": {"zh": "视图", "en": "View"},
+    "phone.tapped": {"zh": "所选位置：{lon}, {lat} · 网格 {code} {name}", "en": "Chosen point: {lon}, {lat} · grid {code} {name}"},
+    "phone.tapped_outside": {"zh": "所选位置：{lon}, {lat}（不在可查看的网格内）",
+                             "en": "Chosen point: {lon}, {lat} (outside the grids you may see)"},
+    "ov.heat_title": {"zh": "事件热力图", "en": "Incident heatmap"},
+    "ov.heat_hint": {"zh": "一次显示一层：在地图右上角的图层按钮中切换“全部事件”“未办结”“超期”。",
+                     "en": "One layer at a time: switch between all, unresolved and overdue in the map's layer button."},
+    "ov.heat.reported": {"zh": "全部事件", "en": "All incidents"},
+    "ov.heat.open": {"zh": "未办结", "en": "Unresolved"},
+    "ov.heat.overdue": {"zh": "超期", "en": "Overdue"},
+    # -- end phone layout --
 }
 
 
