@@ -402,9 +402,9 @@ def load_grid_map(
     no grid GeoJSON and no household points are sent, incidents show as a density layer.
     Rendering the folium map is the
     slow part of a map page (see :mod:`app_pages.folium_view`); pages show the cached
-    rendering on every run.
+    rendering on every run. Every map gets the phone behaviour (:mod:`app_pages.field_map`).
     """
-    from app_pages import folium_view, maps
+    from app_pages import field_map, folium_view, maps
 
     tr = lambda key, **kwargs: translate(key, lang, **kwargs)  # noqa: E731
     if under is None:
@@ -417,7 +417,7 @@ def load_grid_map(
                 extent.bounds, levels, tr=tr, basemap=basemap, labels=labels, density=incidents,
                 density_visible=incidents,
             )
-            return folium_view.render(fmap)
+            return folium_view.render(field_map.add_phone_controls(fmap, phone_words(tr), layer_control=False))
     grids = load_display_grids(token, scope)
     if under is not None:
         grids = grids[grids["code"].str.startswith(under)]
@@ -430,8 +430,9 @@ def load_grid_map(
         households=load_households(token, under, scope) if households else None,
         incidents=load_incidents(token, None, None, (), (), scope) if incidents else None,
         labels=labels,
+        layer_control=False,
     )
-    return folium_view.render(fmap)
+    return folium_view.render(field_map.add_phone_controls(fmap, phone_words(tr)))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -858,6 +859,24 @@ _PHONE_CSS = """
   [data-testid="stSidebarNav"] a, [data-baseweb="select"] > div { min-height: 44px; }
   [data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapseButton"] button, [data-testid="stHeader"] button { min-height: 44px; min-width: 44px; }
   [data-testid="stHorizontalBlock"] { flex-wrap: wrap; }
+  /* more tap targets of at least 44 px: inputs, toggles, radio options, segments, expanders */
+  [data-baseweb="input"], [data-baseweb="textarea"], [data-testid="stCheckbox"] label,
+  [data-testid="stRadio"] label[data-baseweb="radio"], [data-testid="stButtonGroup"] button,
+  [data-testid="stExpander"] summary, [data-testid="stExpandSidebarButton"],
+  [data-testid="stSidebarCollapseButton"] button { min-height: 44px; }
+  [data-testid="stCheckbox"] label, [data-testid="stRadio"] label[data-baseweb="radio"] { align-items: center; }
+  [data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapseButton"] button { min-width: 44px; }
+  [data-baseweb="input"] input, [data-baseweb="select"] input, [data-testid="stNumberInputField"],
+  [data-testid="stTextInputField"] { min-height: 44px !important; }
+  [data-testid="stNumberInputStepDown"], [data-testid="stNumberInputStepUp"],
+  [data-baseweb="select"] button { min-width: 44px !important; min-height: 44px !important; }
+  /* headings' hover-only link anchors: nothing to hover on a phone, too small to tap */
+  [data-testid="stHeaderActionElements"] { display: none !important; }
+  /* a map beside its card (containers keyed "cardfirst-…"): the card above the map on a phone */
+  [class*="st-key-cardfirst"] [data-testid="stHorizontalBlock"]:not([data-testid="stColumn"] *) {
+    flex-direction: column-reverse; }
+  /* a card appearing there takes the map's place on screen (the browser does not scroll it away) */
+  [class*="st-key-cardfirst"] { overflow-anchor: none; }
   [data-testid="stMetricValue"] { font-size: 1.5rem; }
   iframe { max-width: 100%; }
 }
@@ -865,9 +884,44 @@ _PHONE_CSS = """
 """
 
 
+#: On a narrow screen the navigation folds once a page is chosen (Streamlit folds it only for a
+#: mobile user agent; a phone showing the desktop site or a narrow window kept it over the page).
+_FOLD_NAV_JS = """
+<script>
+(function () {
+  if (window.ggFoldNav) { return; }
+  window.ggFoldNav = true;
+  document.addEventListener('click', function (event) {
+    var link = event.target.closest && event.target.closest('[data-testid=stSidebarNavLink]');
+    if (!link || window.innerWidth > 640) { return; }
+    setTimeout(function () {
+      var sidebar = document.querySelector('[data-testid=stSidebar]');
+      var fold = document.querySelector('[data-testid=stSidebarCollapseButton] button');
+      if (sidebar && fold && sidebar.getAttribute('data-collapsed') === 'false') { fold.click(); }
+    }, 50);
+  }, true);
+})();
+</script>
+"""
+
+
 def phone_layout() -> None:
-    """Add the phone layout's CSS to the page (every run: Streamlit drops what a run did not write)."""
+    """Add the phone layout's CSS to the page and fold the navigation after a choice on a narrow
+    screen (every run: Streamlit drops what a run did not write)."""
     st.html(_PHONE_CSS)
+    st.sidebar.html(_FOLD_NAV_JS, unsafe_allow_javascript=True)
+
+
+#: Height (px) of the maps a person may use on a phone: under 60 % of a 844-px screen, so the
+#: page scrolls past the map (the worker's home uses a smaller one; the editor keeps its own).
+MAP_HEIGHT = 460
+
+
+def phone_words(tr, *, gps: bool = False) -> dict[str, str]:  # noqa: ANN001 - a translate function
+    """The catalogue words of :class:`app_pages.field_map.FieldControls` in ``tr``'s language."""
+    if gps:
+        return {k: tr(f"home.gps.{k}") for k in ("gps", "locating", "denied", "unavailable", "here")}
+    return {"here": tr("phone.picked")}
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -882,8 +936,7 @@ def load_home_map(token: str, scope: ViewerScope, basemap: webmap.Basemap, lang:
     mine = grids[grids["code"].str.startswith(code)]
     fmap = maps.grid_map(mine, tr=tr, basemap=basemap, households=load_households(token, code, scope),
                          labels=False, layer_control=False)
-    fmap.add_child(field_map.FieldControls({k: tr(f"home.gps.{k}") for k in ("gps", "locating", "denied",
-                                                                            "unavailable", "here")}))
+    field_map.add_phone_controls(fmap, phone_words(tr, gps=True), gps=True, layer_control=False)
     folium.LayerControl(collapsed=True).add_to(fmap)
     return folium_view.render(fmap)
 
@@ -937,3 +990,32 @@ def load_completeness(token: str, scope: ViewerScope, mine: bool) -> tuple[pd.Da
 
     actor = current_actor()
     return todos(get_engine(), actor, mine=mine), verification(get_engine(), actor)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_overview_heat_map(token: str, scope: ViewerScope, first: dt.date, last: dt.date, hour: str,
+                           basemap: webmap.Basemap, lang: str) -> RenderedMap:
+    """街道总览's incident heatmap for the period ``first``..``last`` (local dates): every reported
+    incident, the unresolved ones and the overdue ones as three layers shown one at a time, over the
+    level-1 and level-2 outlines. ``hour`` (local ``YYYY-MM-DDTHH``) keys "overdue" to the hour."""
+    from app_pages import field_map, folium_view, maps
+    from gis import clock
+    from governance.overview import in_period, overdue_list
+    from governance.vocab import TERMINAL_STATUSES
+    from store import governance as repository
+
+    tr = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
+    incidents, _grids, _roster = load_overview_tables(token, scope)
+    shown = in_period(incidents, first, last)
+    late = overdue_list(shown, now=clock.utc_now())
+
+    def points(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+        return repository.incident_points(frame[["lon", "lat"]].dropna())
+
+    layers = [(tr("ov.heat.reported"), points(shown)),
+              (tr("ov.heat.open"), points(shown[~shown["status"].isin(TERMINAL_STATUSES)])),
+              (tr("ov.heat.overdue"), points(late))]
+    grids = load_grids(token, scope)
+    outlines = grids[grids["level"] <= min(2, int(grids["level"].min()) + 1)] if len(grids) else grids
+    fmap = maps.incident_heat_map(layers, outlines, basemap=basemap)
+    return folium_view.render(field_map.add_phone_controls(fmap, phone_words(tr)))

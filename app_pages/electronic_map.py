@@ -9,7 +9,7 @@ from app_pages.i18n import t
 from gis import webmap
 from store.lookup import GridNotFoundAtPoint
 
-MAP_HEIGHT = 620
+MAP_HEIGHT = common.MAP_HEIGHT  # px: room to scroll past the map on a phone
 
 
 def _defaults() -> None:
@@ -82,7 +82,8 @@ def render() -> None:
     results = st.container()
     summary_area = st.container()
     switches = st.columns(3)
-    left, right = st.columns([3, 2])
+    # map | card; on a phone the card comes first (above the map: see common._PHONE_CSS)
+    left, right = st.container(key="cardfirst-map").columns([3, 2])
 
     # Point layers are switched here (not only in Leaflet's control) so thousands of points
     # are not sent to the browser until asked for; grid levels switch in the map's control.

@@ -10,18 +10,24 @@ behaviour that leaves the page scrollable.
   asks to tap the map instead.
 * **A marker** where the last position (GPS or tap) is, on the map at once.
 * **Touch**: on a touch screen or a narrow map one-finger drags scroll the page, not the map —
-  map dragging is off until the map is tapped once (two-finger pinch zoom stays) — and the layer
-  switch stays collapsed.
+  map dragging is off until the map is tapped once (two-finger pinch zoom stays) — the layer
+  switch stays collapsed (it opens on a tap and folds again on a tap on the map), and the zoom
+  buttons are 44 px.
+
+Every map a person may use on a phone gets it through :func:`add_phone_controls` (the worker's
+home, the electronic map, My grid, the incident report map, the leader's heatmap), added before
+the layer switch so the switch is created folded on a phone and open at a desk.
 """
 
 from __future__ import annotations
 
 import json
 
+import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
-__all__ = ["FieldControls"]
+__all__ = ["FieldControls", "add_phone_controls"]
 
 
 class FieldControls(MacroElement):
@@ -43,6 +49,13 @@ class FieldControls(MacroElement):
   }
   map.on('click', function (e) { mark(e.latlng); if (touch && !map.dragging.enabled()) { map.dragging.enable(); } });
   if (touch) {
+    // Layer switches created after this (the map's own, added last) start folded and fold again.
+    L.Control.Layers.addInitHook(function () { this.options.collapsed = true; });
+    var style = document.createElement('style');
+    style.textContent = '.leaflet-touch .leaflet-bar a, .leaflet-bar a { width: 44px; height: 44px; line-height: 44px; font-size: 22px; }'
+      + ' .leaflet-control-layers-toggle { width: 44px !important; height: 44px !important; }'
+      + ' .leaflet-control-layers label { min-height: 44px; display: flex; align-items: center; }';
+    document.head.appendChild(style);
     map.dragging.disable();
     if (map.tap) { map.tap.disable(); }
     map.scrollWheelZoom.disable();
@@ -92,3 +105,17 @@ class FieldControls(MacroElement):
         self._name = "FieldControls"
         self.words_json = json.dumps(words, ensure_ascii=False)
         self.gps = gps
+
+
+def add_phone_controls(
+    fmap: folium.Map, words: dict[str, str], *, gps: bool = False, layer_control: bool = True
+) -> folium.Map:
+    """Add :class:`FieldControls` to ``fmap`` and then (``layer_control``) its layer switch.
+
+    The switch must come last (it names every layer above it) and after the controls (they fold
+    it on a phone). ``words`` as for :class:`FieldControls`. Returns ``fmap``.
+    """
+    fmap.add_child(FieldControls(words, gps=gps))
+    if layer_control:
+        folium.LayerControl(collapsed=False).add_to(fmap)
+    return fmap

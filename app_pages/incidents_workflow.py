@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages import common, maps
+from app_pages import common, field_map, maps
 from app_pages.i18n import current_language, label_of, t
 from i18n import duration
 from gis import clock
@@ -213,13 +213,20 @@ def _report_tab(scope, incidents: pd.DataFrame) -> None:
     st.caption(t("wf.click_hint"))
     open_now = incidents[incidents["status"].isin(OPEN_STATUSES)]
     points = repository.incident_points(open_now[["category", "status", "description", "lon", "lat"]])
-    fmap = maps.grid_map(grids, tr=t, basemap=basemap, incidents=points, labels=False)
-    state = st_folium(fmap, key="wf.map", height=480, use_container_width=True, returned_objects=["last_clicked"])
+    fmap = maps.grid_map(grids, tr=t, basemap=basemap, incidents=points, labels=False, layer_control=False)
+    field_map.add_phone_controls(fmap, common.phone_words(t))
+    # map | the tapped point's grid; on a phone the grid comes first (above the map)
+    left, right = st.container(key="cardfirst-wf").columns([3, 2])
+    with left:
+        state = st_folium(fmap, key="wf.map", height=common.MAP_HEIGHT, use_container_width=True,
+                          returned_objects=["last_clicked"])
     clicked = (state or {}).get("last_clicked")
     if clicked and clicked != st.session_state.get("wf.last_clicked"):
         st.session_state["wf.last_clicked"] = clicked
         st.session_state["wf.point"] = webmap.from_display_xy(clicked["lng"], clicked["lat"], basemap=basemap)
     point = st.session_state.get("wf.point")
+    with right, st.container(border=True, key="wf-tapped"):
+        _tapped(token, scope, point)
     with st.form("wf.report_form"):
         cols = st.columns(2)
         lon = cols[0].number_input(t("my.lon"), value=point[0] if point else None, format="%.6f", key="wf.lon")
@@ -247,7 +254,22 @@ def _report_tab(scope, incidents: pd.DataFrame) -> None:
         st.session_state["wf.point"] = None
         st.session_state["wf.flash"] = ("ok", t("wf.reported", id=reported.id) + (
             t("feedback.reference_notice", reference=reported.shown_reference) if reported.reference else ""))
+        st.session_state["wf.goto"] = "list"  # show the reported incident's own detail
         st.rerun()
+
+
+def _tapped(token: str, scope, point: tuple[float, float] | None) -> None:
+    """The chosen point and the grid it falls in (the same lookup as the report's assignment)."""
+    if not point:
+        st.caption(t("wf.click_hint"))
+        return
+    lon, lat = f"{point[0]:.6f}", f"{point[1]:.6f}"
+    try:
+        card = common.load_lookup_point(token, float(point[0]), float(point[1]), scope)[0]
+    except GridGovError:
+        st.markdown(t("phone.tapped_outside", lon=lon, lat=lat))
+        return
+    st.markdown(t("phone.tapped", lon=lon, lat=lat, code=card.code, name=card.name))
 
 
 def _overdue_tab(incidents: pd.DataFrame, names: dict[int, str]) -> None:
@@ -266,10 +288,18 @@ def render() -> None:
     scope = common.user_scope()
     incidents, roster, names = _load(scope)
     _flash()
-    tab_list, tab_report, tab_overdue = st.tabs([t("wf.tab_list"), t("wf.tab_report"), t("wf.tab_overdue")])
-    with tab_list:
+    # One view at a time (not st.tabs): Leaflet cannot size a map inside a hidden tab (it opened on
+    # the whole world), and only the chosen view is built and sent.
+    if st.session_state.pop("wf.goto", None):
+        st.session_state["wf.view"] = "list"
+    view = st.segmented_control(
+        t("phone.view"), options=("list", "report", "overdue"), default="list", key="wf.view",
+        label_visibility="collapsed", width="stretch",
+        format_func=lambda v: t({"list": "wf.tab_list", "report": "wf.tab_report", "overdue": "wf.tab_overdue"}[v]),
+    ) or "list"
+    if view == "list":
         _list_tab(incidents, roster, names)
-    with tab_report:
+    elif view == "report":
         _report_tab(scope, incidents)
-    with tab_overdue:
+    else:
         _overdue_tab(incidents, names)

@@ -26,6 +26,7 @@ __all__ = [
     "incident_time_map",
     "special_households_map",
     "SPECIAL_CLASSES",
+    "incident_heat_map",
     "changes_map",
     "CHANGE_STYLES",
     "display_bounds",
@@ -266,6 +267,33 @@ def incident_time_map(
         )
     if len(points):
         webmap.add_heatmap_animation(fmap, points, time_column="month")
+    return webmap.assert_offline(fmap)
+
+
+def incident_heat_map(
+    layers: Sequence[tuple[str, gpd.GeoDataFrame]],
+    outlines: gpd.GeoDataFrame,
+    *,
+    basemap: Basemap | None = None,
+) -> folium.Map:
+    """Incident heatmaps, one shown at a time, over grid outlines (the leader's home).
+
+    ``layers``: (name, incident points in EPSG:4490) pairs, each drawn as a heatmap *base* layer,
+    so the layer switch offers them as radio buttons and only the first is shown at first.
+    ``outlines``: grids (EPSG:4490) drawn as thin outlines under every heatmap, fitting the view.
+    The caller adds the layer switch (last, after :func:`app_pages.field_map.add_phone_controls`).
+    """
+    grid_display = webmap.to_display(outlines, basemap=basemap)
+    bounds = tuple(grid_display.total_bounds) if len(grid_display) else None
+    fmap = webmap.new_map(bounds=bounds, basemap=basemap)
+    if len(grid_display):
+        outline = webmap.add_polygon_layer(
+            fmap, grid_display, key="heat-grids", name="grids",
+            style={"weight": 1.5, "color": "#475569", "fill": False}, interactive=False,
+        )
+        outline.control = False  # always shown, not switched
+    for i, (name, points) in enumerate(layers):
+        webmap.add_heatmap(fmap, webmap.to_display(points, basemap=basemap), name=name, show=i == 0, overlay=False)
     return webmap.assert_offline(fmap)
 
 

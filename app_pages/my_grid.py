@@ -14,8 +14,15 @@ from gis.errors import GridGovError
 MODES = ("code", "person", "point")
 
 
+def _own_grid() -> str | None:
+    """The grid a person with a limited scope opens on (their first grid); ``None`` for the street."""
+    scope = common.current_actor().scope
+    return None if scope.everything or not scope.prefixes else scope.prefixes[0]
+
+
 def _defaults() -> None:
-    st.session_state.setdefault("my.code", None)
+    if "my.code" not in st.session_state:
+        st.session_state["my.code"] = _own_grid()  # open on the person's own grid
     st.session_state.setdefault("my.error", None)
 
 
@@ -79,29 +86,62 @@ def _controls(token: str, scope, basemap) -> None:
         overview = common.load_grid_map(
             token, common.map_scope(scope), basemap, common.current_language(), labels=False, finest_level=False
         )
-        state = folium_view.show(
-            overview, key="my.point_map", height=420, use_container_width=True, returned_objects=["last_clicked"]
-        )
+        # map | the found grid's card; on a phone the card comes first (above the map)
+        left, right = st.container(key="cardfirst-my").columns([3, 2])
+        with left:
+            state = folium_view.show(
+                overview, key="my.point_map", height=common.MAP_HEIGHT, use_container_width=True,
+                returned_objects=["last_clicked"],
+            )
         clicked = (state or {}).get("last_clicked")
         if clicked and clicked != st.session_state.get("my.last_clicked"):
             st.session_state["my.last_clicked"] = clicked
             lon4490, lat4490 = webmap.from_display_xy(clicked["lng"], clicked["lat"], basemap=basemap)
             _find_by_point(token, lon4490, lat4490)
+        with right:
+            _card(token, scope)
 
 
-def _result(token: str, scope, basemap, code: str) -> None:
+def _card(token: str, scope) -> None:
+    """The found grid's card (or why none was found) beside the map that found it."""
+    if st.session_state["my.error"]:
+        st.error(t("my.not_found", error=st.session_state["my.error"]))
+        return
+    code = st.session_state["my.code"]
+    if not code:
+        st.info(t("card.click_hint"))
+        return
     try:
         card = common.load_card(token, code, scope)
     except GridGovError as exc:
         st.error(t("my.not_found", error=common.error_text(exc)))
         return
     st.success(t("my.found", code=card.code, name=card.name))
-    left, right = st.columns([3, 2])
-    with left:
-        grid_map = common.load_grid_map(token, scope, basemap, common.current_language(), under=code, households=True)
-        folium_view.show(grid_map, key="my.grid_map", height=460, use_container_width=True, returned_objects=[])
-    with right:
-        common.show_grid_card(card)
+    common.show_grid_card(card)
+
+
+def _result(token: str, scope, basemap, code: str, *, card_shown: bool = False) -> None:
+    """The grid ``code``: its map and card (the card only when the point map does not show it
+    already: ``card_shown``), households, this month's visits and the contact card."""
+    try:
+        card = common.load_card(token, code, scope)
+    except GridGovError as exc:
+        if not card_shown:
+            st.error(t("my.not_found", error=common.error_text(exc)))
+        return
+    grid_map = common.load_grid_map(token, scope, basemap, common.current_language(), under=code, households=True)
+    if card_shown:
+        folium_view.show(grid_map, key="my.grid_map", height=common.MAP_HEIGHT, use_container_width=True,
+                         returned_objects=[])
+    else:
+        st.success(t("my.found", code=card.code, name=card.name))
+        # map | card; on a phone the card comes first (above the map)
+        left, right = st.container(key="cardfirst-grid").columns([3, 2])
+        with left:
+            folium_view.show(grid_map, key="my.grid_map", height=common.MAP_HEIGHT, use_container_width=True,
+                             returned_objects=[])
+        with right:
+            common.show_grid_card(card)
 
     st.subheader(t("my.households"))
     roster = common.load_roster(token, code, scope)
@@ -169,10 +209,11 @@ def render() -> None:
     token = common.data_token()
     basemap = common.current_basemap()
     _controls(token, scope, basemap)
-    if st.session_state["my.error"]:
+    by_point = st.session_state.get("my.mode") == "point"  # the point map shows the card and errors
+    if st.session_state["my.error"] and not by_point:
         st.error(t("my.not_found", error=st.session_state["my.error"]))
     code = st.session_state["my.code"]
     if code:
-        _result(token, scope, basemap, code)
-    elif not st.session_state["my.error"]:
+        _result(token, scope, basemap, code, card_shown=by_point)
+    elif not st.session_state["my.error"] and not by_point:
         st.info(t("my.enter_query"))

@@ -11,7 +11,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from app_pages import common, street_panels
+from app_pages import common, folium_view, street_panels
 from app_pages.i18n import label_of, t
 from gis import clock
 from gis.errors import GridGovError
@@ -96,6 +96,17 @@ def _special_households(token: str, scope, level: int) -> None:
     st.caption(t("ov.special.summary", grids=grids, suppressed=suppressed, n=SMALL_COUNT))
 
 
+def _heatmap(token: str, scope, first: dt.date, last: dt.date, now: dt.datetime) -> None:
+    """The period's incidents as heatmaps, one layer at a time (all / unresolved / overdue)."""
+    st.subheader(t("ov.heat_title"))
+    st.caption(t("ov.heat_hint"))
+    hour = now.astimezone(clock.zone()).strftime("%Y-%m-%dT%H")
+    rendered = common.load_overview_heat_map(token, scope, first, last, hour, common.current_basemap(),
+                                             common.current_language())
+    folium_view.show(rendered, key="ov.heat", height=common.MAP_HEIGHT, use_container_width=True,
+                     returned_objects=[])
+
+
 def render() -> None:
     st.title(t("ov.title"))
     now = clock.utc_now()
@@ -155,5 +166,6 @@ def render() -> None:
             "ID": late["id"], t("field.category"): late["category"].map(lambda c: label_of("category", c)),
             t("field.grid"): late["grid_code"], t("ov.days_overdue"): late["overdue_days"],
         }).head(50), hide_index=True, width="stretch")
+    _heatmap(token, scope, first, last, now)
     _assessment(token, scope, now)
     street_panels.overview_completeness()  # the quarter's verification and the completeness to-dos

@@ -612,11 +612,18 @@ def _lat_lon(frame: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def add_heatmap(
-    fmap: folium.Map, frame: gpd.GeoDataFrame, *, name: str, show: bool = True, radius: int = 18
+    fmap: folium.Map, frame: gpd.GeoDataFrame, *, name: str, show: bool = True, radius: int = 18,
+    overlay: bool = True,
 ) -> folium.FeatureGroup:
-    """A ``leaflet.heat`` heatmap of the points of a display frame."""
-    group = folium.FeatureGroup(name=name, show=show)
-    folium.plugins.HeatMap(_lat_lon(frame).tolist(), name=name, radius=radius, blur=14, min_opacity=0.3).add_to(group)
+    """A ``leaflet.heat`` heatmap of the points of a display frame.
+
+    ``overlay=False`` makes it a base layer: the layer switch shows base layers as radio buttons,
+    one at a time. An empty frame gives an empty layer (still listed in the switch).
+    """
+    group = folium.FeatureGroup(name=name, show=show, overlay=overlay)
+    if len(frame):
+        folium.plugins.HeatMap(_lat_lon(frame).tolist(), name=name, radius=radius, blur=14,
+                               min_opacity=0.3).add_to(group)
     group.add_to(fmap)
     return group
 

@@ -1354,6 +1354,19 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "upload.button": {"zh": "选择文件", "en": "Upload"},
     "upload.limit": {"zh": "每个文件不超过 {mb} MB", "en": "{mb} MB per file"},
     "a11y.skip": {"zh": "跳到主要内容", "en": "Skip to main content"},
+    # -- phone layout and the leader's heatmap (issue #13 points 2, 3) --
+    "phone.picked": {"zh": "所选位置", "en": "Chosen point"},
+    "phone.view": {"zh": "视图", "en": "View"},
+    "phone.tapped": {"zh": "所选位置：{lon}, {lat} · 网格 {code} {name}", "en": "Chosen point: {lon}, {lat} · grid {code} {name}"},
+    "phone.tapped_outside": {"zh": "所选位置：{lon}, {lat}（不在可查看的网格内）",
+                             "en": "Chosen point: {lon}, {lat} (outside the grids you may see)"},
+    "ov.heat_title": {"zh": "事件热力图", "en": "Incident heatmap"},
+    "ov.heat_hint": {"zh": "一次显示一层：在地图右上角的图层按钮中切换“全部事件”“未办结”“超期”。",
+                     "en": "One layer at a time: switch between all, unresolved and overdue in the map's layer button."},
+    "ov.heat.reported": {"zh": "全部事件", "en": "All incidents"},
+    "ov.heat.open": {"zh": "未办结", "en": "Unresolved"},
+    "ov.heat.overdue": {"zh": "超期", "en": "Overdue"},
+    # -- end phone layout --
 }
 
 

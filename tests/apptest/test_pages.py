@@ -90,7 +90,7 @@ def test_map_page_summary_and_card_on_click(app_db: str, sql) -> None:
     (args,) = map_components(at)
     codes = [row[0] for row in sql("SELECT code FROM grids")]
     assert codes and all(f'"code": "{code}"' in args["script"] for code in codes)
-    assert args["script"].count("gg-level-3") >= 1 and args["height"] == 620
+    assert args["script"].count("gg-level-3") >= 1 and args["height"] < 844 * 0.6  # room to scroll on a phone
     assert "点击地图" in _texts(at)
     # a click on a grid stores its code (what st_folium's tooltip gives back)
     code, name, households, special = sql(
