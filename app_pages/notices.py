@@ -127,7 +127,9 @@ def _list(names: dict[str, str]) -> None:
     }), hide_index=True, width="stretch", height=260)
     by_id = {int(n.id): n for n in items}
     ids = list(by_id)
-    picked = st.session_state.get("notices.pick")
+    picked = st.session_state.pop("notices.pick", None)
+    if picked in by_id:  # a notice just published is shown at once (the chooser's own state keeps the old one)
+        st.session_state["notices.chosen"] = picked
     index = ids.index(picked) if picked in by_id else 0
     chosen = st.selectbox(t("sp.notice.pick"), options=ids, index=index, key="notices.chosen",
                           format_func=lambda i: f"#{i} {by_id[i].title}")

@@ -84,7 +84,9 @@ def _draws() -> int | None:
         t("sp.spot.drawn_at"): draws["drawn_at"].map(local_time),
     }), hide_index=True, width="stretch", height=200)
     ids = [int(v) for v in draws["id"]]
-    picked = st.session_state.get("spot.pick")
+    picked = st.session_state.pop("spot.pick", None)
+    if picked in ids:  # a new draw is shown at once (the chooser's own state would keep the old one)
+        st.session_state["spot.chosen"] = picked
     return st.selectbox(t("sp.spot.pick"), options=ids, index=ids.index(picked) if picked in ids else 0,
                         key="spot.chosen", format_func=lambda i: t("sp.spot.draw_label", id=i, month=draws.set_index("id").loc[i, "month"]))
 

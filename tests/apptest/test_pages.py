@@ -133,7 +133,7 @@ def test_map_search_by_code_zooms_to_the_grid(app_db: str, sql) -> None:
     view = at.session_state["map.view"]
     lat, lon = view["center"]
     assert x0 <= lon <= x1 and y0 <= lat <= y1
-    assert view["zoom"] >= 15
+    assert view["zoom"] >= 14  # the grid fills the 460-px map (a micro-grid is ~300-600 m across)
     assert at.session_state["map.selected"] == code
     assert f"已定位到 {code}" in _texts(at)
 
