@@ -19,7 +19,6 @@ from access.actor import Actor
 from access.permissions import require
 from governance.capture import PhotoFile
 from governance.deadlines import DeadlinePolicy
-from governance.feedback import PublicIncidentStatus
 from governance.workflow import IncidentState
 from store import governance as incident_store
 from store import photos as photo_store
@@ -27,7 +26,7 @@ from store import incident_records as record_store
 from store.session import read_only, run_in_transaction
 
 __all__ = ["Submission", "ReportedIncident", "report_incident", "act_on_incident", "incident_version", "incident_records",
-           "locate_address", "public_status"]
+           "locate_address"]
 
 
 @dataclass(frozen=True)
@@ -204,24 +203,3 @@ def locate_address(bind: Engine | Connection, actor: Actor, address: str) -> tup
         return record_store.locate_address(db, address)
 
 
-def public_status(bind: Engine | Connection, reference: object) -> PublicIncidentStatus:
-    """What the public, login-free status page shows of the incident with ``reference`` (as typed: case,
-    spaces and dashes do not matter): its step, disposition, the reply and dates, nothing personal
-    (:func:`governance.feedback.public_status`; read through ``gridgov.public_incident``, no account).
-
-    Raises
-    ------
-    governance.feedback.ReferenceCodeError
-        ``malformed`` (a typo: the check character does not match) or ``unknown`` (no such incident).
-    """
-    from gis.settings import get_settings
-    from governance.feedback import ReferenceCodeError, parse_reference
-    from governance.feedback import public_status as public_view
-    from store.session import acting_as
-
-    code = parse_reference(reference)
-    with acting_as(None), read_only(bind) as db:
-        record = record_store.public_incident(db, code)
-    if record is None:
-        raise ReferenceCodeError("unknown", "no incident has this reference code")
-    return public_view(record, timezone=get_settings().timezone)

@@ -31,7 +31,7 @@ from store.sql import Executor
 T = TypeVar("T")
 
 __all__ = ["CONTACT_FIELDS", "add_submission", "add_contact", "incident_records", "locate_address", "with_reference",
-           "fill_references", "reference_of", "public_incident"]
+           "fill_references", "reference_of"]
 
 #: The contact columns of ``incident_contacts`` (all optional).
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "device_id", "external_account_id")
@@ -191,8 +191,3 @@ def reference_of(db: Executor, incident_id: int) -> str | None:
     return db.execute(text("SELECT reference FROM incidents WHERE id = :i"), {"i": int(incident_id)}).scalar()
 
 
-def public_incident(db: Executor, reference: str) -> dict[str, Any] | None:
-    """The whitelisted columns of the incident with ``reference`` (``gridgov.public_incident``: no account
-    needed, nothing personal), or ``None``."""
-    row = db.execute(text("SELECT * FROM gridgov.public_incident(:r)"), {"r": reference}).mappings().first()
-    return None if row is None else dict(row)

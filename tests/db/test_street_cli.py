@@ -256,7 +256,8 @@ def test_three_in_one_from_the_command_line(street):
 
 # -- reference codes (feedback to residents) ----------------------------------------------------------------
 def test_every_report_gets_its_own_reference_code(street, tmp_path):
-    from services.incidents import public_status, report_incident
+    from services.incidents import report_incident
+    from services.public import incident_status as public_status
 
     lon, lat, grid = street.rows(
         "SELECT ST_X(h.geom), ST_Y(h.geom), h.grid_code FROM households h JOIN staff_assignments s "
