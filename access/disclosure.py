@@ -20,12 +20,29 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 __all__ = ["SMALL_COUNT", "EXACT_COUNT_ROLES", "suppress_small_counts", "suppress_count", "keeps_exact_counts",
-           "disclose_counts"]
+           "disclose_counts", "FAMILY_LIST_ROLES", "sees_families"]
 
 #: Counts below this (and above zero) are suppressed.
 SMALL_COUNT = 5
 #: Roles that keep exact counts for the grids of their own grants (they work with those families).
 EXACT_COUNT_ROLES = frozenset({"worker", "grid_head"})
+
+
+#: Roles that may see *which* households of their own grids are special (the families they visit and
+#: serve: the micro-grid worker, the grid head and the five-role team). Leaders, planners, inspectors
+#: and admins read counts only.
+FAMILY_LIST_ROLES = EXACT_COUNT_ROLES | {"police", "doctor", "supervisor", "coordinator"}
+
+
+def sees_families(role: str | None, own_prefixes: Iterable[str], codes: Iterable[object], *,
+                  street_wide: bool = False) -> bool:
+    """Whether a viewer may see which households of the grids ``codes`` are special: a role of
+    :data:`FAMILY_LIST_ROLES`, not street-wide, whose grants cover every one of ``codes`` (at least one)."""
+    prefixes = tuple(own_prefixes)
+    listed = [c for c in codes if isinstance(c, str) and c]
+    if street_wide or role not in FAMILY_LIST_ROLES or not prefixes or not listed:
+        return False
+    return all(any(c.startswith(p) for p in prefixes) for c in listed)
 
 
 def suppress_count(value: int | None, *, threshold: int = SMALL_COUNT) -> int | None:

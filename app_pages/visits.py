@@ -16,7 +16,7 @@ from app_pages.i18n import label_of, t
 from gis import clock
 from gis.errors import GridGovError
 from services import visits as visit_service
-from services.overview import disclose_assessment
+from services.overview import disclose_assessment, sees_special_households
 from gis.clock import month_bounds, recent_months
 from governance.visits import MIN_HOUSEHOLDS_PER_MONTH, VisitRecord, visit_plan, worker_households
 from governance.vocab import VISIT_KINDS
@@ -124,11 +124,18 @@ def render() -> None:
     cols[2].metric(t("visit.special_pending"), pending_count if isinstance(pending_count, str) else int(pending_count))
     pending = plan.special_pending[plan.special_pending["staff_id"] == staff_id]
     due = plan.due_for_update[plan.due_for_update["staff_id"] == staff_id]
+    # which families are special: only for the people of the worker's grids (services.overview)
+    families = sees_special_households(common.current_actor(), str(row["grid_codes"] or "").split(","))
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{t('visit.special_pending')}**")
-        common.dataframe(_households_table(pending), hide_index=True, width="stretch")
+        if families:
+            common.dataframe(_households_table(pending), hide_index=True, width="stretch")
+        else:
+            st.caption(t("visit.special_hidden"))
     with right:
         st.markdown(f"**{t('visit.due_for_update')}**")
-        common.dataframe(_households_table(due), hide_index=True, width="stretch")
+        table = _households_table(due)
+        common.dataframe(table if families else table.drop(columns=[t("field.special")]), hide_index=True,
+                         width="stretch")
     _record_form(frames, staff_id, as_of)

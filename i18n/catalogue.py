@@ -525,6 +525,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "visit.visited": {"zh": "本月已走访户数", "en": "Households visited"},
     "visit.remaining": {"zh": "距达标还需", "en": "Still needed"},
     "visit.special_pending": {"zh": "特殊户待走访", "en": "Special households pending"},
+    "visit.special_hidden": {"zh": "哪些住户是特殊户，仅本网格的网格员、网格长和“一格五员”可见；此处只显示户数。",
+                             "en": "Which households are special is shown only to the grid's own worker, head and team; here only the count."},
     "visit.due_for_update": {"zh": "信息待更新（超过一季度）", "en": "Data due for update (over a quarter old)"},
     "visit.refreshed_at": {"zh": "信息更新日期", "en": "Data refreshed"},
     "visit.no_workers": {"zh": "所选月份没有在岗的微网格员。", "en": "No micro-grid worker on duty in this month."},

@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from access.actor import Actor
-from access.disclosure import disclose_counts, keeps_exact_counts, suppress_count, suppress_small_counts
+from access.disclosure import disclose_counts, keeps_exact_counts, sees_families, suppress_count, suppress_small_counts
 from access.permissions import require
 from boundaries.coding import default_scheme
 from boundaries.impact import ImpactReport
@@ -28,7 +28,7 @@ from store import queries
 from store.session import unit_of_work
 
 __all__ = ["special_households_by_grid", "disclose_card", "disclose_assessment", "disclose_impact", "disclose_worker_load",
-           "SPECIAL_COUNT_COLUMNS"]
+           "sees_special_households", "SPECIAL_COUNT_COLUMNS"]
 
 #: Columns of per-grid and per-worker tables that count special households.
 SPECIAL_COUNT_COLUMNS = ("special_households", "special_covered", "special_pending")
@@ -36,6 +36,13 @@ SPECIAL_COUNT_COLUMNS = ("special_households", "special_covered", "special_pendi
 
 def _own(actor: Actor) -> tuple[str, ...]:
     return () if actor.scope.everything else actor.scope.prefixes
+
+
+def sees_special_households(actor: Actor, codes: Iterable[object]) -> bool:
+    """Whether ``actor`` may see *which* households of the grids ``codes`` are special (the lists of
+    families, not counts): :func:`access.disclosure.sees_families` — the people of those grids (worker,
+    grid head, five-role team); leaders, planners and inspectors see counts, aggregated and suppressed."""
+    return sees_families(actor.role, _own(actor), codes, street_wide=actor.scope.everything)
 
 
 def special_households_by_grid(bind: Engine | Connection, actor: Actor, *, level: int | None = None) -> pd.DataFrame:

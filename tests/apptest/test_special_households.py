@@ -122,3 +122,29 @@ def test_the_grid_head_sees_her_own_grids_exactly(app_db: str, sql) -> None:
     labels = _labels(at)
     assert len(labels) == len(grids) and SUPPRESSED not in labels
     assert sum(lab in SMALL for lab in labels) == len(small)  # her small counts, exact
+
+
+def _visits_page() -> None:
+    from app_pages import visits
+
+    visits.render()
+
+
+@pytest.mark.parametrize(("account", "families"), [("leader", False), ("planner", False), ("head-001", True)])
+def test_which_families_are_special_is_listed_only_for_the_grids_own_people(app_db: str, sql, account: str,
+                                                                            families: bool) -> None:
+    """The visits page of a worker: the grid's head sees which households are special (the families she
+    visits); a leader or planner sees the counts only — no list of families, no special-kind column."""
+    from i18n.catalogue import translate
+
+    at = run_page(_visits_page, timeout=TIMEOUT, token=session_for(account))
+    kind_column = translate("field.special", "zh")
+    tables = [frame.value for frame in at.dataframe]
+    lists_kinds = any(kind_column in frame.columns for frame in tables)
+    hidden = translate("visit.special_hidden", "zh")
+    captions = [c.value for c in at.caption]
+    if families:
+        assert hidden not in captions
+    else:
+        assert not lists_kinds, f"{account} sees which households are special"
+        assert hidden in captions

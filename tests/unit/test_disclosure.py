@@ -140,3 +140,19 @@ def test_the_leaders_layer_sends_only_shown_values() -> None:
     assert '"special_label": "12"' in script and '"special_label": "0"' in script
     assert "gg-special-households" in script and "#bdbdbd" in script
     assert "special_households" not in script  # the raw column (exact values) never travels
+
+
+def test_only_the_grids_own_people_see_which_families_are_special() -> None:
+    """Lists of special households (which family is 困难家庭 …): the grid's worker, head and five-role team of
+    *their own* grids only; a leader — street or community — planner, inspector or admin never."""
+    from access.disclosure import sees_families
+
+    grid = "430603003001001001"
+    assert sees_families("worker", [grid], [grid])
+    assert sees_families("grid_head", [grid[:12]], [grid, grid[:15] + "002"])
+    assert sees_families("doctor", [grid[:15]], [grid])
+    assert not sees_families("worker", [grid], [grid, "430603003002001001"])  # one grid of the list is not hers
+    assert not sees_families("worker", [grid], [])  # nothing listed: nothing to show
+    for role in ("leader", "planner", "inspector", "admin"):
+        assert not sees_families(role, [grid[:9]], [grid]), role
+    assert not sees_families("grid_head", [grid[:9]], [grid], street_wide=True)
