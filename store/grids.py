@@ -459,14 +459,17 @@ class LeafCoverage:
 
 _LEAF_KEY_SQL = f"""
     SELECT current_database() || ':' || coalesce(inet_server_port(), 0) || ':' || count(*) || ':'
-           || md5(coalesce(string_agg(gv.code || '/' || gv.version || '/' || gv.valid_from::text, ',' ORDER BY gv.code), ''))
+           || md5(coalesce(string_agg(gv.id || '/' || gv.code || '/' || gv.version || '/' || gv.valid_from::text, ','
+                                      ORDER BY gv.code), ''))
     FROM grid_versions gv WHERE {valid_at('gv')}
       AND NOT EXISTS (SELECT 1 FROM grid_versions c WHERE c.parent_code = gv.code AND {valid_at('c')})
 """
 
 
 def leaf_coverage(db: Executor) -> LeafCoverage:
-    """The current leaf grids as an index kept between calls (keyed by the plan's changesets).
+    """The current leaf grids as an index kept between calls (keyed by the plan's versions: their row ids,
+    which a sequence never hands out twice — a plan rolled back and another written with the same codes,
+    versions and dates, as a test's examples or a dry run do, is a new key).
 
     Reads only the key (no geometry) when the index of the same plan is already kept in this
     process (:func:`gis.join.cached_index`); otherwise reads the leaves and builds it once.

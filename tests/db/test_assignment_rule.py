@@ -176,3 +176,20 @@ def test_a_point_on_a_shared_edge_goes_to_the_smaller_code(rule_engine: Engine) 
         assert lookup.grid_at_point(conn, on_edge.x, on_edge.y) == leaves["code"].iloc[0]
         assert assign_to_leaves(np.array([on_edge]), plan)[0] == leaves["code"].iloc[0]
         trans.rollback()
+
+
+def test_a_rolled_back_plan_leaves_no_index_behind(rule_engine: Engine) -> None:
+    """Two plans with the same codes, versions and dates but other geometry (cells of another size), each
+    written and rolled back in turn, as the examples above and a dry run do: the second import is assigned
+    by its own plan, not by the index kept for the first (the index is keyed by the versions' row ids)."""
+    splits = ((2, 1), (2, 2), (1, 2))
+    for cell in (0.001, 0.00123):
+        plan = rectangular_plan(splits=splits, cell_deg=cell)
+        leaves = plan.loc[leaf_mask(plan)]
+        points = shapely.point_on_surface(leaves.geometry.to_numpy())
+        with rule_engine.connect() as conn, conn.begin() as trans:
+            grids.apply_plan(conn, plan, base_versions={}, author="test", reason=f"cells of {cell}", at=T0)
+            bulk.load_households(conn, _household_frame(points), author="test")
+            stored = [r[0] for r in conn.execute(text("SELECT grid_code FROM households ORDER BY household_key"))]
+            assert stored == list(leaves["code"]), f"cells of {cell}: households assigned by another plan's index"
+            trans.rollback()
