@@ -275,23 +275,23 @@ def test_responses_are_anonymous_to_a_leader(street, rounds):
 def incident(street):
     """An incident reported through the API path with a reporter's name, phone, e-mail and address,
     dispatched, with a reference code and a public reply (which mentions a phone number)."""
-    from governance.feedback import format_reference, new_reference
+    from governance.feedback import format_reference
     from services.incidents import Submission, report_incident
 
     grid, lon, lat = street.rows(
         "SELECT code, ST_X(p), ST_Y(p) FROM (SELECT code, ST_PointOnSurface(geom) AS p FROM grids g "
         "WHERE NOT EXISTS (SELECT 1 FROM grids c WHERE c.parent_code = g.code) ORDER BY code LIMIT 1) s")[0]
-    incident_id = report_incident(
+    reported = report_incident(
         street.app, street.login("admin"), lon=float(lon), lat=float(lat), category="sanitation",
         description="楼下垃圾三天没人清运，请联系王秀英 13912345678", address="幸福路88号3单元502室",
         reporter_name="王秀英",
         submission=Submission("sanitation", contact={"first_name": "秀英", "last_name": "王", "phone": "13912345678",
                                                      "email": "wangxy@example.cn"}))
-    reference = new_reference()
-    with street.owner.begin() as db:  # test set-up: no service sets a reference or a reply yet on this branch
-        db.execute(text("UPDATE incidents SET reference = :r, public_reply = :p, status = 'dispatched', "
+    incident_id, reference = reported.id, reported.reference  # the reporter's code, given by the report
+    with street.owner.begin() as db:  # test set-up: the incident dispatched with a public reply
+        db.execute(text("UPDATE incidents SET public_reply = :p, status = 'dispatched', "
                         "disposition = 'solve_now', deadline = now() + interval '2 days' WHERE id = :i"),
-                   {"r": reference, "p": "已安排环卫人员清运，如有问题请拨打 13800001111。", "i": incident_id})
+                   {"p": "已安排环卫人员清运，如有问题请拨打 13800001111。", "i": incident_id})
     return {"id": incident_id, "reference": reference, "formatted": format_reference(reference), "grid": grid,
             "lon": float(lon), "lat": float(lat)}
 

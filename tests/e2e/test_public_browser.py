@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.db]
 def public_db(throwaway_databases, demo_data) -> Iterator[dict]:
     """A demo copy with an open evaluation round (its slips kept here, as the printed slips would be),
     a public notice on one micro-grid, and an incident with a reference code and a reply."""
-    from governance.feedback import format_reference, new_reference
+    from governance.feedback import format_reference
     from governance.notices import Notice
     from services import evaluation, notices
     from services.auth import owner_session
@@ -50,14 +50,14 @@ def public_db(throwaway_databases, demo_data) -> Iterator[dict]:
             id=None, kind="public_safety", title="冬季用火用电安全提示",
             body="天气干燥，请勿私拉电线、楼道充电；发现隐患请联系网格员。",
             valid_from=now - dt.timedelta(hours=1), valid_to=now + dt.timedelta(days=10), grid_codes=(grid,)))
-        incident_id = report_incident(app, owner_session(owner, app, "admin"), lon=float(lon), lat=float(lat),
+        reported = report_incident(app, owner_session(owner, app, "admin"), lon=float(lon), lat=float(lat),
                                       category="municipal", description="路灯不亮，联系人李建国 13700001234",
                                       address="和平里5号楼东侧", reporter_name="李建国")
-        reference = new_reference()
-        with owner.begin() as db:  # test set-up: a reference and a reply (no service sets them on this branch)
-            db.execute(text("UPDATE incidents SET reference = :r, status = 'handled', disposition = 'research_assign', "
+        incident_id, reference = reported.id, reported.reference  # the reporter's code, given by the report
+        with owner.begin() as db:  # test set-up: the incident handled, with a public reply
+            db.execute(text("UPDATE incidents SET status = 'handled', disposition = 'research_assign', "
                             "public_reply = '已联系市政维修，路灯于当日修复。' WHERE id = :i"),
-                       {"r": reference, "i": incident_id})
+                       {"i": incident_id})
         yield {"url": url, "round": row.id, "slips": slips, "grid": grid, "reference": format_reference(reference)}
     finally:
         owner.dispose()
