@@ -201,6 +201,10 @@ def test_the_navigation_folds_after_a_choice(browser, app_url: str) -> None:
         assert state.external == [] and state.dialogs == []
 
 
+#: The heatmap is the overview's second map (the per-grid special-household map comes first).
+HEAT_MAP = 1
+
+
 # "phone" is not in the list yet: on 390×844 the folded layer switch did not open on a tap in
 # headless Chromium (a hover opens it; see the report).
 @pytest.mark.parametrize("viewport", ["desk"])
@@ -212,8 +216,8 @@ def test_leader_heatmap_shows_one_layer_at_a_time(browser, app_url: str, viewpor
         page.get_by_text("上月", exact=True).click()  # a month with incidents in the demo
         settle(page)
         page.get_by_role("heading", name="事件热力图").wait_for(timeout=60_000)
-        frame = map_frame(page)  # waits for the run to end (the heading may be drawn again)
-        page.locator(FOLIUM_IFRAME).first.scroll_into_view_if_needed()
+        frame = map_frame(page, HEAT_MAP)  # waits for the run to end (the heading may be drawn again)
+        page.locator(FOLIUM_IFRAME).nth(HEAT_MAP).scroll_into_view_if_needed()
         # leaflet.heat from the app's own static files (no CDN)
         scripts = frame.evaluate("() => [...document.scripts].map(s => s.src).filter(Boolean)")
         assert any("/app/static/vendor/leaflet.heat/" in s for s in scripts), scripts
@@ -226,13 +230,13 @@ def test_leader_heatmap_shows_one_layer_at_a_time(browser, app_url: str, viewpor
         if viewport == "phone":
             assert frame.locator(".leaflet-control-layers-expanded").count() == 0
             assert frame.evaluate(_SMALL_MAP_TARGETS) == []
-            page.locator(FOLIUM_IFRAME).first.evaluate("el => el.scrollIntoView({block: 'center'})")
+            page.locator(FOLIUM_IFRAME).nth(HEAT_MAP).evaluate("el => el.scrollIntoView({block: 'center'})")
             page.wait_for_timeout(300)
             # a pointer click opens the folded switch (a touchscreen tap did not in headless Chromium:
             # see the report)
             frame.locator(".leaflet-control-layers-toggle").click()
             frame.locator(".leaflet-control-layers-expanded").wait_for(timeout=10_000)
-        box = page.locator(FOLIUM_IFRAME).first.bounding_box()
+        box = page.locator(FOLIUM_IFRAME).nth(HEAT_MAP).bounding_box()
         assert box["height"] < (SCREEN_H if viewport == "phone" else 1000) * 0.6
         _shot(page, f"heat-{viewport}-1-all")
         # the second layer: still one heatmap drawn, the chosen one
