@@ -26,7 +26,7 @@ from app_pages.i18n import CATALOGUE, LANGUAGES, describe, t, translate
 from store import lookup, queries
 from store import tiles as tile_store
 
-from gis import webmap
+from gis import clock, webmap
 from gis.errors import ConfigurationError
 from gis.settings import get_settings
 
@@ -627,6 +627,18 @@ def shown_counts(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
+def local_time(value: object, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (timezone-aware) moment as the street's local time (``clock.zone()``, Asia/Shanghai
+    by default) in ``fmt``; nothing (None, NaT, NaN) as the empty string. A naive value is taken as
+    already local."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    stamp = pd.Timestamp(value)
+    if pd.isna(stamp):
+        return ""
+    return (stamp.tz_convert(clock.zone()) if stamp.tzinfo else stamp).strftime(fmt)
+
+
 def dataframe(frame: pd.DataFrame | None, /, *, empty: str = "table.empty", **kwargs: Any) -> Any:
     """``st.dataframe(frame, **kwargs)``; a frame without rows shows the catalogue's empty-state text
     (``empty``, a key) instead, as Streamlit's grid would draw the English word "empty"."""
@@ -652,9 +664,23 @@ def widget_words() -> None:
     )
     import json
 
-    # the keyboard's skip link ("Skip to main content"): its text, for eyes and screen readers alike
-    st.html("<script>document.querySelectorAll('[data-testid=stSkipToContent]').forEach(a => "
-            f"{{ a.textContent = {json.dumps(t('a11y.skip'))}; }});</script>", unsafe_allow_javascript=True)
+    # The keyboard's skip link ("Skip to main content"): its text, for eyes and screen readers alike.
+    # Streamlit (re)mounts the link when it likes, before or after this script runs, so the text is
+    # set now and again whenever the page's elements change (one observer per browser tab; the
+    # wanted text is read at each change, so switching the language takes effect too).
+    st.html(
+        "<script>(() => {"
+        f"window.__gridgovSkipText = {json.dumps(t('a11y.skip'))};"
+        "const fix = () => document.querySelectorAll('[data-testid=stSkipToContent]').forEach(a => {"
+        " if (a.textContent !== window.__gridgovSkipText) a.textContent = window.__gridgovSkipText; });"
+        "fix();"
+        "if (!window.__gridgovSkipObserver) { let queued = false;"
+        " window.__gridgovSkipObserver = new MutationObserver(() => { if (queued) return; queued = true;"
+        "  setTimeout(() => { queued = false; fix(); }, 50); });"
+        " window.__gridgovSkipObserver.observe(document.body, {childList: true, subtree: true}); }"
+        "})();</script>",
+        unsafe_allow_javascript=True,
+    )
 
 
 def _streamlit_option(name: str, default: Any) -> Any:

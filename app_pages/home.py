@@ -34,13 +34,6 @@ def _defaults() -> None:
         st.session_state.setdefault(key, value)
 
 
-def _local(value: object) -> str:
-    if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    stamp = pd.Timestamp(value)
-    return "" if pd.isna(stamp) else stamp.tz_convert(clock.zone()).strftime("%Y-%m-%d %H:%M")
-
-
 def _duration(hours: float) -> str:
     days, rest = hours_as_days_hours(hours)
     return t("home.days_hours", days=days, hours=rest) if days else t("home.hours", hours=rest)
@@ -101,7 +94,7 @@ def _tasks(day, names: dict[int, str]) -> None:
         else:
             due = ""
         rows.append({"ID": int(task["id"]), t("field.category"): label_of("category", task["category"]),
-                     t("home.deadline"): _local(task["deadline"]), t("home.due"): due,
+                     t("home.deadline"): common.local_time(task["deadline"]), t("home.due"): due,
                      t("field.description"): task["description"] or ""})
     common.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     ids = tasks["id"].astype(int).tolist()
@@ -229,7 +222,7 @@ def _incident_detail(incident_id: int) -> None:
                  f"{t('field.grid')}: {detail['grid_code'] or '-'}")
         if detail.get("description"):
             st.text(detail["description"])
-        st.caption(t("home.incident_meta", at=_local(detail.get("reported_at")), photos=len(detail["photos"])))
+        st.caption(t("home.incident_meta", at=common.local_time(detail.get("reported_at")), photos=len(detail["photos"])))
 
 
 def _recent(day) -> None:
@@ -239,7 +232,7 @@ def _recent(day) -> None:
     shown = day.recent_visits.head(10)
     common.dataframe(pd.DataFrame({
         t("field.address"): shown["address"].fillna(""),
-        t("home.visited_at"): shown["visited_at"].map(_local),
+        t("home.visited_at"): shown["visited_at"].map(common.local_time),
         t("field.kind"): shown["kind"].map(lambda k: label_of("visit_kind", k)),
         t("visit.note"): shown["note"].fillna(""),
     }), hide_index=True, width="stretch")
@@ -281,7 +274,7 @@ def render() -> None:
         _report_form()
     with tab_recent:
         _recent(day)
-    _ = dt  # dates are shown through _local
+    _ = dt  # dates are shown through common.local_time
 
 
 def _notices(actor) -> None:  # noqa: ANN001 - the logged-in Actor
@@ -297,11 +290,11 @@ def _notices(actor) -> None:  # noqa: ANN001 - the logged-in Actor
         for item in items:
             notice = item.notice
             st.markdown(f"**{t('sp.notice.heading', kind=label_of('notice_kind', notice.kind), title=common._md_text(notice.title))}**")
-            st.caption(t("sp.notice.validity", start=_local(notice.valid_from)[:10],
-                         end=_local(notice.valid_to - dt.timedelta(microseconds=1))[:10]))
+            st.caption(t("sp.notice.validity", start=common.local_time(notice.valid_from)[:10],
+                         end=common.local_time(notice.valid_to - dt.timedelta(microseconds=1))[:10]))
             st.text(notice.body)
             if item.read_at is not None:
-                st.caption(t("sp.notice.read_at", at=_local(item.read_at)))
+                st.caption(t("sp.notice.read_at", at=common.local_time(item.read_at)))
             elif st.button(t("sp.notice.mark_read"), key=f"home.notice_read.{notice.id}", width="stretch"):
                 notice_service.mark_read(common.get_engine(), actor, int(notice.id))
                 st.session_state["home.flash"] = ("ok", t("sp.notice.marked", title=notice.title))

@@ -43,15 +43,6 @@ def _overdue_by(deadline: object, now: dt.datetime) -> str:
     return duration((pd.Timestamp(now) - stamp).total_seconds() / 3600.0, current_language())
 
 
-def _local(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
-        return ""
-    stamp = pd.Timestamp(value)
-    if pd.isna(stamp):
-        return ""
-    return stamp.tz_convert(clock.zone()).strftime("%Y-%m-%d %H:%M")
-
-
 def _load(scope) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, str]]:
     return common.load_workflow_tables(common.data_token(), scope)
 
@@ -70,13 +61,13 @@ def _incident_table(incidents: pd.DataFrame, names: dict[int, str]) -> pd.DataFr
     return pd.DataFrame(
         {
             "ID": incidents["id"],
-            t("field.reported_at"): incidents["reported_at"].map(_local),
+            t("field.reported_at"): incidents["reported_at"].map(common.local_time),
             t("field.category"): incidents["category"].map(lambda c: label_of("category", c)),
             t("field.status"): incidents["status"].map(lambda s: label_of("status", s)),
             t("wf.disposition"): incidents["disposition"].map(lambda d: label_of("disposition", d) if d else ""),
             t("field.grid"): incidents["grid_code"].fillna(""),
             t("wf.assignee"): incidents["assigned_to"].map(lambda v: "" if pd.isna(v) else names.get(int(v), str(v))),
-            t("wf.deadline"): incidents["deadline"].map(_local),
+            t("wf.deadline"): incidents["deadline"].map(common.local_time),
             t("wf.overdue"): [_overdue_by(deadline, now) if v else "" for v, deadline in zip(late, incidents["deadline"])],
         }
     )
@@ -120,13 +111,13 @@ def _detail(incident_id: int, roster: pd.DataFrame, names: dict[int, str]) -> No
     cols[0].metric(t("field.category"), label_of("category", detail["category"]) or "-")
     cols[1].metric(t("field.grid"), detail["grid_code"] or "-")
     cols[2].metric(t("wf.disposition"), label_of("disposition", detail["disposition"]) if detail["disposition"] else "-")
-    cols[3].metric(t("wf.deadline"), _local(detail["deadline"]) or "-")
+    cols[3].metric(t("wf.deadline"), common.local_time(detail["deadline"]) or "-")
     st.text(detail["description"] or "")
     seen = _seen(detail)
     if seen["version"] != detail["version"]:
         latest = detail["events"][-1] if detail["events"] else {}
         st.warning(t("wf.changed", actor=latest.get("actor", ""), action=label_of("action", latest.get("action", "")),
-                     at=_local(latest.get("at"))))
+                     at=common.local_time(latest.get("at"))))
         if st.button(t("wf.reload"), key=f"wf.reload.{incident_id}"):
             st.session_state["wf.seen"].pop(incident_id, None)
             st.rerun()
@@ -135,7 +126,7 @@ def _detail(incident_id: int, roster: pd.DataFrame, names: dict[int, str]) -> No
     common.dataframe(
         pd.DataFrame(
             {
-                t("wf.at"): events["at"].map(_local),
+                t("wf.at"): events["at"].map(common.local_time),
                 t("wf.action"): events["action"].map(lambda a: label_of("action", a)),
                 t("wf.from"): events["from_status"].map(lambda s: label_of("status", s) if s else ""),
                 t("wf.to"): events["to_status"].map(lambda s: label_of("status", s)),

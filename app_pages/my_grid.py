@@ -174,7 +174,8 @@ def _result(token: str, scope, basemap, code: str, *, card_shown: bool = False) 
                     t("field.address"): due.households["address"],
                     t("field.special"): due.households["special_kinds"].map(_special_labels),
                     t("field.grid"): due.households["grid_code"],
-                    t("field.last_visit"): due.households["last_visit"],
+                    t("field.last_visit"): due.households["last_visit"].map(
+                        lambda v: common.local_time(v, "%Y-%m-%d") or t("my.never_visited")),
                 }
             ),
             hide_index=True, width="stretch",

@@ -104,8 +104,7 @@ def _receipts(notice: Notice, names: dict[str, str]) -> None:
         with st.expander(t("sp.notice.have_read", count=len(done))):
             common.dataframe(pd.DataFrame({
                 t("field.staff"): done["name"].fillna(""),
-                t("sp.notice.read_time"): done["read_at"].map(
-                    lambda v: "" if pd.isna(v) else pd.Timestamp(v).tz_convert(clock.zone()).strftime("%Y-%m-%d %H:%M")),
+                t("sp.notice.read_time"): done["read_at"].map(common.local_time),
             }), hide_index=True, width="stretch")
 
 

@@ -13,21 +13,10 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.i18n import label_of, t
-from gis import clock
 from gis.errors import GridGovError
 from gis.clock import recent_months
 from governance.vocab import CHECK_METHOD_TERMS, SPOT_CHECK_OUTCOMES
 from services import spotchecks as spot_service
-
-
-def local_time(value: object) -> str:
-    """An aware moment as local ``YYYY-MM-DD HH:MM``; nothing as the empty string."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    stamp = pd.Timestamp(value)
-    if pd.isna(stamp):
-        return ""
-    return (stamp.tz_convert(clock.zone()) if stamp.tzinfo else stamp).strftime("%Y-%m-%d %H:%M")
 
 
 def _flash() -> None:
@@ -81,7 +70,7 @@ def _draws() -> int | None:
         t("sp.spot.checked"): draws["checked"].astype(int),
         t("sp.spot.failed"): draws["failed"].astype(int),
         t("sp.spot.drawn_by"): draws["drawn_by"].fillna(""),
-        t("sp.spot.drawn_at"): draws["drawn_at"].map(local_time),
+        t("sp.spot.drawn_at"): draws["drawn_at"].map(common.local_time),
     }), hide_index=True, width="stretch", height=200)
     ids = [int(v) for v in draws["id"]]
     picked = st.session_state.pop("spot.pick", None)
@@ -101,12 +90,12 @@ def _items(draw_id: int) -> None:
         t("field.staff"): items["staff_name"].fillna(""),
         t("field.address"): items["address"].fillna(""),
         t("field.grid"): items["grid_code"].fillna(""),
-        t("sp.spot.visited_at"): items["visited_at"].map(local_time),
+        t("sp.spot.visited_at"): items["visited_at"].map(common.local_time),
         t("sp.spot.reason"): items["reason"].map(lambda v: label_of("spot_reason", v)),
         t("sp.spot.outcome"): items["outcome"].map(lambda v: label_of("spot_outcome", v) if isinstance(v, str) else ""),
         t("sp.spot.method"): items["method"].map(lambda v: label_of("check_method", v) if isinstance(v, str) else ""),
         t("sp.spot.note"): items["note"].fillna(""),
-        t("sp.spot.checked_at"): items["checked_at"].map(local_time),
+        t("sp.spot.checked_at"): items["checked_at"].map(common.local_time),
     }), hide_index=True, width="stretch", height=320, key="spot.items")
     if st.button(t("sp.spot.verify"), key="spot.verify"):
         differences = spot_service.verify_draw(common.get_engine(), actor, draw_id)
@@ -123,7 +112,7 @@ def _items(draw_id: int) -> None:
     with st.form(f"spot.record_form.{form}"):
         item_id = st.selectbox(t("sp.spot.item"), options=[int(i) for i in rows.index], key=f"spot.item.{form}",
                                format_func=lambda i: f"{int(rows.loc[i, 'ord'])}. {rows.loc[i, 'staff_name']} · "
-                                                     f"{rows.loc[i, 'address'] or ''} · {local_time(rows.loc[i, 'visited_at'])}")
+                                                     f"{rows.loc[i, 'address'] or ''} · {common.local_time(rows.loc[i, 'visited_at'])}")
         cols = st.columns(2)
         outcome = cols[0].selectbox(t("sp.spot.outcome"), options=list(SPOT_CHECK_OUTCOMES), key=f"spot.outcome.{form}",
                                     format_func=lambda v: label_of("spot_outcome", v))
@@ -158,8 +147,8 @@ def talks_table(talks: pd.DataFrame, *, key: str) -> None:
         t("sp.talk.status"): talks["status"].map(lambda v: label_of("task_status", v)),
         t("sp.spot.outcome"): talks["outcome"].map(lambda v: label_of("spot_outcome", v) if isinstance(v, str) else ""),
         t("sp.talk.finding"): talks["finding"].fillna(""),
-        t("sp.talk.created_at"): talks["created_at"].map(local_time),
-        t("sp.talk.done_at"): talks["done_at"].map(local_time),
+        t("sp.talk.created_at"): talks["created_at"].map(common.local_time),
+        t("sp.talk.done_at"): talks["done_at"].map(common.local_time),
         t("sp.talk.note"): talks["note"].fillna(""),
     }), hide_index=True, width="stretch", key=key)
 
@@ -174,8 +163,8 @@ def repeated_table() -> None:
     common.dataframe(pd.DataFrame({
         t("field.staff"): repeated["name"].fillna(""),
         t("sp.spot.failures"): repeated["failures"].astype(int),
-        t("sp.spot.first_at"): repeated["first_at"].map(local_time),
-        t("sp.spot.last_at"): repeated["last_at"].map(local_time),
+        t("sp.spot.first_at"): repeated["first_at"].map(common.local_time),
+        t("sp.spot.last_at"): repeated["last_at"].map(common.local_time),
     }), hide_index=True, width="stretch", key="spot.repeated")
 
 

@@ -11,7 +11,7 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.i18n import t
-from app_pages.spotchecks import local_time, repeated_table, talks_table
+from app_pages.spotchecks import repeated_table, talks_table
 from gis.errors import GridGovError
 from services import spotchecks as spot_service
 
@@ -38,7 +38,7 @@ def render() -> None:
         with st.form(f"talks.form.{form}"):
             talk_id = st.selectbox(t("sp.talk.pick"), options=[int(i) for i in rows.index], key=f"talks.pick.{form}",
                                    format_func=lambda i: f"#{i} {rows.loc[i, 'staff_name']} · {rows.loc[i, 'grid_code']} · "
-                                                         f"{local_time(rows.loc[i, 'created_at'])}")
+                                                         f"{common.local_time(rows.loc[i, 'created_at'])}")
             note = st.text_area(t("sp.talk.note"), key=f"talks.note.{form}")
             submitted = st.form_submit_button(t("sp.talk.done_button"), type="primary")
         if submitted:

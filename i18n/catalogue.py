@@ -158,6 +158,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "field.closed": {"zh": "已办结", "en": "Closed"},
     "field.closure_rate": {"zh": "办结率", "en": "Closure rate"},
     "field.last_visit": {"zh": "最近走访", "en": "Last visit"},
+    "my.never_visited": {"zh": "从未走访", "en": "Never visited"},
     # -- grid card ---------------------------------------------------------------------
     "card.title": {"zh": "网格信息卡：{code} {name}", "en": "Grid card: {code} {name}"},
     "card.parents": {"zh": "上级网格", "en": "Parent grids"},

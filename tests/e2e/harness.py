@@ -157,6 +157,32 @@ def map_frame(page, index: int = 0, *, timeout_s: float = 60.0):
                 raise
 
 
+def visible_map_frames(page, *, timeout_s: float = 90.0) -> list:
+    """Every folium map iframe now shown (a map in a tab not shown has no size: left out), loaded.
+
+    As :func:`map_frame`: a rerun can replace an iframe between looking it up and reading it (its
+    frame is then gone, or never loads), so the whole lookup is repeated after the run settles.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        settle(page)
+        try:
+            frames = page.locator(FOLIUM_IFRAME)
+            loaded = []
+            for i in range(frames.count()):
+                if not frames.nth(i).is_visible():
+                    continue
+                frame = frames.nth(i).element_handle(timeout=10_000).content_frame()
+                if frame is None:
+                    raise RuntimeError("the map iframe was replaced while it was read")
+                frame.wait_for_function("() => window.map !== undefined && window.map._loaded", timeout=10_000)
+                loaded.append(frame)
+            return loaded
+        except Exception:  # playwright's TimeoutError, "frame was detached", or the replaced iframe
+            if time.monotonic() > deadline:
+                raise
+
+
 def screen_xy(page, frame, iframe_index: int, lat: float, lon: float) -> tuple[float, float]:
     """Page coordinates (px) of (lat, lon) on the map in the ``iframe_index``-th map iframe."""
     box = page.locator(FOLIUM_IFRAME).nth(iframe_index).bounding_box()

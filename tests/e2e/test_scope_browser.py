@@ -18,7 +18,7 @@ import zipfile
 from collections.abc import Iterator
 
 import pytest
-from harness import FOLIUM_IFRAME, artifacts, log_in, offline_tab, running_app, settle
+from harness import artifacts, log_in, offline_tab, running_app, settle, visible_map_frames
 from sqlalchemy import create_engine, text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db]
@@ -99,12 +99,8 @@ def render_everything(page, base: str, own_code: str) -> tuple[str, list[str]]:
 
     def maps() -> None:
         """The features of every map now on screen (a map in a tab not shown has no size yet)."""
-        frames = page.locator(FOLIUM_IFRAME)
-        for i in range(frames.count()):
-            if frames.nth(i).is_visible():
-                frame = frames.nth(i).element_handle(timeout=30_000).content_frame()
-                frame.wait_for_function("() => window.map !== undefined && window.map._loaded", timeout=60_000)
-                got.append(frame.evaluate(MAP_FEATURES))
+        for frame in visible_map_frames(page):
+            got.append(frame.evaluate(MAP_FEATURES))
 
     def collect() -> None:
         settle(page)

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from harness import FOLIUM_IFRAME, artifacts, log_in, offline_tab, running_app, settle
+from harness import FOLIUM_IFRAME, artifacts, log_in, offline_tab, running_app, settle, visible_map_frames
 from zh_scan import DEMO_ACCOUNTS, problems_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db]
@@ -84,15 +84,7 @@ def zh_app(throwaway_databases, database_url) -> Iterator[str]:
 
 def _maps(page) -> list[str]:
     """The text of every map iframe on screen (a map in a tab not shown has no size: skipped)."""
-    texts = []
-    frames = page.locator(FOLIUM_IFRAME)
-    for i in range(frames.count()):
-        if not frames.nth(i).is_visible():
-            continue
-        frame = frames.nth(i).element_handle(timeout=30_000).content_frame()
-        frame.wait_for_function("() => window.map !== undefined && window.map._loaded", timeout=60_000)
-        texts.append(frame.evaluate(MAP_TEXT, PER_MAP))
-    return texts
+    return [frame.evaluate(MAP_TEXT, PER_MAP) for frame in visible_map_frames(page)]
 
 
 def _collect(page) -> list[str]:
