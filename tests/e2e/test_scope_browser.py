@@ -91,6 +91,22 @@ def _file_text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
+def _download(page, button, *, attempts: int = 3) -> bytes:
+    """The file a download button gives, as a person clicking it gets it: after the run has settled;
+    clicked again if no file came (a rerun that started just then replaces the button and its file)."""
+    for attempt in range(attempts):
+        settle(page)
+        try:
+            with page.expect_download(timeout=60_000) as download:
+                button.click()
+            with open(download.value.path(), "rb") as handle:
+                return handle.read()
+        except Exception:  # playwright's TimeoutError
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 def render_everything(page, base: str, own_code: str) -> tuple[str, list[str]]:
     """Open every page of the navigation as the person would; everything received, and the pages."""
     got: list[str] = []
@@ -128,10 +144,7 @@ def render_everything(page, base: str, own_code: str) -> tuple[str, list[str]]:
             collect()
         buttons = page.locator("[data-testid=stDownloadButton] button")
         for i in range(buttons.count()):
-            with page.expect_download() as download:
-                buttons.nth(i).click()
-            with open(download.value.path(), "rb") as handle:
-                got.append(_file_text(handle.read()))
+            got.append(_file_text(_download(page, buttons.nth(i))))
     return "\n".join(got), paths
 
 
