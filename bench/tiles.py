@@ -23,6 +23,10 @@ Then the app is started (``streamlit run serve.py``, as ``gridgov app``) against
 * **first draw from navigation**: headless Debian Chromium, logged in, ``page.goto(/map)`` until
   MapLibre has loaded the style and every tile on screen and the micro-grids are rendered
   (``--visits`` first visits, each in a new browser context, median).
+* **the API under load** (after the tiles): point lookups over HTTP from 50 closed-loop clients for
+  ``--point-seconds`` (bench/api_point.py's generator: requests/s, p50/p99) and Open311 ``POST
+  /requests.json`` from 8 clients for ``--open311-seconds`` (each files an incident in the city);
+  the load generator runs on the same 2 CPUs as the server, so these are lower bounds;
 * **memory**: the server process's resident memory (``VmRSS``) after start, after the first draws
   and after the tile sweep, and its peak (``VmHWM``).
 
@@ -357,6 +361,50 @@ def _percentiles(values: list[float]) -> tuple[float, float, float]:
 
 
 # --------------------------------------------------------------------------------------
+# the API under load: point lookups (bench/api_point.py) and Open311 POSTs
+# --------------------------------------------------------------------------------------
+def point_load(base: str, token: str, extent: tuple[float, float, float, float], clients: int,
+               seconds: float) -> dict:
+    """``GET /api/point/4490/{lon},{lat}`` from ``clients`` closed-loop clients (bench/api_point.py)."""
+    from api_point import run
+
+    return asyncio.run(run(base, token, clients, seconds, extent))
+
+
+async def _open311(base: str, token: str, extent: tuple[float, float, float, float], clients: int,
+                   seconds: float) -> dict:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    latencies: list[float] = []
+    errors: list[str] = []
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60) as http:
+        services = (await http.get("/api/open311/v2/services.json")).json()
+        codes = [s["service_code"] for s in services]
+        x0, y0, x1, y1 = extent
+        until = time.perf_counter() + seconds
+
+        async def client(seed: int) -> None:
+            rng = random.Random(seed)
+            while time.perf_counter() < until:
+                form = {"service_code": rng.choice(codes), "lat": f"{rng.uniform(y0, y1):.7f}",
+                        "long": f"{rng.uniform(x0, x1):.7f}", "description": "路灯不亮，夜间行人看不清（压测）"}
+                started = time.perf_counter()
+                answer = await http.post("/api/open311/v2/requests.json", data=form)
+                latencies.append(time.perf_counter() - started)
+                if answer.status_code not in (200, 201):
+                    errors.append(f"{answer.status_code} {answer.text[:120]}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client(i) for i in range(clients)))
+        elapsed = time.perf_counter() - started
+    ms = np.asarray(latencies) * 1000
+    return {"requests": len(latencies), "rps": len(latencies) / elapsed, "p50": float(np.percentile(ms, 50)),
+            "p99": float(np.percentile(ms, 99)), "errors": len(errors), "error_kinds": sorted(set(errors))[:3]}
+
+
+# --------------------------------------------------------------------------------------
 # first draw
 # --------------------------------------------------------------------------------------
 def first_draws(base: str, visits: int) -> list[float]:
@@ -387,7 +435,8 @@ def first_draws(base: str, visits: int) -> list[float]:
 # report
 # --------------------------------------------------------------------------------------
 def report(counts: dict, load_seconds: dict[str, float] | None, sweep: dict[str, list[float]], draws: list[float],
-           memory: dict[str, tuple[float, float]], load: tuple[float, float, float], command: str) -> str:
+           memory: dict[str, tuple[float, float]], load: tuple[float, float, float], command: str,
+           api: dict[str, dict]) -> str:
     grids = counts["grids"]
     lines = [
         f"City: {grids.get(3, 0):,} micro-grids ({grids.get(2, 0):,} level-2, {grids.get(1, 0):,} level-1), "
@@ -407,6 +456,12 @@ def report(counts: dict, load_seconds: dict[str, float] | None, sweep: dict[str,
     sizes = sweep.get("bytes") or [0]
     lines.append(f"| tile size (KB) | {np.percentile(sizes, 50) / 1024:.1f} | {np.percentile(sizes, 95) / 1024:.1f} "
                  f"| {max(sizes) / 1024:.1f} | {len(sizes):,} | |")
+    if api:
+        lines += ["", "| API under load (127.0.0.1, load generator on the same 2 CPUs) | clients | seconds | requests "
+                  "| requests/s | p50 ms | p99 ms | errors | target |", "|---|---|---|---|---|---|---|---|---|"]
+        for what, r in api.items():
+            lines.append(f"| {what} | {r['clients']} | {r['seconds']:g} | {r['requests']:,} | {r['rps']:.0f} "
+                         f"| {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} | {r['target']} |")
     lines += ["", "| server memory | resident MB | peak resident MB |", "|---|---|---|"]
     for moment, (rss, hwm) in memory.items():
         lines.append(f"| {moment} | {rss:.0f} | {hwm:.0f} |")
@@ -440,6 +495,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tile-threshold", type=int, default=None,
                         help="GRIDGOV_TILE_THRESHOLD for the server (default: the setting, 2,000 grids; a city "
                              "smaller than that needs 0 for the map to draw from tiles)")
+    parser.add_argument("--point-seconds", type=float, default=60.0,
+                        help="point lookups over HTTP for this long, 50 clients (0: none)")
+    parser.add_argument("--open311-seconds", type=float, default=20.0,
+                        help="Open311 POST /requests.json for this long, 8 clients (0: none; files incidents)")
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--fresh", action="store_true", help="rebuild the city's database")
     parser.add_argument("--write", action="store_true", help="record the result in docs/performance.md")
@@ -482,8 +541,22 @@ def main(argv: list[str] | None = None) -> int:
         ports = viewports(counts["extent"], args.viewports, args.seed)
         sweep = asyncio.run(_sweep(server.base, token, ports))
         memory[f"after {args.viewports} viewports of tiles"] = server.memory_mb()
+        api: dict[str, dict] = {}
+        if args.point_seconds:
+            r = point_load(server.base, token, counts["extent"], 50, args.point_seconds)
+            api["point lookup GET /api/point/4490/{lon},{lat}"] = {
+                **r, "clients": 50, "seconds": args.point_seconds, "target": "≥ 1,000 /s, p99 < 20 ms"}
+            memory["after the point lookups"] = server.memory_mb()
+        if args.open311_seconds:
+            r = asyncio.run(_open311(server.base, token, counts["extent"], 8, args.open311_seconds))
+            api["Open311 POST /api/open311/v2/requests.json"] = {
+                **r, "clients": 8, "seconds": args.open311_seconds, "target": "(none given)"}
+            memory["after the Open311 POSTs"] = server.memory_mb()
+        for what, r in api.items():
+            if r["errors"]:
+                log(f"{what}: {r['errors']} errors, e.g. {r['error_kinds']}")
     command = "python bench/tiles.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
-    text = report(counts, load_seconds, sweep, draws, memory, load, command)
+    text = report(counts, load_seconds, sweep, draws, memory, load, command, api)
     print(text)
     if args.write:
         if busy and not args.force:
