@@ -13,7 +13,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from gis import tilemap, webmap
+from gis import clock, tilemap, webmap
 from gis.webmap import Basemap
 
 __all__ = [
@@ -238,7 +238,8 @@ def incident_map(
     if len(points):
         webmap.add_heatmap(fmap, points, name=tr("inc.heatmap"))
         labelled = points.assign(
-            reported=points["reported_at"].astype(str).str.slice(0, 16),
+            reported=pd.to_datetime(points["reported_at"], utc=True).dt.tz_convert(clock.zone())
+            .dt.strftime("%Y-%m-%d %H:%M").fillna(""),  # the street's local time, as every page shows it
             status_label=points["status"].map(lambda v: _status_label(tr, v)),
             category=points["category"].map(lambda v: _status_label(tr, v, "category")),
         )

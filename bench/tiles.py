@@ -179,14 +179,20 @@ def _gridgov(env: dict[str, str], *args: str, stdin: str | None = None, quiet: b
 
 
 def build_city(cluster, name: str, args, log) -> dict[str, float]:
-    """Create database ``name`` and load the city through the real commands; seconds per step."""
+    """Load the city into database ``name`` through the real commands (created if missing); seconds per
+    step. Resumable: a step whose rows are already there is skipped (a failed load keeps what it had)."""
     from import_rows import make_rows, write_file
 
     env = _env(cluster, name)
-    cluster.create_database(name)
     seconds: dict[str, float] = {}
-    _gridgov(env, "init", quiet=True)
-    _gridgov(env, "user", "add", ACCOUNT, "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n", quiet=True)
+    if not _exists(cluster, name):
+        cluster.create_database(name)
+        _gridgov(env, "init", quiet=True)
+        _gridgov(env, "user", "add", ACCOUNT, "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n",
+                 quiet=True)
+    have = _counts(env)
+    # a city's files are larger than the interactive default (GRIDGOV_MAX_FEATURES, 2,000,000 rows)
+    act = {**env, "GRIDGOV_ACTOR": ACCOUNT, "GRIDGOV_MAX_FEATURES": str(max(args.households, args.incidents) + 1)}
     with tempfile.TemporaryDirectory(prefix="gridgov-city-") as tmp:
         started = time.perf_counter()
         grids = make_city(args.grids, args.seed)
@@ -195,14 +201,19 @@ def build_city(cluster, name: str, args, log) -> dict[str, float]:
         log(f"city: {int((grids['level'] == 3).sum()):,} micro-grids, {len(grids):,} grids in all, "
             f"made in {time.perf_counter() - started:.1f} s")
         extent = tuple(float(v) for v in grids.total_bounds)
+        n_grids = len(grids)
         del grids
-        for kind, path_, n in (("grids", path, None), ("households", None, args.households),
-                               ("incidents", None, args.incidents)):
+        for kind, n, done in (("grids", None, sum(have["grids"].values()) >= n_grids),
+                              ("households", args.households, have["households"] >= args.households),
+                              ("incidents", args.incidents, have["incidents"] >= args.incidents)):
+            if done:
+                log(f"import {kind}: already loaded")
+                continue
             if n is not None:
-                path_ = write_file(make_rows(kind, n, extent, args.seed + len(kind)), "parquet",
-                                   Path(tmp) / f"{kind}.parquet")
+                path = write_file(make_rows(kind, n, extent, args.seed + len(kind)), "parquet",
+                                  Path(tmp) / f"{kind}.parquet")
             started = time.perf_counter()
-            _gridgov({**env, "GRIDGOV_ACTOR": ACCOUNT}, "import", kind, str(path_), "--json", quiet=True)
+            _gridgov(act, "import", kind, str(path), "--json", quiet=True)
             seconds[kind] = time.perf_counter() - started
             log(f"import {kind}: {seconds[kind]:.0f} s")
     return seconds
@@ -224,7 +235,7 @@ def _counts(env: dict[str, str]) -> dict[str, int]:
         box = conn.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
                            "FROM (SELECT ST_Extent(geom) AS e FROM grids) s").fetchone()
     return {"grids": grids, "households": int(households), "incidents": int(incidents),
-            "extent": tuple(float(v) for v in box)}
+            "extent": tuple(float(v) for v in box) if box[0] is not None else None}
 
 
 def _exists(cluster, name: str) -> bool:
@@ -501,6 +512,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="Open311 POST /requests.json for this long, 8 clients (0: none; files incidents)")
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--fresh", action="store_true", help="rebuild the city's database")
+    parser.add_argument("--build-only", action="store_true", help="load the city (if needed) and stop")
     parser.add_argument("--write", action="store_true", help="record the result in docs/performance.md")
     parser.add_argument("--force", action="store_true", help="write even if the machine was busy")
     args = parser.parse_args(argv)
@@ -516,12 +528,10 @@ def main(argv: list[str] | None = None) -> int:
     load_seconds = None
     if args.fresh and _exists(cluster, name):
         cluster.drop_database(name)
-    if not _exists(cluster, name):
-        try:
-            load_seconds = build_city(cluster, name, args, log)
-        except BaseException:
-            cluster.drop_database(name)
-            raise
+    load_seconds = build_city(cluster, name, args, log)
+    if args.build_only:
+        log(f"database {name} is loaded" + (f" ({load_seconds})" if load_seconds else " (already)"))
+        return 0
     env = _env(cluster, name)
     if args.tile_threshold is not None:
         env["GRIDGOV_TILE_THRESHOLD"] = str(args.tile_threshold)
